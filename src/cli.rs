@@ -1,0 +1,95 @@
+//! The command line: clap types only. Behaviour lives in `commands`.
+
+use crate::diagnostic::render::Format;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+const ABOUT: &str =
+    "Compile one typed environment model into Kubernetes, Flux, compose, Caddy and CI files";
+
+const LONG_ABOUT: &str = "\
+kiln reads the environment model in DIR/environments/*.yaml (a shared base plus one file
+per environment, e.g. dev.yaml and prod.yaml), checks it, and compiles it into DIR/out/:
+Kustomize bases and overlays, and more targets as they are added. The output is meant to
+be committed; `kiln check` keeps it honest in pre-commit and CI.";
+
+const AFTER_HELP: &str = "\
+Exit status:
+  0  clean
+  1  findings: check found a stale, missing, hand-edited or foreign file, or a lint rule fired
+  2  the model is invalid, or the command line is wrong
+
+Examples:
+  kiln build                    compile environments/ into out/
+  kiln check                    fail if out/ is not what `kiln build` would write
+  kiln build --env prod         write only prod's files (and shared bases)
+  kiln check --format json      one JSON object per diagnostic, on stdout";
+
+/// The kiln command line.
+#[derive(Debug, Parser)]
+#[command(name = "kiln", version, about = ABOUT, long_about = LONG_ABOUT, after_help = AFTER_HELP)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+    /// Options every command takes.
+    #[command(flatten)]
+    pub global: GlobalArgs,
+}
+
+/// Options every command takes.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Project root: the model is DIR/environments, output goes to DIR/out.
+    #[arg(long, value_name = "DIR", default_value = ".", global = true)]
+    pub root: PathBuf,
+    /// Limit output to these environments (repeatable). Every environment is still
+    /// loaded and checked, because bases are shared.
+    #[arg(long = "env", value_name = "NAME", global = true)]
+    pub envs: Vec<String>,
+    /// How diagnostics are printed: `human` on stderr, or `json` lines on stdout.
+    #[arg(long, value_enum, default_value_t, global = true)]
+    pub format: Format,
+    /// When to use colour in human output.
+    #[arg(long, value_enum, default_value_t, global = true)]
+    pub color: ColorChoice,
+    /// Print only diagnostics, no summary.
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+}
+
+/// When to colour output.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// When stderr is a terminal and NO_COLOR is not set.
+    #[default]
+    Auto,
+    /// Always.
+    Always,
+    /// Never.
+    Never,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check the model and write out/ (nothing is written if there is any error).
+    #[command(after_help = "Example:\n  kiln build --root path/to/repo")]
+    Build(BuildArgs),
+    /// Check the model and compare out/ with what a build would write; writes nothing.
+    #[command(
+        after_help = "Example (pre-commit or CI):\n  kiln check || { echo 'run kiln build'; exit 1; }"
+    )]
+    Check,
+    /// List the targets kiln compiles.
+    #[command(after_help = "Example:\n  kiln targets")]
+    Targets,
+}
+
+/// Options of `kiln build`.
+#[derive(Debug, Args)]
+pub struct BuildArgs {
+    /// Overwrite files under out/ that kiln did not write (normally an error).
+    #[arg(long)]
+    pub force: bool,
+}

@@ -1,0 +1,42 @@
+//! `kiln build`: check the model and write `out/`.
+
+use super::{Outcome, Printer, check_envs, compile};
+use crate::cli::{BuildArgs, GlobalArgs};
+use crate::output::{self, Scope};
+
+pub(super) fn run(g: &GlobalArgs, args: &BuildArgs, out: &Printer) -> crate::Result<Outcome> {
+    let out_dir = g.root.join("out");
+    let state = output::state::read(&out_dir);
+    let compiled = compile(&g.root, &state);
+    out.diagnostics(&compiled.diagnostics, &compiled.project.sources);
+    if compiled.has_input_errors() {
+        out.summary("nothing was written: fix the errors above and run `kiln build` again");
+        return Ok(Outcome::Error);
+    }
+    if compiled.has_errors() {
+        out.summary("nothing was written: fix the lint errors above (or waive them with a reason)");
+        return Ok(Outcome::Findings);
+    }
+    check_envs(g, &compiled.project)?;
+    let scope = Scope {
+        envs: g.envs.clone(),
+    };
+    if !args.force {
+        let foreign = output::foreign_files(&out_dir, &compiled.tree, &scope)?;
+        if !foreign.is_empty() {
+            return Err(crate::Error::Usage(format!(
+                "these files under out/ were not written by kiln and would be overwritten: {}\n  move them away, or run `kiln build --force` to replace them",
+                foreign.join(", ")
+            )));
+        }
+    }
+    let report = output::write(&out_dir, &compiled.tree, &scope)?;
+    out.summary(&format!(
+        "kiln build: {} files written, {} unchanged, {} deleted ({} environments)",
+        report.written.len(),
+        report.unchanged,
+        report.deleted.len(),
+        compiled.project.environments.len(),
+    ));
+    Ok(Outcome::Clean)
+}

@@ -1,0 +1,206 @@
+//! One file per subcommand. [`main`] parses the command line, runs the command and
+//! maps its outcome to an exit code.
+
+mod build;
+mod check;
+mod targets;
+
+use crate::cli::{Cli, ColorChoice, Command, GlobalArgs};
+use crate::diagnostic::render::{self, Format};
+use crate::diagnostic::{Diagnostic, Diagnostics, SourceMap};
+use crate::model::Project;
+use crate::render::{Context, OutputTree, State};
+use crate::validate;
+use clap::Parser;
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+
+/// How a command ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Nothing to report.
+    Clean,
+    /// Findings: stale output, lint errors, differences.
+    Findings,
+    /// Invalid input or usage.
+    Error,
+}
+
+impl From<Outcome> for ExitCode {
+    fn from(o: Outcome) -> Self {
+        ExitCode::from(match o {
+            Outcome::Clean => 0,
+            Outcome::Findings => 1,
+            Outcome::Error => 2,
+        })
+    }
+}
+
+/// Entry point of the binary.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    let out = Printer::new(&cli.global);
+    let result = match &cli.command {
+        Command::Build(args) => build::run(&cli.global, args, &out),
+        Command::Check => check::run(&cli.global, &out),
+        Command::Targets => targets::run(&out),
+    };
+    match result {
+        Ok(outcome) => outcome.into(),
+        Err(e) => {
+            out.error(&format!("error: {e}"));
+            Outcome::Error.into()
+        }
+    }
+}
+
+/// Where output goes: human text on stderr, JSON lines on stdout.
+pub struct Printer {
+    format: Format,
+    color: bool,
+    quiet: bool,
+}
+
+impl Printer {
+    fn new(g: &GlobalArgs) -> Self {
+        let color = match g.color {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => {
+                std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+            }
+        };
+        Printer {
+            format: g.format,
+            color,
+            quiet: g.quiet,
+        }
+    }
+
+    /// Prints diagnostics in the chosen format.
+    pub fn diagnostics(&self, diagnostics: &[Diagnostic], sources: &SourceMap) {
+        if diagnostics.is_empty() {
+            return;
+        }
+        let text = render::all(diagnostics, sources, self.format, self.color);
+        match self.format {
+            Format::Human => self.stderr(&text),
+            Format::Json => self.stdout(&text),
+        }
+    }
+
+    /// A summary line (human format only; suppressed by --quiet).
+    pub fn summary(&self, line: &str) {
+        if !self.quiet && self.format == Format::Human {
+            self.stderr(&format!("{line}\n"));
+        }
+    }
+
+    /// Command output meant for stdout (lists, diffs).
+    pub fn stdout(&self, text: &str) {
+        let mut out = std::io::stdout().lock();
+        let _ = out.write_all(text.as_bytes());
+        let _ = out.flush();
+    }
+
+    fn stderr(&self, text: &str) {
+        let mut err = std::io::stderr().lock();
+        let _ = err.write_all(text.as_bytes());
+    }
+
+    /// A failure without a location.
+    pub fn error(&self, message: &str) {
+        match self.format {
+            Format::Human => self.stderr(&format!("{message}\n")),
+            Format::Json => self.stdout(&format!(
+                "{}\n",
+                serde_json::json!({"severity": "error", "code": "E0000", "name": "error", "message": message})
+            )),
+        }
+    }
+}
+
+/// The result of loading, validating and rendering.
+pub struct Compiled {
+    /// The model.
+    pub project: Project,
+    /// What a build writes (empty when there were errors).
+    pub tree: OutputTree,
+    /// Every diagnostic, sorted.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Compiled {
+    /// Whether input errors (not lint findings) stop the command.
+    pub fn has_input_errors(&self) -> bool {
+        self.diagnostics
+            .iter()
+            .any(|d| d.is_error() && !validate::lint::is_rule(d))
+    }
+
+    /// Whether any error exists (input or lint).
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+}
+
+/// Loads, validates and renders the model under `root`, stopping after the first
+/// stage that finds errors.
+pub fn compile(root: &std::path::Path, state: &State) -> Compiled {
+    let (project, mut diags) = crate::model::load(root);
+    // Reference checks run on every environment that loaded, even when another did
+    // not, so one run reports as much as it can.
+    validate::model(&project, &mut diags);
+    let mut tree = OutputTree::default();
+    if !diags.has_errors() {
+        let cx = Context {
+            project: &project,
+            state,
+        };
+        let (rendered, render_diags) = crate::render::render_all(&cx);
+        diags.extend(render_diags.into_sorted(&project.sources));
+        if !diags.has_errors() {
+            let lint_cx = validate::lint::LintContext {
+                project: &project,
+                output: &rendered,
+            };
+            validate::lint::run(&lint_cx, &mut diags);
+            tree = rendered;
+        }
+    }
+    let diagnostics = finish(diags, &project.sources);
+    Compiled {
+        project,
+        tree,
+        diagnostics,
+    }
+}
+
+fn finish(diags: Diagnostics, sources: &SourceMap) -> Vec<Diagnostic> {
+    diags.into_sorted(sources)
+}
+
+/// Checks that every `--env` names an environment.
+pub fn check_envs(g: &GlobalArgs, project: &Project) -> crate::Result<()> {
+    for e in &g.envs {
+        if project.environment(e).is_none() {
+            let known: Vec<&str> = project
+                .environments
+                .iter()
+                .map(|e| e.name.as_str())
+                .collect();
+            return Err(crate::Error::Usage(format!(
+                "--env {e}: no such environment (environments: {})",
+                known.join(", ")
+            )));
+        }
+    }
+    Ok(())
+}

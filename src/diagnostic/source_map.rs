@@ -1,0 +1,136 @@
+//! Source files and spans: every diagnostic points into a file kept here.
+//!
+//! A [`Span`] is a file id plus a byte range. Line and column are worked out only
+//! when a diagnostic is printed, from the line starts recorded per file.
+
+use std::path::{Path, PathBuf};
+
+/// Index of a file in a [`SourceMap`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct FileId(pub(crate) u32);
+
+/// A byte range in one source file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Span {
+    /// The file the range is in.
+    pub file: FileId,
+    /// First byte.
+    pub start: u32,
+    /// One past the last byte (equal to `start` for a point).
+    pub end: u32,
+}
+
+impl Span {
+    /// A span covering `start..end` in `file`.
+    pub fn new(file: FileId, start: usize, end: usize) -> Self {
+        let clamp = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+        Span {
+            file,
+            start: clamp(start),
+            end: clamp(end.max(start)),
+        }
+    }
+
+    /// The byte range as `usize`s.
+    pub fn range(self) -> std::ops::Range<usize> {
+        self.start as usize..self.end as usize
+    }
+}
+
+/// One loaded file: its display path, text and line starts.
+#[derive(Debug)]
+pub struct SourceFile {
+    /// Path as shown to the user (relative to the project root when possible).
+    pub path: PathBuf,
+    /// Full text (lossily decoded if the file was not UTF-8).
+    pub text: String,
+    line_starts: Vec<usize>,
+}
+
+impl SourceFile {
+    fn new(path: PathBuf, text: String) -> Self {
+        let line_starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        SourceFile {
+            path,
+            text,
+            line_starts,
+        }
+    }
+
+    /// 1-based line and 1-based column (in characters) of a byte offset.
+    pub fn line_col(&self, offset: usize) -> (usize, usize) {
+        let offset = offset.min(self.text.len());
+        let line = self
+            .line_starts
+            .partition_point(|&s| s <= offset)
+            .saturating_sub(1);
+        let start = self.line_starts[line];
+        let col = self
+            .text
+            .get(start..offset)
+            .map_or(offset - start, |s| s.chars().count());
+        (line + 1, col + 1)
+    }
+}
+
+/// Every source file seen in a run, addressed by [`FileId`].
+#[derive(Debug, Default)]
+pub struct SourceMap {
+    files: Vec<SourceFile>,
+}
+
+impl SourceMap {
+    /// Adds a file and returns its id.
+    pub fn add(&mut self, path: impl Into<PathBuf>, text: String) -> FileId {
+        let id = FileId(u32::try_from(self.files.len()).unwrap_or(u32::MAX));
+        self.files.push(SourceFile::new(path.into(), text));
+        id
+    }
+
+    /// The file behind an id.
+    pub fn file(&self, id: FileId) -> &SourceFile {
+        &self.files[id.0 as usize]
+    }
+
+    /// The id of a file already added under this display path.
+    pub fn find(&self, path: &Path) -> Option<FileId> {
+        self.files
+            .iter()
+            .position(|f| f.path == path)
+            .and_then(|i| u32::try_from(i).ok())
+            .map(FileId)
+    }
+
+    /// `path:line:col` of the start of a span.
+    pub fn location(&self, span: Span) -> String {
+        let file = self.file(span.file);
+        let (line, col) = file.line_col(span.start as usize);
+        format!("{}:{line}:{col}", file.path.display())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_col_is_one_based_and_counts_characters() {
+        let mut map = SourceMap::default();
+        let id = map.add("a.yaml", "ab\nçd: x\n".to_owned());
+        let f = map.file(id);
+        assert_eq!(f.line_col(0), (1, 1));
+        assert_eq!(f.line_col(3), (2, 1));
+        // 'ç' is two bytes: byte 6 is the ':' after "çd", the third character.
+        assert_eq!(f.line_col(6), (2, 3));
+        assert_eq!(map.location(Span::new(id, 3, 4)), "a.yaml:2:1");
+    }
+
+    #[test]
+    fn offsets_past_the_end_clamp_to_the_last_line() {
+        let mut map = SourceMap::default();
+        let id = map.add("a.yaml", "x\n".to_owned());
+        assert_eq!(map.file(id).line_col(99), (2, 1));
+    }
+}

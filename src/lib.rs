@@ -1,0 +1,30 @@
+//! kiln compiles a typed environment model into the files a small fleet needs:
+//! Kubernetes manifests as Kustomize bases and overlays, Flux objects, compose stacks,
+//! Caddy config, CI pipelines and runbooks.
+//!
+//! # Steps
+//!
+//! 1. [`model`]: `environments/*.yaml` → YAML nodes with spans → `extends` merged,
+//!    `${vars}` substituted → checked against the JSON Schema → one typed
+//!    [`model::Model`] per environment.
+//! 2. [`validate`]: lint rules and wiring checks over the whole model, reported as
+//!    [`diagnostic::Diagnostic`]s with `file:line:col`. Nothing goes further when any
+//!    error exists.
+//! 3. [`render`]: each target turns the model into an in-memory
+//!    [`render::OutputTree`] (path → bytes). Renderers do no I/O.
+//! 4. [`output`]: the only stage that touches the disk: writes `out/` atomically with
+//!    `out/kiln.lock`, or compares `out/` with what a build would write.
+
+pub mod cli;
+pub mod commands;
+pub mod diagnostic;
+pub mod error;
+pub mod model;
+pub mod output;
+pub mod render;
+pub mod validate;
+
+pub use error::Error;
+
+/// kiln's result type for failures that have no place in a source file.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

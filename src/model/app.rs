@@ -1,0 +1,284 @@
+//! Applications: what runs, where, and how it is reached.
+
+use super::{Name, SecretRef};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+fn yes() -> bool {
+    true
+}
+
+fn one() -> u32 {
+    1
+}
+
+/// One application: a container image with its port, configuration, routes, and
+/// optionally a PostgreSQL database. The same app description works on a cluster
+/// and on a host, so moving it is a change of `runsOn`.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct App {
+    /// What the app is, for people reading the runbook.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// `false` leaves the app out of this environment.
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// Apps with the same group share a namespace (and the `app.kubernetes.io/part-of`
+    /// label). Defaults to the app's own name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<Name>,
+    /// The cluster or host this app runs on. Defaults to the environment's `runsOn`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub runs_on: Option<Name>,
+    /// The container image.
+    pub image: Image,
+    /// The port the container listens on.
+    pub port: u16,
+    /// How many copies run.
+    #[serde(default = "one")]
+    pub replicas: u32,
+    /// CPU and memory requests and limits.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resources: Option<Resources>,
+    /// The HTTP endpoint that says whether the app is healthy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub health: Option<Health>,
+    /// Environment variables: a plain value, a secret key, or the origins of an app's routes.
+    #[serde(default)]
+    pub env: BTreeMap<String, EnvValue>,
+    /// How the app is reached, by route name.
+    #[serde(default)]
+    pub routes: BTreeMap<Name, Route>,
+    /// How the container is locked down.
+    #[serde(default)]
+    pub security: Security,
+    /// A PostgreSQL database that belongs to this app.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub database: Option<Database>,
+    /// A schema migration that runs as a Job on every deploy, before the new version starts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub migrations: Option<Migrations>,
+    /// The identity a push-deploy pipeline uses on the cluster.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deploy: Option<Deploy>,
+    /// Apps that must be ready before this one is deployed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub depends_on: Vec<Name>,
+    /// Lint rules waived for this app, by rule name, each with the reason why.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub waive: BTreeMap<String, String>,
+}
+
+/// A container image: registry, repository, and where the tag comes from.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Image {
+    /// The registry (a name under `registries`).
+    pub registry: Name,
+    /// The repository path in the registry, e.g. `team/app`.
+    #[schemars(regex(pattern = r"^[a-z0-9]+([._/-][a-z0-9]+)*$"))]
+    pub repository: String,
+    /// A pinned tag. When set it wins over any tag CI or Flux wrote; when not, the tag
+    /// kiln finds in the committed output (written by automation) is kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$"))]
+    pub tag: Option<String>,
+}
+
+/// Requests and limits.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Resources {
+    /// What the scheduler reserves.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requests: Option<ResourceList>,
+    /// The most the container may use.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limits: Option<ResourceList>,
+}
+
+/// CPU and memory quantities, in Kubernetes notation (`100m`, `256Mi`).
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ResourceList {
+    /// CPU, e.g. `250m` or `"1"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^[0-9]+(\.[0-9]+)?m?$"))]
+    pub cpu: Option<String>,
+    /// Memory, e.g. `256Mi` or `1Gi`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|k|M|G|T)?$"))]
+    pub memory: Option<String>,
+}
+
+/// An HTTP health endpoint, used for liveness and readiness probes and by deploy
+/// scripts and pipelines to verify a rollout.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Health {
+    /// The path, e.g. `/api/health`.
+    #[schemars(regex(pattern = r"^/[^\s]*$"))]
+    pub path: String,
+    /// Seconds to wait after start before the first liveness check.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub initial_delay_seconds: Option<u32>,
+}
+
+/// The value of an environment variable.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(untagged)]
+pub enum EnvValue {
+    /// A plain value (strings, whole numbers and booleans are written as text).
+    Plain(PlainValue),
+    /// A key of a secret.
+    Secret(SecretRef),
+    /// The `https://` origins of every route of an app, comma-separated: for settings
+    /// such as Better Auth's `ADDITIONAL_TRUSTED_ORIGINS`.
+    RouteOrigins(RouteOrigins),
+}
+
+/// A plain environment value.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(untagged)]
+pub enum PlainValue {
+    /// Text.
+    String(String),
+    /// A whole number.
+    Int(i64),
+    /// `true` or `false`.
+    Bool(bool),
+}
+
+impl PlainValue {
+    /// The value as the text a process sees.
+    pub fn as_text(&self) -> String {
+        match self {
+            PlainValue::String(s) => s.clone(),
+            PlainValue::Int(i) => i.to_string(),
+            PlainValue::Bool(b) => b.to_string(),
+        }
+    }
+}
+
+/// The origins of an app's routes.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct RouteOrigins {
+    /// The app whose routes are listed.
+    pub route_origins: Name,
+}
+
+/// One way to reach an app over HTTP.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Route {
+    /// The hostname, e.g. `app.${domain}`.
+    #[schemars(regex(
+        pattern = r"^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
+    ))]
+    pub host: String,
+    /// The path prefix routed to the app.
+    #[serde(default = "root_path")]
+    #[schemars(regex(pattern = r"^/[^\s]*$"))]
+    pub path: String,
+    /// Reached from the internet through the cluster's tunnel (Cloudflare) rather than
+    /// through its gateway or ingress.
+    #[serde(default)]
+    pub tunnel: bool,
+}
+
+fn root_path() -> String {
+    "/".to_owned()
+}
+
+/// How the container runs.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Security {
+    /// The user id the container runs as (never 0).
+    #[serde(default = "default_uid")]
+    #[schemars(range(min = 1))]
+    pub run_as_user: u32,
+    /// The group id; defaults to the user id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run_as_group: Option<u32>,
+    /// Mount the image's filesystem read-only.
+    #[serde(default = "yes")]
+    pub read_only_root_filesystem: bool,
+    /// Paths that must stay writable; each gets an empty volume.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub writable_paths: Vec<String>,
+}
+
+fn default_uid() -> u32 {
+    10001
+}
+
+impl Default for Security {
+    fn default() -> Self {
+        Security {
+            run_as_user: default_uid(),
+            run_as_group: None,
+            read_only_root_filesystem: true,
+            writable_paths: Vec::new(),
+        }
+    }
+}
+
+/// A PostgreSQL database owned by an app.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Database {
+    /// The PostgreSQL major version, e.g. 18.
+    #[schemars(range(min = 12, max = 99))]
+    pub version: u32,
+    /// The volume size, e.g. `10Gi`.
+    #[schemars(regex(pattern = r"^[0-9]+(Mi|Gi|Ti)$"))]
+    pub storage: String,
+    /// Database and user name; defaults to the app's name with `-` as `_`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^[a-z_][a-z0-9_]{0,62}$"))]
+    pub name: Option<String>,
+    /// The secret key holding the database password.
+    pub password: SecretRef,
+    /// CPU and memory for the database.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resources: Option<Resources>,
+    /// Scheduled dumps and how long they are kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backup: Option<Backup>,
+}
+
+/// Scheduled `pg_dump` backups.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Backup {
+    /// When, in cron syntax (five fields), e.g. `0 3 * * *`.
+    #[schemars(regex(pattern = r"^\S+ \S+ \S+ \S+ \S+$"))]
+    pub schedule: String,
+    /// Days a dump is kept before it is deleted.
+    #[schemars(range(min = 1))]
+    pub retention_days: u32,
+    /// The size of the volume dumps are written to, e.g. `2Gi`.
+    #[schemars(regex(pattern = r"^[0-9]+(Mi|Gi|Ti)$"))]
+    pub storage: String,
+}
+
+/// A migration command run in the app's image before each deploy.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Migrations {
+    /// The command and its arguments, e.g. `[bunx, prisma, migrate, deploy]`.
+    #[schemars(length(min = 1))]
+    pub command: Vec<String>,
+}
+
+/// The cluster identity of a push-deploy pipeline.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Deploy {
+    /// The ServiceAccount the pipeline's token belongs to.
+    pub service_account: Name,
+}

@@ -1,0 +1,653 @@
+//! Loading `environments/`: files → YAML nodes → `extends` merged → `${vars}`
+//! substituted → JSON Schema checked → typed [`Model`]s.
+//!
+//! Every problem is collected; an environment with errors is left out of the
+//! returned [`Project`], and the caller stops before rendering.
+
+use super::yaml::{self, Key, Node, Value};
+use super::{Environment, Model, Name, Project};
+use crate::diagnostic::{Diagnostic, Diagnostics, FileId, Span, checks};
+use crate::validate::schema;
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+
+/// JSON pointer → where the value (and its key) was written.
+#[derive(Debug, Default)]
+pub struct SpanIndex {
+    values: HashMap<String, Span>,
+    keys: HashMap<String, Span>,
+}
+
+impl SpanIndex {
+    /// The span of the value at `pointer`, or of the nearest ancestor that has one.
+    pub fn value(&self, pointer: &str) -> Option<Span> {
+        let mut p = pointer;
+        loop {
+            if let Some(s) = self.values.get(p) {
+                return Some(*s);
+            }
+            p = &p[..p.rfind('/')?];
+        }
+    }
+
+    /// The span of the key at `pointer`, falling back to the value's span.
+    pub fn key(&self, pointer: &str) -> Option<Span> {
+        self.keys
+            .get(pointer)
+            .copied()
+            .or_else(|| self.value(pointer))
+    }
+
+    fn build(&mut self, node: &Node, pointer: &mut String) {
+        // A mapping or list spans many lines; point at its key (or its first byte).
+        let span = match (&node.value, self.keys.get(pointer.as_str())) {
+            (Value::Map(_) | Value::Seq(_), Some(key)) => *key,
+            (Value::Map(_) | Value::Seq(_), None) => Span::new(
+                node.span.file,
+                node.span.start as usize,
+                node.span.start as usize,
+            ),
+            _ => node.span,
+        };
+        self.values.insert(pointer.clone(), span);
+        match &node.value {
+            Value::Map(entries) => {
+                for (key, value) in entries {
+                    let len = pointer.len();
+                    pointer.push('/');
+                    pointer.push_str(&escape(&key.name));
+                    self.keys.insert(pointer.clone(), key.span);
+                    self.build(value, pointer);
+                    pointer.truncate(len);
+                }
+            }
+            Value::Seq(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    let len = pointer.len();
+                    pointer.push('/');
+                    pointer.push_str(&i.to_string());
+                    self.build(item, pointer);
+                    pointer.truncate(len);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Escapes one JSON pointer segment.
+pub fn escape(segment: &str) -> String {
+    segment.replace('~', "~0").replace('/', "~1")
+}
+
+/// One file of `environments/` after parsing.
+struct File {
+    id: FileId,
+    stem: String,
+    node: Node,
+    extends: Option<(String, Span)>,
+    is_abstract: bool,
+}
+
+/// Loads every environment under `root/environments`.
+///
+/// Returns the project (with only the environments that loaded cleanly) and every
+/// diagnostic found. An unreadable directory is reported as a diagnostic too.
+pub fn load(root: &Path) -> (Project, Diagnostics) {
+    let mut project = Project::default();
+    let mut diags = Diagnostics::default();
+    let dir = root.join("environments");
+    let entries = match std::fs::read_dir(&dir) {
+        Ok(entries) => entries,
+        Err(e) => {
+            diags.push(
+                Diagnostic::error(
+                    checks::NO_ENVIRONMENT,
+                    format!("cannot read {}: {e}", dir.display()),
+                )
+                .help("run kiln in the project root, or pass --root DIR; the model lives in DIR/environments/"),
+            );
+            return (project, diags);
+        }
+    };
+    let mut paths: Vec<_> = entries.filter_map(Result::ok).map(|e| e.path()).collect();
+    paths.sort();
+    let mut files = Vec::new();
+    for path in paths {
+        let Some(ext) = path.extension().and_then(|e| e.to_str()) else {
+            continue;
+        };
+        if ext != "yaml" && ext != "yml" {
+            continue;
+        }
+        let display = Path::new("environments").join(path.file_name().unwrap_or_default());
+        if let Some(file) = read_file(&path, &display, &mut project, &mut diags) {
+            files.push(file);
+        }
+    }
+    let environments: Vec<&File> = files.iter().filter(|f| !f.is_abstract).collect();
+    if environments.is_empty() && !diags.has_errors() {
+        diags.push(
+            Diagnostic::error(
+                checks::NO_ENVIRONMENT,
+                format!("no environment in {}", dir.display()),
+            )
+            .help("add a file such as environments/dev.yaml (files with `abstract: true` are only shared bases)"),
+        );
+    }
+    let by_stem: BTreeMap<&str, &File> = files.iter().map(|f| (f.stem.as_str(), f)).collect();
+    let mut extended = std::collections::BTreeSet::new();
+    for file in &environments {
+        let Some(chain) = chain(file, &by_stem, &mut diags) else {
+            continue;
+        };
+        for f in &chain {
+            extended.insert(f.stem.clone());
+        }
+        let name = match Name::parse(&file.stem) {
+            Ok(name) => name,
+            Err(why) => {
+                diags.push(
+                    Diagnostic::error(
+                        checks::INVALID_NAME,
+                        format!("environment name from file name: {why}"),
+                    )
+                    .at(Some(Span::new(file.id, 0, 0)))
+                    .help("rename the file; the environment is named after it"),
+                );
+                continue;
+            }
+        };
+        let sources: Vec<String> = chain
+            .iter()
+            .map(|f| project.sources.file(f.id).path.display().to_string())
+            .collect();
+        if let Some(env) = resolve(name, &chain, file.id, sources, &mut diags) {
+            project.environments.push(env);
+        }
+    }
+    let all_parsed = !diags.has_errors();
+    for f in files
+        .iter()
+        .filter(|f| all_parsed && f.is_abstract && !extended.contains(&f.stem))
+    {
+        diags.push(
+            Diagnostic::warning(
+                checks::EXTENDS,
+                format!("`{}` is abstract but no environment extends it", f.stem),
+            )
+            .at(f.node.get("abstract").map(|n| n.span))
+            .help(format!(
+                "add `extends: {}` to an environment, or delete the file",
+                f.stem
+            )),
+        );
+    }
+    project.environments.sort_by(|a, b| a.name.cmp(&b.name));
+    (project, diags)
+}
+
+fn read_file(
+    path: &Path,
+    display: &Path,
+    project: &mut Project,
+    diags: &mut Diagnostics,
+) -> Option<File> {
+    let stem = path
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or_default()
+        .to_owned();
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) => {
+            let id = project.sources.add(display, String::new());
+            let why = if path.is_dir() {
+                "it is a directory, not a file".to_owned()
+            } else {
+                e.to_string()
+            };
+            diags.push(
+                Diagnostic::error(
+                    checks::IO,
+                    format!("cannot read {}: {why}", display.display()),
+                )
+                .at(Some(Span::new(id, 0, 0))),
+            );
+            return None;
+        }
+    };
+    let (text, bad_at) = match String::from_utf8(bytes) {
+        Ok(text) => (text, None),
+        Err(e) => {
+            let at = e.utf8_error().valid_up_to();
+            (String::from_utf8_lossy(e.as_bytes()).into_owned(), Some(at))
+        }
+    };
+    let id = project.sources.add(display, text);
+    let text = &project.sources.file(id).text;
+    if let Some(at) = bad_at {
+        diags.push(
+            Diagnostic::error(checks::IO, "the file is not valid UTF-8")
+                .at(Some(Span::new(id, at, at + 1)))
+                .help("save the file as UTF-8"),
+        );
+        return None;
+    }
+    if text.starts_with('\u{feff}') {
+        diags.push(
+            Diagnostic::error(
+                checks::YAML_SYNTAX,
+                "the file starts with a byte-order mark",
+            )
+            .at(Some(Span::new(id, 0, 3)))
+            .help("save the file as UTF-8 without BOM"),
+        );
+        return None;
+    }
+    let node = match yaml::parse(id, text) {
+        Ok(node) => node,
+        Err(errors) => {
+            diags.extend(errors);
+            return None;
+        }
+    };
+    match &node.value {
+        Value::Map(_) => {}
+        Value::Null => {
+            diags.push(
+                Diagnostic::error(checks::SCHEMA, "the file is empty")
+                    .at(Some(Span::new(id, 0, 0)))
+                    .help("an environment file is a mapping; start with `extends: common` or `abstract: true`"),
+            );
+            return None;
+        }
+        _ => {
+            diags.push(
+                Diagnostic::error(
+                    checks::SCHEMA,
+                    format!(
+                        "expected a mapping at the top of the file, found a {}",
+                        node.type_name()
+                    ),
+                )
+                .at(Some(node.span)),
+            );
+            return None;
+        }
+    }
+    let mut ok = true;
+    let extends = match node.get("extends") {
+        None => None,
+        Some(n) => match n.as_str() {
+            Some(s) => Some((s.to_owned(), n.span)),
+            None => {
+                diags.push(
+                    Diagnostic::error(checks::EXTENDS, "`extends` names one file, as a string")
+                        .at(Some(n.span)),
+                );
+                ok = false;
+                None
+            }
+        },
+    };
+    let is_abstract = match node.get("abstract") {
+        None => false,
+        Some(Node {
+            value: Value::Bool(b),
+            ..
+        }) => *b,
+        Some(n) => {
+            diags.push(
+                Diagnostic::error(checks::SCHEMA, "`abstract` is `true` or `false`")
+                    .at(Some(n.span)),
+            );
+            ok = false;
+            false
+        }
+    };
+    ok.then_some(File {
+        id,
+        stem,
+        node,
+        extends,
+        is_abstract,
+    })
+}
+
+/// The files an environment is built from, base first.
+fn chain<'a>(
+    file: &'a File,
+    by_stem: &BTreeMap<&str, &'a File>,
+    diags: &mut Diagnostics,
+) -> Option<Vec<&'a File>> {
+    let mut chain = vec![file];
+    let mut current = file;
+    while let Some((parent, span)) = &current.extends {
+        let Some(next) = by_stem.get(parent.as_str()) else {
+            let known: Vec<_> = by_stem
+                .keys()
+                .filter(|s| **s != file.stem)
+                .copied()
+                .collect();
+            diags.push(
+                Diagnostic::error(
+                    checks::EXTENDS,
+                    format!("`extends: {parent}` names no file in environments/"),
+                )
+                .at(Some(*span))
+                .help(if known.is_empty() {
+                    format!("create environments/{parent}.yaml")
+                } else {
+                    format!("files you can extend: {}", known.join(", "))
+                }),
+            );
+            return None;
+        };
+        if chain.iter().any(|f| f.stem == next.stem) {
+            let cycle: Vec<_> = chain
+                .iter()
+                .map(|f| f.stem.as_str())
+                .chain([parent.as_str()])
+                .collect();
+            diags.push(
+                Diagnostic::error(
+                    checks::EXTENDS,
+                    format!("`extends` forms a cycle: {}", cycle.join(" → ")),
+                )
+                .at(Some(*span))
+                .help("one of these files must not extend another"),
+            );
+            return None;
+        }
+        chain.push(next);
+        current = next;
+    }
+    chain.reverse();
+    Some(chain)
+}
+
+fn resolve(
+    name: Name,
+    chain: &[&File],
+    file: FileId,
+    sources: Vec<String>,
+    diags: &mut Diagnostics,
+) -> Option<Environment> {
+    let mut merged: Option<Node> = None;
+    for f in chain {
+        let mut node = f.node.clone();
+        if let Value::Map(entries) = &mut node.value {
+            entries.retain(|(k, _)| k.name != "extends" && k.name != "abstract");
+        }
+        merged = Some(match merged {
+            None => strip_nulls(node),
+            Some(base) => merge(base, node),
+        });
+    }
+    let mut merged = merged?;
+    let before = diags.error_count();
+    interpolate(&mut merged, &name, diags);
+    if diags.error_count() > before {
+        return None;
+    }
+    let mut index = SpanIndex::default();
+    index.build(&merged, &mut String::new());
+    let mut json = merged.to_json();
+    let (errors, unknown) = schema::validate(&json, &index);
+    if !errors.is_empty() {
+        // Unknown fields alone do not stop the checks that follow: drop them and go
+        // on, so one run reports every problem. The errors still fail the build.
+        let only_unknown = errors.iter().all(|d| d.name == checks::UNKNOWN_FIELD.name);
+        diags.extend(errors);
+        if !only_unknown {
+            return None;
+        }
+        for pointer in unknown {
+            remove_pointer(&mut json, &pointer);
+        }
+    }
+    match serde_path_to_error::deserialize::<_, Model>(json) {
+        Ok(model) => Some(Environment {
+            name,
+            file,
+            sources,
+            model,
+            index,
+        }),
+        Err(e) => {
+            let pointer = path_to_pointer(e.path());
+            diags.push(
+                Diagnostic::error(checks::SCHEMA, e.inner().to_string()).at(index.value(&pointer)),
+            );
+            None
+        }
+    }
+}
+
+fn remove_pointer(json: &mut serde_json::Value, pointer: &str) {
+    let Some((parent, last)) = pointer.rsplit_once('/') else {
+        return;
+    };
+    let last = last.replace("~1", "/").replace("~0", "~");
+    if let Some(serde_json::Value::Object(map)) = json.pointer_mut(parent) {
+        map.remove(&last);
+    }
+}
+
+fn path_to_pointer(path: &serde_path_to_error::Path) -> String {
+    use serde_path_to_error::Segment;
+    let mut out = String::new();
+    for seg in path.iter() {
+        out.push('/');
+        match seg {
+            Segment::Seq { index } => out.push_str(&index.to_string()),
+            Segment::Map { key } => out.push_str(&escape(key)),
+            Segment::Enum { variant } => out.push_str(&escape(variant)),
+            Segment::Unknown => {}
+        }
+    }
+    out
+}
+
+/// Removes `null` map entries (a `null` means "not set").
+fn strip_nulls(mut node: Node) -> Node {
+    if let Value::Map(entries) = node.value {
+        node.value = Value::Map(
+            entries
+                .into_iter()
+                .filter(|(_, v)| v.value != Value::Null)
+                .map(|(k, v)| (k, strip_nulls(v)))
+                .collect(),
+        );
+    }
+    node
+}
+
+/// Merges `patch` over `base` like a JSON merge patch (RFC 7386), keeping the spans
+/// of whichever file each value comes from.
+fn merge(base: Node, patch: Node) -> Node {
+    match (base.value, patch.value) {
+        (Value::Map(mut entries), Value::Map(patch_entries)) => {
+            for (key, value) in patch_entries {
+                let pos = entries.iter().position(|(k, _)| k.name == key.name);
+                match (pos, value.value == Value::Null) {
+                    (Some(i), true) => {
+                        entries.remove(i);
+                    }
+                    (None, true) => {}
+                    (Some(i), false) => {
+                        let (_, old) = entries.remove(i);
+                        entries.insert(i, (key, merge(old, value)));
+                    }
+                    (None, false) => entries.push((key, strip_nulls(value))),
+                }
+            }
+            Node {
+                value: Value::Map(entries),
+                span: patch.span,
+            }
+        }
+        (_, value) => strip_nulls(Node {
+            value,
+            span: patch.span,
+        }),
+    }
+}
+
+/// Replaces `${name}` in every string with the environment's variables; `$${` is a
+/// literal `${`.
+fn interpolate(root: &mut Node, env: &Name, diags: &mut Diagnostics) {
+    let mut vars: BTreeMap<String, String> = BTreeMap::new();
+    vars.insert("env".to_owned(), env.to_string());
+    if let Some(domain) = root
+        .get("environment")
+        .and_then(|e| e.get("domain"))
+        .and_then(Node::as_str)
+    {
+        vars.insert("domain".to_owned(), domain.to_owned());
+    }
+    if let Some(Node {
+        value: Value::Map(entries),
+        ..
+    }) = root.get("vars")
+    {
+        for (Key { name, span }, value) in entries {
+            match value.as_str() {
+                Some(v) if !v.contains("${") => {
+                    if name == "env" || name == "domain" {
+                        diags.push(
+                            Diagnostic::error(
+                                checks::INTERPOLATION,
+                                format!(
+                                    "`{name}` is a built-in variable and cannot be set under `vars`"
+                                ),
+                            )
+                            .at(Some(*span)),
+                        );
+                    } else {
+                        vars.insert(name.clone(), v.to_owned());
+                    }
+                }
+                Some(_) => diags.push(
+                    Diagnostic::error(
+                        checks::INTERPOLATION,
+                        "variables cannot refer to other variables",
+                    )
+                    .at(Some(value.span)),
+                ),
+                None => diags.push(
+                    Diagnostic::error(
+                        checks::INTERPOLATION,
+                        format!(
+                            "variable `{name}` must be a string, found a {}",
+                            value.type_name()
+                        ),
+                    )
+                    .at(Some(value.span)),
+                ),
+            }
+        }
+    }
+    walk_strings(root, &mut |node| {
+        let Value::String(s) = &node.value else {
+            return;
+        };
+        if !s.contains("${") {
+            return;
+        }
+        match substitute(s, &vars) {
+            Ok(out) => node.value = Value::String(out),
+            Err(unknown) => {
+                let known: Vec<_> = vars.keys().map(String::as_str).collect();
+                diags.push(
+                    Diagnostic::error(checks::INTERPOLATION, format!("`${{{unknown}}}` is not defined"))
+                        .at(Some(node.span))
+                        .help(format!(
+                            "defined variables: {}; add `{unknown}` under `vars`, or write `$${{` for a literal `${{`",
+                            known.join(", ")
+                        )),
+                );
+            }
+        }
+    });
+}
+
+fn walk_strings(node: &mut Node, f: &mut impl FnMut(&mut Node)) {
+    match &mut node.value {
+        Value::Map(entries) => {
+            for (key, value) in entries.iter_mut() {
+                if key.name != "vars" {
+                    walk_strings(value, f);
+                }
+            }
+        }
+        Value::Seq(items) => items.iter_mut().for_each(|n| walk_strings(n, f)),
+        Value::String(_) => f(node),
+        _ => {}
+    }
+}
+
+/// Substitutes `${name}`; returns the first unknown name on failure.
+fn substitute(s: &str, vars: &BTreeMap<String, String>) -> Result<String, String> {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(i) = rest.find('$') {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 1..];
+        if let Some(lit) = after.strip_prefix("${") {
+            out.push_str("${");
+            rest = lit;
+        } else if let Some(body) = after.strip_prefix('{') {
+            let Some(end) = body.find('}') else {
+                return Err(body.to_owned());
+            };
+            let name = &body[..end];
+            out.push_str(vars.get(name).ok_or_else(|| name.to_owned())?);
+            rest = &body[end + 1..];
+        } else {
+            out.push('$');
+            rest = after;
+        }
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars() -> BTreeMap<String, String> {
+        [("env", "dev"), ("domain", "example.com")]
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn substitutes_variables_and_keeps_escaped_dollars() {
+        assert_eq!(
+            substitute("app.${domain}", &vars()).unwrap(),
+            "app.example.com"
+        );
+        assert_eq!(
+            substitute("$${HOME} and $5", &vars()).unwrap(),
+            "${HOME} and $5"
+        );
+        assert_eq!(substitute("${nope}", &vars()).unwrap_err(), "nope");
+    }
+
+    #[test]
+    fn merge_replaces_scalars_merges_maps_and_null_deletes() {
+        let mut sources = crate::diagnostic::SourceMap::default();
+        let a = sources.add("a", String::new());
+        let base = yaml::parse(a, "x: 1\nm: {a: 1, b: 2}\nl: [1, 2]\n").unwrap();
+        let patch = yaml::parse(a, "x: 2\nm: {b: null, c: 3}\nl: [3]\n").unwrap();
+        let merged = merge(base, patch).to_json();
+        assert_eq!(
+            merged,
+            serde_json::json!({"x": 2, "m": {"a": 1, "c": 3}, "l": [3]})
+        );
+    }
+}

@@ -1,0 +1,228 @@
+//! The environment model: typed data loaded from `environments/*.yaml`.
+//!
+//! Takes the files under `environments/`; gives back one resolved [`Model`] per
+//! environment, in an [`Project`] that also holds the [`SourceMap`] and, per
+//! environment, a [`SpanIndex`] from JSON pointers to source spans, so that checks on
+//! typed data can still point at `file:line:col`.
+//!
+//! A file either is an environment (named after the file, `dev.yaml` is `dev`) or is
+//! marked `abstract: true` and only shared. `extends: <file stem>` merges a base file
+//! underneath, recursively, like a JSON merge patch: mappings merge key by key, `null`
+//! removes a key, anything else replaces. Then `${name}` in any string is replaced by
+//! the environment's variables (`env`, `domain`, and everything under `vars`).
+
+mod app;
+mod infra;
+pub mod load;
+pub mod names;
+mod secret;
+pub mod yaml;
+
+pub use app::{
+    App, Backup, Database, Deploy, EnvValue, Health, Image, Migrations, PlainValue, ResourceList,
+    Resources, Route, RouteOrigins, Security,
+};
+pub use infra::{
+    Arch, Cluster, GatewayRef, Host, Ingress, IngressKind, NetworkPolicyFlavour, Registry, Tunnel,
+    TunnelProvider,
+};
+pub use load::{SpanIndex, load};
+pub use names::Name;
+pub use secret::{
+    Alphabet, GenerateSource, Generator, KeySource, ManualSource, OnePasswordSource, Secret,
+    SecretRef, SecretType, TemplateSource,
+};
+
+use crate::diagnostic::{FileId, SourceMap, Span};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Everything loaded from `environments/`: the sources and each environment's model.
+#[derive(Debug, Default)]
+pub struct Project {
+    /// Every file read, for diagnostics.
+    pub sources: SourceMap,
+    /// The environments that loaded without errors, sorted by name.
+    pub environments: Vec<Environment>,
+}
+
+impl Project {
+    /// The environment called `name`.
+    pub fn environment(&self, name: &str) -> Option<&Environment> {
+        self.environments.iter().find(|e| e.name.as_str() == name)
+    }
+}
+
+/// One environment: its name, its resolved model and where each value was written.
+#[derive(Debug)]
+pub struct Environment {
+    /// The environment's name (its file's stem).
+    pub name: Name,
+    /// The file that defines it.
+    pub file: FileId,
+    /// Display paths of the files it is built from, base first.
+    pub sources: Vec<String>,
+    /// The resolved model.
+    pub model: Model,
+    /// JSON pointer → source span of every value of the merged document.
+    pub index: SpanIndex,
+}
+
+impl Environment {
+    /// The span of the value at a JSON pointer such as `/apps/web/port`, or of its
+    /// nearest ancestor that was written down.
+    pub fn span(&self, pointer: &str) -> Option<Span> {
+        self.index.value(pointer)
+    }
+
+    /// The span of the key at a JSON pointer (the `web` in `apps: {web: ...}`).
+    pub fn key_span(&self, pointer: &str) -> Option<Span> {
+        self.index.key(pointer)
+    }
+}
+
+/// One environment, resolved: base files merged in, `${vars}` substituted, defaults
+/// applied. This is also the shape of the JSON Schema in `schema/kiln.schema.json`.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[schemars(title = "kiln environment")]
+pub struct Model {
+    /// How this environment names things and where its apps run by default.
+    #[serde(default)]
+    pub environment: EnvironmentSettings,
+    /// Values for `${name}` in any string of the model (besides `env` and `domain`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub vars: BTreeMap<String, String>,
+    /// Container registries, by name.
+    #[serde(default)]
+    pub registries: BTreeMap<Name, Registry>,
+    /// Kubernetes clusters, by name.
+    #[serde(default)]
+    pub clusters: BTreeMap<Name, Cluster>,
+    /// Machines that run apps with docker compose, by name.
+    #[serde(default)]
+    pub hosts: BTreeMap<Name, Host>,
+    /// Applications, by name.
+    #[serde(default)]
+    pub apps: BTreeMap<Name, App>,
+    /// Secrets, by name. Only where values come from, never a value.
+    #[serde(default)]
+    pub secrets: BTreeMap<Name, Secret>,
+}
+
+/// Environment-wide settings.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct EnvironmentSettings {
+    /// The environment's base domain, available as `${domain}`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub domain: Option<String>,
+    /// The cluster or host apps run on unless they say otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub runs_on: Option<Name>,
+    /// How namespaces are named: `{group}` (an app's group), `{app}` and `{env}`.
+    #[serde(default = "default_namespace_pattern")]
+    #[schemars(regex(pattern = r"^[-a-z0-9{}]+$"))]
+    pub namespaces: String,
+    /// The Pod Security Standard enforced on every namespace.
+    #[serde(default)]
+    pub pod_security: PodSecurityLevel,
+}
+
+impl Default for EnvironmentSettings {
+    fn default() -> Self {
+        EnvironmentSettings {
+            domain: None,
+            runs_on: None,
+            namespaces: default_namespace_pattern(),
+            pod_security: PodSecurityLevel::default(),
+        }
+    }
+}
+
+fn default_namespace_pattern() -> String {
+    "{group}-{env}".to_owned()
+}
+
+/// Pod Security Standard levels.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum PodSecurityLevel {
+    /// The strictest level; what kiln's workloads are written for.
+    #[default]
+    Restricted,
+    /// Prevents known privilege escalations.
+    Baseline,
+    /// Unrestricted.
+    Privileged,
+}
+
+impl PodSecurityLevel {
+    /// The label value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PodSecurityLevel::Restricted => "restricted",
+            PodSecurityLevel::Baseline => "baseline",
+            PodSecurityLevel::Privileged => "privileged",
+        }
+    }
+}
+
+/// Where an app runs.
+#[derive(Clone, Copy, Debug)]
+pub enum Placement<'a> {
+    /// On a Kubernetes cluster.
+    Cluster(&'a Name, &'a Cluster),
+    /// On a host, with docker compose.
+    Host(&'a Name, &'a Host),
+}
+
+impl Model {
+    /// The apps that are enabled in this environment.
+    pub fn enabled_apps(&self) -> impl Iterator<Item = (&Name, &App)> {
+        self.apps.iter().filter(|(_, a)| a.enabled)
+    }
+
+    /// Where an app runs, if its `runsOn` (or the environment's) names a cluster or host.
+    pub fn placement(&self, app: &App) -> Option<Placement<'_>> {
+        let target = app.runs_on.as_ref().or(self.environment.runs_on.as_ref())?;
+        if let Some((name, cluster)) = self.clusters.get_key_value(target) {
+            return Some(Placement::Cluster(name, cluster));
+        }
+        self.hosts
+            .get_key_value(target)
+            .map(|(name, host)| Placement::Host(name, host))
+    }
+
+    /// The group of an app (its namespace and `part-of` label).
+    pub fn group<'a>(&self, name: &'a Name, app: &'a App) -> &'a Name {
+        app.group.as_ref().unwrap_or(name)
+    }
+
+    /// The namespace an app runs in, in environment `env`.
+    pub fn namespace(&self, env: &Name, name: &Name, app: &App) -> String {
+        self.environment
+            .namespaces
+            .replace("{group}", self.group(name, app).as_str())
+            .replace("{app}", name.as_str())
+            .replace("{env}", env.as_str())
+    }
+
+    /// The full image reference without tag, e.g. `registry.example.com/team/app`.
+    pub fn image_name(&self, image: &Image) -> String {
+        match self.registries.get(&image.registry) {
+            Some(r) => format!("{}/{}", r.host, image.repository),
+            None => image.repository.clone(),
+        }
+    }
+}
+
+impl Database {
+    /// The database and user name.
+    pub fn db_name(&self, app: &Name) -> String {
+        self.name
+            .clone()
+            .unwrap_or_else(|| app.as_str().replace('-', "_"))
+    }
+}

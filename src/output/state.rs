@@ -1,0 +1,72 @@
+//! Reading back what automation owns in the committed output: the image tags Flux
+//! image automation (or `kiln set-image`) wrote into overlays' `images:` entries.
+
+use crate::render::State;
+use std::path::Path;
+
+/// Reads the image tags recorded in `out/kubernetes/apps/<app>/overlays/<env>/kustomization.yaml`.
+///
+/// A file that cannot be read or parsed contributes nothing: `check` will then report
+/// it as hand-edited, and `build` rewrites it.
+pub fn read(out_dir: &Path) -> State {
+    let mut state = State::default();
+    let apps = out_dir.join("kubernetes").join("apps");
+    let Ok(entries) = std::fs::read_dir(&apps) else {
+        return state;
+    };
+    for app in entries.flatten() {
+        let Ok(envs) = std::fs::read_dir(app.path().join("overlays")) else {
+            continue;
+        };
+        for env in envs.flatten() {
+            let file = env.path().join("kustomization.yaml");
+            let Ok(text) = std::fs::read_to_string(&file) else {
+                continue;
+            };
+            if let Some(tag) = first_image_tag(&text) {
+                state.image_tags.insert(
+                    (
+                        app.file_name().to_string_lossy().into_owned(),
+                        env.file_name().to_string_lossy().into_owned(),
+                    ),
+                    tag,
+                );
+            }
+        }
+    }
+    state
+}
+
+#[derive(serde::Deserialize)]
+struct Images {
+    #[serde(default)]
+    images: Vec<ImageEntry>,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ImageEntry {
+    #[serde(default)]
+    new_tag: Option<String>,
+}
+
+/// The `newTag` of the first `images:` entry (the app's own image comes first).
+fn first_image_tag(text: &str) -> Option<String> {
+    let parsed: Images = serde_saphyr::from_str(text).ok()?;
+    parsed
+        .images
+        .into_iter()
+        .find_map(|i| i.new_tag)
+        .filter(|t| !t.is_empty() && t != crate::render::kubernetes::UNSET_TAG)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_tag_flux_wrote_with_its_marker() {
+        let text = "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nimages:\n- name: reg/app\n  newTag: main-abc-20260101 # {\"$imagepolicy\": \"flux-system:app-prod:tag\"}\n";
+        assert_eq!(first_image_tag(text).as_deref(), Some("main-abc-20260101"));
+    }
+}

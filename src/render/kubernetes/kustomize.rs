@@ -1,0 +1,315 @@
+//! The Kustomize layout of one app: a base with what every environment shares and an
+//! overlay per environment with its namespace, image tags, JSON patches for what
+//! differs, and the objects only that environment has.
+//!
+//! The base takes each shared object as the first environment renders it (objects
+//! carry no namespace and a placeholder image tag, so those never differ); every
+//! other environment's overlay patches exactly the fields that differ, as RFC 6902
+//! operations, so `kubectl kustomize overlays/<env>` gives back that environment's
+//! objects byte for byte in meaning.
+
+use super::Object;
+use crate::render::{OutputTree, yaml};
+use serde::Serialize;
+use serde_json::{Value, json};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// The tag base objects carry; every overlay sets the real one.
+pub const PLACEHOLDER_TAG: &str = "set-by-overlay";
+
+/// One environment's objects of an app.
+pub struct EnvObjects {
+    /// The environment.
+    pub env: String,
+    /// The namespace the overlay puts everything in.
+    pub namespace: String,
+    /// The objects, without namespace, app images tagged [`PLACEHOLDER_TAG`].
+    pub objects: Vec<Object>,
+    /// Image name → tag (and the Flux setter marker for it, if automated).
+    pub images: BTreeMap<String, ImageTag>,
+    /// The model files this environment comes from.
+    pub sources: Vec<String>,
+}
+
+/// The tag an overlay sets for an image.
+#[derive(Clone, Debug)]
+pub struct ImageTag {
+    /// The tag.
+    pub tag: String,
+    /// A Flux image-automation setter marker, e.g.
+    /// `{"$imagepolicy": "flux-system:app-prod:tag"}`.
+    pub setter: Option<String>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Kustomization {
+    api_version: &'static str,
+    kind: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    namespace: Option<String>,
+    resources: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    images: Vec<KustomizeImage>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    patches: Vec<KustomizePatch>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct KustomizeImage {
+    name: String,
+    new_tag: TagValue,
+}
+
+#[derive(Serialize)]
+#[serde(untagged)]
+enum TagValue {
+    Plain(String),
+    Marked(serde_saphyr::Commented<String>),
+}
+
+#[derive(Serialize)]
+struct KustomizePatch {
+    path: String,
+    target: PatchTarget,
+}
+
+#[derive(Serialize)]
+struct PatchTarget {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    group: Option<String>,
+    version: String,
+    kind: String,
+    name: String,
+}
+
+/// A kustomization listing `resources`, with nothing else.
+pub fn plain_kustomization(resources: Vec<String>) -> impl Serialize {
+    Kustomization {
+        api_version: "kustomize.config.k8s.io/v1beta1",
+        kind: "Kustomization",
+        namespace: None,
+        resources,
+        images: Vec::new(),
+        patches: Vec::new(),
+    }
+}
+
+/// Writes `root/base/` and `root/overlays/<env>/` for one app.
+pub fn write_app(root: &str, envs: &[EnvObjects], out: &mut OutputTree) {
+    let Some(first) = envs.first() else { return };
+    let shared: BTreeSet<(String, String)> = first
+        .objects
+        .iter()
+        .map(Object::id)
+        .filter(|id| envs.iter().all(|e| e.objects.iter().any(|o| &o.id() == id)))
+        .collect();
+    let mut all_sources: Vec<String> = envs.iter().flat_map(|e| e.sources.clone()).collect();
+    all_sources.sort();
+    all_sources.dedup();
+
+    let base: Vec<&Object> = first
+        .objects
+        .iter()
+        .filter(|o| shared.contains(&o.id()))
+        .collect();
+    let mut base_files = Vec::new();
+    for object in &base {
+        let file = object.file_name();
+        out.add(
+            format!("{root}/base/{file}"),
+            yaml::file(&all_sources, &object.0),
+            None,
+        );
+        base_files.push(file);
+    }
+    base_files.sort();
+    out.add(
+        format!("{root}/base/kustomization.yaml"),
+        yaml::file(&all_sources, &plain_kustomization(base_files)),
+        None,
+    );
+
+    for env in envs {
+        let dir = format!("{root}/overlays/{}", env.env);
+        let mut resources = vec!["../../base".to_owned()];
+        let mut patches = Vec::new();
+        let mut own = Vec::new();
+        for object in &env.objects {
+            match base.iter().find(|b| b.id() == object.id()) {
+                Some(base_object) => {
+                    let ops = diff_ops(&base_object.0, &object.0);
+                    if ops.is_empty() {
+                        continue;
+                    }
+                    let file = format!("patches/{}", object.file_name());
+                    out.add(
+                        format!("{dir}/{file}"),
+                        yaml::file(&env.sources, &ops),
+                        Some(&env.env),
+                    );
+                    patches.push(KustomizePatch {
+                        path: file,
+                        target: target(object),
+                    });
+                }
+                None => {
+                    let file = object.file_name();
+                    out.add(
+                        format!("{dir}/{file}"),
+                        yaml::file(&env.sources, &object.0),
+                        Some(&env.env),
+                    );
+                    own.push(file);
+                }
+            }
+        }
+        own.sort();
+        resources.extend(own);
+        patches.sort_by(|a, b| a.path.cmp(&b.path));
+        let images = env
+            .images
+            .iter()
+            .map(|(name, t)| KustomizeImage {
+                name: name.clone(),
+                new_tag: match &t.setter {
+                    None => TagValue::Plain(t.tag.clone()),
+                    Some(marker) => {
+                        TagValue::Marked(serde_saphyr::Commented(t.tag.clone(), marker.clone()))
+                    }
+                },
+            })
+            .collect();
+        let k = Kustomization {
+            api_version: "kustomize.config.k8s.io/v1beta1",
+            kind: "Kustomization",
+            namespace: Some(env.namespace.clone()),
+            resources,
+            images,
+            patches,
+        };
+        out.add(
+            format!("{dir}/kustomization.yaml"),
+            yaml::file(&env.sources, &k),
+            Some(&env.env),
+        );
+    }
+}
+
+fn target(object: &Object) -> PatchTarget {
+    let (group, version) = match object.api_version().split_once('/') {
+        Some((g, v)) => (Some(g.to_owned()), v.to_owned()),
+        None => (None, object.api_version().to_owned()),
+    };
+    PatchTarget {
+        group,
+        version,
+        kind: object.kind().to_owned(),
+        name: object.name().to_owned(),
+    }
+}
+
+/// RFC 6902 operations turning `from` into `to`: maps are compared key by key, lists
+/// of equal length item by item, anything else is replaced whole.
+pub fn diff_ops(from: &Value, to: &Value) -> Vec<Value> {
+    let mut ops = Vec::new();
+    diff(from, to, &mut String::new(), &mut ops);
+    ops
+}
+
+fn diff(from: &Value, to: &Value, path: &mut String, ops: &mut Vec<Value>) {
+    if from == to {
+        return;
+    }
+    match (from, to) {
+        (Value::Object(a), Value::Object(b)) => {
+            let keys: BTreeSet<&String> = a.keys().chain(b.keys()).collect();
+            for key in keys {
+                let len = path.len();
+                path.push('/');
+                path.push_str(&crate::model::load::escape(key));
+                match (a.get(key), b.get(key)) {
+                    (Some(x), Some(y)) => diff(x, y, path, ops),
+                    (Some(_), None) => ops.push(json!({"op": "remove", "path": path.clone()})),
+                    (None, Some(y)) => {
+                        ops.push(json!({"op": "add", "path": path.clone(), "value": y}))
+                    }
+                    (None, None) => {}
+                }
+                path.truncate(len);
+            }
+        }
+        (Value::Array(a), Value::Array(b)) if a.len() == b.len() => {
+            for (i, (x, y)) in a.iter().zip(b).enumerate() {
+                let len = path.len();
+                path.push('/');
+                path.push_str(&i.to_string());
+                diff(x, y, path, ops);
+                path.truncate(len);
+            }
+        }
+        _ => ops.push(json!({"op": "replace", "path": path.clone(), "value": to})),
+    }
+}
+
+/// Applies operations made by [`diff_ops`] (for tests and `kiln diff`).
+pub fn apply_ops(value: &mut Value, ops: &[Value]) -> Result<(), String> {
+    for op in ops {
+        let path = op["path"].as_str().ok_or("op without path")?;
+        let (parent, last) = path.rsplit_once('/').ok_or("op path without /")?;
+        let last = last.replace("~1", "/").replace("~0", "~");
+        let target = if parent.is_empty() {
+            Some(&mut *value)
+        } else {
+            value.pointer_mut(parent)
+        };
+        let target = target.ok_or_else(|| format!("no parent for {path}"))?;
+        match (op["op"].as_str(), target) {
+            (Some("remove"), Value::Object(m)) => {
+                m.remove(&last);
+            }
+            (Some("add" | "replace"), Value::Object(m)) => {
+                m.insert(last, op["value"].clone());
+            }
+            (Some("replace"), Value::Array(a)) => {
+                let i: usize = last.parse().map_err(|_| format!("bad index in {path}"))?;
+                *a.get_mut(i)
+                    .ok_or_else(|| format!("no index {i} in {path}"))? = op["value"].clone();
+            }
+            (other, _) => return Err(format!("unsupported op {other:?} at {path}")),
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ops_turn_one_value_into_the_other() {
+        let a = json!({"spec": {"replicas": 1, "keep": true, "gone": 1,
+            "containers": [{"env": [{"name": "A"}], "image": "x"}],
+            "labels": {"app.kubernetes.io/name": "a"}}});
+        let b = json!({"spec": {"replicas": 2, "keep": true, "new": {"x": 1},
+            "containers": [{"env": [{"name": "A"}, {"name": "B"}], "image": "x"}],
+            "labels": {"app.kubernetes.io/name": "b"}}});
+        let ops = diff_ops(&a, &b);
+        let paths: Vec<&str> = ops.iter().map(|o| o["path"].as_str().unwrap()).collect();
+        assert!(
+            paths.contains(&"/spec/labels/app.kubernetes.io~1name"),
+            "{paths:?}"
+        );
+        assert!(paths.contains(&"/spec/containers/0/env"), "{paths:?}");
+        let mut patched = a.clone();
+        apply_ops(&mut patched, &ops).unwrap();
+        assert_eq!(patched, b);
+    }
+
+    #[test]
+    fn equal_values_need_no_ops() {
+        let a = json!({"a": [1, {"b": 2}]});
+        assert!(diff_ops(&a, &a.clone()).is_empty());
+    }
+}

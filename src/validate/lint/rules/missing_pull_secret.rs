@@ -1,0 +1,76 @@
+use crate::diagnostic::Severity;
+use crate::model::Placement;
+use crate::validate::lint::{LintContext, Rule, Sink};
+
+/// A private registry without a pull secret.
+pub(crate) struct MissingPullSecret;
+
+impl Rule for MissingPullSecret {
+    fn code(&self) -> &'static str {
+        "K005"
+    }
+
+    fn name(&self) -> &'static str {
+        "missing-pull-secret"
+    }
+
+    fn severity(&self) -> Severity {
+        Severity::Error
+    }
+
+    fn doc(&self) -> &'static str {
+        r#"## What it does
+Flags an app on a cluster whose image comes from a private registry that names no
+`pullSecret`.
+
+## Why is this bad?
+A private registry (a private GitLab project's registry inherits the project's
+visibility) refuses anonymous pulls: every pod sits in `ImagePullBackOff`. kiln puts the
+pull secret in every namespace that pulls from the registry and lists it in
+`imagePullSecrets`, but only when the registry names one.
+
+## Example
+```yaml
+registries:
+  gitlab:
+    host: registry.example.com
+    private: true          # no pullSecret: pods cannot pull
+```
+Use instead:
+```yaml
+registries:
+  gitlab:
+    host: registry.example.com
+    private: true
+    pullSecret: gitlab-registry
+```
+"#
+    }
+
+    fn check(&self, cx: &LintContext<'_>, sink: &mut Sink<'_>) {
+        for env in &cx.project.environments {
+            let m = &env.model;
+            for (name, app) in m.enabled_apps() {
+                if !matches!(m.placement(app), Some(Placement::Cluster(..))) {
+                    continue;
+                }
+                let Some(registry) = m.registries.get(&app.image.registry) else {
+                    continue;
+                };
+                if registry.private && registry.pull_secret.is_none() {
+                    let d = sink
+                        .diagnostic(format!(
+                            "`{name}` pulls from private registry `{}`, which has no pull secret",
+                            app.image.registry
+                        ))
+                        .at(env.span(&format!("/registries/{}", app.image.registry)))
+                        .label(
+                            env.span(&format!("/apps/{name}/image/registry")),
+                            "pulled here",
+                        );
+                    sink.report(env, Some(name.as_str()), d);
+                }
+            }
+        }
+    }
+}

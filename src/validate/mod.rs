@@ -1,0 +1,19 @@
+//! Validation beyond the schema: references between parts of the model, and lint
+//! rules over the model and its rendered output.
+//!
+//! [`model`] runs before rendering (a broken reference would make rendering
+//! meaningless); [`lint::run`] runs after, so rules can look at generated objects.
+
+pub mod lint;
+pub mod references;
+pub mod schema;
+
+use crate::diagnostic::Diagnostics;
+use crate::model::Project;
+
+/// Checks every environment's references and names.
+pub fn model(project: &Project, diags: &mut Diagnostics) {
+    for env in &project.environments {
+        references::check(env, diags);
+    }
+}

@@ -1,0 +1,350 @@
+//! Reference checks: every name the model uses points at something that exists, and
+//! every name kiln derives from it is valid.
+
+use crate::diagnostic::{Diagnostic, Diagnostics, checks};
+use crate::model::{EnvValue, Environment, IngressKind, Name, Placement, SecretRef, names};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Runs every reference check on one environment.
+pub fn check(env: &Environment, diags: &mut Diagnostics) {
+    let m = &env.model;
+    for name in m.clusters.keys().filter(|n| m.hosts.contains_key(*n)) {
+        diags.push(
+            Diagnostic::error(
+                checks::DUPLICATE_NAME,
+                format!(
+                    "`{name}` is both a cluster and a host; `runsOn` could not tell them apart"
+                ),
+            )
+            .at(env.key_span(&format!("/hosts/{name}")))
+            .label(env.key_span(&format!("/clusters/{name}")), "the cluster"),
+        );
+    }
+    if let Some(target) = &m.environment.runs_on
+        && !m.clusters.contains_key(target)
+        && !m.hosts.contains_key(target)
+    {
+        diags.push(unknown(
+            env,
+            "/environment/runsOn",
+            "cluster or host",
+            target,
+            known(&m.clusters, &m.hosts),
+        ));
+    }
+    for (name, registry) in &m.registries {
+        if let Some(secret) = &registry.pull_secret
+            && !m.secrets.contains_key(secret)
+        {
+            diags.push(unknown(
+                env,
+                &format!("/registries/{name}/pullSecret"),
+                "secret",
+                secret,
+                m.secrets.keys().map(Name::to_string).collect(),
+            ));
+        }
+    }
+    for (name, cluster) in &m.clusters {
+        if cluster.ingress.kind == IngressKind::Gateway && cluster.ingress.gateway.is_none() {
+            diags.push(
+                Diagnostic::error(
+                    checks::INVALID_VALUE,
+                    format!("cluster `{name}` routes through a Gateway but names none"),
+                )
+                .at(env.span(&format!("/clusters/{name}/ingress")))
+                .help("add `gateway: {name: ..., namespace: ..., listener: ...}` under `ingress`"),
+            );
+        }
+    }
+    check_namespace_pattern(env, diags);
+    let mut routes: BTreeMap<(String, String), (Name, Name)> = BTreeMap::new();
+    for (name, app) in m.enabled_apps() {
+        let at = |p: &str| format!("/apps/{name}{p}");
+        let placement = m.placement(app);
+        match (&app.runs_on, placement) {
+            (_, Some(_)) => {}
+            (Some(target), None) => diags.push(unknown(
+                env,
+                &at("/runsOn"),
+                "cluster or host",
+                target,
+                known(&m.clusters, &m.hosts),
+            )),
+            (None, None) if m.environment.runs_on.is_none() => diags.push(
+                Diagnostic::error(
+                    checks::UNKNOWN_REFERENCE,
+                    format!("app `{name}` has nowhere to run"),
+                )
+                .at(env.key_span(&format!("/apps/{name}")))
+                .help("set `runsOn` on the app, or `environment.runsOn` for every app"),
+            ),
+            (None, None) => {}
+        }
+        if !m.registries.contains_key(&app.image.registry) {
+            diags.push(unknown(
+                env,
+                &at("/image/registry"),
+                "registry",
+                &app.image.registry,
+                m.registries.keys().map(Name::to_string).collect(),
+            ));
+        }
+        for (var, value) in &app.env {
+            if !is_env_name(var) {
+                diags.push(
+                    Diagnostic::error(
+                        checks::INVALID_NAME,
+                        format!("`{var}` is not a valid environment variable name"),
+                    )
+                    .at(env.key_span(&at(&format!("/env/{var}"))))
+                    .help("use letters, digits and `_`, not starting with a digit"),
+                );
+            }
+            match value {
+                EnvValue::Secret(r) => secret_ref(env, &at(&format!("/env/{var}")), r, diags),
+                EnvValue::RouteOrigins(o) if !m.apps.contains_key(&o.route_origins) => {
+                    diags.push(unknown(
+                        env,
+                        &at(&format!("/env/{var}/routeOrigins")),
+                        "app",
+                        &o.route_origins,
+                        m.apps.keys().map(Name::to_string).collect(),
+                    ))
+                }
+                _ => {}
+            }
+        }
+        if let Some(db) = &app.database {
+            secret_ref(env, &at("/database/password"), &db.password, diags);
+        }
+        for dep in &app.depends_on {
+            if !m.apps.contains_key(dep) {
+                let i = app.depends_on.iter().position(|d| d == dep).unwrap_or(0);
+                diags.push(unknown(
+                    env,
+                    &at(&format!("/dependsOn/{i}")),
+                    "app",
+                    dep,
+                    m.apps.keys().map(Name::to_string).collect(),
+                ));
+            }
+        }
+        for (route_name, route) in &app.routes {
+            let pointer = at(&format!("/routes/{route_name}"));
+            if let Some(Placement::Cluster(cluster_name, cluster)) = placement
+                && route.tunnel
+                && cluster.tunnel.is_none()
+            {
+                diags.push(
+                    Diagnostic::error(
+                        checks::UNKNOWN_REFERENCE,
+                        format!("route `{route_name}` goes through a tunnel, but cluster `{cluster_name}` has none"),
+                    )
+                    .at(env.span(&format!("{pointer}/tunnel")))
+                    .help(format!("add `tunnel:` to cluster `{cluster_name}`, or drop `tunnel: true`")),
+                );
+            }
+            let key = (route.host.clone(), route.path.clone());
+            if let Some((other_app, other_route)) = routes.get(&key) {
+                diags.push(
+                    Diagnostic::error(
+                        checks::CONFLICT,
+                        format!(
+                            "`{}{}` is routed twice in `{}`",
+                            route.host, route.path, env.name
+                        ),
+                    )
+                    .at(env.span(&format!("{pointer}/host")))
+                    .label(
+                        env.span(&format!("/apps/{other_app}/routes/{other_route}/host")),
+                        "also routed here",
+                    ),
+                );
+            } else {
+                routes.insert(key, (name.clone(), route_name.clone()));
+            }
+        }
+        for (suffix, what) in [
+            ("-db-backup", "backup CronJob"),
+            ("-migrate", "migration Job"),
+        ] {
+            if name.as_str().len() + suffix.len() > 63 {
+                diags.push(
+                    Diagnostic::error(
+                        checks::INVALID_NAME,
+                        format!("the {what} of `{name}` would be named `{name}{suffix}`, longer than 63 characters"),
+                    )
+                    .at(env.key_span(&format!("/apps/{name}")))
+                    .help("shorten the app's name"),
+                );
+                break;
+            }
+        }
+        if let Some(ns) = placement.and_then(|p| match p {
+            Placement::Cluster(..) => Some(m.namespace(&env.name, name, app)),
+            Placement::Host(..) => None,
+        }) && let Err(why) = names::validate(&ns, 63)
+        {
+            diags.push(
+                Diagnostic::error(
+                    checks::INVALID_NAME,
+                    format!("namespace of `{name}`: {why}"),
+                )
+                .at(env.key_span(&format!("/apps/{name}")))
+                .label(env.span("/environment/namespaces"), "from this pattern"),
+            );
+        }
+    }
+    check_cycles(env, diags);
+    for (name, secret) in &m.secrets {
+        for (i, user) in secret.used_by.iter().enumerate() {
+            if !m.apps.contains_key(user) {
+                diags.push(unknown(
+                    env,
+                    &format!("/secrets/{name}/usedBy/{i}"),
+                    "app",
+                    user,
+                    m.apps.keys().map(Name::to_string).collect(),
+                ));
+            }
+        }
+    }
+}
+
+fn check_namespace_pattern(env: &Environment, diags: &mut Diagnostics) {
+    let pattern = &env.model.environment.namespaces;
+    let mut rest = pattern.as_str();
+    while let Some(i) = rest.find('{') {
+        let after = &rest[i + 1..];
+        let end = after.find('}').unwrap_or(after.len());
+        let var = &after[..end];
+        if !["group", "app", "env"].contains(&var) {
+            diags.push(
+                Diagnostic::error(
+                    checks::INTERPOLATION,
+                    format!("`{{{var}}}` is not a namespace placeholder"),
+                )
+                .at(env.span("/environment/namespaces"))
+                .help("use {group}, {app} and {env}"),
+            );
+        }
+        rest = &after[(end + 1).min(after.len())..];
+    }
+}
+
+fn check_cycles(env: &Environment, diags: &mut Diagnostics) {
+    let apps = &env.model.apps;
+    let mut reported = BTreeSet::new();
+    for start in apps.keys() {
+        let mut path = vec![start.clone()];
+        walk(env, start, &mut path, &mut reported, diags);
+    }
+    fn walk(
+        env: &Environment,
+        at: &Name,
+        path: &mut Vec<Name>,
+        reported: &mut BTreeSet<BTreeSet<Name>>,
+        diags: &mut Diagnostics,
+    ) {
+        let Some(app) = env.model.apps.get(at) else {
+            return;
+        };
+        for (i, dep) in app.depends_on.iter().enumerate() {
+            if let Some(pos) = path.iter().position(|p| p == dep) {
+                let cycle: Vec<&str> = path[pos..]
+                    .iter()
+                    .map(Name::as_str)
+                    .chain([dep.as_str()])
+                    .collect();
+                if reported.insert(path[pos..].iter().cloned().collect()) {
+                    diags.push(
+                        Diagnostic::error(
+                            checks::CYCLE,
+                            format!(
+                                "apps depend on each other in a cycle: {}",
+                                cycle.join(" → ")
+                            ),
+                        )
+                        .at(env.span(&format!("/apps/{at}/dependsOn/{i}")))
+                        .help("remove one of these `dependsOn` entries"),
+                    );
+                }
+                continue;
+            }
+            if path.len() > 64 {
+                return;
+            }
+            path.push(dep.clone());
+            walk(env, dep, path, reported, diags);
+            path.pop();
+        }
+    }
+}
+
+fn secret_ref(env: &Environment, pointer: &str, r: &SecretRef, diags: &mut Diagnostics) {
+    let m = &env.model;
+    match m.secrets.get(&r.secret) {
+        None => diags.push(
+            unknown(
+                env,
+                &format!("{pointer}/secret"),
+                "secret",
+                &r.secret,
+                m.secrets.keys().map(Name::to_string).collect(),
+            )
+            .help(format!(
+                "define it under `secrets: {{{}: {{keys: ...}}}}`",
+                r.secret
+            )),
+        ),
+        Some(secret) if !secret.keys.contains_key(&r.key) => {
+            let keys: Vec<&str> = secret.keys.keys().map(String::as_str).collect();
+            diags.push(
+                Diagnostic::error(
+                    checks::SECRET_REFERENCE,
+                    format!("secret `{}` has no key `{}`", r.secret, r.key),
+                )
+                .at(env.span(&format!("{pointer}/key")))
+                .label(
+                    env.key_span(&format!("/secrets/{}", r.secret)),
+                    "secret defined here",
+                )
+                .help(format!("its keys: {}", keys.join(", "))),
+            );
+        }
+        Some(_) => {}
+    }
+}
+
+fn unknown(
+    env: &Environment,
+    pointer: &str,
+    what: &str,
+    name: &Name,
+    known: Vec<String>,
+) -> Diagnostic {
+    let d = Diagnostic::error(
+        checks::UNKNOWN_REFERENCE,
+        format!("no {what} is named `{name}`"),
+    )
+    .at(env.span(pointer));
+    if known.is_empty() {
+        d.help(format!("the model defines no {what} yet"))
+    } else {
+        d.help(format!("defined: {}", known.join(", ")))
+    }
+}
+
+fn known<A, B>(a: &BTreeMap<Name, A>, b: &BTreeMap<Name, B>) -> Vec<String> {
+    a.keys().chain(b.keys()).map(Name::to_string).collect()
+}
+
+/// Whether `s` is a portable environment variable name.
+pub fn is_env_name(s: &str) -> bool {
+    let mut chars = s.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}

@@ -1,0 +1,182 @@
+//! The command line: exit codes, what `check` reports, `--env`, `--format json`.
+
+use crate::support::{kiln, reference_project, snapshot, write_env};
+
+#[test]
+fn check_is_clean_after_build_and_names_every_hand_edited_file() {
+    let project = reference_project();
+    let root = project.path();
+    assert_eq!(kiln(root, &["build"]).code, 0);
+    assert_eq!(kiln(root, &["check"]).code, 0);
+    let files: Vec<String> = snapshot(&root.join("out"))
+        .into_keys()
+        .filter(|p| p != "kiln.lock")
+        .collect();
+    assert!(files.len() > 10);
+    for rel in &files {
+        let path = root.join("out").join(rel);
+        let original = std::fs::read(&path).unwrap();
+        let mut edited = original.clone();
+        edited.extend_from_slice(b"# edited by hand\n");
+        std::fs::write(&path, &edited).unwrap();
+        let run = kiln(root, &["check"]);
+        assert_eq!(run.code, 1, "editing {rel}: {}", run.stderr);
+        assert!(
+            run.stderr
+                .contains(&format!("out/{rel} was edited by hand")),
+            "editing {rel} was not reported as hand-edited:\n{}",
+            run.stderr
+        );
+        assert!(
+            run.stderr.contains("+# edited by hand") || run.stderr.contains("-# edited by hand"),
+            "no diff shown:\n{}",
+            run.stderr
+        );
+        std::fs::write(&path, &original).unwrap();
+    }
+    assert_eq!(kiln(root, &["check"]).code, 0);
+}
+
+#[test]
+fn check_reports_missing_stale_and_foreign_files_with_what_to_do() {
+    let project = reference_project();
+    let root = project.path();
+    assert_eq!(kiln(root, &["build"]).code, 0);
+    let ns =
+        "out/kubernetes/clusters/homelab/namespaces/invoicetron-dev/namespace-invoicetron-dev.yaml";
+    std::fs::remove_file(root.join(ns)).unwrap();
+    let run = kiln(root, &["check"]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr.contains(&format!("{ns} is missing")),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("run `kiln build`"), "{}", run.stderr);
+    assert_eq!(kiln(root, &["build"]).code, 0);
+
+    // A model change makes generated files stale.
+    let prod = root.join("environments/prod.yaml");
+    let text = std::fs::read_to_string(&prod).unwrap();
+    std::fs::write(&prod, text.replace("retentionDays: 7", "retentionDays: 14")).unwrap();
+    let run = kiln(root, &["check"]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr
+            .contains("cronjob-invoicetron-db-backup.yaml is stale"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("-mmin +20160"),
+        "diff of the change is shown:\n{}",
+        run.stderr
+    );
+    std::fs::write(&prod, text).unwrap();
+
+    // A file kiln did not write, where kiln writes (identical content would be adopted).
+    std::fs::write(root.join(ns), "# someone else's namespace\n").unwrap();
+    let lock = root.join("out/kiln.lock");
+    let lock_text = std::fs::read_to_string(&lock).unwrap();
+    let kept: String = lock_text
+        .lines()
+        .filter(|l| !l.contains(ns.trim_start_matches("out/")))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(&lock, kept).unwrap();
+    let run = kiln(root, &["check"]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr.contains("was not written by kiln"),
+        "{}",
+        run.stderr
+    );
+    let before = snapshot(&root.join("out"));
+    let run = kiln(root, &["build"]);
+    assert_eq!(run.code, 2, "build must refuse to overwrite a foreign file");
+    assert!(run.stderr.contains("--force"), "{}", run.stderr);
+    assert_eq!(before, snapshot(&root.join("out")));
+    assert_eq!(kiln(root, &["build", "--force"]).code, 0);
+    assert_eq!(kiln(root, &["check"]).code, 0);
+}
+
+#[test]
+fn env_option_limits_what_is_written_and_checked() {
+    let project = reference_project();
+    let root = project.path();
+    assert_eq!(kiln(root, &["build", "--env", "prod"]).code, 0);
+    let files = snapshot(&root.join("out"));
+    assert!(files.keys().any(|p| p.contains("/overlays/prod/")));
+    assert!(
+        !files.keys().any(|p| p.contains("/overlays/dev/")),
+        "dev files written with --env prod"
+    );
+    assert_eq!(kiln(root, &["check", "--env", "prod"]).code, 0);
+    assert_eq!(kiln(root, &["check"]).code, 1, "dev files are missing");
+    let run = kiln(root, &["check", "--env", "staging"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("no such environment"), "{}", run.stderr);
+}
+
+#[test]
+fn json_format_prints_one_located_object_per_diagnostic_on_stdout() {
+    let tmp = tempfile::tempdir().unwrap();
+    write_env(
+        tmp.path(),
+        "dev.yaml",
+        "environment:\n  runsOn: nowhere\nbogus: 1\n",
+    );
+    let run = kiln(tmp.path(), &["check", "--format", "json"]);
+    assert_eq!(run.code, 2);
+    let lines: Vec<serde_json::Value> = run
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(!lines.is_empty());
+    for d in &lines {
+        assert_eq!(d["severity"], "error");
+        assert_eq!(d["file"], "environments/dev.yaml");
+        assert!(d["line"].as_u64().unwrap() >= 1);
+    }
+    assert!(lines.iter().any(|d| d["name"] == "unknown-field"));
+}
+
+#[test]
+fn help_explains_with_examples_and_bad_usage_exits_2() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = kiln(tmp.path(), &["--help"]);
+    assert_eq!(run.code, 0);
+    assert!(run.stdout.contains("Exit status"), "{}", run.stdout);
+    for cmd in ["build", "check", "targets"] {
+        let run = kiln(tmp.path(), &[cmd, "--help"]);
+        assert_eq!(run.code, 0);
+        assert!(
+            run.stdout.contains("Example"),
+            "`kiln {cmd} --help` has no example"
+        );
+    }
+    assert_eq!(kiln(tmp.path(), &["build", "--no-such-flag"]).code, 2);
+    assert_eq!(kiln(tmp.path(), &["frobnicate"]).code, 2);
+}
+
+#[test]
+fn targets_lists_the_registry() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = kiln(tmp.path(), &["targets"]);
+    assert_eq!(run.code, 0);
+    assert!(
+        run.stdout.contains("kubernetes  out/kubernetes/"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn a_missing_environments_directory_is_a_clear_error() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = kiln(tmp.path(), &["build"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("--root"), "{}", run.stderr);
+    assert!(!tmp.path().join("out").exists());
+}

@@ -1,0 +1,145 @@
+//! Golden cases. Each `tests/golden/<case>/` holds `environments/` (the input),
+//! optionally `out-before/` (an `out/` to start from) and `args` (default `build`),
+//! and `expected/`: `exit` (default 0), `stderr` (the rendered diagnostics) and, for a
+//! successful build, the complete `out/` tree. `UPDATE_GOLDEN=1 cargo test golden`
+//! rewrites `expected/`; review it with `git diff`.
+//!
+//! A case that fails (exit 2) must leave `out/` byte-for-byte as it was.
+
+use crate::support::{self, compare_trees, copy_tree, kiln, repo, rewrite_tree, snapshot};
+use std::path::Path;
+
+const SENTINEL_LOCK: &str = "# kiln.lock\n";
+
+fn run_case(case: &Path) -> Result<(), String> {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    copy_tree(&case.join("environments"), &root.join("environments"));
+    if case.join("out-before").is_dir() {
+        copy_tree(&case.join("out-before"), &root.join("out"));
+    } else {
+        // Something for a failing run to (not) damage.
+        std::fs::create_dir_all(root.join("out")).unwrap();
+        std::fs::write(root.join("out/kiln.lock"), SENTINEL_LOCK).unwrap();
+        std::fs::write(root.join("out/hand-written.txt"), "kept\n").unwrap();
+    }
+    let before = snapshot(&root.join("out"));
+    let args_text = std::fs::read_to_string(case.join("args")).unwrap_or_else(|_| "build".into());
+    let args: Vec<&str> = args_text.split_whitespace().collect();
+    let run = kiln(root, &args);
+    let expected = case.join("expected");
+    let stderr = run.stderr.replace(&root.display().to_string(), "<root>");
+    let after = snapshot(&root.join("out"));
+    let mut out_tree = after.clone();
+    out_tree.remove("hand-written.txt");
+
+    if support::updating() {
+        let _ = std::fs::remove_dir_all(&expected);
+        std::fs::create_dir_all(&expected).unwrap();
+        std::fs::write(expected.join("exit"), format!("{}\n", run.code)).unwrap();
+        std::fs::write(expected.join("stderr"), &stderr).unwrap();
+        if run.code == 0 {
+            rewrite_tree(&expected.join("out"), &out_tree);
+        }
+        return Ok(());
+    }
+    let mut problems = String::new();
+    let want_code: i32 = std::fs::read_to_string(expected.join("exit"))
+        .map(|s| s.trim().parse().unwrap_or(0))
+        .unwrap_or(0);
+    if run.code != want_code {
+        problems.push_str(&format!(
+            "exit {} (expected {want_code})\nstderr:\n{stderr}\n",
+            run.code
+        ));
+    }
+    if let Ok(want) = std::fs::read_to_string(expected.join("stderr"))
+        && want != stderr
+    {
+        problems.push_str(&format!(
+            "stderr differs:\n{}",
+            similar::TextDiff::from_lines(&want, &stderr)
+                .unified_diff()
+                .header("expected", "actual")
+        ));
+    }
+    if want_code == 0 {
+        if let Some(report) = compare_trees(&snapshot(&expected.join("out")), &out_tree) {
+            problems.push_str(&report);
+        }
+    } else if before != after {
+        problems.push_str("a failing run changed out/\n");
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems)
+    }
+}
+
+#[test]
+fn golden_cases() {
+    let dir = repo().join("tests/golden");
+    let mut cases: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.is_dir())
+        .collect();
+    cases.sort();
+    assert!(!cases.is_empty());
+    let mut failures = Vec::new();
+    for case in &cases {
+        if let Err(report) = run_case(case) {
+            failures.push(format!(
+                "=== {} ===\n{report}",
+                case.file_name().unwrap().to_string_lossy()
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} golden cases failed (UPDATE_GOLDEN=1 rewrites expectations):\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
+}
+
+/// The repository's own model builds to exactly the committed `out/`.
+#[test]
+fn reference_environments_build_to_the_committed_out() {
+    let project = support::reference_project();
+    let run = kiln(project.path(), &["build"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let built = snapshot(&project.path().join("out"));
+    let committed = snapshot(&repo().join("out"));
+    if let Some(report) = compare_trees(&committed, &built) {
+        panic!(
+            "out/ is not what `kiln build` writes; run `cargo run -- build` and commit:\n{report}"
+        );
+    }
+}
+
+/// Two builds from scratch write identical bytes, and a second build over the first
+/// writes nothing.
+#[test]
+fn builds_are_deterministic_and_idempotent() {
+    let a = support::reference_project();
+    let b = support::reference_project();
+    assert_eq!(kiln(a.path(), &["build"]).code, 0);
+    assert_eq!(kiln(b.path(), &["build"]).code, 0);
+    assert_eq!(
+        snapshot(&a.path().join("out")),
+        snapshot(&b.path().join("out"))
+    );
+    let lock = a.path().join("out/kiln.lock");
+    let mtime = std::fs::metadata(&lock).unwrap().modified().unwrap();
+    let again = kiln(a.path(), &["build"]);
+    assert!(
+        again.stderr.contains(" 0 files written"),
+        "{}",
+        again.stderr
+    );
+    assert_eq!(std::fs::metadata(&lock).unwrap().modified().unwrap(), mtime);
+}

