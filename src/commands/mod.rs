@@ -154,7 +154,9 @@ impl Compiled {
 /// Loads, validates and renders the model under `root`, stopping after the first
 /// stage that finds errors.
 pub fn compile(root: &std::path::Path, state: &State) -> Compiled {
-    let (project, mut diags) = crate::model::load(root);
+    let (mut project, mut diags) = crate::model::load(root);
+    let (templates, template_diags) = crate::render::Templates::load(root, &mut project.sources);
+    diags.extend(template_diags);
     // Reference checks run on every environment that loaded, even when another did
     // not, so one run reports as much as it can.
     validate::model(&project, &mut diags);
@@ -163,6 +165,7 @@ pub fn compile(root: &std::path::Path, state: &State) -> Compiled {
         let cx = Context {
             project: &project,
             state,
+            templates: &templates,
         };
         let (rendered, render_diags) = crate::render::render_all(&cx);
         diags.extend(render_diags.into_sorted(&project.sources));

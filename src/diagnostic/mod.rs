@@ -171,6 +171,8 @@ pub mod checks {
         WAIVER = "E0021", "waiver";
         /// Two things claim the same port, hostname or path.
         CONFLICT = "E0022", "conflict";
+        /// A text template failed to load or render.
+        TEMPLATE = "E0023", "template";
     }
 }
 

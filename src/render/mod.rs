@@ -7,9 +7,11 @@
 
 pub mod kubernetes;
 mod output_tree;
+pub mod templates;
 pub mod yaml;
 
 pub use output_tree::{OutputFile, OutputTree};
+pub use templates::Templates;
 
 use crate::diagnostic::Diagnostics;
 use crate::model::Project;
@@ -21,6 +23,8 @@ pub struct Context<'a> {
     pub project: &'a Project,
     /// What the output stage found on disk that the build must keep.
     pub state: &'a State,
+    /// Text templates (defaults plus the project's overrides).
+    pub templates: &'a Templates,
 }
 
 /// Values found in the committed output that a build must not revert.
