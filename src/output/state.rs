@@ -57,7 +57,7 @@ fn first_image_tag(text: &str) -> Option<String> {
         .images
         .into_iter()
         .find_map(|i| i.new_tag)
-        .filter(|t| !t.is_empty() && t != crate::render::kubernetes::UNSET_TAG)
+        .filter(|t| !t.is_empty() && t != crate::render::images::UNSET_TAG)
 }
 
 #[cfg(test)]

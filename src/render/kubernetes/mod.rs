@@ -20,22 +20,13 @@ pub mod workload;
 
 pub use object::Object;
 
-use super::{Context, OutputTree, Target, yaml};
-use crate::diagnostic::{Check, Diagnostic, Diagnostics};
+use super::{Context, OutputTree, Target, images, yaml};
+use crate::diagnostic::Diagnostics;
 use crate::model::{App, Cluster, Environment, Model, Name, Placement};
 use k8s_openapi::api::core::v1::Namespace;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kustomize::{EnvObjects, ImageTag, PLACEHOLDER_TAG};
 use std::collections::BTreeMap;
-
-/// A warning: no tag is known for an app's image in an environment.
-pub const IMAGE_TAG_UNKNOWN: Check = Check {
-    code: "E0101",
-    name: "image-tag-unknown",
-};
-
-/// The tag written when neither the model nor automation has given one.
-pub const UNSET_TAG: &str = "unset";
 
 /// The Kubernetes target.
 pub struct Kubernetes;
@@ -104,42 +95,6 @@ fn namespace_object(name: &str, group: &str, model: &Model) -> Object {
     })
 }
 
-/// The tag an app's image gets in an environment: pinned in the model, else what
-/// automation wrote into the committed overlay, else [`UNSET_TAG`] with a warning.
-pub fn image_tag(
-    cx: &Context<'_>,
-    env: &Environment,
-    name: &Name,
-    app: &App,
-    diags: &mut Diagnostics,
-) -> String {
-    if let Some(tag) = &app.image.tag {
-        return tag.clone();
-    }
-    if let Some(tag) = cx
-        .state
-        .image_tags
-        .get(&(name.to_string(), env.name.to_string()))
-    {
-        return tag.clone();
-    }
-    diags.push(
-        Diagnostic::warning(
-            IMAGE_TAG_UNKNOWN,
-            format!(
-                "no tag is known for the image of `{name}` in `{}`",
-                env.name
-            ),
-        )
-        .at(env.span(&format!("/apps/{name}/image")))
-        .help(format!(
-            "pin `image.tag`, or record the deployed tag with `kiln set-image {name} TAG --env {}`",
-            env.name
-        )),
-    );
-    UNSET_TAG.to_owned()
-}
-
 /// The apps of one namespace that a cluster's tunnel must reach.
 struct TunnelUnit<'a> {
     env: String,
@@ -175,7 +130,7 @@ impl Target for Kubernetes {
                 };
                 let namespace = model.namespace(&env.name, name, app);
                 let image_name = model.image_name(&app.image);
-                let tag = image_tag(cx, env, name, app, diags);
+                let tag = images::tag(cx, env, name, app, diags);
                 let acx = AppCx {
                     env,
                     model,
@@ -190,7 +145,13 @@ impl Target for Kubernetes {
                     env: env.name.to_string(),
                     namespace: namespace.clone(),
                     objects: app_objects(&acx),
-                    images: BTreeMap::from([(image_name, ImageTag { tag, setter: None })]),
+                    images: BTreeMap::from([(
+                        image_name,
+                        ImageTag {
+                            tag,
+                            setter: images::marker_for(name.as_str(), app, env.name.as_str(), true),
+                        },
+                    )]),
                     sources: env.sources.clone(),
                 });
                 namespaces
