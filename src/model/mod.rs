@@ -16,6 +16,7 @@ mod infra;
 pub mod load;
 pub mod names;
 mod secret;
+pub mod tags;
 pub mod yaml;
 
 pub use app::{
