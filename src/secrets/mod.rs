@@ -1,0 +1,13 @@
+//! Secrets: where each secret is placed, how values are sealed for the Sealed Secrets
+//! controller, and the committed file of sealed values that `kiln build` embeds.
+//!
+//! - [`placement`]: which clusters and namespaces get which secret (from `usedBy` and
+//!   registry pull secrets), computed in one function so other targets can extend it.
+//! - [`cert`] and [`seal`]: the controller certificate and kubeseal-compatible sealing.
+//! - [`sealed_file`]: `environments/sealed/<env>.yaml`, read at load time (I/O stays out
+//!   of renderers) and written by `kiln seal`.
+//! - [`values`]: where `kiln seal` gets plaintext from (1Password, a generator, a
+//!   template of other keys, standard input or an environment variable).
+
+pub mod cert;
+pub mod seal;
