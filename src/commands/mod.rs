@@ -157,6 +157,8 @@ pub fn compile(root: &std::path::Path, state: &State) -> Compiled {
     let (mut project, mut diags) = crate::model::load(root);
     let (templates, template_diags) = crate::render::Templates::load(root, &mut project.sources);
     diags.extend(template_diags);
+    let (sealed, sealed_diags) = crate::secrets::sealed_file::load(root, &mut project);
+    diags.extend(sealed_diags.into_sorted(&project.sources));
     // Reference checks run on every environment that loaded, even when another did
     // not, so one run reports as much as it can.
     validate::model(&project, &mut diags);
@@ -166,6 +168,7 @@ pub fn compile(root: &std::path::Path, state: &State) -> Compiled {
             project: &project,
             state,
             templates: &templates,
+            sealed: &sealed,
         };
         let (rendered, render_diags) = crate::render::render_all(&cx);
         diags.extend(render_diags.into_sorted(&project.sources));

@@ -5,8 +5,10 @@
 //! no I/O: what they need from the disk (tags written by automation) arrives in the
 //! [`State`] the output stage read before rendering.
 
+pub mod docs;
 pub mod kubernetes;
 mod output_tree;
+pub mod secrets;
 pub mod templates;
 pub mod yaml;
 
@@ -25,6 +27,8 @@ pub struct Context<'a> {
     pub state: &'a State,
     /// Text templates (defaults plus the project's overrides).
     pub templates: &'a Templates,
+    /// The committed sealed values (`environments/sealed/<env>.yaml`).
+    pub sealed: &'a crate::secrets::sealed_file::Sealed,
 }
 
 /// Values found in the committed output that a build must not revert.
@@ -46,7 +50,7 @@ pub trait Target: Sync {
 }
 
 /// Every target, in the order they render.
-pub static TARGETS: &[&dyn Target] = &[&kubernetes::Kubernetes];
+pub static TARGETS: &[&dyn Target] = &[&kubernetes::Kubernetes, &secrets::Secrets, &docs::Docs];
 
 /// Renders every target.
 pub fn render_all(cx: &Context<'_>) -> (OutputTree, Diagnostics) {

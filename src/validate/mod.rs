@@ -7,6 +7,7 @@
 pub mod lint;
 pub mod references;
 pub mod schema;
+pub mod secrets;
 
 use crate::diagnostic::Diagnostics;
 use crate::model::Project;
@@ -15,5 +16,7 @@ use crate::model::Project;
 pub fn model(project: &Project, diags: &mut Diagnostics) {
     for env in &project.environments {
         references::check(env, diags);
+        secrets::check(env, diags);
     }
+    secrets::check_project(project, diags);
 }

@@ -4,9 +4,13 @@
 use super::Rule;
 
 mod missing_pull_secret;
+mod url_unsafe_secret;
 
 /// Every lint rule.
-pub static RULES: &[&dyn Rule] = &[&missing_pull_secret::MissingPullSecret];
+pub static RULES: &[&dyn Rule] = &[
+    &url_unsafe_secret::UrlUnsafeSecret,
+    &missing_pull_secret::MissingPullSecret,
+];
 
 #[cfg(test)]
 mod tests {
