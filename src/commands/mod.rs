@@ -3,6 +3,7 @@
 
 mod build;
 mod check;
+mod seal;
 mod targets;
 
 use crate::cli::{Cli, ColorChoice, Command, GlobalArgs};
@@ -50,6 +51,7 @@ pub fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Build(args) => build::run(&cli.global, args, &out),
         Command::Check => check::run(&cli.global, &out),
+        Command::Seal(args) => seal::run(&cli.global, args, &out),
         Command::Targets => targets::run(&out),
     };
     match result {

@@ -61,3 +61,5 @@ pub mod checks {
         }
     }
 }
+pub mod sealer;
+pub mod values;
