@@ -42,11 +42,11 @@ pub enum CertError {
     BadKey(String),
     /// The certificate has expired.
     #[error(
-        "the certificate expired {days} day(s) ago; fetch the controller's current one with `kubeseal --fetch-cert`"
+        "the certificate expired on {on}; fetch the controller's current one with `kubeseal --fetch-cert`"
     )]
     Expired {
-        /// Whole days since it expired.
-        days: u64,
+        /// The expiry date, `YYYY-MM-DD` (UTC).
+        on: String,
     },
 }
 
@@ -85,7 +85,7 @@ impl Certificate {
             .unwrap_or_default();
         if not_after < now {
             return Err(CertError::Expired {
-                days: (now - not_after).as_secs() / 86_400,
+                on: date(not_after.as_secs()),
             });
         }
         let der = cert
@@ -122,6 +122,20 @@ fn algorithm_name(oid: &str) -> String {
         "1.2.840.113549.1.1.10" => format!("{oid}, RSASSA-PSS"),
         _ => oid.to_owned(),
     }
+}
+
+/// `YYYY-MM-DD` of a Unix time (UTC), by the days-to-civil algorithm.
+fn date(secs: u64) -> String {
+    let days = i64::try_from(secs / 86_400).unwrap_or(i64::MAX / 2) + 719_468;
+    let era = days.div_euclid(146_097);
+    let doe = days.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02}")
 }
 
 /// Lower-case hex.
@@ -161,8 +175,12 @@ mod tests {
         let later = SystemTime::UNIX_EPOCH + c.not_after() + Duration::from_secs(3 * 86_400);
         assert_eq!(
             Certificate::parse(&text, later).unwrap_err(),
-            CertError::Expired { days: 3 }
+            CertError::Expired {
+                on: "2036-11-18".to_owned()
+            }
         );
+        assert_eq!(date(0), "1970-01-01");
+        assert_eq!(date(951_782_400), "2000-02-29");
         assert_eq!(
             Certificate::parse("hello", SystemTime::now()).unwrap_err(),
             CertError::NotPem

@@ -218,6 +218,7 @@ fn check_template(
             return;
         }
     };
+    let mut cycle_reported = false;
     for part in parts {
         let TemplatePart::Key { secret: s, key: k } = part else {
             continue;
@@ -243,8 +244,10 @@ fn check_template(
                     other.keys.keys().cloned().collect::<Vec<_>>().join(", ")
                 )),
             ),
+            Some(_) if cycle_reported => {}
             Some(_) => {
                 if let Some(cycle) = template_cycle(env, (target, &k), (secret.as_str(), key)) {
+                    cycle_reported = true;
                     diags.push(
                         Diagnostic::error(
                             checks::CYCLE,
@@ -253,7 +256,6 @@ fn check_template(
                         .at(env.span(&pointer))
                         .help("a template can use generated, 1Password or manual keys, or templates that do not lead back"),
                     );
-                    return;
                 }
             }
         }
