@@ -174,6 +174,7 @@ pub fn compile(root: &std::path::Path, state: &State) -> Compiled {
         };
         let (rendered, render_diags) = crate::render::render_all(&cx);
         diags.extend(render_diags.into_sorted(&project.sources));
+        validate::secret_refs::check(&project, &rendered, &mut diags);
         if !diags.has_errors() {
             let lint_cx = validate::lint::LintContext {
                 project: &project,

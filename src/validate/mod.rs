@@ -7,6 +7,7 @@
 pub mod lint;
 pub mod references;
 pub mod schema;
+pub mod secret_refs;
 pub mod secrets;
 
 use crate::diagnostic::Diagnostics;
