@@ -10,7 +10,8 @@ const ABOUT: &str =
 const LONG_ABOUT: &str = "\
 kiln reads the environment model in DIR/environments/*.yaml (a shared base plus one file
 per environment, e.g. dev.yaml and prod.yaml), checks it, and compiles it into DIR/out/:
-Kustomize bases and overlays, and more targets as they are added. The output is meant to
+Kustomize bases and overlays, SealedSecrets (values sealed by `kiln seal`), runbooks, and
+more targets as they are added. The output is meant to
 be committed; `kiln check` keeps it honest in pre-commit and CI.";
 
 const AFTER_HELP: &str = "\
@@ -23,6 +24,7 @@ Examples:
   kiln build                    compile environments/ into out/
   kiln check                    fail if out/ is not what `kiln build` would write
   kiln build --env prod         write only prod's files (and shared bases)
+  kiln seal --cert cert.pem     seal new secret values for the cluster's controller
   kiln check --format json      one JSON object per diagnostic, on stdout";
 
 /// The kiln command line.

@@ -512,3 +512,84 @@ fn committed_reference_sealed_secrets_open_with_the_test_key() {
         }
     }
 }
+
+/// `out/secrets/seal.sh` does what `kiln seal` does, with kubeseal: run it against a
+/// fake kubeseal (which records what it is asked to seal) and check that `kiln build`
+/// embeds the file it wrote, with current fingerprints, and that the values are
+/// composed as kiln composes them.
+#[test]
+fn seal_sh_writes_the_file_kiln_build_embeds() {
+    let project = reference_project();
+    let root = project.path();
+    let _ = std::fs::remove_dir_all(root.join("environments/sealed"));
+    assert_eq!(kiln(root, &["build"]).code, 0);
+    let op = FakeOp::new(&op_values());
+    let log = op.dir.path().join("kubeseal.log");
+    let kubeseal = op.dir.path().join("kubeseal");
+    std::fs::write(
+        &kubeseal,
+        format!(
+            "#!/bin/sh\nv=$(cat; printf x)\nv=${{v%x}}\nprintf '%s\\t%s\\n' \"$*\" \"$v\" >> '{}'\nprintf 'FAKESEALED%s' \"$(printf '%s' \"$*|$v\" | sha256sum | cut -c1-16)\"\n",
+            log.display()
+        ),
+    )
+    .unwrap();
+    make_executable(&kubeseal);
+    let out = std::process::Command::new("bash")
+        .arg(root.join("out/secrets/seal.sh"))
+        .arg("prod")
+        .arg(cert())
+        .env("PATH", op.path_var())
+        .env("KILN_GITLAB_REGISTRY_USERNAME", USERNAME)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let build = kiln(root, &["build"]);
+    assert_eq!(build.code, 0, "{}", build.stderr);
+    assert!(
+        !build.stderr.contains("older definition"),
+        "fingerprints agree: {}",
+        build.stderr
+    );
+    assert!(
+        !build.stderr.contains("invoicetron-prod` on cluster"),
+        "{}",
+        build.stderr
+    );
+    let sealed = std::fs::read_to_string(
+        root.join("out/secrets/homelab/invoicetron-prod/sealedsecret-invoicetron-app.yaml"),
+    )
+    .unwrap();
+    assert!(sealed.contains("database-url: FAKESEALED"), "{sealed}");
+    let calls = std::fs::read_to_string(&log).unwrap();
+    let sealed_value = |name: &str, needle: &str| -> String {
+        calls
+            .lines()
+            .find(|l| l.contains(&format!("--name {name}")) && l.contains(needle))
+            .and_then(|l| l.split_once('\t'))
+            .map(|(_, v)| v.to_owned())
+            .unwrap_or_else(|| panic!("{name}/{needle} not sealed: {calls}"))
+    };
+    let password = op_values()["op://Kubernetes/Invoicetron Prod/postgres-password"];
+    assert!(calls.contains("--scope strict --from-file=/dev/stdin --namespace invoicetron-prod --name invoicetron-app"), "{calls}");
+    assert_eq!(
+        sealed_value("invoicetron-app", "postgresql://"),
+        format!("postgresql://invoicetron:{password}@invoicetron-db:5432/invoicetron")
+    );
+    assert_eq!(sealed_value("invoicetron-db", password), password);
+    let config = sealed_value("gitlab-registry", "auths");
+    let token = op_values()["op://Kubernetes/Invoicetron Deploy Token/password"];
+    let expected = format!(
+        "{{\"auths\":{{\"registry.k8s.rommelporras.com\":{{\"username\":\"{USERNAME}\",\"password\":\"{token}\",\"auth\":\"{}\"}}}}}}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{USERNAME}:{token}"))
+    );
+    assert_eq!(
+        config, expected,
+        "the same .dockerconfigjson as `kiln seal` writes"
+    );
+}
