@@ -77,9 +77,34 @@ pub(super) fn run(g: &GlobalArgs, args: &SealArgs, out: &Printer) -> crate::Resu
         for s in &outcome.sealed {
             let (cluster, namespace, secret, key) = &s.at;
             lines.push(format!(
-                "  {env}: sealed {secret}.{key} for {namespace} on {cluster} ({})",
+                "  {env}: sealed {secret}/{key} in {namespace} on {cluster} ({})",
                 s.why.as_str()
             ));
+        }
+        for (cluster, c) in &before.clusters {
+            let values = |c: &crate::secrets::sealed_file::SealedCluster| -> Vec<String> {
+                c.namespaces
+                    .values()
+                    .flat_map(|secrets| secrets.values())
+                    .flat_map(|keys| keys.values().map(|v| v.value.clone()))
+                    .collect()
+            };
+            let old = values(c);
+            let kept_old = outcome
+                .file
+                .clusters
+                .get(cluster)
+                .is_some_and(|now| values(now).iter().any(|v| old.contains(v)));
+            if let Some(cert) = certs.get(cluster)
+                && cert.fingerprint() != c.certificate
+                && kept_old
+            {
+                lines.push(format!(
+                    "  {env}: warning: values kept for cluster {cluster} were sealed for certificate {}, not {}; they open only while the controller still has that key (if it lost it: --rotate)",
+                    c.certificate,
+                    cert.fingerprint()
+                ));
+            }
         }
         for key in &outcome.regenerated {
             lines.push(format!(

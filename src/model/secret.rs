@@ -198,7 +198,9 @@ pub fn is_url_safe_byte(c: u8) -> bool {
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct TemplateSource {
-    /// The text, with `{secret.key}` (or `{key}` for a key of this secret) placeholders.
+    /// The text, with `{secret.key}` (or `{key}` for a key of this secret) placeholders;
+    /// a key of this secret with a `.` in its name is written `{this-secret.tls.crt}`.
+    /// `{{` and `}}` are literal braces.
     pub template: String,
 }
 
