@@ -53,7 +53,9 @@ impl Target for Secrets {
             let sealed = cx.sealed.env(env.name.as_str());
             let placed = placements(env);
             let mut sources = env.sources.clone();
-            sources.push(format!("environments/sealed/{}.yaml", env.name));
+            if cx.sealed.envs.contains_key(env.name.as_str()) {
+                sources.push(format!("environments/sealed/{}.yaml", env.name));
+            }
             let mut dirs: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
             for p in &placed {
                 let files = dirs
