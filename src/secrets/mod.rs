@@ -39,12 +39,19 @@ pub mod checks {
         name: "sealed-file",
     };
 
+    /// `kiln seal` cannot obtain or use a value (or has no certificate for a cluster).
+    pub const SEAL: Check = Check {
+        code: "E0205",
+        name: "seal",
+    };
+
     /// Every check here.
     pub const ALL: &[Check] = &[
         UNUSED_SECRET,
         SECRET_NOT_AVAILABLE,
         SECRET_NOT_SEALED,
         SEALED_FILE,
+        SEAL,
     ];
 
     #[cfg(test)]

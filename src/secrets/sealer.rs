@@ -10,6 +10,7 @@
 //! every template that uses it is sealed again in the same run, so all copies agree.
 
 use super::cert::Certificate;
+use super::checks::SEAL;
 use super::placement::{SecretPlacement, placements, registry_of};
 use super::seal::{Randomness, seal_base64};
 use super::sealed_file::{
@@ -19,12 +20,6 @@ use crate::diagnostic::Diagnostic;
 use crate::model::{Alphabet, Environment, KeySource, Name, SecretType, TemplatePart};
 use crate::render::secrets::{manual_var, scope, used_in_url, value_order};
 use std::collections::{BTreeMap, BTreeSet};
-
-/// A check of `kiln seal` itself: a value that cannot be obtained or used.
-pub const SEAL: crate::diagnostic::Check = crate::diagnostic::Check {
-    code: "E0205",
-    name: "seal",
-};
 
 /// Where plaintext comes from. [`super::values::System`] asks the `op` CLI, the
 /// environment or standard input, and the OS random source; tests use fixed values.
