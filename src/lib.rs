@@ -22,6 +22,7 @@ pub mod error;
 pub mod model;
 pub mod output;
 pub mod render;
+pub mod secrets;
 pub mod validate;
 
 pub use error::Error;

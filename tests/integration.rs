@@ -12,6 +12,9 @@ mod gitops;
 mod golden;
 /// `schema/` equals what the model types generate.
 mod schema;
+/// Secrets end to end: `kiln seal` with a fake `op`, round-trip decryption of the
+/// SealedSecrets `build` writes, incremental sealing, certificates, no plaintext in out/.
+mod secrets;
 /// The real validators (kubectl kustomize, kubernetes-validate, CRD schemas, ...)
 /// over the committed `out/` and every golden tree.
 mod validators;

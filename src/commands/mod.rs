@@ -3,6 +3,7 @@
 
 mod build;
 mod check;
+mod seal;
 mod set_image;
 mod targets;
 
@@ -51,6 +52,7 @@ pub fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Build(args) => build::run(&cli.global, args, &out),
         Command::Check => check::run(&cli.global, &out),
+        Command::Seal(args) => seal::run(&cli.global, args, &out),
         Command::Targets => targets::run(&out),
         Command::SetImage(args) => set_image::run(&cli.global, args, &out),
     };
@@ -165,6 +167,8 @@ pub fn compile(root: &std::path::Path, state: &State) -> Compiled {
         recorded_tags: recorded,
         ..state.clone()
     };
+    let (sealed, sealed_diags) = crate::secrets::sealed_file::load(root, &mut project);
+    diags.extend(sealed_diags.into_sorted(&project.sources));
     // Reference checks run on every environment that loaded, even when another did
     // not, so one run reports as much as it can.
     validate::model(&project, &mut diags);
@@ -174,9 +178,11 @@ pub fn compile(root: &std::path::Path, state: &State) -> Compiled {
             project: &project,
             state,
             templates: &templates,
+            sealed: &sealed,
         };
         let (rendered, render_diags) = crate::render::render_all(&cx);
         diags.extend(render_diags.into_sorted(&project.sources));
+        validate::secret_refs::check(&project, &rendered, &mut diags);
         if !diags.has_errors() {
             let lint_cx = validate::lint::LintContext {
                 project: &project,

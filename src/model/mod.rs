@@ -31,7 +31,7 @@ pub use load::{SpanIndex, load};
 pub use names::Name;
 pub use secret::{
     Alphabet, GenerateSource, Generator, KeySource, ManualSource, OnePasswordSource, Secret,
-    SecretRef, SecretType, TemplateSource,
+    SecretRef, SecretScope, SecretType, TemplatePart, TemplateSource, is_url_safe_byte,
 };
 
 use crate::diagnostic::{FileId, SourceMap, Span};

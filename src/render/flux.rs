@@ -146,6 +146,8 @@ fn kustomization(unit: &Unit, settings: &FluxSettings, repo: Option<&Repository>
 /// Everything one cluster's Flux tree needs, gathered over environments.
 #[derive(Default)]
 struct ClusterPlan<'a> {
+    /// The cluster has SealedSecrets (under `out/secrets/<cluster>/`).
+    secrets: bool,
     settings: Option<&'a FluxSettings>,
     repo: Option<&'a Repository>,
     units: BTreeMap<String, Unit>,
@@ -185,6 +187,10 @@ fn plan_environment<'a>(
     let m = &env.model;
     let units = kubernetes::cluster_apps(env);
     let envs = env.name.as_str();
+    let secret_clusters: BTreeSet<String> = crate::secrets::placement::placements(env)
+        .into_iter()
+        .map(|p| p.cluster.to_string())
+        .collect();
     for unit in &units {
         let Some(settings) = unit.cluster.flux.as_ref() else {
             continue;
@@ -208,8 +214,35 @@ fn plan_environment<'a>(
                 wait: true,
             });
         let _ = namespaces;
+        if secret_clusters.contains(cluster) {
+            plan.secrets = true;
+            plan.units
+                .entry("sealed-secrets".to_owned())
+                .or_insert_with(|| Unit {
+                    name: "sealed-secrets".to_owned(),
+                    dir: format!("flux/{cluster}/sealed-secrets"),
+                    depends_on: BTreeSet::new(),
+                    force: false,
+                    wait: true,
+                });
+            plan.units
+                .entry("secrets".to_owned())
+                .or_insert_with(|| Unit {
+                    name: "secrets".to_owned(),
+                    dir: format!("secrets/{cluster}"),
+                    depends_on: BTreeSet::from([
+                        "namespaces".to_owned(),
+                        "sealed-secrets".to_owned(),
+                    ]),
+                    force: false,
+                    wait: true,
+                });
+        }
         let name = format!("{}-{envs}", unit.name);
         let mut depends_on = BTreeSet::from(["namespaces".to_owned()]);
+        if secret_clusters.contains(cluster) {
+            depends_on.insert("secrets".to_owned());
+        }
         for dep in &unit.app.depends_on {
             if units
                 .iter()
@@ -431,6 +464,51 @@ fn write_cluster(
             files.push(file);
         }
         files.sort();
+        out.add(
+            format!("{dir}/kustomization.yaml"),
+            yaml::file(&sources, &plain_kustomization(files)),
+            None,
+        );
+    }
+
+    if plan.secrets {
+        let version = &settings.sealed_secrets_version;
+        let repository = Object::from(&json!({
+            "apiVersion": "source.toolkit.fluxcd.io/v1",
+            "kind": "HelmRepository",
+            "metadata": {"name": "sealed-secrets", "namespace": FLUX_NAMESPACE},
+            "spec": {"interval": "24h", "url": "https://bitnami-labs.github.io/sealed-secrets"},
+        }));
+        // The controller's name and namespace are the ones kubeseal looks for by default.
+        let release = Object::from(&json!({
+            "apiVersion": "helm.toolkit.fluxcd.io/v2",
+            "kind": "HelmRelease",
+            "metadata": {"name": "sealed-secrets-controller", "namespace": FLUX_NAMESPACE},
+            "spec": {
+                "interval": "1h",
+                "releaseName": "sealed-secrets-controller",
+                "targetNamespace": "kube-system",
+                "chart": {"spec": {
+                    "chart": "sealed-secrets",
+                    "version": version,
+                    "sourceRef": {"kind": "HelmRepository", "name": "sealed-secrets"},
+                }},
+                "install": {"crds": "Create"},
+                "upgrade": {"crds": "CreateReplace"},
+                "values": {"fullnameOverride": "sealed-secrets-controller"},
+            },
+        }));
+        let dir = format!("{root}/sealed-secrets");
+        let mut files = Vec::new();
+        for object in [&repository, &release] {
+            let file = object.file_name();
+            out.add(
+                format!("{dir}/{file}"),
+                yaml::file(&sources, &object.0),
+                None,
+            );
+            files.push(file);
+        }
         out.add(
             format!("{dir}/kustomization.yaml"),
             yaml::file(&sources, &plain_kustomization(files)),

@@ -7,6 +7,8 @@
 pub mod lint;
 pub mod references;
 pub mod schema;
+pub mod secret_refs;
+pub mod secrets;
 
 use crate::diagnostic::Diagnostics;
 use crate::model::Project;
@@ -15,5 +17,7 @@ use crate::model::Project;
 pub fn model(project: &Project, diags: &mut Diagnostics) {
     for env in &project.environments {
         references::check(env, diags);
+        secrets::check(env, diags);
     }
+    secrets::check_project(project, diags);
 }

@@ -5,9 +5,11 @@ use super::Rule;
 
 mod missing_pull_secret;
 mod orphan_object;
+mod url_unsafe_secret;
 
 /// Every lint rule.
 pub static RULES: &[&dyn Rule] = &[
+    &url_unsafe_secret::UrlUnsafeSecret,
     &missing_pull_secret::MissingPullSecret,
     &orphan_object::OrphanObject,
 ];
