@@ -5,6 +5,7 @@
 //! no I/O: what they need from the disk (tags written by automation) arrives in the
 //! [`State`] the output stage read before rendering.
 
+pub mod hosts;
 pub mod images;
 pub mod kubernetes;
 mod output_tree;
@@ -48,7 +49,7 @@ pub trait Target: Sync {
 }
 
 /// Every target, in the order they render.
-pub static TARGETS: &[&dyn Target] = &[&kubernetes::Kubernetes];
+pub static TARGETS: &[&dyn Target] = &[&kubernetes::Kubernetes, &hosts::Hosts];
 
 /// Renders every target.
 pub fn render_all(cx: &Context<'_>) -> (OutputTree, Diagnostics) {

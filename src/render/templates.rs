@@ -16,7 +16,29 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 /// The default templates: name → text. Adding a template is one line here plus the file.
-pub static DEFAULTS: &[(&str, &str)] = &[];
+pub static DEFAULTS: &[(&str, &str)] = &[
+    (
+        "hosts/Caddyfile",
+        include_str!("../../templates/hosts/Caddyfile"),
+    ),
+    ("hosts/env", include_str!("../../templates/hosts/env")),
+    (
+        "hosts/common.sh",
+        include_str!("../../templates/hosts/common.sh"),
+    ),
+    (
+        "hosts/deploy.sh",
+        include_str!("../../templates/hosts/deploy.sh"),
+    ),
+    (
+        "hosts/backup.sh",
+        include_str!("../../templates/hosts/backup.sh"),
+    ),
+    (
+        "hosts/restore.sh",
+        include_str!("../../templates/hosts/restore.sh"),
+    ),
+];
 
 /// The loaded templates: the defaults, with the project's overrides on top.
 pub struct Templates {
