@@ -8,6 +8,9 @@ mod cli;
 /// Golden cases: `tests/golden/<case>/` inputs → whole expected `out/` tree or
 /// expected diagnostics; the repository's own `environments/` → its committed `out/`.
 mod golden;
+/// Hosts: Flux tags in compose files, the live Caddy routing test, TLS modes, the
+/// upstream stack's override stacked on its upstream file.
+mod hosts;
 /// `schema/` equals what the model types generate.
 mod schema;
 /// The real validators (kubectl kustomize, kubernetes-validate, CRD schemas, ...)
