@@ -413,4 +413,17 @@ fn the_supabase_override_stacks_onto_its_upstream_file() {
         "{backup}"
     );
     assert_eq!(config["services"]["kong"]["ports"][0]["published"], "8000");
+    let auth = &config["services"]["auth"];
+    assert_eq!(
+        auth["environment"]["GOTRUE_EXTERNAL_GOOGLE_CLIENT_ID"],
+        "filled-in"
+    );
+    assert_eq!(
+        auth["environment"]["GOTRUE_EXTERNAL_GOOGLE_ENABLED"],
+        "true"
+    );
+    assert_eq!(
+        auth["image"], "supabase/gotrue:v2.186.0",
+        "the override adds to the upstream service, it does not replace it"
+    );
 }

@@ -33,7 +33,7 @@ pub use secret::{
     Alphabet, GenerateSource, Generator, KeySource, ManualSource, OnePasswordSource, Secret,
     SecretRef, SecretType, TemplateSource,
 };
-pub use stack::{Stack, StackDatabase, Upstream};
+pub use stack::{Stack, StackDatabase, StackService, Upstream};
 
 use crate::diagnostic::{FileId, SourceMap, Span};
 use schemars::JsonSchema;

@@ -45,6 +45,10 @@ pub struct Stack {
     /// Caddy.
     #[serde(default)]
     pub routes: BTreeMap<Name, Route>,
+    /// Settings kiln adds to upstream services through the override, by service name:
+    /// e.g. the Google OAuth variables Supabase's `auth` service leaves commented out.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub services: BTreeMap<Name, StackService>,
     /// The stack's PostgreSQL service, for scheduled and manual backups.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub database: Option<StackDatabase>,
@@ -98,4 +102,15 @@ pub struct StackDatabase {
 
 fn postgres() -> String {
     "postgres".to_owned()
+}
+
+/// What the override adds to one upstream service.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct StackService {
+    /// Environment variables added to the service. Secret keys are interpolated from
+    /// the stack's `.env` (`${NAME}`, listed in its template); plain values are
+    /// written as they are.
+    #[serde(default)]
+    pub env: BTreeMap<String, EnvValue>,
 }

@@ -198,26 +198,34 @@ fn check_env(env: &Environment, diags: &mut Diagnostics) {
                 .at(env.key_span(&at(""))),
             );
         }
-        for (var, value) in &stack.env {
+        let service_env = stack.services.iter().flat_map(|(service, s)| {
+            s.env
+                .iter()
+                .map(move |(var, value)| (format!("/services/{service}/env/{var}"), var, value))
+        });
+        let own_env = stack
+            .env
+            .iter()
+            .map(|(var, value)| (format!("/env/{var}"), var, value));
+        for (pointer, var, value) in own_env.chain(service_env) {
+            let pointer = at(&pointer);
             if !is_env_name(var) {
                 diags.push(
                     Diagnostic::error(
                         checks::INVALID_NAME,
                         format!("`{var}` is not a valid environment variable name"),
                     )
-                    .at(env.key_span(&at(&format!("/env/{var}")))),
+                    .at(env.key_span(&pointer)),
                 );
             }
             match value {
-                crate::model::EnvValue::Secret(r) => {
-                    secret_ref(env, &at(&format!("/env/{var}")), r, diags);
-                }
+                crate::model::EnvValue::Secret(r) => secret_ref(env, &pointer, r, diags),
                 crate::model::EnvValue::RouteOrigins(o)
                     if !m.apps.contains_key(&o.route_origins) =>
                 {
                     diags.push(unknown(
                         env,
-                        &at(&format!("/env/{var}/routeOrigins")),
+                        &format!("{pointer}/routeOrigins"),
                         "app",
                         &o.route_origins,
                         m.apps.keys().map(Name::to_string).collect(),

@@ -70,6 +70,8 @@ project_supabase_dev() {
 		require_file /srv/storefront-dev/supabase-dev/.env supabase-dev/.env.template
 		require_secret /srv/storefront-dev/supabase-dev/.env supabase-dev/.env.template ANON_KEY
 		require_secret /srv/storefront-dev/supabase-dev/.env supabase-dev/.env.template DASHBOARD_PASSWORD
+		require_secret /srv/storefront-dev/supabase-dev/.env supabase-dev/.env.template GOTRUE_EXTERNAL_GOOGLE_CLIENT_ID
+		require_secret /srv/storefront-dev/supabase-dev/.env supabase-dev/.env.template GOTRUE_EXTERNAL_GOOGLE_SECRET
 		require_secret /srv/storefront-dev/supabase-dev/.env supabase-dev/.env.template JWT_SECRET
 		require_secret /srv/storefront-dev/supabase-dev/.env supabase-dev/.env.template LOGFLARE_PRIVATE_ACCESS_TOKEN
 		require_secret /srv/storefront-dev/supabase-dev/.env supabase-dev/.env.template LOGFLARE_PUBLIC_ACCESS_TOKEN

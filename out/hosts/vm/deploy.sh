@@ -69,6 +69,8 @@ project_supabase_prod() {
 		require_file /opt/kiln/supabase-prod/.env supabase-prod/.env.template
 		require_secret /opt/kiln/supabase-prod/.env supabase-prod/.env.template ANON_KEY
 		require_secret /opt/kiln/supabase-prod/.env supabase-prod/.env.template DASHBOARD_PASSWORD
+		require_secret /opt/kiln/supabase-prod/.env supabase-prod/.env.template GOTRUE_EXTERNAL_GOOGLE_CLIENT_ID
+		require_secret /opt/kiln/supabase-prod/.env supabase-prod/.env.template GOTRUE_EXTERNAL_GOOGLE_SECRET
 		require_secret /opt/kiln/supabase-prod/.env supabase-prod/.env.template JWT_SECRET
 		require_secret /opt/kiln/supabase-prod/.env supabase-prod/.env.template LOGFLARE_PRIVATE_ACCESS_TOKEN
 		require_secret /opt/kiln/supabase-prod/.env supabase-prod/.env.template LOGFLARE_PUBLIC_ACCESS_TOKEN

@@ -301,27 +301,72 @@ fn env_checks(dir: &str, files: &[EnvFileSpec]) -> Vec<EnvCheck> {
         .collect()
 }
 
+/// An override file: new services whole, upstream services only with what kiln adds.
+#[derive(serde::Serialize)]
+pub struct OverrideFile {
+    services: BTreeMap<String, OverrideService>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    volumes: BTreeMap<String, Volume>,
+}
+
+/// A service in an override.
+#[derive(serde::Serialize)]
+#[serde(untagged)]
+pub enum OverrideService {
+    /// A service kiln adds (the backup).
+    Full(Box<Service>),
+    /// Variables added to an upstream service.
+    Env(ServiceEnv),
+}
+
+/// Variables added to an upstream service.
+#[derive(serde::Serialize)]
+pub struct ServiceEnv {
+    environment: BTreeMap<String, String>,
+}
+
 /// Builds the override and `.env` template of an upstream stack.
 pub fn stack_project(
     plan: &HostPlan<'_>,
     project: &Project<'_>,
     name: &Name,
     stack: &Stack,
-) -> Built<ComposeFile> {
+) -> Built<OverrideFile> {
     let env = project.env;
     let data = plan.project_data(&project.name);
     let upstream_dir = stack.upstream.dir.trim_end_matches('/');
     let env_target = format!("{data}/.env");
+    let mut vars: BTreeMap<String, env_file::EnvVarSpec> = stack
+        .env
+        .iter()
+        .map(|(var, value)| (var.clone(), env_file::var(env, var, value)))
+        .collect();
+    let mut services = BTreeMap::new();
+    for (service, extra) in &stack.services {
+        let mut environment = BTreeMap::new();
+        for (var, value) in &extra.env {
+            let text = match value {
+                EnvValue::Secret(r) => {
+                    vars.entry(var.clone())
+                        .or_insert_with(|| env_file::secret_var(env, var, r));
+                    format!("${{{var}}}")
+                }
+                EnvValue::Plain(p) => escape_dollars(&p.as_text()),
+                EnvValue::RouteOrigins(o) => super::route_origins(env, &o.route_origins),
+            };
+            environment.insert(var.clone(), text);
+        }
+        services.insert(service.to_string(), ServiceEnv { environment });
+    }
     let env_spec = EnvFileSpec {
         service: None,
         target: env_target.clone(),
-        vars: stack
-            .env
-            .iter()
-            .map(|(var, value)| env_file::var(env, var, value))
-            .collect(),
+        vars: vars.into_values().collect(),
     };
-    let mut services = BTreeMap::new();
+    let mut services: BTreeMap<String, OverrideService> = services
+        .into_iter()
+        .map(|(k, v)| (k, OverrideService::Env(v)))
+        .collect();
     let mut volumes = BTreeMap::new();
     let mut data_dirs = Vec::new();
     let mut db_info = None;
@@ -349,7 +394,7 @@ pub fn stack_project(
                 format!("${{{}}}", db.password_env),
             )]);
             b.labels = labels(name.as_str(), env.name.as_str());
-            services.insert(service, b);
+            services.insert(service, OverrideService::Full(Box::new(b)));
         }
         db_info = Some(DbInfo {
             service: db.service.to_string(),
@@ -365,11 +410,7 @@ pub fn stack_project(
         .collect();
     let env_files = vec![env_spec];
     Built {
-        compose: ComposeFile {
-            name: None,
-            services,
-            volumes,
-        },
+        compose: OverrideFile { services, volumes },
         script: ScriptProject {
             name: project.name.clone(),
             func: project.name.replace('-', "_"),
