@@ -427,3 +427,115 @@ fn the_supabase_override_stacks_onto_its_upstream_file() {
         "the override adds to the upstream service, it does not replace it"
     );
 }
+
+/// `deploy.sh` (the contract with the cluster's deploy Job): unknown names are usage
+/// errors, a missing or incomplete env file stops the deploy before Docker is
+/// touched, and a complete one pulls, starts with `--wait` and waits for the health
+/// endpoint. Docker is a stub that records its arguments.
+#[test]
+fn deploy_sh_refuses_incomplete_env_files_then_deploys_and_waits_for_health() {
+    let health = upstream("healthy");
+    let data = tempfile::tempdir().unwrap();
+    let project = tempfile::tempdir().unwrap();
+    let model = format!(
+        r#"registries:
+  lan:
+    host: registry.lan
+hosts:
+  box:
+    address: 127.0.0.1
+    dataDir: {data}
+apps:
+  shop:
+    runsOn: box
+    image: {{registry: lan, repository: shop/web, tag: "1"}}
+    port: 8080
+    publish: {{port: {health}}}
+    health: {{path: /healthz}}
+    env:
+      MODE: live
+      API_KEY: {{secret: shop, key: api-key}}
+secrets:
+  shop:
+    keys:
+      api-key: {{op: op://Vault/Shop/api key}}
+"#,
+        data = data.path().display()
+    );
+    let dir = build_hosts(project.path(), &model);
+    let bin = tempfile::tempdir().unwrap();
+    let log = bin.path().join("docker.log");
+    std::fs::write(
+        bin.path().join("docker"),
+        "#!/bin/sh\necho \"$*\" >> \"$DOCKER_LOG\"\n",
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(
+        bin.path().join("docker"),
+        std::fs::Permissions::from_mode(0o755),
+    )
+    .unwrap();
+    let path = format!(
+        "{}:{}",
+        bin.path().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let deploy = |args: &[&str]| {
+        let out = Command::new(dir.join("deploy.sh"))
+            .args(args)
+            .env("PATH", &path)
+            .env("DOCKER_LOG", &log)
+            .env("DEPLOY_TIMEOUT", "10")
+            .output()
+            .expect("deploy.sh runs");
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+
+    let (code, err) = deploy(&["nothing"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("shop test  (compose project shop-test)"),
+        "{err}"
+    );
+
+    let env_file = data.path().join("shop-test/shop.env");
+    let (code, err) = deploy(&["shop"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains(&format!("missing {}", env_file.display()))
+            && err.contains("shop.env.template"),
+        "{err}"
+    );
+    std::fs::create_dir_all(env_file.parent().unwrap()).unwrap();
+    std::fs::write(&env_file, "API_KEY=\n").unwrap();
+    let (code, err) = deploy(&["shop", "test"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("API_KEY is missing or empty"), "{err}");
+    assert!(
+        !log.exists(),
+        "docker must not run before the env file is complete"
+    );
+
+    std::fs::write(&env_file, "API_KEY=k\n").unwrap();
+    let (code, err) = deploy(&["shop"]);
+    assert_eq!(code, 0, "{err}");
+    let calls = std::fs::read_to_string(&log).unwrap();
+    let expected = [
+        "config --quiet",
+        "pull --quiet",
+        "up --detach --remove-orphans --wait",
+    ];
+    for want in expected {
+        assert!(
+            calls.contains(&format!(
+                "compose --project-name shop-test --file {}/shop-test/compose.yaml {want}",
+                dir.display()
+            )),
+            "no `{want}` in:\n{calls}"
+        );
+    }
+}
