@@ -65,6 +65,11 @@ pub struct Service {
     /// Published ports.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub ports: Vec<Port>,
+    /// Extra `/etc/hosts` entries: `host.docker.internal` names the host (what
+    /// Docker Desktop provides, spelled out for Linux), so an app can reach a stack
+    /// the host publishes.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub extra_hosts: Vec<String>,
     /// Plain environment values.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub environment: BTreeMap<String, String>,
@@ -107,6 +112,7 @@ impl Service {
             cap_add: Vec::new(),
             security_opt: Vec::new(),
             ports: Vec::new(),
+            extra_hosts: Vec::new(),
             environment: BTreeMap::new(),
             env_file: Vec::new(),
             volumes: Vec::new(),

@@ -115,6 +115,7 @@ pub fn apps_project(
         s.tmpfs.clone_from(&app.security.writable_paths);
         s.cap_drop = vec!["ALL".to_owned()];
         s.security_opt = vec!["no-new-privileges:true".to_owned()];
+        s.extra_hosts = vec!["host.docker.internal:host-gateway".to_owned()];
         if let Some((address, port)) = app.host_publish(plan.name) {
             s.ports.push(Port {
                 target: app.port,
