@@ -5,6 +5,8 @@ mod support;
 
 /// The command line: exit codes, `check` findings, `--env`, `--format json`.
 mod cli;
+/// Flux trees, tag ownership, `kiln set-image`.
+mod gitops;
 /// Golden cases: `tests/golden/<case>/` inputs → whole expected `out/` tree or
 /// expected diagnostics; the repository's own `environments/` → its committed `out/`.
 mod golden;

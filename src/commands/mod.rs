@@ -3,6 +3,7 @@
 
 mod build;
 mod check;
+mod set_image;
 mod targets;
 
 use crate::cli::{Cli, ColorChoice, Command, GlobalArgs};
@@ -51,6 +52,7 @@ pub fn main() -> ExitCode {
         Command::Build(args) => build::run(&cli.global, args, &out),
         Command::Check => check::run(&cli.global, &out),
         Command::Targets => targets::run(&out),
+        Command::SetImage(args) => set_image::run(&cli.global, args, &out),
     };
     match result {
         Ok(outcome) => outcome.into(),
@@ -157,6 +159,12 @@ pub fn compile(root: &std::path::Path, state: &State) -> Compiled {
     let (mut project, mut diags) = crate::model::load(root);
     let (templates, template_diags) = crate::render::Templates::load(root, &mut project.sources);
     diags.extend(template_diags);
+    let (recorded, tag_diags) = crate::model::tags::load(root, &mut project.sources);
+    diags.extend(tag_diags);
+    let state = &State {
+        recorded_tags: recorded,
+        ..state.clone()
+    };
     // Reference checks run on every environment that loaded, even when another did
     // not, so one run reports as much as it can.
     validate::model(&project, &mut diags);

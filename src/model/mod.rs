@@ -17,6 +17,7 @@ pub mod load;
 pub mod names;
 mod secret;
 mod stack;
+pub mod tags;
 pub mod yaml;
 
 pub use app::{

@@ -104,9 +104,12 @@ fn compose_tags(text: &str) -> Vec<((String, String), String)> {
 }
 
 #[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
 struct Images {
     #[serde(default)]
     images: Vec<ImageEntry>,
+    #[serde(default)]
+    common_annotations: std::collections::BTreeMap<String, String>,
 }
 
 #[derive(serde::Deserialize)]
@@ -116,13 +119,16 @@ struct ImageEntry {
     new_tag: Option<String>,
 }
 
-/// The `newTag` of the first `images:` entry (the app's own image comes first).
+/// The `newTag` of the first `images:` entry (the app's own image comes first), or
+/// for an app on a host, the deployed-tag annotation its deploy Job is triggered by.
 fn first_image_tag(text: &str) -> Option<String> {
     let parsed: Images = serde_saphyr::from_str(text).ok()?;
+    let annotation = crate::render::kubernetes::DEPLOYED_TAG_ANNOTATION;
     parsed
         .images
         .into_iter()
         .find_map(|i| i.new_tag)
+        .or_else(|| parsed.common_annotations.get(annotation).cloned())
         .filter(|t| !t.is_empty() && t != crate::render::images::UNSET_TAG)
 }
 
@@ -145,6 +151,16 @@ mod tests {
                 ("api".to_owned(), "prod".to_owned()),
                 "main-abc-20260101".to_owned()
             )]
+        );
+    }
+
+    #[test]
+    fn reads_a_host_apps_deployed_tag_and_ignores_the_unset_placeholder() {
+        let text = "commonAnnotations:\n  kiln.dev/deployed-tag: main-def-20260102 # {\"$imagepolicy\": \"flux-system:b-prod:tag\"}\n";
+        assert_eq!(first_image_tag(text).as_deref(), Some("main-def-20260102"));
+        assert_eq!(
+            first_image_tag("images:\n- name: x\n  newTag: unset\n"),
+            None
         );
     }
 }

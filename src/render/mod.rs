@@ -5,6 +5,7 @@
 //! no I/O: what they need from the disk (tags written by automation) arrives in the
 //! [`State`] the output stage read before rendering.
 
+pub mod flux;
 pub mod hosts;
 pub mod images;
 pub mod kubernetes;
@@ -49,7 +50,7 @@ pub trait Target: Sync {
 }
 
 /// Every target, in the order they render.
-pub static TARGETS: &[&dyn Target] = &[&kubernetes::Kubernetes, &hosts::Hosts];
+pub static TARGETS: &[&dyn Target] = &[&kubernetes::Kubernetes, &flux::Flux, &hosts::Hosts];
 
 /// Renders every target.
 pub fn render_all(cx: &Context<'_>) -> (OutputTree, Diagnostics) {

@@ -18,6 +18,10 @@ use std::path::Path;
 /// The default templates: name → text. Adding a template is one line here plus the file.
 pub static DEFAULTS: &[(&str, &str)] = &[
     (
+        "flux/bootstrap.sh.j2",
+        include_str!("../../templates/flux/bootstrap.sh.j2"),
+    ),
+    (
         "hosts/Caddyfile",
         include_str!("../../templates/hosts/Caddyfile"),
     ),

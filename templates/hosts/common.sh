@@ -69,6 +69,11 @@ project_{{ p.func }}() {
 select_target() {
 {% if script != "deploy" %}
 	db_service=""
+	db_user=""
+	db_name=""
+{% endif %}
+{% if script == "backup" %}
+	backup_dir=""
 {% endif %}
 	case "$1@$2" in
 {% for p in projects %}

@@ -51,6 +51,9 @@ project_caddy() {
 # Selects what NAME [ENV] names: sets project, compose and the database.
 select_target() {
 	db_service=""
+	db_user=""
+	db_name=""
+	backup_dir=""
 	case "$1@$2" in
 	backend@dev | backend@)
 		project_storefront_dev

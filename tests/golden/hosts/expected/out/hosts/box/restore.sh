@@ -66,6 +66,8 @@ project_caddy() {
 # Selects what NAME [ENV] names: sets project, compose and the database.
 select_target() {
 	db_service=""
+	db_user=""
+	db_name=""
 	case "$1@$2" in
 	api@dev)
 		project_shop_dev
