@@ -10,6 +10,9 @@ mod gitops;
 /// Golden cases: `tests/golden/<case>/` inputs → whole expected `out/` tree or
 /// expected diagnostics; the repository's own `environments/` → its committed `out/`.
 mod golden;
+/// Hosts: Flux tags in compose files, the live Caddy routing test, TLS modes, the
+/// upstream stack's override stacked on its upstream file.
+mod hosts;
 /// `schema/` equals what the model types generate.
 mod schema;
 /// Secrets end to end: `kiln seal` with a fake `op`, round-trip decryption of the

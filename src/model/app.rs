@@ -1,6 +1,6 @@
 //! Applications: what runs, where, and how it is reached.
 
-use super::{Name, SecretRef};
+use super::{Arch, Name, SecretRef};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -52,7 +52,9 @@ pub struct App {
     #[serde(default)]
     pub routes: BTreeMap<Name, Route>,
     /// On a host: publish the port on this host address (e.g. `0.0.0.0` so a cluster
-    /// on the LAN can reach it). Not published when unset.
+    /// on the LAN can reach it). When unset, an app whose routes the host's Caddy
+    /// serves is published on `127.0.0.1` (Caddy reaches apps on published ports);
+    /// other apps are not published.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub publish: Option<Publish>,
     /// How the container is locked down.
@@ -98,6 +100,11 @@ pub struct Image {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(regex(pattern = r"^[A-Za-z0-9_.{}-]+$"))]
     pub tag_format: Option<String>,
+    /// The CPU architectures the image is built for. Empty means "for wherever the app
+    /// runs"; when listed, running the app on a cluster or host of another
+    /// architecture is an error, and CI builds exactly these.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub platforms: Vec<Arch>,
 }
 
 /// Who sets an image's tag.
@@ -308,7 +315,8 @@ pub struct Backup {
     /// Days a dump is kept before it is deleted.
     #[schemars(range(min = 1))]
     pub retention_days: u32,
-    /// The size of the volume dumps are written to, e.g. `2Gi`.
+    /// The size of the volume dumps are written to, e.g. `2Gi` (on a cluster; on a
+    /// host, dumps go to a directory under the host's `dataDir`).
     #[schemars(regex(pattern = r"^[0-9]+(Mi|Gi|Ti)$"))]
     pub storage: String,
 }

@@ -16,6 +16,7 @@ mod infra;
 pub mod load;
 pub mod names;
 mod secret;
+mod stack;
 pub mod tags;
 pub mod yaml;
 
@@ -24,8 +25,8 @@ pub use app::{
     ResourceList, Resources, Route, RouteOrigins, Security, TagAutomation,
 };
 pub use infra::{
-    Arch, Cluster, DeployFrom, Flux, GatewayRef, Host, Ingress, IngressKind, NetworkPolicyFlavour,
-    Registry, Tunnel, TunnelProvider,
+    Arch, Caddy, CaddyTls, Cluster, DeployFrom, Flux, GatewayRef, Host, Ingress, IngressKind,
+    NetworkPolicyFlavour, Registry, TlsMode, Tunnel, TunnelProvider,
 };
 pub use load::{SpanIndex, load};
 pub use names::Name;
@@ -33,6 +34,7 @@ pub use secret::{
     Alphabet, GenerateSource, Generator, KeySource, ManualSource, OnePasswordSource, Secret,
     SecretRef, SecretScope, SecretType, TemplatePart, TemplateSource, is_url_safe_byte,
 };
+pub use stack::{Stack, StackDatabase, StackService, Upstream};
 
 use crate::diagnostic::{FileId, SourceMap, Span};
 use schemars::JsonSchema;
@@ -110,6 +112,10 @@ pub struct Model {
     /// Applications, by name.
     #[serde(default)]
     pub apps: BTreeMap<Name, App>,
+    /// Compose stacks maintained upstream (e.g. self-hosted Supabase), run on hosts,
+    /// by name.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub stacks: BTreeMap<Name, Stack>,
     /// Secrets, by name. Only where values come from, never a value.
     #[serde(default)]
     pub secrets: BTreeMap<Name, Secret>,
@@ -214,6 +220,20 @@ impl Model {
         self.apps.iter().filter(|(_, a)| a.enabled)
     }
 
+    /// The stacks that are enabled in this environment.
+    pub fn enabled_stacks(&self) -> impl Iterator<Item = (&Name, &Stack)> {
+        self.stacks.iter().filter(|(_, s)| s.enabled)
+    }
+
+    /// The host a stack runs on, if its `runsOn` (or the environment's) names one.
+    pub fn stack_host(&self, stack: &Stack) -> Option<(&Name, &Host)> {
+        let target = stack
+            .runs_on
+            .as_ref()
+            .or(self.environment.runs_on.as_ref())?;
+        self.hosts.get_key_value(target)
+    }
+
     /// Where an app runs, if its `runsOn` (or the environment's) names a cluster or host.
     pub fn placement(&self, app: &App) -> Option<Placement<'_>> {
         let target = app.runs_on.as_ref().or(self.environment.runs_on.as_ref())?;
@@ -244,6 +264,29 @@ impl Model {
         match self.registries.get(&image.registry) {
             Some(r) => format!("{}/{}", r.host, image.repository),
             None => image.repository.clone(),
+        }
+    }
+}
+
+impl Route {
+    /// Whether the Caddy of `host` serves this route of something running on `host`:
+    /// it has no `via`, or its `via` names the host.
+    pub fn served_by_host(&self, host: &Name) -> bool {
+        self.via.as_ref().is_none_or(|v| v == host)
+    }
+}
+
+impl App {
+    /// On host `host`: the address and host port the app's port is published on.
+    /// An app whose routes the host's Caddy serves is published on loopback unless
+    /// `publish` says otherwise.
+    pub fn host_publish(&self, host: &Name) -> Option<(String, u16)> {
+        match &self.publish {
+            Some(p) => Some((p.address.clone(), p.port.unwrap_or(self.port))),
+            None if self.routes.values().any(|r| r.served_by_host(host)) => {
+                Some(("127.0.0.1".to_owned(), self.port))
+            }
+            None => None,
         }
     }
 }

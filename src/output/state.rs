@@ -1,5 +1,6 @@
 //! Reading back what automation owns in the committed output: the image tags Flux
-//! image automation (or `kiln set-image`) wrote into overlays' `images:` entries.
+//! image automation (or `kiln set-image`) wrote into overlays' `images:` entries and
+//! into the `image:` lines of host compose files.
 
 use crate::render::State;
 use std::path::Path;
@@ -10,6 +11,7 @@ use std::path::Path;
 /// it as hand-edited, and `build` rewrites it.
 pub fn read(out_dir: &Path) -> State {
     let mut state = State::default();
+    read_compose_tags(out_dir, &mut state);
     let apps = out_dir.join("kubernetes").join("apps");
     let Ok(entries) = std::fs::read_dir(&apps) else {
         return state;
@@ -35,6 +37,70 @@ pub fn read(out_dir: &Path) -> State {
         }
     }
     state
+}
+
+/// Reads the tags in `out/hosts/<host>/<project>/compose.yaml`: every service
+/// labelled with `kiln.app` and `kiln.env` runs that app's image.
+fn read_compose_tags(out_dir: &Path, state: &mut State) {
+    let Ok(hosts) = std::fs::read_dir(out_dir.join("hosts")) else {
+        return;
+    };
+    for host in hosts.flatten() {
+        let Ok(projects) = std::fs::read_dir(host.path()) else {
+            continue;
+        };
+        for project in projects.flatten() {
+            let Ok(text) = std::fs::read_to_string(project.path().join("compose.yaml")) else {
+                continue;
+            };
+            for (key, tag) in compose_tags(&text) {
+                state.image_tags.insert(key, tag);
+            }
+        }
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct Compose {
+    #[serde(default)]
+    services: std::collections::BTreeMap<String, ComposeService>,
+}
+
+#[derive(serde::Deserialize)]
+struct ComposeService {
+    #[serde(default)]
+    image: Option<String>,
+    #[serde(default)]
+    labels: std::collections::BTreeMap<String, String>,
+}
+
+/// (app, env) → tag of every labelled service whose service name is the app's (its
+/// database and backup services carry the same labels but run other images).
+fn compose_tags(text: &str) -> Vec<((String, String), String)> {
+    let Ok(parsed) = serde_saphyr::from_str::<Compose>(text) else {
+        return Vec::new();
+    };
+    let labels = (
+        crate::render::hosts::APP_LABEL,
+        crate::render::hosts::ENV_LABEL,
+    );
+    parsed
+        .services
+        .into_iter()
+        .filter_map(|(service, s)| {
+            let app = s.labels.get(labels.0)?;
+            let env = s.labels.get(labels.1)?;
+            if *app != service {
+                return None;
+            }
+            let image = s.image?;
+            let (_, tag) = image
+                .rsplit_once(':')
+                .filter(|(name, tag)| !tag.contains('/') && !name.is_empty())?;
+            (!tag.is_empty() && tag != crate::render::images::UNSET_TAG)
+                .then(|| ((app.clone(), env.clone()), tag.to_owned()))
+        })
+        .collect()
 }
 
 #[derive(serde::Deserialize)]
@@ -74,6 +140,18 @@ mod tests {
     fn reads_the_tag_flux_wrote_with_its_marker() {
         let text = "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nimages:\n- name: reg/app\n  newTag: main-abc-20260101 # {\"$imagepolicy\": \"flux-system:app-prod:tag\"}\n";
         assert_eq!(first_image_tag(text).as_deref(), Some("main-abc-20260101"));
+    }
+
+    #[test]
+    fn reads_the_tag_flux_wrote_into_a_compose_file() {
+        let text = "name: shop-prod\nservices:\n  api:\n    image: reg.lan:5000/shop/api:main-abc-20260101 # {\"$imagepolicy\": \"flux-system:api-prod\"}\n    labels:\n      kiln.app: api\n      kiln.env: prod\n  api-db:\n    image: postgres:18-alpine\n    labels:\n      kiln.app: api\n      kiln.env: prod\n  other:\n    image: reg.lan:5000/x:unset\n    labels:\n      kiln.app: other\n      kiln.env: prod\n";
+        assert_eq!(
+            compose_tags(text),
+            vec![(
+                ("api".to_owned(), "prod".to_owned()),
+                "main-abc-20260101".to_owned()
+            )]
+        );
     }
 
     #[test]

@@ -7,6 +7,7 @@
 
 pub mod docs;
 pub mod flux;
+pub mod hosts;
 pub mod images;
 pub mod kubernetes;
 mod output_tree;
@@ -57,6 +58,7 @@ pub static TARGETS: &[&dyn Target] = &[
     &kubernetes::Kubernetes,
     &flux::Flux,
     &secrets::Secrets,
+    &hosts::Hosts,
     &docs::Docs,
 ];
 

@@ -33,6 +33,27 @@ pub static DEFAULTS: &[(&str, &str)] = &[
         "docs/runbook.md.j2",
         include_str!("../../templates/docs/runbook.md.j2"),
     ),
+    (
+        "hosts/Caddyfile",
+        include_str!("../../templates/hosts/Caddyfile"),
+    ),
+    ("hosts/env", include_str!("../../templates/hosts/env")),
+    (
+        "hosts/common.sh",
+        include_str!("../../templates/hosts/common.sh"),
+    ),
+    (
+        "hosts/deploy.sh",
+        include_str!("../../templates/hosts/deploy.sh"),
+    ),
+    (
+        "hosts/backup.sh",
+        include_str!("../../templates/hosts/backup.sh"),
+    ),
+    (
+        "hosts/restore.sh",
+        include_str!("../../templates/hosts/restore.sh"),
+    ),
 ];
 
 /// The loaded templates: the defaults, with the project's overrides on top.

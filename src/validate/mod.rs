@@ -4,6 +4,7 @@
 //! [`model`] runs before rendering (a broken reference would make rendering
 //! meaningless); [`lint::run`] runs after, so rules can look at generated objects.
 
+pub mod hosts;
 pub mod lint;
 pub mod references;
 pub mod schema;
@@ -20,4 +21,5 @@ pub fn model(project: &Project, diags: &mut Diagnostics) {
         secrets::check(env, diags);
     }
     secrets::check_project(project, diags);
+    hosts::check(project, diags);
 }
