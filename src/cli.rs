@@ -90,6 +90,11 @@ pub enum Command {
     /// List the targets kiln compiles.
     #[command(after_help = "Example:\n  kiln targets")]
     Targets,
+    /// List the lint rules, or explain one.
+    #[command(
+        after_help = "Examples:\n  kiln rules                         every rule: code, name, severity\n  kiln rules postgres-data-mount     what it checks, why, and an example"
+    )]
+    Rules(RulesArgs),
     /// Record the image tag a pipeline deployed, then build.
     ///
     /// For apps with `image.automation: push`: the tag is written to
@@ -100,6 +105,13 @@ pub enum Command {
         after_help = "Example (in a deploy job, after `kubectl set image`):\n  kiln set-image invoicetron prod-3f9c2a1-20260207143000 --env prod\n  git commit -am \"invoicetron: deploy prod-3f9c2a1\" && git push"
     )]
     SetImage(SetImageArgs),
+}
+
+/// Options of `kiln rules`.
+#[derive(Debug, Args)]
+pub struct RulesArgs {
+    /// A rule's name or code to explain.
+    pub rule: Option<String>,
 }
 
 /// Options of `kiln set-image`.

@@ -13,6 +13,8 @@ mod golden;
 /// Hosts: Flux tags in compose files, the live Caddy routing test, TLS modes, the
 /// upstream stack's override stacked on its upstream file.
 mod hosts;
+/// Lint rules: one triggering and one passing fixture each; `docs/rules.md`.
+mod lint;
 /// `schema/` equals what the model types generate.
 mod schema;
 /// Secrets end to end: `kiln seal` with a fake `op`, round-trip decryption of the

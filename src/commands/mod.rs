@@ -3,6 +3,7 @@
 
 mod build;
 mod check;
+mod rules;
 mod seal;
 mod set_image;
 mod targets;
@@ -55,6 +56,7 @@ pub fn main() -> ExitCode {
         Command::Seal(args) => seal::run(&cli.global, args, &out),
         Command::Targets => targets::run(&out),
         Command::SetImage(args) => set_image::run(&cli.global, args, &out),
+        Command::Rules(args) => rules::run(args, &out),
     };
     match result {
         Ok(outcome) => outcome.into(),
@@ -184,10 +186,7 @@ pub fn compile(root: &std::path::Path, state: &State) -> Compiled {
         diags.extend(render_diags.into_sorted(&project.sources));
         validate::secret_refs::check(&project, &rendered, &mut diags);
         if !diags.has_errors() {
-            let lint_cx = validate::lint::LintContext {
-                project: &project,
-                output: &rendered,
-            };
+            let lint_cx = validate::lint::LintContext::new(&project, &rendered);
             validate::lint::run(&lint_cx, &mut diags);
             tree = rendered;
         }

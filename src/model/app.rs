@@ -48,6 +48,10 @@ pub struct App {
     /// Environment variables: a plain value, a secret key, or the origins of an app's routes.
     #[serde(default)]
     pub env: BTreeMap<String, EnvValue>,
+    /// Secrets whose every key becomes a variable of the same name (`envFrom`). Prefer
+    /// explicit `env` entries: keys such as `database-url` are not variable names.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub env_from: Vec<Name>,
     /// How the app is reached, by route name.
     #[serde(default)]
     pub routes: BTreeMap<Name, Route>,
@@ -251,9 +255,9 @@ fn root_path() -> String {
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Security {
-    /// The user id the container runs as (never 0).
+    /// The user id the container runs as. 0 (root) breaks Pod Security "restricted"
+    /// and needs a waiver of `runs-as-root` with a reason.
     #[serde(default = "default_uid")]
-    #[schemars(range(min = 1))]
     pub run_as_user: u32,
     /// The group id; defaults to the user id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -297,6 +301,11 @@ pub struct Database {
     pub name: Option<String>,
     /// The secret key holding the database password.
     pub password: SecretRef,
+    /// Where the data volume is mounted, for images that keep data elsewhere than the
+    /// official image of this version does (kiln picks the right path otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^/\S*$"))]
+    pub mount_path: Option<String>,
     /// CPU and memory for the database.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resources: Option<Resources>,

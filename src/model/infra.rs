@@ -25,6 +25,9 @@ pub struct Registry {
     /// Reachable only from the local network (not from hosted CI runners).
     #[serde(default)]
     pub lan_only: bool,
+    /// Lint rules waived for this registry, by rule name, each with the reason why.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub waive: BTreeMap<String, String>,
 }
 
 /// CPU architecture of a cluster's nodes or a host.

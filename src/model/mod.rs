@@ -164,6 +164,10 @@ pub struct EnvironmentSettings {
     /// The Pod Security Standard enforced on every namespace.
     #[serde(default)]
     pub pod_security: PodSecurityLevel,
+    /// This environment serves real users: rules such as `database-without-backup`
+    /// apply to it.
+    #[serde(default)]
+    pub production: bool,
 }
 
 impl Default for EnvironmentSettings {
@@ -173,6 +177,7 @@ impl Default for EnvironmentSettings {
             runs_on: None,
             namespaces: default_namespace_pattern(),
             pod_security: PodSecurityLevel::default(),
+            production: false,
         }
     }
 }

@@ -17,16 +17,10 @@
 use super::images::{FLUX_NAMESPACE, policy_name};
 use super::kubernetes::{self, Object, kustomize::plain_kustomization};
 use super::{Context, OutputTree, Target, yaml};
-use crate::diagnostic::{Check, Diagnostic, Diagnostics};
+use crate::diagnostic::Diagnostics;
 use crate::model::{Environment, Flux as FluxSettings, Name, Repository, TagAutomation};
 use serde_json::json;
 use std::collections::{BTreeMap, BTreeSet};
-
-/// A tag format Flux cannot order (no `{timestamp}` or `{run}`).
-pub const UNSORTABLE_TAG: Check = Check {
-    code: "E0102",
-    name: "unsortable-image-tag",
-};
 
 /// The Flux target.
 pub struct Flux;
@@ -168,7 +162,7 @@ impl Target for Flux {
     fn render(&self, cx: &Context<'_>, out: &mut OutputTree, diags: &mut Diagnostics) {
         let mut plans: BTreeMap<String, ClusterPlan<'_>> = BTreeMap::new();
         for env in &cx.project.environments {
-            plan_environment(env, &mut plans, diags);
+            plan_environment(env, &mut plans);
         }
         for (cluster, plan) in &plans {
             let Some(settings) = plan.settings else {
@@ -179,11 +173,7 @@ impl Target for Flux {
     }
 }
 
-fn plan_environment<'a>(
-    env: &'a Environment,
-    plans: &mut BTreeMap<String, ClusterPlan<'a>>,
-    diags: &mut Diagnostics,
-) {
+fn plan_environment<'a>(env: &'a Environment, plans: &mut BTreeMap<String, ClusterPlan<'a>>) {
     let m = &env.model;
     let units = kubernetes::cluster_apps(env);
     let envs = env.name.as_str();
@@ -277,7 +267,7 @@ fn plan_environment<'a>(
                 });
         }
         if unit.app.image.automation == TagAutomation::Flux && unit.app.image.tag.is_none() {
-            match image_objects(env, unit.name, unit.app, settings, diags) {
+            match image_objects(env, unit.name, unit.app, settings) {
                 Some(objects) => {
                     plan.images.extend(objects);
                     plan.units
@@ -301,32 +291,10 @@ fn image_objects(
     app_name: &Name,
     app: &crate::model::App,
     settings: &FluxSettings,
-    diags: &mut Diagnostics,
 ) -> Option<Vec<Object>> {
     let m = &env.model;
-    let pointer = format!("/apps/{app_name}/image");
-    let Some(format) = &app.image.tag_format else {
-        diags.push(
-            Diagnostic::error(
-                UNSORTABLE_TAG,
-                format!("`{app_name}` uses Flux image automation but declares no `tagFormat`"),
-            )
-            .at(env.span(&format!("{pointer}/automation")))
-            .help("add `tagFormat: main-{sha}-{timestamp}` (the format CI tags images with)"),
-        );
-        return None;
-    };
-    let policy = match tag_policy(format) {
-        Ok(p) => p,
-        Err(why) => {
-            diags.push(
-                Diagnostic::error(UNSORTABLE_TAG, why)
-                    .at(env.span(&format!("{pointer}/tagFormat")))
-                    .help("include {timestamp} (UTC YYYYMMDDhhmmss) or {run} so tags sort in build order"),
-            );
-            return None;
-        }
-    };
+    // A missing or unsortable format is reported by the `unsortable-image-tag` rule.
+    let policy = tag_policy(app.image.tag_format.as_deref()?).ok()?;
     let name = policy_name(app_name.as_str(), env.name.as_str());
     let registry = m.registries.get(&app.image.registry)?;
     let mut repo_spec = json!({

@@ -1,7 +1,7 @@
 use crate::diagnostic::Severity;
 use crate::render::OutputTree;
 use crate::render::kubernetes::cluster_apps;
-use crate::validate::lint::{LintContext, Rule, Sink};
+use crate::validate::lint::{LintContext, Rule, Sink, Subject};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -132,7 +132,7 @@ or a template override that does not.
                 .diagnostic(format!("out/{path} is applied by no Flux Kustomization"))
                 .at(env.span(""))
                 .help("every folder kiln writes for a Flux-managed cluster must be listed by a Flux Kustomization's path");
-            sink.report(env, None, d);
+            sink.report(env, Subject::None, d);
         }
         for ((cluster, kind, ns, name), by) in &applied {
             let mut by = by.clone();
@@ -146,7 +146,7 @@ or a template override that does not.
                         by.join(", ")
                     ))
                     .at(env.span(""));
-                sink.report(env, None, d);
+                sink.report(env, Subject::None, d);
             }
         }
     }

@@ -1,13 +1,13 @@
 use crate::diagnostic::Severity;
 use crate::model::{KeySource, TemplatePart};
-use crate::validate::lint::{LintContext, Rule, Sink};
+use crate::validate::lint::{LintContext, Rule, Sink, Subject};
 
 /// A generated secret value that can hold characters a URL cannot, used in a URL.
 pub(crate) struct UrlUnsafeSecret;
 
 impl Rule for UrlUnsafeSecret {
     fn code(&self) -> &'static str {
-        "K002"
+        "K015"
     }
 
     fn name(&self) -> &'static str {
@@ -84,7 +84,7 @@ Use instead:
                                 "used in this URL",
                             )
                             .help("use `alphabet: hex` (the default) or `alphanumeric`");
-                        sink.report(env, None, d);
+                        sink.report(env, Subject::None, d);
                     }
                 }
             }
