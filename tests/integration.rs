@@ -5,6 +5,8 @@ mod support;
 
 /// The command line: exit codes, `check` findings, `--env`, `--format json`.
 mod cli;
+/// Runbooks: diagrams parse, commands name generated objects.
+mod docs;
 /// Flux trees, tag ownership, `kiln set-image`.
 mod gitops;
 /// Golden cases: `tests/golden/<case>/` inputs → whole expected `out/` tree or

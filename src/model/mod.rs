@@ -12,6 +12,7 @@
 //! the environment's variables (`env`, `domain`, and everything under `vars`).
 
 mod app;
+pub mod graph;
 mod infra;
 pub mod load;
 pub mod names;

@@ -11,6 +11,7 @@ pub mod hosts;
 pub mod images;
 pub mod kubernetes;
 mod output_tree;
+mod runbook;
 pub mod secrets;
 pub mod templates;
 pub mod yaml;
