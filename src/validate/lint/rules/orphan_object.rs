@@ -50,6 +50,8 @@ or a template override that does not.
         let tree = cx.output;
         // Which clusters Flux reconciles, and which overlay folders belong to others.
         let mut unmanaged_dirs = BTreeSet::new();
+        let mut unmanaged_apps = BTreeSet::new();
+        let mut managed_apps = BTreeSet::new();
         for env in &cx.project.environments {
             for unit in cluster_apps(env) {
                 if unit.cluster.flux.is_none() {
@@ -58,8 +60,15 @@ or a template override that does not.
                         unit.name, env.name
                     ));
                     unmanaged_dirs.insert(format!("kubernetes/clusters/{}/", unit.cluster_name));
+                    unmanaged_apps.insert(unit.name.to_string());
+                } else {
+                    managed_apps.insert(unit.name.to_string());
                 }
             }
+        }
+        // A base no Flux-managed overlay uses is applied by hand, like its overlays.
+        for app in unmanaged_apps.difference(&managed_apps) {
+            unmanaged_dirs.insert(format!("kubernetes/apps/{app}/base/"));
         }
         let mut reached: BTreeMap<String, usize> = BTreeMap::new();
         let mut applied: BTreeMap<(String, String, String, String), Vec<String>> = BTreeMap::new();
