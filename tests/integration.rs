@@ -10,6 +10,9 @@ mod gitops;
 /// Golden cases: `tests/golden/<case>/` inputs → whole expected `out/` tree or
 /// expected diagnostics; the repository's own `environments/` → its committed `out/`.
 mod golden;
+/// Pipelines: tags match the ImagePolicy and sort in build order; deploy jobs need
+/// exactly what their Role grants.
+mod pipelines;
 /// `schema/` equals what the model types generate.
 mod schema;
 /// The real validators (kubectl kustomize, kubernetes-validate, CRD schemas, ...)

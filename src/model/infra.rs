@@ -1,6 +1,6 @@
 //! Where apps run and where their images come from: registries, clusters, hosts.
 
-use super::Name;
+use super::{CiCredentials, Name};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -25,6 +25,24 @@ pub struct Registry {
     /// Reachable only from the local network (not from hosted CI runners).
     #[serde(default)]
     pub lan_only: bool,
+    /// The CI secrets (GitHub) or variables (GitLab) that pipelines log in with to push
+    /// images. Defaults to `<NAME>_USERNAME` and `<NAME>_PASSWORD` (the registry's name
+    /// in upper case, `-` as `_`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ci_credentials: Option<CiCredentials>,
+}
+
+impl Registry {
+    /// The CI variables holding push credentials for registry `name`.
+    pub fn ci_credentials(&self, name: &Name) -> CiCredentials {
+        self.ci_credentials.clone().unwrap_or_else(|| {
+            let upper = name.as_str().to_uppercase().replace('-', "_");
+            CiCredentials {
+                username: format!("{upper}_USERNAME"),
+                password: format!("{upper}_PASSWORD"),
+            }
+        })
+    }
 }
 
 /// CPU architecture of a cluster's nodes or a host.

@@ -9,6 +9,7 @@ pub mod flux;
 pub mod images;
 pub mod kubernetes;
 mod output_tree;
+pub mod pipelines;
 pub mod templates;
 pub mod yaml;
 
@@ -49,7 +50,7 @@ pub trait Target: Sync {
 }
 
 /// Every target, in the order they render.
-pub static TARGETS: &[&dyn Target] = &[&kubernetes::Kubernetes, &flux::Flux];
+pub static TARGETS: &[&dyn Target] = &[&kubernetes::Kubernetes, &flux::Flux, &pipelines::Pipelines];
 
 /// Renders every target.
 pub fn render_all(cx: &Context<'_>) -> (OutputTree, Diagnostics) {

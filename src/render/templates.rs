@@ -16,10 +16,20 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 /// The default templates: name → text. Adding a template is one line here plus the file.
-pub static DEFAULTS: &[(&str, &str)] = &[(
-    "flux/bootstrap.sh.j2",
-    include_str!("../../templates/flux/bootstrap.sh.j2"),
-)];
+pub static DEFAULTS: &[(&str, &str)] = &[
+    (
+        "flux/bootstrap.sh.j2",
+        include_str!("../../templates/flux/bootstrap.sh.j2"),
+    ),
+    (
+        "pipelines/README.md.j2",
+        include_str!("../../templates/pipelines/README.md.j2"),
+    ),
+    (
+        "pipelines/config-README.md.j2",
+        include_str!("../../templates/pipelines/config-README.md.j2"),
+    ),
+];
 
 /// The loaded templates: the defaults, with the project's overrides on top.
 pub struct Templates {

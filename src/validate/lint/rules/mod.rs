@@ -3,12 +3,16 @@
 
 use super::Rule;
 
+mod lan_registry_hosted_runner;
 mod missing_pull_secret;
 mod orphan_object;
+mod promoted_build_args;
 
 /// Every lint rule.
 pub static RULES: &[&dyn Rule] = &[
     &missing_pull_secret::MissingPullSecret,
+    &promoted_build_args::PromotedBuildArgs,
+    &lan_registry_hosted_runner::LanRegistryHostedRunner,
     &orphan_object::OrphanObject,
 ];
 
