@@ -273,6 +273,8 @@ struct Readme {
     envs: Vec<ReadmeEnv>,
     variables: Vec<Variable>,
     config_repository: Option<String>,
+    /// Flux reconciles a cluster the pipeline deploys to.
+    flux: bool,
     tests: Vec<String>,
     insecure: Vec<String>,
 }
@@ -327,6 +329,7 @@ fn readme_context(plan: &AppPlan<'_>, files: &[String]) -> Readme {
     };
     let mut envs = Vec::new();
     let mut config_repository = None;
+    let mut flux = false;
     for env in &plan.envs {
         let c = &env.credentials;
         push(
@@ -389,6 +392,7 @@ fn readme_context(plan: &AppPlan<'_>, files: &[String]) -> Readme {
                 ),
             );
             config_repository = Some(d.repo.https_url.clone());
+            flux |= d.flux;
             ReadmeDeploy {
                 cluster: d.cluster.clone(),
                 namespace: d.namespace.clone(),
@@ -432,6 +436,7 @@ fn readme_context(plan: &AppPlan<'_>, files: &[String]) -> Readme {
         envs,
         variables: variables.into_iter().collect(),
         config_repository,
+        flux,
         tests: plan.build.tests.keys().map(ToString::to_string).collect(),
         insecure: plan
             .envs

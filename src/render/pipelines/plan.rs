@@ -71,6 +71,8 @@ pub(crate) struct DeployPlan {
     pub cluster: String,
     /// Its API server URL, if the model gives it (for the README).
     pub api_server: Option<String>,
+    /// Flux reconciles the cluster from the config repository too.
+    pub flux: bool,
     /// The namespace.
     pub namespace: String,
     /// The ServiceAccount whose token the job uses.
@@ -421,6 +423,7 @@ fn deploy_plan(
     Some(DeployPlan {
         cluster: unit.cluster_name.to_string(),
         api_server: unit.cluster.api_server.clone(),
+        flux: unit.cluster.flux.is_some(),
         namespace: unit.namespace.clone(),
         service_account: deploy.service_account.to_string(),
         steps,
