@@ -67,68 +67,107 @@ enum TagRunner {
     Gitlab { script: String },
 }
 
-fn tag_jobs(out: &BTreeMap<String, Vec<u8>>) -> Vec<TagJob> {
-    let mut jobs = Vec::new();
+/// A job kiln names after an environment (`build-prod`, `deploy:dev`, ...) in a
+/// generated app pipeline.
+struct CiJob {
+    app: String,
+    kind: String,
+    env: String,
+    job: Value,
+    github: bool,
+}
+
+fn ci_jobs(out: &BTreeMap<String, Vec<u8>>) -> Vec<CiJob> {
+    let mut found = Vec::new();
     for (path, bytes) in out {
-        let Some(rest) = path.strip_prefix("pipelines/") else {
+        let Some(app) = path
+            .strip_prefix("pipelines/")
+            .and_then(|r| r.split('/').next())
+            .filter(|a| *a != "config")
+        else {
             continue;
         };
-        let app = rest.split('/').next().unwrap().to_owned();
-        if app == "config" {
+        let github = path.contains("/.github/workflows/");
+        let jobs = match (github, path.ends_with("/.gitlab-ci.yml")) {
+            (true, _) => yaml(bytes)["jobs"].clone(),
+            (_, true) => yaml(bytes),
+            _ => continue,
+        };
+        for (name, job) in jobs.as_object().unwrap() {
+            let split = if github { '-' } else { ':' };
+            let Some((kind, env)) = name.split_once(split) else {
+                continue;
+            };
+            if ["build", "promote", "deploy", "verify"].contains(&kind) {
+                found.push(CiJob {
+                    app: app.to_owned(),
+                    kind: kind.to_owned(),
+                    env: env.to_owned(),
+                    job: job.clone(),
+                    github,
+                });
+            }
+        }
+    }
+    found
+}
+
+/// The job's shell: GitHub steps' `run`s, or GitLab's `script`.
+fn script(job: &CiJob) -> String {
+    let lines: Vec<&str> = if job.github {
+        job.job["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|s| s["run"].as_str())
+            .collect()
+    } else {
+        job.job["script"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| l.as_str().unwrap())
+            .collect()
+    };
+    lines.join("\n")
+}
+
+fn tag_jobs(out: &BTreeMap<String, Vec<u8>>) -> Vec<TagJob> {
+    let mut jobs = Vec::new();
+    for job in ci_jobs(out) {
+        if job.kind != "build" && job.kind != "promote" {
             continue;
         }
-        if path.contains("/.github/workflows/") {
-            let doc = yaml(bytes);
-            for (id, job) in doc["jobs"].as_object().unwrap() {
-                let Some(env) = id
-                    .strip_prefix("build-")
-                    .or_else(|| id.strip_prefix("promote-"))
-                else {
-                    continue;
-                };
-                let steps = job["steps"].as_array().unwrap();
-                let script = steps
+        let kind = if job.github {
+            let steps = job.job["steps"].as_array().unwrap();
+            TagRunner::Github {
+                script: steps
                     .iter()
                     .find(|s| s["id"] == "tag")
                     .and_then(|s| s["run"].as_str())
                     .expect("a build job has a tag step")
-                    .to_owned();
-                let tags = steps
+                    .to_owned(),
+                tags: steps
                     .iter()
                     .find_map(|s| s["with"]["tags"].as_str())
-                    .map(str::to_owned);
-                jobs.push(TagJob {
-                    app: app.clone(),
-                    env: env.to_owned(),
-                    image: job["env"]["IMAGE"].as_str().unwrap().to_owned(),
-                    kind: TagRunner::Github { script, tags },
-                });
+                    .map(str::to_owned),
             }
-        } else if path.ends_with("/.gitlab-ci.yml") {
-            let doc = yaml(bytes);
-            for (name, job) in doc.as_object().unwrap() {
-                let Some(env) = name
-                    .strip_prefix("build:")
-                    .or_else(|| name.strip_prefix("promote:"))
-                else {
-                    continue;
-                };
-                let script: Vec<&str> = job["script"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .map(|l| l.as_str().unwrap())
-                    .collect();
-                jobs.push(TagJob {
-                    app: app.clone(),
-                    env: env.to_owned(),
-                    image: job["variables"]["IMAGE"].as_str().unwrap().to_owned(),
-                    kind: TagRunner::Gitlab {
-                        script: script.join("\n"),
-                    },
-                });
+        } else {
+            TagRunner::Gitlab {
+                script: script(&job),
             }
-        }
+        };
+        let image = if job.github {
+            &job.job["env"]["IMAGE"]
+        } else {
+            &job.job["variables"]["IMAGE"]
+        };
+        jobs.push(TagJob {
+            image: image.as_str().unwrap().to_owned(),
+            app: job.app,
+            env: job.env,
+            kind,
+        });
     }
     jobs
 }
@@ -473,43 +512,14 @@ fn kubectl_commands(script: &str) -> Vec<Vec<String>> {
 
 /// Every deploy job's script: (app, environment, script).
 fn deploy_jobs(out: &BTreeMap<String, Vec<u8>>) -> Vec<(String, String, String)> {
-    let mut jobs = Vec::new();
-    for (path, bytes) in out {
-        let Some(app) = path
-            .strip_prefix("pipelines/")
-            .and_then(|r| r.split('/').next())
-        else {
-            continue;
-        };
-        if path.contains("/.github/workflows/") {
-            let doc = yaml(bytes);
-            for (id, job) in doc["jobs"].as_object().unwrap() {
-                if let Some(env) = id.strip_prefix("deploy-") {
-                    let script: Vec<&str> = job["steps"]
-                        .as_array()
-                        .unwrap()
-                        .iter()
-                        .filter_map(|s| s["run"].as_str())
-                        .collect();
-                    jobs.push((app.to_owned(), env.to_owned(), script.join("\n")));
-                }
-            }
-        } else if path.ends_with("/.gitlab-ci.yml") {
-            let doc = yaml(bytes);
-            for (name, job) in doc.as_object().unwrap() {
-                if let Some(env) = name.strip_prefix("deploy:") {
-                    let script: Vec<&str> = job["script"]
-                        .as_array()
-                        .unwrap()
-                        .iter()
-                        .map(|l| l.as_str().unwrap())
-                        .collect();
-                    jobs.push((app.to_owned(), env.to_owned(), script.join("\n")));
-                }
-            }
-        }
-    }
-    jobs
+    ci_jobs(out)
+        .into_iter()
+        .filter(|j| j.kind == "deploy")
+        .map(|j| {
+            let text = script(&j);
+            (j.app, j.env, text)
+        })
+        .collect()
 }
 
 /// What a deploy job's commands need, following the files they read from `out/`.

@@ -298,6 +298,7 @@ fn env_plan<'a>(
         );
         return None;
     }
+    let names_ok = build_names_valid(name, env, build, diags);
     let placement = m.placement(app);
     let arch = match placement {
         Some(Placement::Cluster(_, c)) => c.arch,
@@ -305,6 +306,9 @@ fn env_plan<'a>(
         None => Arch::default(),
     };
     let deploy = deploy_plan(name, env, app, diags);
+    if !names_ok {
+        return None;
+    }
     Some(EnvPlan {
         env,
         app,
@@ -319,6 +323,63 @@ fn env_plan<'a>(
         promoted: false,
         deploy,
     })
+}
+
+/// Build argument names, secret ids and CI variable names go into shell words and CI
+/// expressions: only plain names.
+fn build_names_valid(
+    name: &Name,
+    env: &Environment,
+    build: &Build,
+    diags: &mut Diagnostics,
+) -> bool {
+    let plain = |s: &str, extra: &[u8]| {
+        s.bytes().next().is_some_and(|b| !b.is_ascii_digit())
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || extra.contains(&b))
+    };
+    let at = |p: String| env.key_span(&format!("/apps/{name}/build/{p}"));
+    let mut ok = true;
+    let mut bad = |span, what: String, help: &str| {
+        ok = false;
+        diags.push(
+            Diagnostic::error(PIPELINE_INCOMPLETE, what)
+                .at(span)
+                .help(help.to_owned()),
+        );
+    };
+    for (arg, value) in &build.args {
+        if !plain(arg, b"") {
+            bad(
+                at(format!("args/{arg}")),
+                format!("`{arg}` is not a build argument name"),
+                "use letters, digits and `_`",
+            );
+        } else if value.contains('\n') {
+            bad(
+                at(format!("args/{arg}")),
+                format!("build argument `{arg}` spans several lines"),
+                "a build argument is one line",
+            );
+        }
+    }
+    for (id, var) in &build.secrets {
+        if !plain(id, b".-") {
+            bad(
+                at(format!("secrets/{id}")),
+                format!("`{id}` is not a build secret id"),
+                "use letters, digits, `_`, `.` and `-`",
+            );
+        }
+        if !plain(var, b"") || var.bytes().any(|b| b.is_ascii_lowercase()) {
+            bad(
+                env.span(&format!("/apps/{name}/build/secrets/{id}")),
+                format!("`{var}` is not a CI secret or variable name"),
+                "use upper-case letters, digits and `_`",
+            );
+        }
+    }
+    ok
 }
 
 fn deploy_plan(
