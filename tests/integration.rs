@@ -17,6 +17,9 @@ mod golden;
 mod hosts;
 /// Lint rules: one triggering and one passing fixture each; `docs/rules.md`.
 mod lint;
+/// Pipelines: tags match the ImagePolicy and sort in build order; deploy jobs need
+/// exactly what their Role grants.
+mod pipelines;
 /// `schema/` equals what the model types generate.
 mod schema;
 /// Secrets end to end: `kiln seal` with a fake `op`, round-trip decryption of the

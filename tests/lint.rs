@@ -1,11 +1,12 @@
 //! One fixture pair per lint rule: `tests/lint/<rule>/triggers.yaml` must make the
 //! rule fire (its diagnostics are pinned in `expected`), `passes.yaml` must not. Both
-//! extend `tests/lint/base.yaml`, which passes every rule. Rules that guard generated
+//! extend `tests/lint/base.yaml`, which passes every rule, as environment `dev` (with
+//! `<fixture>.prod.yaml` as a second environment `prod`, for rules across environments). Rules that guard generated
 //! output (kiln never writes such output itself) get files injected from `inject/`
 //! (and `inject-passes/`) into the rendered tree before linting.
 //! `UPDATE_GOLDEN=1 cargo test lint` rewrites `expected`.
 
-use crate::support::{copy_tree, repo, snapshot, updating, write_env};
+use crate::support::{repo, snapshot, updating, write_env};
 use kiln::diagnostic::render::{Format, all};
 use kiln::validate::lint::{LintContext, RULES, run};
 use std::path::Path;
@@ -22,7 +23,15 @@ fn lint(fixture: &Path, inject: &Path, rule: &str) -> String {
         "dev.yaml",
         &std::fs::read_to_string(fixture).unwrap(),
     );
-    let _ = copy_tree;
+    // A rule about two environments gets a second one from `<fixture>.prod.yaml`.
+    let prod = fixture.with_extension("prod.yaml");
+    if prod.is_file() {
+        write_env(
+            tmp.path(),
+            "prod.yaml",
+            &std::fs::read_to_string(&prod).unwrap(),
+        );
+    }
     let mut compiled = kiln::commands::compile(tmp.path(), &kiln::render::State::default());
     assert!(
         !compiled.has_input_errors(),

@@ -1,6 +1,6 @@
 //! Applications: what runs, where, and how it is reached.
 
-use super::{Arch, Name, SecretRef};
+use super::{Arch, Build, Name, SecretRef};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -73,6 +73,9 @@ pub struct App {
     /// The identity a push-deploy pipeline uses on the cluster.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deploy: Option<Deploy>,
+    /// How CI builds, tests and (for `image.automation: push`) deploys the image.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub build: Option<Build>,
     /// Apps that must be ready before this one is deployed.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub depends_on: Vec<Name>,

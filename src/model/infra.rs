@@ -1,6 +1,6 @@
 //! Where apps run and where their images come from: registries, clusters, hosts.
 
-use super::{Name, SecretRef};
+use super::{CiCredentials, Name, SecretRef};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -28,6 +28,24 @@ pub struct Registry {
     /// Lint rules waived for this registry, by rule name, each with the reason why.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub waive: BTreeMap<String, String>,
+    /// The CI secrets (GitHub) or variables (GitLab) that pipelines log in with to push
+    /// images. Defaults to `<NAME>_USERNAME` and `<NAME>_PASSWORD` (the registry's name
+    /// in upper case, `-` as `_`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ci_credentials: Option<CiCredentials>,
+}
+
+impl Registry {
+    /// The CI variables holding push credentials for registry `name`.
+    pub fn ci_credentials(&self, name: &Name) -> CiCredentials {
+        self.ci_credentials.clone().unwrap_or_else(|| {
+            let upper = name.as_str().to_uppercase().replace('-', "_");
+            CiCredentials {
+                username: format!("{upper}_USERNAME"),
+                password: format!("{upper}_PASSWORD"),
+            }
+        })
+    }
 }
 
 /// CPU architecture of a cluster's nodes or a host.

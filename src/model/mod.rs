@@ -12,6 +12,7 @@
 //! the environment's variables (`env`, `domain`, and everything under `vars`).
 
 mod app;
+mod ci;
 pub mod graph;
 mod infra;
 pub mod load;
@@ -24,6 +25,10 @@ pub mod yaml;
 pub use app::{
     App, Backup, Database, Deploy, EnvValue, Health, Image, Migrations, PlainValue, Publish,
     ResourceList, Resources, Route, RouteOrigins, Security, TagAutomation,
+};
+pub use ci::{
+    Build, CiCredentials, CiProvider, CiVariable, RepositoryCi, Runner, SelfHosted, TestJob,
+    TestStage,
 };
 pub use infra::{
     Arch, Caddy, CaddyTls, Cluster, DeployFrom, Flux, GatewayRef, Host, Ingress, IngressKind,
@@ -138,6 +143,10 @@ pub struct Repository {
     /// The secret holding Flux's credentials for the repository (a deploy key).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub secret: Option<Name>,
+    /// This repository's own pipeline (`kiln check` on every push, `kiln diff` on merge
+    /// requests) and the kiln image push-deploy jobs use.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ci: Option<RepositoryCi>,
 }
 
 fn default_branch() -> String {

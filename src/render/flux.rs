@@ -52,41 +52,77 @@ pub struct TagPolicy {
     pub extract: String,
 }
 
-/// Derives the ImagePolicy pattern and sort key from a tag format such as
-/// `main-{sha}-{timestamp}`. Fails when nothing in the format orders tags.
-pub fn tag_policy(format: &str) -> Result<TagPolicy, String> {
-    let mut pattern = String::from("^");
-    let mut extract = None;
+/// One piece of an image tag format (`image.tagFormat`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TagPart {
+    /// Text copied as is.
+    Literal(String),
+    /// `{sha}`: the commit, 7 lowercase hex digits.
+    Sha,
+    /// `{timestamp}`: the build time, UTC `YYYYMMDDhhmmss`.
+    Timestamp,
+    /// `{run}`: the CI run number.
+    Run,
+}
+
+/// Splits a tag format such as `main-{sha}-{timestamp}` into its pieces. Both the
+/// Flux ImagePolicy ([`tag_policy`]) and the CI step that computes tags (the
+/// `pipelines` target) are derived from this, so they agree by construction.
+pub fn tag_parts(format: &str) -> Result<Vec<TagPart>, String> {
+    let mut parts = Vec::new();
     let mut rest = format;
     while !rest.is_empty() {
         if let Some(after) = rest.strip_prefix('{') {
             let end = after
                 .find('}')
                 .ok_or_else(|| format!("unclosed `{{` in `{format}`"))?;
-            match &after[..end] {
-                "sha" => pattern.push_str("[a-f0-9]{7,40}"),
-                "timestamp" => {
-                    pattern.push_str("(?P<ts>[0-9]{14})");
-                    extract.get_or_insert("$ts");
-                }
-                "run" => {
-                    pattern.push_str("(?P<run>[0-9]+)");
-                    extract.get_or_insert("$run");
-                }
+            parts.push(match &after[..end] {
+                "sha" => TagPart::Sha,
+                "timestamp" => TagPart::Timestamp,
+                "run" => TagPart::Run,
                 other => {
                     return Err(format!(
                         "`{{{other}}}` is not a tag placeholder (use {{sha}}, {{timestamp}}, {{run}})"
                     ));
                 }
-            }
+            });
             rest = &after[end + 1..];
         } else {
-            let c = rest.chars().next().unwrap_or_default();
-            if r".+*?()|[]{}^$\".contains(c) {
-                pattern.push('\\');
+            let end = rest.find('{').unwrap_or(rest.len());
+            match parts.last_mut() {
+                Some(TagPart::Literal(text)) => text.push_str(&rest[..end]),
+                _ => parts.push(TagPart::Literal(rest[..end].to_owned())),
             }
-            pattern.push(c);
-            rest = &rest[c.len_utf8()..];
+            rest = &rest[end..];
+        }
+    }
+    Ok(parts)
+}
+
+/// Derives the ImagePolicy pattern and sort key from a tag format such as
+/// `main-{sha}-{timestamp}`. Fails when nothing in the format orders tags.
+pub fn tag_policy(format: &str) -> Result<TagPolicy, String> {
+    let mut pattern = String::from("^");
+    let mut extract = None;
+    for part in tag_parts(format)? {
+        match part {
+            TagPart::Sha => pattern.push_str("[a-f0-9]{7,40}"),
+            TagPart::Timestamp => {
+                pattern.push_str("(?P<ts>[0-9]{14})");
+                extract.get_or_insert("$ts");
+            }
+            TagPart::Run => {
+                pattern.push_str("(?P<run>[0-9]+)");
+                extract.get_or_insert("$run");
+            }
+            TagPart::Literal(text) => {
+                for c in text.chars() {
+                    if r".+*?()|[]{}^$\".contains(c) {
+                        pattern.push('\\');
+                    }
+                    pattern.push(c);
+                }
+            }
         }
     }
     pattern.push('$');

@@ -11,6 +11,7 @@ pub mod hosts;
 pub mod images;
 pub mod kubernetes;
 mod output_tree;
+pub mod pipelines;
 mod runbook;
 pub mod secrets;
 pub mod templates;
@@ -60,6 +61,7 @@ pub static TARGETS: &[&dyn Target] = &[
     &flux::Flux,
     &secrets::Secrets,
     &hosts::Hosts,
+    &pipelines::Pipelines,
     &docs::Docs,
 ];
 

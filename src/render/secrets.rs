@@ -27,6 +27,14 @@ use serde::Serialize;
 use serde_json::{Map, Value, json};
 use std::collections::{BTreeMap, BTreeSet};
 
+/// One `out/secrets/<cluster>/<namespace>/` folder, gathered across environments.
+#[derive(Default)]
+struct NamespaceDir {
+    files: std::collections::BTreeSet<String>,
+    envs: std::collections::BTreeSet<String>,
+    sources: Vec<String>,
+}
+
 /// The secrets target.
 pub struct Secrets;
 
@@ -51,6 +59,11 @@ impl Target for Secrets {
     fn render(&self, cx: &Context<'_>, out: &mut OutputTree, diags: &mut Diagnostics) {
         let mut by_cluster: BTreeMap<String, (std::collections::BTreeSet<String>, Vec<String>)> =
             BTreeMap::new();
+        // Namespace folders across environments: (cluster, namespace) → files, the
+        // environments writing there, their sources. A shared namespace such as
+        // flux-system gets each secret once, from the first environment placing it
+        // (`validate::secrets` makes sure the environments define it alike).
+        let mut dirs: BTreeMap<(String, String), NamespaceDir> = BTreeMap::new();
         for env in &cx.project.environments {
             let sealed = cx.sealed.env(env.name.as_str());
             let placed = placements(env);
@@ -58,35 +71,54 @@ impl Target for Secrets {
             if cx.sealed.envs.contains_key(env.name.as_str()) {
                 sources.push(format!("environments/sealed/{}.yaml", env.name));
             }
-            let mut dirs: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
             for p in &placed {
-                let files = dirs
+                let dir = dirs
                     .entry((p.cluster.to_string(), p.namespace.clone()))
                     .or_default();
+                dir.envs.insert(env.name.to_string());
+                dir.sources.extend(sources.iter().cloned());
+                let file = format!("sealedsecret-{}.yaml", p.secret);
+                if dir.files.contains(&file) {
+                    continue;
+                }
                 if let Some(object) = sealed_secret(env, p, sealed, diags) {
-                    let file = format!("sealedsecret-{}.yaml", p.secret);
                     out.add(
                         format!("secrets/{}/{}/{file}", p.cluster, p.namespace),
                         yaml::file(&sources, &object),
                         Some(env.name.as_str()),
                     );
-                    files.push(file);
+                    dir.files.insert(file);
                 }
             }
-            for ((cluster, namespace), files) in dirs {
-                let entry = by_cluster.entry(cluster.clone()).or_default();
-                entry.0.insert(namespace.clone());
-                entry.1.extend(sources.iter().cloned());
-                out.add(
-                    format!("secrets/{cluster}/{namespace}/kustomization.yaml"),
-                    yaml::file(
-                        &sources,
-                        &super::kubernetes::kustomize::plain_kustomization(files),
-                    ),
-                    Some(env.name.as_str()),
-                );
-            }
             report_obsolete(env, &placed, sealed, diags);
+        }
+        for (
+            (cluster, namespace),
+            NamespaceDir {
+                files,
+                envs,
+                mut sources,
+            },
+        ) in dirs
+        {
+            sources.sort();
+            sources.dedup();
+            let entry = by_cluster.entry(cluster.clone()).or_default();
+            entry.0.insert(namespace.clone());
+            entry.1.extend(sources.iter().cloned());
+            let owner = if envs.len() == 1 {
+                envs.iter().next().map(String::as_str)
+            } else {
+                None
+            };
+            out.add(
+                format!("secrets/{cluster}/{namespace}/kustomization.yaml"),
+                yaml::file(
+                    &sources,
+                    &super::kubernetes::kustomize::plain_kustomization(files.into_iter().collect()),
+                ),
+                owner,
+            );
         }
         // One folder per cluster that Flux's `secrets` Kustomization applies.
         for (cluster, (namespaces, mut sources)) in by_cluster {

@@ -74,6 +74,14 @@ pub static DEFAULTS: &[(&str, &str)] = &[
         "hosts/restore.sh",
         include_str!("../../templates/hosts/restore.sh"),
     ),
+    (
+        "pipelines/README.md.j2",
+        include_str!("../../templates/pipelines/README.md.j2"),
+    ),
+    (
+        "pipelines/config-README.md.j2",
+        include_str!("../../templates/pipelines/config-README.md.j2"),
+    ),
 ];
 
 /// The loaded templates: the defaults, with the project's overrides on top.

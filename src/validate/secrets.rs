@@ -442,6 +442,10 @@ pub fn check_project(project: &Project, diags: &mut Diagnostics) {
         for p in placements(env) {
             let key = (p.cluster.clone(), p.namespace.clone(), p.secret.clone());
             match owners.get(&key) {
+                // A namespace every environment shares (flux-system) holds one copy.
+                Some(first)
+                    if p.namespace == crate::render::images::FLUX_NAMESPACE
+                        && first.model.secrets.get(&p.secret) == env.model.secrets.get(&p.secret) => {}
                 Some(first) => diags.push(
                     Diagnostic::error(
                         checks::CONFLICT,

@@ -58,7 +58,7 @@ pub struct ClusterApp<'a> {
     pub host: Option<(&'a Name, &'a Host)>,
 }
 
-impl ClusterApp<'_> {
+impl<'a> ClusterApp<'a> {
     /// Whether the app's objects include a Job (Flux must recreate it: `force`).
     pub fn has_job(&self) -> bool {
         match self.host {
@@ -75,7 +75,7 @@ impl ClusterApp<'_> {
     }
 
     /// The routes this cluster serves for the app.
-    pub fn routes(&self) -> Vec<(&Name, &Route)> {
+    pub fn routes(&self) -> Vec<(&'a Name, &'a Route)> {
         self.app
             .routes
             .iter()
@@ -160,6 +160,27 @@ pub struct AppCx<'a> {
     pub routes: Vec<(&'a Name, &'a Route)>,
     /// The port its Service listens on.
     pub service_port: u16,
+}
+
+/// The render context of one app in one environment, its image tagged `tag`.
+pub fn app_cx<'a>(unit: &ClusterApp<'a>, tag: &str) -> AppCx<'a> {
+    let model = &unit.env.model;
+    AppCx {
+        env: unit.env,
+        model,
+        name: unit.name,
+        app: unit.app,
+        cluster: unit.cluster,
+        namespace: unit.namespace.clone(),
+        group: model.group(unit.name, unit.app),
+        image: format!("{}:{tag}", model.image_name(&unit.app.image)),
+        routes: unit.routes(),
+        service_port: if unit.host.is_some() {
+            external::host_port_of(unit.app)
+        } else {
+            unit.app.port
+        },
+    }
 }
 
 impl AppCx<'_> {
@@ -253,22 +274,7 @@ impl Target for Kubernetes {
                 let namespace = unit.namespace.clone();
                 let image_name = model.image_name(&app.image);
                 let tag = images::tag(cx, env, name, app, diags);
-                let acx = AppCx {
-                    env,
-                    model,
-                    name,
-                    app,
-                    cluster,
-                    namespace: namespace.clone(),
-                    group: model.group(name, app),
-                    image: format!("{image_name}:{PLACEHOLDER_TAG}"),
-                    routes: unit.routes(),
-                    service_port: if unit.host.is_some() {
-                        external::host_port_of(app)
-                    } else {
-                        app.port
-                    },
-                };
+                let acx = app_cx(&unit, PLACEHOLDER_TAG);
                 let objects = app_objects(&acx, &unit);
                 let marker = images::marker_for(name.as_str(), app, env.name.as_str(), true);
                 let (images, annotations) = if unit.host.is_none() {

@@ -1,10 +1,15 @@
 //! The push-deploy pipeline's identity: ServiceAccount, Role, RoleBinding and the
 //! token Secret the pipeline authenticates with.
 //!
-//! The Role is derived from the steps the generated deploy job runs, so it grants no
-//! verb the pipeline does not use and lacks none it needs.
+//! The deploy job is a list of [`DeployStep`]s. Each step says which commands it runs
+//! ([`DeployStep::commands`], what the `pipelines` target writes into the job) and
+//! which permissions those commands need ([`DeployStep::permissions`], what the Role
+//! grants), side by side, so the Role grants no verb the pipeline does not use and
+//! lacks none it needs. `tests/pipelines.rs` checks the generated jobs' `kubectl`
+//! commands against the generated Role.
 
 use super::{AppCx, Object, labels};
+use crate::render::templates::shell_quote;
 use k8s_openapi::api::core::v1::{Secret, ServiceAccount};
 use k8s_openapi::api::rbac::v1::{PolicyRule, Role, RoleBinding, RoleRef, Subject};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
@@ -13,31 +18,97 @@ use std::collections::{BTreeMap, BTreeSet};
 /// One thing a deploy job does on the cluster.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum DeployStep {
-    /// `kubectl apply` of the migration Job (after deleting the previous run).
+    /// Deletes the previous migration run, then creates the migration Job with the new
+    /// image.
     RunMigration,
-    /// `kubectl wait --for=condition=complete job/...` and `kubectl logs job/...`.
+    /// Waits for the migration Job to complete and prints its logs.
     WaitMigration,
     /// `kubectl set image deployment/...`.
     SetImage,
-    /// `kubectl rollout status deployment/...`.
+    /// `kubectl rollout status deployment/...`; on failure, lists the ReplicaSets and
+    /// Pods so the job log shows what is stuck.
     WaitRollout,
 }
 
+/// What a deploy job's commands act on.
+#[derive(Clone, Debug)]
+pub struct DeployTarget {
+    /// The Deployment (and its container).
+    pub deployment: String,
+    /// The label selector of the app's pods.
+    pub selector: String,
+    /// A shell word for the new image reference, e.g. `"$IMAGE:$TAG"`.
+    pub image: String,
+    /// The migration Job the pipeline runs.
+    pub migration_job: String,
+    /// The migration Job's container.
+    pub migration_container: String,
+    /// Where the job finds the generated migration Job manifest.
+    pub migration_file: String,
+    /// Seconds to wait for the migration (its `activeDeadlineSeconds` plus a margin).
+    pub migration_timeout: u32,
+}
+
+/// The file a deploy job writes the migration Job with its new image to.
+const MIGRATION_MANIFEST: &str = "migration-job.yaml";
+
 impl DeployStep {
-    /// The (API group, resource) → verbs this step needs.
+    /// The shell commands this step runs (POSIX sh, each item one command or compound
+    /// command; the job stops at the first failure).
+    pub fn commands(self, t: &DeployTarget) -> Vec<String> {
+        let job = format!("job/{}", t.migration_job);
+        let deployment = format!("deployment/{}", t.deployment);
+        match self {
+            DeployStep::RunMigration => vec![
+                format!("kubectl delete {job} --ignore-not-found --wait=true --timeout=120s"),
+                format!(
+                    "kubectl set image --local -f {} {}={} -o yaml > {MIGRATION_MANIFEST}",
+                    shell_quote(&t.migration_file),
+                    t.migration_container,
+                    t.image
+                ),
+                format!("kubectl create -f {MIGRATION_MANIFEST}"),
+            ],
+            DeployStep::WaitMigration => vec![format!(
+                "if kubectl wait --for=condition=complete --timeout={}s {job}; then\n  kubectl logs {job} --all-containers=true\nelse\n  kubectl logs {job} --all-containers=true || true\n  echo \"the migration did not complete; the app was not changed\" >&2\n  exit 1\nfi",
+                t.migration_timeout
+            )],
+            DeployStep::SetImage => vec![format!(
+                "kubectl set image {deployment} {}={}",
+                t.deployment, t.image
+            )],
+            DeployStep::WaitRollout => vec![format!(
+                "if ! kubectl rollout status {deployment} --timeout=300s; then\n  kubectl get replicasets,pods --selector={}\n  exit 1\nfi",
+                shell_quote(&t.selector)
+            )],
+        }
+    }
+
+    /// The (API group, resource) → verbs the step's commands need:
+    /// - `delete --wait` deletes, then gets, lists and watches until the Job is gone;
+    ///   `set image --local` works on the file; `create -f` creates;
+    /// - `wait` gets, lists and watches the Job; `logs job/...` gets the Job, lists
+    ///   (and, while none exists, watches) its pods and reads `pods/log`;
+    /// - `set image` gets and patches the Deployment;
+    /// - `rollout status` gets, lists and watches the Deployment; the failure listing
+    ///   lists ReplicaSets and Pods.
     pub fn permissions(self) -> &'static [(&'static str, &'static str, &'static [&'static str])] {
         match self {
-            DeployStep::RunMigration => &[("batch", "jobs", &["create", "delete", "get"])],
+            DeployStep::RunMigration => &[(
+                "batch",
+                "jobs",
+                &["create", "delete", "get", "list", "watch"],
+            )],
             DeployStep::WaitMigration => &[
                 ("batch", "jobs", &["get", "list", "watch"]),
-                ("", "pods", &["get", "list"]),
+                ("", "pods", &["list", "watch"]),
                 ("", "pods/log", &["get"]),
             ],
             DeployStep::SetImage => &[("apps", "deployments", &["get", "patch"])],
             DeployStep::WaitRollout => &[
                 ("apps", "deployments", &["get", "list", "watch"]),
-                ("apps", "replicasets", &["get", "list", "watch"]),
-                ("", "pods", &["get", "list", "watch"]),
+                ("apps", "replicasets", &["list"]),
+                ("", "pods", &["list"]),
             ],
         }
     }
@@ -152,7 +223,34 @@ mod tests {
     fn rules_merge_verbs_per_resource_and_grant_nothing_extra() {
         let r = rules(&[DeployStep::SetImage, DeployStep::WaitRollout]);
         assert_eq!(verbs(&r, "deployments"), ["get", "list", "patch", "watch"]);
+        assert_eq!(verbs(&r, "replicasets"), ["list"]);
         assert!(verbs(&r, "jobs").is_empty());
         assert!(!verbs(&r, "deployments").contains(&"update".to_owned()));
+    }
+
+    #[test]
+    fn every_step_runs_kubectl() {
+        let t = DeployTarget {
+            deployment: "web".into(),
+            selector: "app.kubernetes.io/name=web".into(),
+            image: "\"$IMAGE:$TAG\"".into(),
+            migration_job: "web-migrate-ci".into(),
+            migration_container: "migrate".into(),
+            migration_file: "config/out/pipelines/web/deploy/prod/job-web-migrate-ci.yaml".into(),
+            migration_timeout: 660,
+        };
+        for step in [
+            DeployStep::RunMigration,
+            DeployStep::WaitMigration,
+            DeployStep::SetImage,
+            DeployStep::WaitRollout,
+        ] {
+            let commands = step.commands(&t);
+            assert!(
+                commands.iter().all(|c| c.contains("kubectl ")),
+                "{commands:?}"
+            );
+            assert!(!step.permissions().is_empty());
+        }
     }
 }

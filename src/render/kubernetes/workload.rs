@@ -151,7 +151,9 @@ pub fn migration_job_name(app: &str) -> String {
     format!("{app}-migrate")
 }
 
-fn migration_job(cx: &AppCx<'_>) -> Job {
+/// The migration Job: the app's image running `migrations.command` with the app's
+/// environment, security and database wait. The app must have `migrations`.
+pub fn migration_job(cx: &AppCx<'_>) -> Job {
     let Some(migrations) = &cx.app.migrations else {
         unreachable!("checked by objects()")
     };

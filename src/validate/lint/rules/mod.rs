@@ -8,12 +8,14 @@ mod database_without_backup;
 mod env_from_secret;
 mod external_name_ip;
 mod insecure_registry;
+mod lan_registry_hosted_runner;
 mod latest_image_tag;
 mod missing_probes;
 mod missing_pull_secret;
 mod missing_resources;
 mod orphan_object;
 mod postgres_data_mount;
+mod promoted_build_args;
 mod runs_as_root;
 mod unsortable_image_tag;
 mod url_unsafe_secret;
@@ -36,6 +38,8 @@ pub static RULES: &[&dyn Rule] = &[
     &unsortable_image_tag::UnsortableImageTag,
     &dangling_reference::DanglingReference,
     &url_unsafe_secret::UrlUnsafeSecret,
+    &promoted_build_args::PromotedBuildArgs,
+    &lan_registry_hosted_runner::LanRegistryHostedRunner,
 ];
 
 #[cfg(test)]

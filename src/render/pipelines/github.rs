@@ -1,0 +1,462 @@
+//! GitHub Actions: one workflow per app. Tests run on pushes to the branches that
+//! build and on pull requests; per environment a build (or promote) job runs on its
+//! branch, then, for push deploys, a deploy job bound to the GitHub environment (whose
+//! secrets and variables hold the cluster credentials) and a verify job.
+
+use super::plan::{AppPlan, EnvPlan, runner_arch};
+use super::shell::{self, GITHUB};
+use super::{
+    BUILD_PUSH_ACTION, BUILDX_ACTION, CHECKOUT_ACTION, GITHUB_HOSTED_RUNNER, LOGIN_ACTION, Ordered,
+    QEMU_ACTION, deploy_script, origin,
+};
+use crate::model::Runner;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// A workflow file.
+#[derive(Serialize)]
+pub(crate) struct Workflow {
+    name: String,
+    on: On,
+    permissions: BTreeMap<&'static str, &'static str>,
+    concurrency: Concurrency,
+    jobs: Ordered<Job>,
+}
+
+#[derive(Serialize)]
+struct On {
+    push: Trigger,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pull_request: Option<Trigger>,
+}
+
+#[derive(Serialize, Default)]
+struct Trigger {
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    branches: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    paths: Vec<String>,
+    #[serde(rename = "paths-ignore", skip_serializing_if = "Vec::is_empty")]
+    paths_ignore: Vec<String>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "kebab-case")]
+struct Concurrency {
+    group: String,
+    cancel_in_progress: bool,
+}
+
+/// One job.
+#[derive(Serialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub(crate) struct Job {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name: Option<String>,
+    #[serde(rename = "if", skip_serializing_if = "Option::is_none")]
+    condition: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    needs: Vec<String>,
+    runs_on: RunsOn,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    container: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    environment: Option<Environment>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    concurrency: Option<Concurrency>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    outputs: BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    env: BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    defaults: Option<Defaults>,
+    steps: Vec<Step>,
+}
+
+#[derive(Serialize)]
+#[serde(untagged)]
+enum RunsOn {
+    Label(String),
+    Labels(Vec<String>),
+}
+
+impl Default for RunsOn {
+    fn default() -> Self {
+        RunsOn::Label(GITHUB_HOSTED_RUNNER.to_owned())
+    }
+}
+
+#[derive(Serialize)]
+struct Environment {
+    name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    url: Option<String>,
+}
+
+#[derive(Serialize)]
+struct Defaults {
+    run: RunDefaults,
+}
+
+#[derive(Serialize)]
+struct RunDefaults {
+    shell: &'static str,
+}
+
+/// One step.
+#[derive(Serialize, Default)]
+pub(crate) struct Step {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    uses: Option<&'static str>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    with: BTreeMap<&'static str, String>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    env: BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    run: Option<String>,
+}
+
+fn run(name: &str, script: String) -> Step {
+    Step {
+        name: Some(name.to_owned()),
+        run: Some(script),
+        ..Default::default()
+    }
+}
+
+fn uses(action: &'static str) -> Step {
+    Step {
+        uses: Some(action),
+        ..Default::default()
+    }
+}
+
+fn runs_on(runner: &Runner) -> RunsOn {
+    match runner {
+        Runner::Hosted => RunsOn::default(),
+        Runner::SelfHosted(s) => RunsOn::Labels(
+            std::iter::once("self-hosted".to_owned())
+                .chain(s.self_hosted.iter().cloned())
+                .collect(),
+        ),
+    }
+}
+
+/// `${{ secrets.NAME }}`.
+fn secret(name: &str) -> String {
+    format!("${{{{ secrets.{name} }}}}")
+}
+
+/// A string literal in an expression.
+fn literal(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}
+
+fn sh() -> Option<Defaults> {
+    Some(Defaults {
+        run: RunDefaults { shell: "sh" },
+    })
+}
+
+/// The workflow of one app.
+pub(crate) fn workflow(plan: &AppPlan<'_>) -> Workflow {
+    let build = plan.build;
+    let mut jobs = Vec::new();
+    for (name, test) in &build.tests {
+        let mut steps = vec![uses(CHECKOUT_ACTION)];
+        steps.extend(test.run.iter().map(|cmd| Step {
+            run: Some(cmd.clone()),
+            ..Default::default()
+        }));
+        jobs.push((
+            name.to_string(),
+            Job {
+                runs_on: runs_on(&build.runner),
+                container: Some(test.image.clone()),
+                defaults: sh(),
+                steps,
+                ..Default::default()
+            },
+        ));
+    }
+    let tests: Vec<String> = build.tests.keys().map(ToString::to_string).collect();
+    for env in &plan.envs {
+        jobs.extend(env_jobs(plan, env, &tests));
+    }
+    let trigger = |branches: Vec<String>| Trigger {
+        branches,
+        paths: build.paths.clone(),
+        paths_ignore: build.paths_ignore.clone(),
+    };
+    Workflow {
+        name: plan.name.to_string(),
+        on: On {
+            push: trigger(plan.envs.iter().map(|e| e.build.branch.clone()).collect()),
+            pull_request: (!build.tests.is_empty()).then(|| trigger(Vec::new())),
+        },
+        permissions: BTreeMap::from([("contents", "read")]),
+        concurrency: Concurrency {
+            group: "${{ github.workflow }}-${{ github.ref }}".to_owned(),
+            cancel_in_progress: false,
+        },
+        jobs: Ordered(jobs),
+    }
+}
+
+fn env_jobs(plan: &AppPlan<'_>, env: &EnvPlan<'_>, tests: &[String]) -> Vec<(String, Job)> {
+    let e = env.name();
+    let condition = format!(
+        "github.event_name == 'push' && github.ref == {}",
+        literal(&format!("refs/heads/{}", env.build.branch))
+    );
+    let source = match &env.build.promote_from {
+        None => format!("build-{e}"),
+        Some(_) => format!("promote-{e}"),
+    };
+    let image_env = BTreeMap::from([("IMAGE".to_owned(), env.image.clone())]);
+    let mut jobs = vec![(
+        source.clone(),
+        Job {
+            condition: Some(condition.clone()),
+            needs: tests.to_vec(),
+            runs_on: runs_on(&plan.build.runner),
+            outputs: BTreeMap::from([(
+                "tag".to_owned(),
+                "${{ steps.tag.outputs.tag }}".to_owned(),
+            )]),
+            env: image_env.clone(),
+            steps: build_steps(plan, env),
+            ..Default::default()
+        },
+    )];
+    let Some(deploy) = &env.deploy else {
+        return jobs;
+    };
+    let mut job_env = image_env;
+    job_env.insert(
+        "TAG".to_owned(),
+        format!("${{{{ needs.{source}.outputs.tag }}}}"),
+    );
+    job_env.insert(
+        "KUBE_API_URL".to_owned(),
+        "${{ vars.KUBE_API_URL }}".to_owned(),
+    );
+    job_env.insert(
+        "KUBE_CA_CERT".to_owned(),
+        "${{ vars.KUBE_CA_CERT }}".to_owned(),
+    );
+    job_env.insert("KUBE_TOKEN".to_owned(), secret("KUBE_TOKEN"));
+    job_env.insert(deploy.repo.token.clone(), secret(&deploy.repo.token));
+    let steps = deploy_script(
+        plan,
+        env,
+        deploy,
+        (
+            "github-actions[bot]",
+            "41898282+github-actions[bot]@users.noreply.github.com",
+        ),
+    )
+    .into_iter()
+    .map(|(title, commands)| run(&title, commands.join("\n")))
+    .collect();
+    jobs.push((
+        format!("deploy-{e}"),
+        Job {
+            condition: Some(condition.clone()),
+            needs: vec![source],
+            runs_on: runs_on(&plan.build.runner),
+            container: Some(deploy.repo.image.clone()),
+            environment: Some(Environment {
+                name: e.to_owned(),
+                url: deploy.verify_url.as_deref().map(origin),
+            }),
+            concurrency: Some(Concurrency {
+                group: format!("deploy-{}-{e}", plan.name),
+                cancel_in_progress: false,
+            }),
+            env: job_env,
+            defaults: sh(),
+            steps,
+            ..Default::default()
+        },
+    ));
+    if let Some(url) = &deploy.verify_url {
+        jobs.push((
+            format!("verify-{e}"),
+            Job {
+                condition: Some(condition),
+                needs: vec![format!("deploy-{e}")],
+                runs_on: runs_on(&plan.build.runner),
+                steps: vec![run(&format!("Check {url}"), shell::verify_command(url))],
+                ..Default::default()
+            },
+        ));
+    }
+    jobs
+}
+
+fn build_steps(plan: &AppPlan<'_>, env: &EnvPlan<'_>) -> Vec<Step> {
+    let c = &env.credentials;
+    let mut steps = Vec::new();
+    if env.build.promote_from.is_none() {
+        steps.push(uses(CHECKOUT_ACTION));
+    }
+    steps.push(Step {
+        name: Some(format!("Tag ({})", env.tag_format)),
+        id: Some("tag".to_owned()),
+        run: Some(format!(
+            "{}\necho \"tag=$TAG\" >> \"$GITHUB_OUTPUT\"",
+            shell::tag_command(&env.tag_parts, GITHUB)
+        )),
+        ..Default::default()
+    });
+    let runner = runner_arch(plan.build.runner.labels());
+    let cross: Vec<&str> = env
+        .platforms
+        .iter()
+        .filter(|p| **p != runner)
+        .map(|p| p.platform())
+        .collect();
+    if !cross.is_empty() && env.build.promote_from.is_none() {
+        let mut qemu = uses(QEMU_ACTION);
+        qemu.with.insert("platforms", cross.join(","));
+        steps.push(qemu);
+    }
+    let mut buildx = uses(BUILDX_ACTION);
+    if env.insecure {
+        buildx.with.insert(
+            "buildkitd-config-inline",
+            shell::buildkitd_config(&[&env.registry]),
+        );
+    }
+    steps.push(buildx);
+    let mut login = uses(LOGIN_ACTION);
+    login.with.insert("registry", env.registry.clone());
+    login.with.insert("username", secret(&c.username));
+    login.with.insert("password", secret(&c.password));
+    steps.push(login);
+    match &env.build.promote_from {
+        Some(from) => steps.push(run(
+            &format!("Promote the image {from} built from this commit"),
+            format!(
+                "docker buildx imagetools create --tag \"$IMAGE:$TAG\" \"$IMAGE:{}\"",
+                shell::commit_alias(from.as_str(), GITHUB)
+            ),
+        )),
+        None => {
+            let mut push = uses(BUILD_PUSH_ACTION);
+            let w = &mut push.with;
+            w.insert("context", env.build.context.clone());
+            w.insert("file", env.build.dockerfile_path());
+            let platforms: Vec<&str> = env.platforms.iter().map(|p| p.platform()).collect();
+            w.insert("platforms", platforms.join(","));
+            w.insert("push", "true".to_owned());
+            let mut tags = vec!["${{ env.IMAGE }}:${{ steps.tag.outputs.tag }}".to_owned()];
+            if env.promoted {
+                tags.push(format!(
+                    "${{{{ env.IMAGE }}}}:{}-git-${{{{ github.sha }}}}",
+                    env.name()
+                ));
+            }
+            w.insert("tags", lines(tags));
+            if !env.build.args.is_empty() {
+                w.insert(
+                    "build-args",
+                    lines(env.build.args.iter().map(|(k, v)| format!("{k}={v}"))),
+                );
+            }
+            if !env.build.secrets.is_empty() {
+                w.insert(
+                    "secrets",
+                    lines(
+                        env.build
+                            .secrets
+                            .iter()
+                            .map(|(id, var)| format!("{id}={}", secret(var))),
+                    ),
+                );
+            }
+            steps.push(push);
+        }
+    }
+    steps
+}
+
+fn lines(items: impl IntoIterator<Item = String>) -> String {
+    items.into_iter().map(|l| l + "\n").collect()
+}
+
+/// The config repository's workflow: `kiln check` on every push and pull request,
+/// and on pull requests the rendered diff in the job summary.
+pub(crate) fn config_workflow(image: &str, runner: &Runner, root: Option<&str>) -> Workflow {
+    let root_arg = root
+        .map(|r| format!(" --root {}", crate::render::templates::shell_quote(r)))
+        .unwrap_or_default();
+    let job = |steps: Vec<Step>, condition: Option<&str>| Job {
+        condition: condition.map(str::to_owned),
+        runs_on: runs_on(runner),
+        container: Some(image.to_owned()),
+        defaults: sh(),
+        steps,
+        ..Default::default()
+    };
+    let mut full_checkout = uses(CHECKOUT_ACTION);
+    full_checkout.with.insert("fetch-depth", "0".to_owned());
+    let mut diff = run(
+        "kiln diff",
+        format!(
+            "status=0\nkiln diff --against \"origin/$BASE\" --format markdown{root_arg} > kiln-diff.md || status=$?\ncat kiln-diff.md >> \"$GITHUB_STEP_SUMMARY\"\n# kiln diff exits 1 when the output changes, 2 on errors.\nif [ \"$status\" -gt 1 ]; then exit \"$status\"; fi"
+        ),
+    );
+    diff.env
+        .insert("BASE".to_owned(), "${{ github.base_ref }}".to_owned());
+    Workflow {
+        name: "kiln".to_owned(),
+        on: On {
+            push: Trigger {
+                branches: vec!["**".to_owned()],
+                ..Default::default()
+            },
+            pull_request: Some(Trigger::default()),
+        },
+        permissions: BTreeMap::from([("contents", "read")]),
+        concurrency: Concurrency {
+            group: "${{ github.workflow }}-${{ github.ref }}".to_owned(),
+            cancel_in_progress: true,
+        },
+        jobs: Ordered(vec![
+            (
+                "check".to_owned(),
+                job(
+                    vec![
+                        uses(CHECKOUT_ACTION),
+                        run("kiln check", format!("kiln check{root_arg}")),
+                    ],
+                    None,
+                ),
+            ),
+            (
+                "diff".to_owned(),
+                job(
+                    vec![full_checkout, diff],
+                    Some("github.event_name == 'pull_request'"),
+                ),
+            ),
+        ]),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expression_literals_double_single_quotes() {
+        assert_eq!(literal("refs/heads/it's"), "'refs/heads/it''s'");
+        assert_eq!(secret("X"), "${{ secrets.X }}");
+    }
+}
