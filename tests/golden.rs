@@ -33,6 +33,16 @@ fn run_case(case: &Path) -> Result<(), String> {
     let mut out_tree = after.clone();
     out_tree.remove("hand-written.txt");
 
+    // Case names say what they expect: `bad-*` cases fail, the others build. This keeps
+    // an UPDATE_GOLDEN run from recording a broken case as its expectation.
+    let bad = case.file_name().is_some_and(|n| n.to_string_lossy().starts_with("bad-"));
+    if bad == (run.code == 0) {
+        return Err(format!(
+            "a {} case exited {}:\n{stderr}",
+            if bad { "bad-input" } else { "successful" },
+            run.code
+        ));
+    }
     if support::updating() {
         let _ = std::fs::remove_dir_all(&expected);
         std::fs::create_dir_all(&expected).unwrap();
