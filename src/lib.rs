@@ -19,6 +19,7 @@ pub mod cli;
 pub mod commands;
 pub mod diagnostic;
 pub mod error;
+pub mod git;
 pub mod model;
 pub mod output;
 pub mod render;

@@ -3,6 +3,7 @@
 use super::{Outcome, Printer, check_envs, compile};
 use crate::cli::GlobalArgs;
 use crate::diagnostic::{Diagnostic, SourceMap, checks};
+use crate::model::Files;
 use crate::output::{self, Finding, Scope};
 
 /// Lines of unified diff shown for a hand-edited or stale file.
@@ -11,7 +12,7 @@ const DIFF_LINES: usize = 40;
 pub(super) fn run(g: &GlobalArgs, out: &Printer) -> crate::Result<Outcome> {
     let out_dir = g.root.join("out");
     let state = output::state::read(&out_dir);
-    let compiled = compile(&g.root, &state);
+    let compiled = compile(&Files::read(&g.root), state);
     if compiled.has_input_errors() {
         out.diagnostics(&compiled.diagnostics, &compiled.project.sources);
         return Ok(Outcome::Error);

@@ -8,8 +8,8 @@ mod targets;
 use crate::cli::{Cli, ColorChoice, Command, GlobalArgs};
 use crate::diagnostic::render::{self, Format};
 use crate::diagnostic::{Diagnostic, Diagnostics, SourceMap};
-use crate::model::Project;
-use crate::render::{Context, OutputTree, State};
+use crate::model::{Files, Project};
+use crate::render::{Context, OutputTree, State, Templates};
 use crate::validate;
 use clap::Parser;
 use std::io::{IsTerminal, Write};
@@ -131,7 +131,12 @@ impl Printer {
 pub struct Compiled {
     /// The model.
     pub project: Project,
-    /// What a build writes (empty when there were errors).
+    /// Text templates (defaults and the project's overrides).
+    pub templates: Templates,
+    /// What the build keeps from the committed output.
+    pub state: State,
+    /// What a build writes: every target's files (empty when the model has input
+    /// errors; rendered but not to be written when a lint rule failed).
     pub tree: OutputTree,
     /// Every diagnostic, sorted.
     pub diagnostics: Vec<Diagnostic>,
@@ -149,13 +154,22 @@ impl Compiled {
     pub fn has_errors(&self) -> bool {
         self.diagnostics.iter().any(Diagnostic::is_error)
     }
+
+    /// What renderers receive, for asking targets about this model again.
+    pub fn context(&self) -> Context<'_> {
+        Context {
+            project: &self.project,
+            state: &self.state,
+            templates: &self.templates,
+        }
+    }
 }
 
-/// Loads, validates and renders the model under `root`, stopping after the first
-/// stage that finds errors.
-pub fn compile(root: &std::path::Path, state: &State) -> Compiled {
-    let (mut project, mut diags) = crate::model::load(root);
-    let (templates, template_diags) = crate::render::Templates::load(root, &mut project.sources);
+/// Loads, validates and renders the model in `files`, stopping after the first stage
+/// that finds errors.
+pub fn compile(files: &Files, state: State) -> Compiled {
+    let (mut project, mut diags) = crate::model::load_files(files);
+    let (templates, template_diags) = Templates::load(files, &mut project.sources);
     diags.extend(template_diags);
     // Reference checks run on every environment that loaded, even when another did
     // not, so one run reports as much as it can.
@@ -164,7 +178,7 @@ pub fn compile(root: &std::path::Path, state: &State) -> Compiled {
     if !diags.has_errors() {
         let cx = Context {
             project: &project,
-            state,
+            state: &state,
             templates: &templates,
         };
         let (rendered, render_diags) = crate::render::render_all(&cx);
@@ -181,6 +195,8 @@ pub fn compile(root: &std::path::Path, state: &State) -> Compiled {
     let diagnostics = finish(diags, &project.sources);
     Compiled {
         project,
+        templates,
+        state,
         tree,
         diagnostics,
     }

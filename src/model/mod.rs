@@ -12,6 +12,7 @@
 //! the environment's variables (`env`, `domain`, and everything under `vars`).
 
 mod app;
+pub mod files;
 mod infra;
 pub mod load;
 pub mod names;
@@ -22,11 +23,12 @@ pub use app::{
     App, Backup, Database, Deploy, EnvValue, Health, Image, Migrations, PlainValue, ResourceList,
     Resources, Route, RouteOrigins, Security,
 };
+pub use files::Files;
 pub use infra::{
     Arch, Cluster, GatewayRef, Host, Ingress, IngressKind, NetworkPolicyFlavour, Registry, Tunnel,
     TunnelProvider,
 };
-pub use load::{SpanIndex, load};
+pub use load::{SpanIndex, load, load_files};
 pub use names::Name;
 pub use secret::{
     Alphabet, GenerateSource, Generator, KeySource, ManualSource, OnePasswordSource, Secret,

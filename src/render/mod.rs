@@ -7,14 +7,16 @@
 
 pub mod kubernetes;
 mod output_tree;
+pub mod resource;
 pub mod templates;
 pub mod yaml;
 
 pub use output_tree::{OutputFile, OutputTree};
+pub use resource::{Content, Resource};
 pub use templates::Templates;
 
 use crate::diagnostic::Diagnostics;
-use crate::model::Project;
+use crate::model::{Environment, Project};
 use std::collections::BTreeMap;
 
 /// What renderers receive.
@@ -43,6 +45,15 @@ pub trait Target: Sync {
     fn description(&self) -> &'static str;
     /// Renders every environment into `out`, reporting problems into `diags`.
     fn render(&self, cx: &Context<'_>, out: &mut OutputTree, diags: &mut Diagnostics);
+    /// What environment `env` gets from this target, fully resolved, for `kiln diff`.
+    /// `files` are the files this target rendered. The default reads them back
+    /// ([`resource::from_files`]: the environment's files and the shared ones, YAML as
+    /// data, Kubernetes objects by kind and name); override it when the files are not
+    /// the environment's objects as deployed.
+    fn resources(&self, cx: &Context<'_>, env: &Environment, files: &OutputTree) -> Vec<Resource> {
+        let _ = cx;
+        resource::from_files(self.id(), env.name.as_str(), files)
+    }
 }
 
 /// Every target, in the order they render.
@@ -65,6 +76,30 @@ pub fn render_all(cx: &Context<'_>) -> (OutputTree, Diagnostics) {
         out.merge(tree);
     }
     (out, diags)
+}
+
+/// Every target's resources for environment `env`, given everything the targets
+/// rendered, sorted by target, scope, kind, namespace and name.
+pub fn resources(cx: &Context<'_>, env: &Environment, rendered: &OutputTree) -> Vec<Resource> {
+    let mut out = Vec::new();
+    for target in TARGETS {
+        let prefix = format!("{}/", target.id());
+        let mut files = OutputTree::default();
+        for (path, file) in rendered.iter().filter(|(p, _)| p.starts_with(&prefix)) {
+            files.insert(path.clone(), file.clone());
+        }
+        out.extend(target.resources(cx, env, &files));
+    }
+    out.sort_by(|a, b| {
+        (a.target, &a.scope, &a.kind, &a.namespace, &a.name).cmp(&(
+            b.target,
+            &b.scope,
+            &b.kind,
+            &b.namespace,
+            &b.name,
+        ))
+    });
+    out
 }
 
 #[cfg(test)]
