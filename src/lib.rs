@@ -18,6 +18,7 @@
 pub mod cli;
 pub mod commands;
 pub mod diagnostic;
+pub mod diff;
 pub mod error;
 pub mod git;
 pub mod model;

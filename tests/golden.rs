@@ -1,8 +1,9 @@
 //! Golden cases. Each `tests/golden/<case>/` holds `environments/` (the input),
 //! optionally `out-before/` (an `out/` to start from) and `args` (default `build`),
-//! and `expected/`: `exit` (default 0), `stderr` (the rendered diagnostics) and, for a
-//! successful build, the complete `out/` tree. `UPDATE_GOLDEN=1 cargo test golden`
-//! rewrites `expected/`; review it with `git diff`.
+//! and `expected/`: `exit` (default 0), `stderr` (the rendered diagnostics), `stdout`
+//! when the command prints there (`diff`), and, for a successful build, the complete
+//! `out/` tree. `UPDATE_GOLDEN=1 cargo test golden` rewrites `expected/`; review it
+//! with `git diff`.
 //!
 //! A case that fails (exit 2) must leave `out/` byte-for-byte as it was.
 
@@ -38,6 +39,9 @@ fn run_case(case: &Path) -> Result<(), String> {
         std::fs::create_dir_all(&expected).unwrap();
         std::fs::write(expected.join("exit"), format!("{}\n", run.code)).unwrap();
         std::fs::write(expected.join("stderr"), &stderr).unwrap();
+        if !run.stdout.is_empty() {
+            std::fs::write(expected.join("stdout"), &run.stdout).unwrap();
+        }
         if run.code == 0 {
             rewrite_tree(&expected.join("out"), &out_tree);
         }
@@ -59,6 +63,15 @@ fn run_case(case: &Path) -> Result<(), String> {
         problems.push_str(&format!(
             "stderr differs:\n{}",
             similar::TextDiff::from_lines(&want, &stderr)
+                .unified_diff()
+                .header("expected", "actual")
+        ));
+    }
+    let want_stdout = std::fs::read_to_string(expected.join("stdout")).unwrap_or_default();
+    if want_stdout != run.stdout {
+        problems.push_str(&format!(
+            "stdout differs:\n{}",
+            similar::TextDiff::from_lines(&want_stdout, &run.stdout)
                 .unified_diff()
                 .header("expected", "actual")
         ));

@@ -3,8 +3,11 @@
 /// Shared helpers: run kiln, copy and compare trees, update expectations.
 mod support;
 
-/// The command line: exit codes, `check` findings, `--env`, `--format json`.
+/// The command line: exit codes, `check` findings, `--env`, `--format json`, help
+/// and completions.
 mod cli;
+/// `kiln diff` between environments and against git revisions.
+mod diff;
 /// Golden cases: `tests/golden/<case>/` inputs → whole expected `out/` tree or
 /// expected diagnostics; the repository's own `environments/` → its committed `out/`.
 mod golden;

@@ -3,6 +3,8 @@
 
 mod build;
 mod check;
+mod completions;
+mod diff;
 mod targets;
 
 use crate::cli::{Cli, ColorChoice, Command, GlobalArgs};
@@ -50,6 +52,8 @@ pub fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Build(args) => build::run(&cli.global, args, &out),
         Command::Check => check::run(&cli.global, &out),
+        Command::Diff(args) => diff::run(&cli.global, args, &out),
+        Command::Completions(args) => completions::run(args, &out),
         Command::Targets => targets::run(&out),
     };
     match result {
@@ -61,27 +65,40 @@ pub fn main() -> ExitCode {
     }
 }
 
-/// Where output goes: human text on stderr, JSON lines on stdout.
+/// Where output goes: human diagnostics on stderr, JSON and Markdown on stdout;
+/// command output (lists, diffs) on stdout.
 pub struct Printer {
     format: Format,
+    /// Colour diagnostics (stderr).
     color: bool,
+    /// Colour command output (stdout).
+    stdout_color: bool,
     quiet: bool,
 }
 
 impl Printer {
     fn new(g: &GlobalArgs) -> Self {
-        let color = match g.color {
+        let color = |terminal: bool| match g.color {
             ColorChoice::Always => true,
             ColorChoice::Never => false,
-            ColorChoice::Auto => {
-                std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()
-            }
+            ColorChoice::Auto => terminal && std::env::var_os("NO_COLOR").is_none(),
         };
         Printer {
             format: g.format,
-            color,
+            color: color(std::io::stderr().is_terminal()),
+            stdout_color: color(std::io::stdout().is_terminal()),
             quiet: g.quiet,
         }
+    }
+
+    /// The output format.
+    pub fn format(&self) -> Format {
+        self.format
+    }
+
+    /// Whether command output on stdout may be coloured.
+    pub fn stdout_color(&self) -> bool {
+        self.stdout_color
     }
 
     /// Prints diagnostics in the chosen format.
@@ -92,7 +109,7 @@ impl Printer {
         let text = render::all(diagnostics, sources, self.format, self.color);
         match self.format {
             Format::Human => self.stderr(&text),
-            Format::Json => self.stdout(&text),
+            Format::Json | Format::Markdown => self.stdout(&text),
         }
     }
 
@@ -118,7 +135,7 @@ impl Printer {
     /// A failure without a location.
     pub fn error(&self, message: &str) {
         match self.format {
-            Format::Human => self.stderr(&format!("{message}\n")),
+            Format::Human | Format::Markdown => self.stderr(&format!("{message}\n")),
             Format::Json => self.stdout(&format!(
                 "{}\n",
                 serde_json::json!({"severity": "error", "code": "E0000", "name": "error", "message": message})

@@ -1,7 +1,7 @@
 //! The files a compilation reads, held in memory: `environments/*` and everything
 //! under `templates/`, by `/`-separated path relative to the project root.
 //!
-//! The loader ([`super::load`]) and the template overrides read only from a [`Files`],
+//! The loader ([`super::load()`]) and the template overrides read only from a [`Files`],
 //! so one model can come from the working tree ([`Files::read`], a thin wrapper over the
 //! file system) or from a git revision ([`Files::from_git`], for `kiln diff --against`)
 //! without a checkout. A file that could not be read is kept with the reason, so the

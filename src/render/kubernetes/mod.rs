@@ -164,7 +164,8 @@ impl Target for Kubernetes {
         "Kustomize bases and per-environment overlays for apps on clusters; namespaces and tunnel policies per cluster"
     }
 
-    /// The environment's objects as applied (see [`resources`]), not the Kustomize files.
+    /// The environment's objects as applied (namespace, real image tag), not the
+    /// Kustomize files.
     fn resources(
         &self,
         cx: &Context<'_>,

@@ -1,0 +1,359 @@
+//! `kiln diff`: the reference environments' `dev`/`prod` diff pinned in every format,
+//! and `--against` in real git repositories (an app added, an app removed, an
+//! environment added, a broken model at the revision), which must leave the working
+//! tree alone.
+
+use crate::support::{self, kiln, reference_project, repo};
+use std::path::Path;
+use std::process::Command;
+
+/// `kiln diff dev prod` on the repository's own environments, in every format, equals
+/// `tests/reference/diff-dev-prod.*`. The model grows; `UPDATE_GOLDEN=1 cargo test
+/// golden` rewrites these files (review them with `git diff`).
+#[test]
+fn golden_diff_of_the_reference_environments() {
+    let project = reference_project();
+    let dir = repo().join("tests/reference");
+    let mut failures = Vec::new();
+    for (file, args) in [
+        ("diff-dev-prod.txt", &["diff", "dev", "prod"][..]),
+        (
+            "diff-dev-prod.unified.txt",
+            &["diff", "dev", "prod", "--unified"],
+        ),
+        (
+            "diff-dev-prod.md",
+            &["diff", "dev", "prod", "--format", "markdown"],
+        ),
+        (
+            "diff-dev-prod.json",
+            &["diff", "dev", "prod", "--format", "json"],
+        ),
+    ] {
+        let run = kiln(project.path(), args);
+        assert!(run.code == 0 || run.code == 1, "{args:?}: {}", run.stderr);
+        assert!(run.stderr.is_empty(), "{args:?}: {}", run.stderr);
+        let path = dir.join(file);
+        if support::updating() {
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::write(&path, &run.stdout).unwrap();
+            continue;
+        }
+        let want = std::fs::read_to_string(&path).unwrap_or_default();
+        if want != run.stdout {
+            failures.push(format!(
+                "{file} differs:\n{}",
+                similar::TextDiff::from_lines(&want, &run.stdout)
+                    .unified_diff()
+                    .header("expected", "actual")
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "UPDATE_GOLDEN=1 cargo test golden rewrites them:\n{}",
+        failures.join("\n")
+    );
+}
+
+/// Whatever the model grows into, dev and prod differ in what the model makes
+/// different, and never in what the normalisation takes out.
+#[test]
+fn reference_diff_shows_real_differences_and_no_namespace_or_domain_noise() {
+    let project = reference_project();
+    let run = kiln(project.path(), &["diff", "dev", "prod", "--format", "json"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let doc: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let resources = doc["resources"].as_array().unwrap();
+    // prod's backups exist only in prod.
+    assert!(
+        resources
+            .iter()
+            .any(|r| r["kind"] == "CronJob" && r["status"] == "onlyB"),
+        "{}",
+        run.stdout
+    );
+    for r in resources {
+        for c in r["changes"].as_array().into_iter().flatten() {
+            let path = c["path"].as_str().unwrap();
+            assert!(
+                !path.ends_with("metadata.namespace") && !path.ends_with("].namespace"),
+                "a namespace difference survived normalisation: {c}"
+            );
+        }
+    }
+    assert_eq!(doc["summary"]["onlyA"], 0, "{}", run.stdout);
+}
+
+#[test]
+fn same_environment_has_no_differences_and_bad_arguments_exit_2() {
+    let project = reference_project();
+    let root = project.path();
+    let run = kiln(root, &["diff", "prod", "prod"]);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    assert!(run.stdout.contains("no differences"), "{}", run.stdout);
+
+    let run = kiln(root, &["diff", "dev"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("two environments"), "{}", run.stderr);
+    let run = kiln(root, &["diff", "dev", "staging"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr
+            .contains("no environment `staging` (environments: dev, prod)"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn colour_only_when_asked_or_on_a_terminal() {
+    let project = reference_project();
+    // The test harness pipes stdout, so `auto` (kiln's default) means no colour.
+    let out = Command::new(env!("CARGO_BIN_EXE_kiln"))
+        .args(["diff", "dev", "prod", "--root"])
+        .arg(project.path())
+        .env_remove("NO_COLOR")
+        .output()
+        .unwrap();
+    assert!(!out.stdout.contains(&0x1b), "colour in piped output");
+    let run = kiln(project.path(), &["diff", "dev", "prod"]);
+    assert!(!run.stdout.contains('\x1b'));
+    let out = Command::new(env!("CARGO_BIN_EXE_kiln"))
+        .args(["diff", "dev", "prod", "--color", "always", "--root"])
+        .arg(project.path())
+        .output()
+        .unwrap();
+    assert!(out.stdout.contains(&0x1b), "no colour with --color always");
+}
+
+// ------------------------------------------------------------------------------
+// --against
+
+fn git(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args([
+            "-c",
+            "user.name=kiln test",
+            "-c",
+            "user.email=test@example.invalid",
+            "-c",
+            "commit.gpgsign=false",
+            "-c",
+            "init.defaultBranch=main",
+        ])
+        .args(args)
+        .env_remove("GIT_DIR")
+        .env_remove("GIT_WORK_TREE")
+        .output()
+        .expect("git runs");
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn commit(dir: &Path, message: &str) {
+    git(dir, &["add", "-A"]);
+    git(dir, &["commit", "-q", "-m", message]);
+}
+
+fn edit(path: &Path, from: &str, to: &str) {
+    let text = std::fs::read_to_string(path).unwrap();
+    assert!(text.contains(from), "{} has no {from:?}", path.display());
+    std::fs::write(path, text.replacen(from, to, 1)).unwrap();
+}
+
+const MAILER: &str = "  mailer:
+    image:
+      registry: gitlab
+      repository: 0xwsh/mailer
+      tag: \"1.2.0\"
+    port: 8025
+    routes:
+      internal:
+        host: mail.${domain}
+
+secrets:
+";
+
+/// A repository whose model lives in `sub/` (as with `--root`), with the reference
+/// environments built and committed.
+fn repository() -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    git(dir.path(), &["init", "-q"]);
+    let root = dir.path().join("sub");
+    support::copy_tree(&repo().join("environments"), &root.join("environments"));
+    assert_eq!(kiln(&root, &["build"]).code, 0);
+    commit(dir.path(), "the reference model");
+    (dir, root)
+}
+
+#[test]
+fn against_a_revision_shows_an_added_then_a_removed_app_per_environment() {
+    let (dir, root) = repository();
+    edit(
+        &root.join("environments/common.yaml"),
+        "\nsecrets:\n",
+        &format!("\n{MAILER}"),
+    );
+    assert_eq!(kiln(&root, &["build"]).code, 0);
+    commit(dir.path(), "add the mailer");
+
+    let status_before = git(dir.path(), &["status", "--porcelain"]);
+    let head_before = git(dir.path(), &["rev-parse", "HEAD"]);
+    let run = kiln(&root, &["diff", "--against", "HEAD~1"]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    for env in ["dev", "prod"] {
+        assert!(
+            run.stdout.contains(&format!("environment {env}: ")),
+            "{}",
+            run.stdout
+        );
+        for object in [
+            format!("+ Deployment mailer-{env}/mailer  (added)"),
+            format!("+ Service mailer-{env}/mailer  (added)"),
+            format!("+ Namespace mailer-{env}  (added)"),
+        ] {
+            assert!(run.stdout.contains(&object), "no {object}:\n{}", run.stdout);
+        }
+    }
+    assert!(
+        !run.stdout.contains("invoicetron"),
+        "unchanged app listed:\n{}",
+        run.stdout
+    );
+    // Read from git: no checkout, nothing written.
+    assert_eq!(git(dir.path(), &["status", "--porcelain"]), status_before);
+    assert_eq!(git(dir.path(), &["rev-parse", "HEAD"]), head_before);
+
+    let run = kiln(&root, &["diff", "--against", "HEAD"]);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    assert!(run.stdout.contains("no differences"), "{}", run.stdout);
+
+    // Remove the app again, in the working tree first (uncommitted changes count).
+    edit(&root.join("environments/common.yaml"), MAILER, "secrets:\n");
+    let run = kiln(
+        &root,
+        &["diff", "--against", "HEAD", "prod", "--format", "json"],
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let doc: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(doc["kind"], "revision");
+    let sections = doc["sections"].as_array().unwrap();
+    assert_eq!(sections.len(), 1, "only prod was asked for");
+    assert_eq!(sections[0]["environment"], "prod");
+    let removed: Vec<&str> = sections[0]["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .inspect(|r| assert_eq!(r["status"], "onlyA", "{r}"))
+        .map(|r| r["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(removed, ["Deployment", "HTTPRoute", "Namespace", "Service"]);
+    assert_eq!(doc["summary"]["onlyA"], 4);
+
+    assert_eq!(kiln(&root, &["build"]).code, 0);
+    commit(dir.path(), "remove the mailer");
+    let run = kiln(
+        &root,
+        &["diff", "--against", "HEAD~1", "--format", "markdown"],
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stdout.contains("| removed | 8 |"), "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("<summary><b>environment dev</b>: 4 removed"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("➖ <code>Deployment mailer-dev/mailer</code>")
+    );
+}
+
+#[test]
+fn against_shows_changed_fields_and_new_environments() {
+    let (dir, root) = repository();
+    edit(
+        &root.join("environments/prod.yaml"),
+        "retentionDays: 7",
+        "retentionDays: 14",
+    );
+    std::fs::write(
+        root.join("environments/staging.yaml"),
+        "extends: common\nenvironment:\n  domain: staging.example.com\n",
+    )
+    .unwrap();
+    let run = kiln(&root, &["diff", "--against", "HEAD", "--unified"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stdout.contains("environment staging (new): "),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("~ CronJob invoicetron-prod/invoicetron-db-backup"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("-mmin +10080"), "{}", run.stdout);
+    assert!(run.stdout.contains("-mmin +20160"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("environment dev: no differences"),
+        "{}",
+        run.stdout
+    );
+    drop(dir);
+}
+
+#[test]
+fn against_a_broken_or_unknown_revision_is_an_error() {
+    let (dir, root) = repository();
+    let run = kiln(&root, &["diff", "--against", "no-such-branch"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("`no-such-branch` is not a commit"),
+        "{}",
+        run.stderr
+    );
+
+    edit(
+        &root.join("environments/dev.yaml"),
+        "extends: common",
+        "extends: common\nbogus: 1",
+    );
+    commit(dir.path(), "a typo");
+    edit(&root.join("environments/dev.yaml"), "\nbogus: 1", "");
+    let run = kiln(&root, &["diff", "--against", "HEAD"]);
+    assert_eq!(run.code, 2, "{}", run.stdout);
+    assert!(
+        run.stderr.contains("--> HEAD:environments/dev.yaml:"),
+        "the revision's file is named as git names it:\n{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("the model at HEAD has errors"),
+        "{}",
+        run.stderr
+    );
+
+    let elsewhere = tempfile::tempdir().unwrap();
+    support::copy_tree(
+        &repo().join("environments"),
+        &elsewhere.path().join("environments"),
+    );
+    let run = kiln(elsewhere.path(), &["diff", "--against", "HEAD"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("not inside a git repository"),
+        "{}",
+        run.stderr
+    );
+}
