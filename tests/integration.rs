@@ -11,6 +11,8 @@ mod diff;
 /// Golden cases: `tests/golden/<case>/` inputs → whole expected `out/` tree or
 /// expected diagnostics; the repository's own `environments/` → its committed `out/`.
 mod golden;
+/// kiln's `.pre-commit-hooks.yaml` run by the real pre-commit.
+mod precommit;
 /// `schema/` equals what the model types generate.
 mod schema;
 /// The real validators (kubectl kustomize, kubernetes-validate, CRD schemas, ...)
