@@ -147,7 +147,7 @@ pub struct DiffArgs {
     /// Two environments to compare (A, then B). With --against: the environments to
     /// show (default: every one).
     #[arg(value_name = "ENV")]
-    pub envs: Vec<String>,
+    pub environments: Vec<String>,
     /// Compare the model at this git revision (a branch, tag, commit, HEAD~1) with the
     /// working tree.
     #[arg(long, value_name = "REF")]

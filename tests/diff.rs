@@ -96,6 +96,13 @@ fn same_environment_has_no_differences_and_bad_arguments_exit_2() {
     let run = kiln(root, &["diff", "dev"]);
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("two environments"), "{}", run.stderr);
+    let run = kiln(root, &["diff", "dev", "prod", "--env", "dev"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("--env does not apply"),
+        "{}",
+        run.stderr
+    );
     let run = kiln(root, &["diff", "dev", "staging"]);
     assert_eq!(run.code, 2);
     assert!(
@@ -230,6 +237,15 @@ fn against_a_revision_shows_an_added_then_a_removed_app_per_environment() {
     // Read from git: no checkout, nothing written.
     assert_eq!(git(dir.path(), &["status", "--porcelain"]), status_before);
     assert_eq!(git(dir.path(), &["rev-parse", "HEAD"]), head_before);
+
+    let run = kiln(&root, &["diff", "--against", "HEAD~1", "dev"]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stdout.contains("environment dev: 4 added"),
+        "{}",
+        run.stdout
+    );
+    assert!(!run.stdout.contains("environment prod"), "{}", run.stdout);
 
     let run = kiln(&root, &["diff", "--against", "HEAD"]);
     assert_eq!(run.code, 0, "{}", run.stdout);

@@ -15,12 +15,17 @@ use std::collections::{BTreeMap, BTreeSet};
 pub(super) fn run(g: &GlobalArgs, args: &DiffArgs, out: &Printer) -> crate::Result<Outcome> {
     let report = match &args.against {
         None => {
-            let [a, b] = args.envs.as_slice() else {
+            let [a, b] = args.environments.as_slice() else {
                 return Err(crate::Error::Usage(format!(
                     "kiln diff compares two environments (`kiln diff dev prod`), or the working tree with a revision (`kiln diff --against main`); got {} environment(s)",
-                    args.envs.len()
+                    args.environments.len()
                 )));
             };
+            if !g.envs.is_empty() {
+                return Err(crate::Error::Usage(
+                    "--env does not apply to `kiln diff A B`: the two environments are the arguments".to_owned(),
+                ));
+            }
             let Some(compiled) = working_tree(g, out) else {
                 return Ok(Outcome::Error);
             };
@@ -34,7 +39,7 @@ pub(super) fn run(g: &GlobalArgs, args: &DiffArgs, out: &Printer) -> crate::Resu
             let Some(now) = working_tree(g, out) else {
                 return Ok(Outcome::Error);
             };
-            let mut only: Vec<String> = args.envs.clone();
+            let mut only: Vec<String> = args.environments.clone();
             only.extend(g.envs.iter().cloned());
             revision(&before, &now, &rev, &only, args.unified)?
         }

@@ -167,6 +167,11 @@ fn group_title(id: &ResourceId) -> String {
     }
 }
 
+/// Namespace rules listed by name before the rest are counted.
+const NAMESPACE_RULES_SHOWN: usize = 3;
+
+/// `dev, prod → ${env}; dev.example.com, example.com → ${domain}; shop-dev, shop-prod →
+/// shop-${env}`, with namespaces beyond a few counted rather than listed.
 fn rules_line(rules: &[Rule]) -> Option<String> {
     if rules.is_empty() {
         return None;
@@ -178,18 +183,32 @@ fn rules_line(rules: &[Rule]) -> Option<String> {
             None => by_placeholder.push((&r.placeholder, vec![&r.literal])),
         }
     }
-    by_placeholder.sort();
-    Some(
-        by_placeholder
-            .iter()
-            .map(|(p, ls)| {
-                let mut ls = ls.clone();
-                ls.sort();
-                format!("{} → {p}", ls.join(", "))
-            })
-            .collect::<Vec<_>>()
-            .join("; "),
-    )
+    // The environment and domain first, then namespaces by name.
+    by_placeholder.sort_by_key(|(p, _)| (!matches!(*p, "${env}" | "${domain}"), *p));
+    let namespaces = by_placeholder
+        .iter()
+        .filter(|(p, _)| !matches!(*p, "${env}" | "${domain}"))
+        .count();
+    let mut parts: Vec<String> = Vec::new();
+    let mut shown_namespaces = 0;
+    for (placeholder, literals) in &by_placeholder {
+        let is_namespace = !matches!(*placeholder, "${env}" | "${domain}");
+        if is_namespace
+            && namespaces > NAMESPACE_RULES_SHOWN
+            && shown_namespaces == NAMESPACE_RULES_SHOWN - 1
+        {
+            parts.push(format!(
+                "{} more namespaces by the `environment.namespaces` pattern",
+                namespaces - shown_namespaces
+            ));
+            break;
+        }
+        shown_namespaces += usize::from(is_namespace);
+        let mut literals = literals.clone();
+        literals.sort();
+        parts.push(format!("{} → {placeholder}", literals.join(", ")));
+    }
+    Some(parts.join("; "))
 }
 
 // ---------------------------------------------------------------------------------
@@ -379,9 +398,10 @@ fn human_change(
 
 /// Rows of fields shown per resource before the rest is summarised.
 const MD_MAX_FIELDS: usize = 40;
-/// Past this many characters, resources are listed by name only: comment bodies are
-/// limited (GitHub: 65,536 characters; GitLab: 1,000,000).
-const MD_BUDGET: usize = 60_000;
+/// Past this many bytes, further resources are only counted: comment bodies are
+/// limited (GitHub: 65,536 characters; GitLab: 1,000,000). One resource's details
+/// stay under the rest of the limit ([`MD_MAX_FIELDS`] rows, a unified diff aside).
+const MD_BUDGET: usize = 50_000;
 
 fn html(text: &str) -> String {
     text.replace('&', "&amp;")
@@ -446,7 +466,7 @@ pub fn markdown(report: &Report) -> String {
             html(&rules)
         );
     }
-    let mut cut = 0;
+    let mut left_out = 0;
     for section in &report.sections {
         let c = &section.comparison;
         if c.is_empty() && section.presence == Presence::Both {
@@ -459,7 +479,7 @@ pub fn markdown(report: &Report) -> String {
         if let Some(title) = &nested {
             let _ = writeln!(
                 out,
-                "\n<details>\n<summary><b>{}</b>: {}</summary>\n",
+                "\n<details>\n<summary><b>{}</b>: {}</summary>",
                 html(title),
                 report.counts(c)
             );
@@ -478,33 +498,44 @@ pub fn markdown(report: &Report) -> String {
                 html(&group),
                 counts.join(", ")
             );
-            let only: Vec<&&ResourceDiff> = items
-                .iter()
-                .filter(|r| r.status != Status::Changed)
-                .collect();
-            if !only.is_empty() {
-                for r in only {
-                    let _ = writeln!(
-                        out,
-                        "- {} {} ({})",
-                        if r.status == Status::OnlyB {
-                            "➕"
-                        } else {
-                            "➖"
-                        },
-                        code(&r.id.title()),
-                        report.status_word(r.status)
-                    );
+            // Resources only on one side as a list, then each changed one collapsed;
+            // past the budget, only counted.
+            let mut skipped = 0;
+            let mut listed = false;
+            for r in items.iter().filter(|r| r.status != Status::Changed) {
+                if out.len() > MD_BUDGET {
+                    skipped += 1;
+                    continue;
                 }
+                listed = true;
+                let _ = writeln!(
+                    out,
+                    "- {} {} ({})",
+                    if r.status == Status::OnlyB {
+                        "➕"
+                    } else {
+                        "➖"
+                    },
+                    code(&r.id.title()),
+                    report.status_word(r.status)
+                );
+            }
+            if listed {
                 out.push('\n');
             }
             for r in items.iter().filter(|r| r.status == Status::Changed) {
                 if out.len() > MD_BUDGET {
-                    cut += 1;
-                    let _ = writeln!(out, "- ✏️ {} (details left out)", code(&r.id.title()));
+                    skipped += 1;
                     continue;
                 }
                 md_resource(&mut out, r, (&a, &b));
+            }
+            if skipped > 0 {
+                let _ = writeln!(
+                    out,
+                    "… and {skipped} more, left out to keep this comment short.\n"
+                );
+                left_out += skipped;
             }
             out.push_str("</details>\n");
         }
@@ -512,10 +543,10 @@ pub fn markdown(report: &Report) -> String {
             out.push_str("\n</details>\n");
         }
     }
-    if cut > 0 {
+    if left_out > 0 {
         let _ = writeln!(
             out,
-            "\n{cut} changed resources are listed without details to keep this comment short; run `{}` locally for everything.",
+            "\n{left_out} resources are left out to keep this comment short; run `{}` for everything.",
             match &report.kind {
                 Kind::Environments { a, b } => format!("kiln diff {a} {b}"),
                 Kind::Revision { rev, .. } => format!("kiln diff --against {rev}"),
@@ -673,4 +704,96 @@ pub fn json(report: &Report) -> String {
     let mut text = serde_json::to_string_pretty(&doc).unwrap_or_default();
     text.push('\n');
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn changed(i: usize) -> ResourceDiff {
+        ResourceDiff {
+            id: ResourceId {
+                target: "kubernetes".into(),
+                scope: Some("lab".into()),
+                kind: "Deployment".into(),
+                namespace: Some("shop-${env}".into()),
+                name: format!("app{i:04}"),
+            },
+            status: Status::Changed,
+            changes: vec![Change {
+                path: "spec.replicas".into(),
+                a: Some(Shown::Value(json!(1))),
+                b: Some(Shown::Value(json!(2))),
+            }],
+            unified: None,
+        }
+    }
+
+    fn report(resources: Vec<ResourceDiff>) -> Report {
+        Report {
+            kind: Kind::Environments {
+                a: "dev".into(),
+                b: "prod".into(),
+            },
+            normalized: Vec::new(),
+            sections: vec![Section {
+                env: None,
+                shared: false,
+                presence: Presence::Both,
+                comparison: Comparison {
+                    resources,
+                    identical: 7,
+                },
+            }],
+        }
+    }
+
+    #[test]
+    fn markdown_of_a_large_change_stays_under_comment_limits_and_says_what_it_left_out() {
+        let big = report((0..3000).map(changed).collect());
+        let text = markdown(&big);
+        assert!(text.len() < 60_000, "{} bytes", text.len());
+        assert!(text.contains("| changed | 3000 |"), "counts come first");
+        assert!(text.contains(
+            "resources are left out to keep this comment short; run `kiln diff dev prod`"
+        ));
+        assert_eq!(
+            text.matches("<details>").count(),
+            text.matches("</details>").count(),
+            "collapsed sections are balanced"
+        );
+        let small = markdown(&report(vec![changed(1)]));
+        assert!(!small.contains("left out"));
+        assert!(small.contains("| <code>spec.replicas</code> | <code>1</code> | <code>2</code> |"));
+    }
+
+    #[test]
+    fn markdown_escapes_what_would_break_a_table_or_html() {
+        let mut r = changed(1);
+        r.changes[0].b = Some(Shown::Value(json!("a|b <script>")));
+        let text = markdown(&report(vec![r]));
+        assert!(
+            text.contains("<code>a&#124;b &lt;script&gt;</code>"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn many_namespace_rules_are_counted_not_listed() {
+        let rule = |l: &str, p: &str| Rule {
+            literal: l.into(),
+            placeholder: p.into(),
+        };
+        let mut rules = vec![rule("dev", "${env}"), rule("prod", "${env}")];
+        for i in 0..10 {
+            rules.push(rule(&format!("t{i}-dev"), &format!("t{i}-${{env}}")));
+        }
+        let line = rules_line(&rules).unwrap();
+        assert!(
+            line.starts_with(
+                "dev, prod → ${env}; t0-dev → t0-${env}; t1-dev → t1-${env}; 8 more namespaces"
+            ),
+            "{line}"
+        );
+    }
 }

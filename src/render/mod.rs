@@ -107,6 +107,49 @@ mod tests {
     use super::*;
     use std::collections::HashSet;
 
+    /// A target that only renders takes part in `kiln diff` through the default
+    /// `resources`: its environment's files and its shared ones.
+    #[test]
+    fn a_new_target_gets_resources_without_implementing_them() {
+        struct Notes;
+        impl Target for Notes {
+            fn id(&self) -> &'static str {
+                "notes"
+            }
+            fn description(&self) -> &'static str {
+                "one note per environment"
+            }
+            fn render(&self, cx: &Context<'_>, out: &mut OutputTree, _: &mut Diagnostics) {
+                for env in &cx.project.environments {
+                    out.add(
+                        format!("notes/{}.yaml", env.name),
+                        format!("env: {}\n", env.name).into_bytes(),
+                        Some(env.name.as_str()),
+                    );
+                }
+                out.add("notes/README", b"shared\n".to_vec(), None);
+            }
+        }
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let (project, _) = crate::model::load(root);
+        let (state, templates) = (State::default(), Templates::default());
+        let cx = Context {
+            project: &project,
+            state: &state,
+            templates: &templates,
+        };
+        let mut files = OutputTree::default();
+        Notes.render(&cx, &mut files, &mut Diagnostics::default());
+        let prod = project.environment("prod").unwrap();
+        let got = Notes.resources(&cx, prod, &files);
+        let names: Vec<(&str, bool)> = got.iter().map(|r| (r.name.as_str(), r.shared)).collect();
+        assert_eq!(names, [("notes/README", true), ("notes/prod.yaml", false)]);
+        assert_eq!(
+            got[1].content,
+            Content::Data(serde_json::json!({"env": "prod"}))
+        );
+    }
+
     #[test]
     fn target_ids_are_unique_kebab_case() {
         let mut seen = HashSet::new();
