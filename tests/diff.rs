@@ -329,6 +329,45 @@ fn against_shows_changed_fields_and_new_environments() {
     drop(dir);
 }
 
+/// Image tags that automation wrote into `out/` are part of what each side deploys:
+/// the revision's are read from git, the working tree's from disk.
+#[test]
+fn against_compares_the_tags_automation_recorded_at_each_side() {
+    let (dir, root) = repository();
+    let overlay = root.join("out/kubernetes/apps/invoicetron/overlays/prod/kustomization.yaml");
+    edit(&overlay, "newTag: unset", "newTag: main-abc1234-20260101");
+    assert_eq!(
+        kiln(&root, &["check"]).code,
+        0,
+        "a recorded tag is kept, not an edit"
+    );
+    commit(dir.path(), "Flux deployed main-abc1234");
+    edit(
+        &overlay,
+        "newTag: main-abc1234-20260101",
+        "newTag: main-def5678-20260102",
+    );
+    let run = kiln(&root, &["diff", "--against", "HEAD", "--format", "json"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let doc: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let text = doc.to_string();
+    assert!(
+        text.contains("invoicetron:main-abc1234-20260101")
+            && text.contains("invoicetron:main-def5678-20260102"),
+        "{}",
+        run.stdout
+    );
+    for section in doc["sections"].as_array().unwrap() {
+        let changed = section["resources"].as_array().unwrap().len();
+        match section["environment"].as_str() {
+            Some("dev") => assert_eq!(changed, 0, "dev's tag did not move"),
+            // The Deployment and the migration Job run the image.
+            Some("prod") => assert_eq!(changed, 2, "{section}"),
+            other => panic!("unexpected section {other:?}"),
+        }
+    }
+}
+
 #[test]
 fn against_a_broken_or_unknown_revision_is_an_error() {
     let (dir, root) = repository();
