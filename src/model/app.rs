@@ -51,6 +51,10 @@ pub struct App {
     /// How the app is reached, by route name.
     #[serde(default)]
     pub routes: BTreeMap<Name, Route>,
+    /// On a host: publish the port on this host address (e.g. `0.0.0.0` so a cluster
+    /// on the LAN can reach it). Not published when unset.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub publish: Option<Publish>,
     /// How the container is locked down.
     #[serde(default)]
     pub security: Security,
@@ -80,11 +84,33 @@ pub struct Image {
     /// The repository path in the registry, e.g. `team/app`.
     #[schemars(regex(pattern = r"^[a-z0-9]+([._/-][a-z0-9]+)*$"))]
     pub repository: String,
-    /// A pinned tag. When set it wins over any tag CI or Flux wrote; when not, the tag
-    /// kiln finds in the committed output (written by automation) is kept.
+    /// A pinned tag. When set it wins over any tag CI, Flux or `kiln set-image` wrote.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(regex(pattern = r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$"))]
     pub tag: Option<String>,
+    /// Who moves the tag when it is not pinned.
+    #[serde(default)]
+    pub automation: TagAutomation,
+    /// How CI tags the images it pushes, e.g. `main-{sha}-{timestamp}`. Placeholders:
+    /// `{sha}` (7 hex digits), `{timestamp}` (UTC `YYYYMMDDhhmmss`), `{run}` (the CI run
+    /// number). Flux's ImagePolicy pattern and sort order are derived from it, so the
+    /// policy always matches what CI pushes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^[A-Za-z0-9_.{}-]+$"))]
+    pub tag_format: Option<String>,
+}
+
+/// Who sets an image's tag.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum TagAutomation {
+    /// A pipeline deploys and records the tag with `kiln set-image` (kept in
+    /// `environments/state/image-tags.yaml`).
+    #[default]
+    Push,
+    /// Flux image automation picks the newest tag matching `tagFormat` and commits it
+    /// to the overlay (or compose file); builds keep what it wrote.
+    Flux,
 }
 
 /// Requests and limits.
@@ -187,6 +213,27 @@ pub struct Route {
     /// through its gateway or ingress.
     #[serde(default)]
     pub tunnel: bool,
+    /// The cluster whose ingress serves this route, when it is not where the app runs:
+    /// an app on a host can be routed by a cluster, which reaches it through a Service
+    /// and Endpoints (an IP address) or an ExternalName Service (a DNS name).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub via: Option<Name>,
+}
+
+/// A port an app on a host publishes.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Publish {
+    /// The host address to bind, e.g. `0.0.0.0` or `127.0.0.1`.
+    #[serde(default = "loopback")]
+    pub address: String,
+    /// The host port; defaults to the app's port.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub port: Option<u16>,
+}
+
+fn loopback() -> String {
+    "127.0.0.1".to_owned()
 }
 
 fn root_path() -> String {

@@ -1,5 +1,6 @@
-//! The files a compilation reads, held in memory: `environments/*` and everything
-//! under `templates/`, by `/`-separated path relative to the project root.
+//! The files a compilation reads, held in memory: everything under `environments/`
+//! (the model files and `state/image-tags.yaml`) and `templates/`, by `/`-separated
+//! path relative to the project root.
 //!
 //! The loader ([`super::load()`]) and the template overrides read only from a [`Files`],
 //! so one model can come from the working tree ([`Files::read`], a thin wrapper over the
@@ -57,38 +58,39 @@ impl Files {
         }
     }
 
-    /// Reads `root/environments/*` (not recursive) and `root/templates/**`.
+    /// Reads `root/environments/**` and `root/templates/**`. A directory directly in
+    /// `environments/` is also kept as an unreadable entry, so a directory named like
+    /// a model file is reported.
     pub fn read(root: &Path) -> Files {
         let mut files = Files {
             origin: Origin::Dir(root.to_path_buf()),
             env_dir_error: None,
             entries: BTreeMap::new(),
         };
-        match std::fs::read_dir(root.join(ENVIRONMENTS)) {
-            Ok(entries) => {
-                for entry in entries.filter_map(Result::ok) {
-                    let rel = format!("{ENVIRONMENTS}/{}", entry.file_name().to_string_lossy());
-                    files.entries.insert(rel, read_entry(&entry.path()));
-                }
-            }
-            Err(e) => files.env_dir_error = Some(e.to_string()),
+        if let Err(e) = std::fs::read_dir(root.join(ENVIRONMENTS)) {
+            files.env_dir_error = Some(e.to_string());
         }
-        let mut stack = vec![root.join(TEMPLATES)];
-        while let Some(dir) = stack.pop() {
-            let Ok(entries) = std::fs::read_dir(&dir) else {
-                continue;
-            };
-            for entry in entries.filter_map(Result::ok) {
-                let path = entry.path();
-                if path.is_dir() {
-                    stack.push(path);
-                    continue;
-                }
-                let Ok(rel) = path.strip_prefix(root) else {
+        for top in [ENVIRONMENTS, TEMPLATES] {
+            let mut stack = vec![root.join(top)];
+            while let Some(dir) = stack.pop() {
+                let Ok(entries) = std::fs::read_dir(&dir) else {
                     continue;
                 };
-                let rel = rel.to_string_lossy().replace('\\', "/");
-                files.entries.insert(rel, read_entry(&path));
+                for entry in entries.filter_map(Result::ok) {
+                    let path = entry.path();
+                    let Ok(rel) = path.strip_prefix(root) else {
+                        continue;
+                    };
+                    let rel = rel.to_string_lossy().replace('\\', "/");
+                    if path.is_dir() {
+                        stack.push(path);
+                        if dir == root.join(ENVIRONMENTS) {
+                            files.entries.insert(rel, read_entry(&entry.path()));
+                        }
+                        continue;
+                    }
+                    files.entries.insert(rel, read_entry(&path));
+                }
             }
         }
         files
@@ -101,7 +103,7 @@ impl Files {
             env_dir_error: None,
             entries: BTreeMap::new(),
         };
-        let listed = rev.list(ENVIRONMENTS, false)?;
+        let listed = rev.list(ENVIRONMENTS, true)?;
         if listed.is_none() {
             files.env_dir_error = Some(format!("not in revision {}", rev.name()));
         }

@@ -72,6 +72,47 @@ pub struct Cluster {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(regex(pattern = r"^https://\S+$"))]
     pub api_server: Option<String>,
+    /// Flux reconciles this cluster from the repository. Every object kiln writes for
+    /// the cluster is then applied by exactly one Flux Kustomization.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flux: Option<Flux>,
+}
+
+/// How Flux runs on a cluster.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Flux {
+    /// How often Kustomizations reconcile, e.g. `10m`.
+    #[serde(default = "default_interval")]
+    #[schemars(regex(pattern = r"^[0-9]+(s|m|h)$"))]
+    pub interval: String,
+    /// How long a Kustomization may take to become ready, e.g. `5m`.
+    #[serde(default = "default_timeout")]
+    #[schemars(regex(pattern = r"^[0-9]+(s|m|h)$"))]
+    pub timeout: String,
+    /// How often image automation polls registries, e.g. `1m`.
+    #[serde(default = "default_image_interval")]
+    #[schemars(regex(pattern = r"^[0-9]+(s|m|h)$"))]
+    pub image_interval: String,
+    /// The Sealed Secrets controller Helm chart version Flux installs.
+    #[serde(default = "default_sealed_secrets_version")]
+    pub sealed_secrets_version: String,
+}
+
+fn default_interval() -> String {
+    "10m".to_owned()
+}
+
+fn default_timeout() -> String {
+    "5m".to_owned()
+}
+
+fn default_image_interval() -> String {
+    "1m".to_owned()
+}
+
+fn default_sealed_secrets_version() -> String {
+    "2.17.3".to_owned()
 }
 
 /// How routes are served on a cluster.
@@ -152,8 +193,30 @@ pub enum TunnelProvider {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Host {
     /// IP address or DNS name the cluster and people reach it on.
+    #[schemars(regex(pattern = r"^[A-Za-z0-9]([-A-Za-z0-9.:]*[A-Za-z0-9])?$"))]
     pub address: String,
     /// CPU architecture.
     #[serde(default)]
     pub arch: Arch,
+    /// A cluster whose Flux deploys to this host: when image automation commits a new
+    /// tag, a Job on that cluster connects over SSH and redeploys the app.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deploy_from: Option<DeployFrom>,
+}
+
+/// Deploying to a host from a cluster over SSH.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct DeployFrom {
+    /// The cluster the deploy Job runs on.
+    pub cluster: Name,
+    /// The user the Job logs in as.
+    #[schemars(regex(pattern = r"^[a-z_][a-z0-9_-]*$"))]
+    pub user: String,
+    /// The secret (type `ssh-key`) with the private key (`ssh-privatekey`) and the
+    /// host's public key (`known_hosts`).
+    pub ssh_key: Name,
+    /// Where this repository is checked out on the host.
+    #[schemars(regex(pattern = r"^/\S*$"))]
+    pub checkout: String,
 }

@@ -17,16 +17,17 @@ mod infra;
 pub mod load;
 pub mod names;
 mod secret;
+pub mod tags;
 pub mod yaml;
 
 pub use app::{
-    App, Backup, Database, Deploy, EnvValue, Health, Image, Migrations, PlainValue, ResourceList,
-    Resources, Route, RouteOrigins, Security,
+    App, Backup, Database, Deploy, EnvValue, Health, Image, Migrations, PlainValue, Publish,
+    ResourceList, Resources, Route, RouteOrigins, Security, TagAutomation,
 };
 pub use files::Files;
 pub use infra::{
-    Arch, Cluster, GatewayRef, Host, Ingress, IngressKind, NetworkPolicyFlavour, Registry, Tunnel,
-    TunnelProvider,
+    Arch, Cluster, DeployFrom, Flux, GatewayRef, Host, Ingress, IngressKind, NetworkPolicyFlavour,
+    Registry, Tunnel, TunnelProvider,
 };
 pub use load::{SpanIndex, load, load_files};
 pub use names::Name;
@@ -96,6 +97,9 @@ pub struct Model {
     /// Values for `${name}` in any string of the model (besides `env` and `domain`).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub vars: BTreeMap<String, String>,
+    /// The git repository that holds this model and `out/` (Flux syncs from it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repository: Option<Repository>,
     /// Container registries, by name.
     #[serde(default)]
     pub registries: BTreeMap<Name, Registry>,
@@ -111,6 +115,32 @@ pub struct Model {
     /// Secrets, by name. Only where values come from, never a value.
     #[serde(default)]
     pub secrets: BTreeMap<Name, Secret>,
+}
+
+/// The git repository kiln's output is committed to.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Repository {
+    /// Clone URL Flux uses, e.g. `ssh://git@github.com/me/homelab.git`.
+    pub url: String,
+    /// The branch Flux follows and image automation pushes to.
+    #[serde(default = "default_branch")]
+    pub branch: String,
+    /// The project's directory inside the repository (`.` when the repository root
+    /// holds `environments/` and `out/`).
+    #[serde(default = "default_dir")]
+    pub path: String,
+    /// The secret holding Flux's credentials for the repository (a deploy key).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret: Option<Name>,
+}
+
+fn default_branch() -> String {
+    "main".to_owned()
+}
+
+fn default_dir() -> String {
+    ".".to_owned()
 }
 
 /// Environment-wide settings.

@@ -65,9 +65,12 @@ pub fn from_files(files: impl IntoIterator<Item = (String, Vec<u8>)>) -> State {
 }
 
 #[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
 struct Images {
     #[serde(default)]
     images: Vec<ImageEntry>,
+    #[serde(default)]
+    common_annotations: std::collections::BTreeMap<String, String>,
 }
 
 #[derive(serde::Deserialize)]
@@ -77,14 +80,17 @@ struct ImageEntry {
     new_tag: Option<String>,
 }
 
-/// The `newTag` of the first `images:` entry (the app's own image comes first).
+/// The `newTag` of the first `images:` entry (the app's own image comes first), or
+/// for an app on a host, the deployed-tag annotation its deploy Job is triggered by.
 fn first_image_tag(text: &str) -> Option<String> {
     let parsed: Images = serde_saphyr::from_str(text).ok()?;
+    let annotation = crate::render::kubernetes::DEPLOYED_TAG_ANNOTATION;
     parsed
         .images
         .into_iter()
         .find_map(|i| i.new_tag)
-        .filter(|t| !t.is_empty() && t != crate::render::kubernetes::UNSET_TAG)
+        .or_else(|| parsed.common_annotations.get(annotation).cloned())
+        .filter(|t| !t.is_empty() && t != crate::render::images::UNSET_TAG)
 }
 
 #[cfg(test)]
@@ -111,5 +117,15 @@ mod tests {
     fn reads_the_tag_flux_wrote_with_its_marker() {
         let text = "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nimages:\n- name: reg/app\n  newTag: main-abc-20260101 # {\"$imagepolicy\": \"flux-system:app-prod:tag\"}\n";
         assert_eq!(first_image_tag(text).as_deref(), Some("main-abc-20260101"));
+    }
+
+    #[test]
+    fn reads_a_host_apps_deployed_tag_and_ignores_the_unset_placeholder() {
+        let text = "commonAnnotations:\n  kiln.dev/deployed-tag: main-def-20260102 # {\"$imagepolicy\": \"flux-system:b-prod:tag\"}\n";
+        assert_eq!(first_image_tag(text).as_deref(), Some("main-def-20260102"));
+        assert_eq!(
+            first_image_tag("images:\n- name: x\n  newTag: unset\n"),
+            None
+        );
     }
 }

@@ -5,6 +5,8 @@
 //! no I/O: what they need from the disk (tags written by automation) arrives in the
 //! [`State`] the output stage read before rendering.
 
+pub mod flux;
+pub mod images;
 pub mod kubernetes;
 mod output_tree;
 pub mod resource;
@@ -29,12 +31,13 @@ pub struct Context<'a> {
     pub templates: &'a Templates,
 }
 
-/// Values found in the committed output that a build must not revert.
+/// Tags that automation owns, read before rendering so a build never reverts them.
 #[derive(Clone, Debug, Default)]
 pub struct State {
-    /// Image tags written by automation (Flux image automation, `kiln set-image`), by
-    /// (app, environment).
+    /// Image tags Flux image automation committed into the output, by (app, environment).
     pub image_tags: BTreeMap<(String, String), String>,
+    /// Image tags recorded by `kiln set-image`, by (app, environment).
+    pub recorded_tags: BTreeMap<(String, String), String>,
 }
 
 /// A compilation target: one kind of output.
@@ -57,7 +60,7 @@ pub trait Target: Sync {
 }
 
 /// Every target, in the order they render.
-pub static TARGETS: &[&dyn Target] = &[&kubernetes::Kubernetes];
+pub static TARGETS: &[&dyn Target] = &[&kubernetes::Kubernetes, &flux::Flux];
 
 /// Renders every target.
 pub fn render_all(cx: &Context<'_>) -> (OutputTree, Diagnostics) {

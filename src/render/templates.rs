@@ -16,7 +16,10 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 
 /// The default templates: name → text. Adding a template is one line here plus the file.
-pub static DEFAULTS: &[(&str, &str)] = &[];
+pub static DEFAULTS: &[(&str, &str)] = &[(
+    "flux/bootstrap.sh.j2",
+    include_str!("../../templates/flux/bootstrap.sh.j2"),
+)];
 
 /// The loaded templates: the defaults, with the project's overrides on top.
 pub struct Templates {

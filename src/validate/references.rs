@@ -130,8 +130,52 @@ pub fn check(env: &Environment, diags: &mut Diagnostics) {
                 ));
             }
         }
+        let mut via_clusters = BTreeSet::new();
         for (route_name, route) in &app.routes {
             let pointer = at(&format!("/routes/{route_name}"));
+            if let Some(via) = &route.via {
+                if !m.clusters.contains_key(via) {
+                    diags.push(unknown(
+                        env,
+                        &format!("{pointer}/via"),
+                        "cluster",
+                        via,
+                        m.clusters.keys().map(Name::to_string).collect(),
+                    ));
+                } else {
+                    via_clusters.insert(via.clone());
+                }
+                match placement {
+                    Some(Placement::Cluster(own, _)) if own != via => diags.push(
+                        Diagnostic::error(
+                            checks::INVALID_VALUE,
+                            format!("`{name}` runs on cluster `{own}`; its routes cannot be served by cluster `{via}`"),
+                        )
+                        .at(env.span(&format!("{pointer}/via")))
+                        .help("drop `via`: an app on a cluster is routed by that cluster"),
+                    ),
+                    Some(Placement::Host(host_name, _)) => {
+                        let reachable = app.publish.as_ref().is_some_and(|p| !is_loopback(&p.address));
+                        if !reachable {
+                            diags.push(
+                                Diagnostic::error(
+                                    checks::INVALID_VALUE,
+                                    format!("cluster `{via}` routes to `{name}`, but `{name}` is not published beyond host `{host_name}`"),
+                                )
+                                .at(env.span(&format!("{pointer}/via")))
+                                .help("publish the port on an address the cluster can reach, e.g. `publish: {address: 0.0.0.0}`"),
+                            );
+                        }
+                        if route.tunnel {
+                            diags.push(
+                                Diagnostic::error(checks::INVALID_VALUE, "a tunnel route must belong to an app running on the tunnel's cluster")
+                                    .at(env.span(&format!("{pointer}/tunnel"))),
+                            );
+                        }
+                    }
+                    _ => {}
+                }
+            }
             if let Some(Placement::Cluster(cluster_name, cluster)) = placement
                 && route.tunnel
                 && cluster.tunnel.is_none()
@@ -197,6 +241,42 @@ pub fn check(env: &Environment, diags: &mut Diagnostics) {
         }
     }
     check_cycles(env, diags);
+    for (name, host) in &m.hosts {
+        let Some(from) = &host.deploy_from else {
+            continue;
+        };
+        let at = format!("/hosts/{name}/deployFrom");
+        if !m.clusters.contains_key(&from.cluster) {
+            diags.push(unknown(
+                env,
+                &format!("{at}/cluster"),
+                "cluster",
+                &from.cluster,
+                m.clusters.keys().map(Name::to_string).collect(),
+            ));
+        }
+        match m.secrets.get(&from.ssh_key) {
+            None => diags.push(unknown(
+                env,
+                &format!("{at}/sshKey"),
+                "secret",
+                &from.ssh_key,
+                m.secrets.keys().map(Name::to_string).collect(),
+            )),
+            Some(secret) => {
+                for key in ["ssh-privatekey", "known_hosts"] {
+                    if !secret.keys.contains_key(key) {
+                        diags.push(
+                            Diagnostic::error(checks::SECRET_REFERENCE, format!("secret `{}` has no key `{key}`, which the deploy Job mounts", from.ssh_key))
+                                .at(env.span(&format!("{at}/sshKey")))
+                                .label(env.key_span(&format!("/secrets/{}", from.ssh_key)), "secret defined here")
+                                .help("an ssh-key secret for deploys holds `ssh-privatekey` and `known_hosts`"),
+                        );
+                    }
+                }
+            }
+        }
+    }
     for (name, secret) in &m.secrets {
         for (i, user) in secret.used_by.iter().enumerate() {
             if !m.apps.contains_key(user) {
@@ -338,6 +418,13 @@ fn unknown(
 
 fn known<A, B>(a: &BTreeMap<Name, A>, b: &BTreeMap<Name, B>) -> Vec<String> {
     a.keys().chain(b.keys()).map(Name::to_string).collect()
+}
+
+fn is_loopback(address: &str) -> bool {
+    address == "localhost"
+        || address
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 /// Whether `s` is a portable environment variable name.

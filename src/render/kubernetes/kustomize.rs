@@ -27,6 +27,9 @@ pub struct EnvObjects {
     pub objects: Vec<Object>,
     /// Image name → tag (and the Flux setter marker for it, if automated).
     pub images: BTreeMap<String, ImageTag>,
+    /// Annotations the overlay puts on every object (`commonAnnotations`), with an
+    /// optional Flux setter marker each.
+    pub annotations: BTreeMap<String, ImageTag>,
     /// The model files this environment comes from.
     pub sources: Vec<String>,
 }
@@ -41,6 +44,17 @@ pub struct ImageTag {
     pub setter: Option<String>,
 }
 
+impl ImageTag {
+    fn value(&self) -> TagValue {
+        match &self.setter {
+            None => TagValue::Plain(self.tag.clone()),
+            Some(marker) => {
+                TagValue::Marked(serde_saphyr::Commented(self.tag.clone(), marker.clone()))
+            }
+        }
+    }
+}
+
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct Kustomization {
@@ -48,6 +62,8 @@ struct Kustomization {
     kind: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     namespace: Option<String>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    common_annotations: BTreeMap<String, TagValue>,
     resources: Vec<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     images: Vec<KustomizeImage>,
@@ -90,6 +106,7 @@ pub fn plain_kustomization(resources: Vec<String>) -> impl Serialize {
         api_version: "kustomize.config.k8s.io/v1beta1",
         kind: "Kustomization",
         namespace: None,
+        common_annotations: BTreeMap::new(),
         resources,
         images: Vec::new(),
         patches: Vec::new(),
@@ -173,18 +190,18 @@ pub fn write_app(root: &str, envs: &[EnvObjects], out: &mut OutputTree) {
             .iter()
             .map(|(name, t)| KustomizeImage {
                 name: name.clone(),
-                new_tag: match &t.setter {
-                    None => TagValue::Plain(t.tag.clone()),
-                    Some(marker) => {
-                        TagValue::Marked(serde_saphyr::Commented(t.tag.clone(), marker.clone()))
-                    }
-                },
+                new_tag: t.value(),
             })
             .collect();
         let k = Kustomization {
             api_version: "kustomize.config.k8s.io/v1beta1",
             kind: "Kustomization",
             namespace: Some(env.namespace.clone()),
+            common_annotations: env
+                .annotations
+                .iter()
+                .map(|(k, t)| (k.clone(), t.value()))
+                .collect(),
             resources,
             images,
             patches,

@@ -1,14 +1,18 @@
-//! The `kubernetes` target: every app that runs on a cluster, as Kustomize bases and
-//! overlays, plus per-cluster namespaces and tunnel policies.
+//! The `kubernetes` target: every app that has objects on a cluster, as Kustomize
+//! bases and overlays, plus per-cluster namespaces and tunnel policies.
 //!
 //! Layout under `out/kubernetes/`:
 //! - `apps/<app>/base/` and `apps/<app>/overlays/<env>/` (see [`kustomize`]);
-//! - `clusters/<cluster>/namespaces/<namespace>/`: the Namespace with its Pod Security
-//!   labels;
+//! - `clusters/<cluster>/namespaces/`: the Namespaces with their Pod Security labels;
 //! - `clusters/<cluster>/tunnel/`: network policies letting the tunnel agent reach
 //!   public apps.
+//!
+//! An app that runs on a cluster gets its workload there; an app that runs on a host
+//! gets, on the cluster that routes to it or deploys it, a Service pointing at the
+//! host and the deploy Job (see [`external`]).
 
 pub mod database;
+pub mod external;
 pub mod kustomize;
 pub mod labels;
 pub mod network;
@@ -21,25 +25,119 @@ pub mod workload;
 
 pub use object::Object;
 
-use super::{Context, OutputTree, Target, yaml};
-use crate::diagnostic::{Check, Diagnostic, Diagnostics};
-use crate::model::{App, Cluster, Environment, Model, Name, Placement};
+use super::{Context, OutputTree, Target, images, yaml};
+use crate::diagnostic::Diagnostics;
+use crate::model::{App, Cluster, Environment, Host, Model, Name, Placement, Route, TagAutomation};
 use k8s_openapi::api::core::v1::Namespace;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kustomize::{EnvObjects, ImageTag, PLACEHOLDER_TAG};
 use std::collections::BTreeMap;
 
-/// A warning: no tag is known for an app's image in an environment.
-pub const IMAGE_TAG_UNKNOWN: Check = Check {
-    code: "E0101",
-    name: "image-tag-unknown",
-};
-
-/// The tag written when neither the model nor automation has given one.
-pub const UNSET_TAG: &str = "unset";
-
 /// The Kubernetes target.
 pub struct Kubernetes;
+
+/// The annotation that carries a host app's deployed tag on its cluster objects, so
+/// the deploy Job changes (and Flux re-runs it) whenever image automation commits a
+/// new tag.
+pub const DEPLOYED_TAG_ANNOTATION: &str = "kiln.dev/deployed-tag";
+
+/// An app that has objects on a cluster in one environment.
+pub struct ClusterApp<'a> {
+    /// The environment.
+    pub env: &'a Environment,
+    /// The app's name.
+    pub name: &'a Name,
+    /// The app.
+    pub app: &'a App,
+    /// The cluster's name.
+    pub cluster_name: &'a Name,
+    /// The cluster.
+    pub cluster: &'a Cluster,
+    /// The app's namespace on the cluster.
+    pub namespace: String,
+    /// The host the app runs on, when it does not run on the cluster.
+    pub host: Option<(&'a Name, &'a Host)>,
+}
+
+impl ClusterApp<'_> {
+    /// Whether the app's objects include a Job (Flux must recreate it: `force`).
+    pub fn has_job(&self) -> bool {
+        match self.host {
+            None => self.app.migrations.is_some(),
+            Some((_, host)) => self.deploys(host),
+        }
+    }
+
+    fn deploys(&self, host: &Host) -> bool {
+        host.deploy_from
+            .as_ref()
+            .is_some_and(|d| &d.cluster == self.cluster_name)
+            && self.app.image.automation == TagAutomation::Flux
+    }
+
+    /// The routes this cluster serves for the app.
+    pub fn routes(&self) -> Vec<(&Name, &Route)> {
+        self.app
+            .routes
+            .iter()
+            .filter(|(_, r)| match (&r.via, self.host) {
+                (Some(via), _) => via == self.cluster_name,
+                (None, host) => host.is_none(),
+            })
+            .collect()
+    }
+}
+
+/// Every app with objects on a cluster in `env`: apps running on a cluster, and apps
+/// on hosts that a cluster routes to (`via`) or deploys (`deployFrom`).
+pub fn cluster_apps(env: &Environment) -> Vec<ClusterApp<'_>> {
+    let m = &env.model;
+    let mut out = Vec::new();
+    for (name, app) in m.enabled_apps() {
+        let namespace = |cluster: &Name| {
+            let _ = cluster;
+            m.namespace(&env.name, name, app)
+        };
+        match m.placement(app) {
+            Some(Placement::Cluster(cluster_name, cluster)) => out.push(ClusterApp {
+                env,
+                name,
+                app,
+                cluster_name,
+                cluster,
+                namespace: namespace(cluster_name),
+                host: None,
+            }),
+            Some(Placement::Host(host_name, host)) => {
+                let via = app.routes.values().filter_map(|r| r.via.as_ref());
+                let deploy = host
+                    .deploy_from
+                    .as_ref()
+                    .map(|d| &d.cluster)
+                    .filter(|_| app.image.automation == TagAutomation::Flux);
+                let mut clusters: Vec<&Name> = via.chain(deploy).collect();
+                clusters.sort();
+                clusters.dedup();
+                // One cluster per app and environment; `validate::references` reports more.
+                if let Some((cluster_name, cluster)) =
+                    clusters.first().and_then(|c| m.clusters.get_key_value(*c))
+                {
+                    out.push(ClusterApp {
+                        env,
+                        name,
+                        app,
+                        cluster_name,
+                        cluster,
+                        namespace: namespace(cluster_name),
+                        host: Some((host_name, host)),
+                    });
+                }
+            }
+            None => {}
+        }
+    }
+    out
+}
 
 /// One app in one environment, with everything its renderers need.
 pub struct AppCx<'a> {
@@ -51,7 +149,7 @@ pub struct AppCx<'a> {
     pub name: &'a Name,
     /// The app.
     pub app: &'a App,
-    /// The cluster it runs on.
+    /// The cluster its objects are on.
     pub cluster: &'a Cluster,
     /// Its namespace.
     pub namespace: String,
@@ -59,6 +157,10 @@ pub struct AppCx<'a> {
     pub group: &'a Name,
     /// Its image with the placeholder tag.
     pub image: String,
+    /// The routes this cluster serves for it.
+    pub routes: Vec<(&'a Name, &'a Route)>,
+    /// The port its Service listens on.
+    pub service_port: u16,
 }
 
 impl AppCx<'_> {
@@ -69,12 +171,25 @@ impl AppCx<'_> {
 }
 
 /// Every namespaced object of one app in one environment (without namespace).
-pub fn app_objects(cx: &AppCx<'_>) -> Vec<Object> {
-    let mut objects = workload::objects(cx);
-    if let Some(db) = &cx.app.database {
-        objects.extend(database::objects(cx, db));
+pub fn app_objects(cx: &AppCx<'_>, unit: &ClusterApp<'_>) -> Vec<Object> {
+    let mut objects = Vec::new();
+    match unit.host {
+        None => {
+            objects.extend(workload::objects(cx));
+            if let Some(db) = &cx.app.database {
+                objects.extend(database::objects(cx, db));
+            }
+            objects.extend(rbac::objects(cx));
+        }
+        Some((host_name, host)) => {
+            if !cx.routes.is_empty() {
+                objects.extend(external::service(cx, host));
+            }
+            if let Some(from) = host.deploy_from.as_ref().filter(|_| unit.deploys(host)) {
+                objects.push(external::deploy_job(cx, host_name.as_str(), host, from));
+            }
+        }
     }
-    objects.extend(rbac::objects(cx));
     objects.extend(routes::objects(cx));
     objects
 }
@@ -103,42 +218,6 @@ fn namespace_object(name: &str, group: &str, model: &Model) -> Object {
         },
         ..Default::default()
     })
-}
-
-/// The tag an app's image gets in an environment: pinned in the model, else what
-/// automation wrote into the committed overlay, else [`UNSET_TAG`] with a warning.
-pub fn image_tag(
-    cx: &Context<'_>,
-    env: &Environment,
-    name: &Name,
-    app: &App,
-    diags: &mut Diagnostics,
-) -> String {
-    if let Some(tag) = &app.image.tag {
-        return tag.clone();
-    }
-    if let Some(tag) = cx
-        .state
-        .image_tags
-        .get(&(name.to_string(), env.name.to_string()))
-    {
-        return tag.clone();
-    }
-    diags.push(
-        Diagnostic::warning(
-            IMAGE_TAG_UNKNOWN,
-            format!(
-                "no tag is known for the image of `{name}` in `{}`",
-                env.name
-            ),
-        )
-        .at(env.span(&format!("/apps/{name}/image")))
-        .help(format!(
-            "pin `image.tag`, or record the deployed tag with `kiln set-image {name} TAG --env {}`",
-            env.name
-        )),
-    );
-    UNSET_TAG.to_owned()
 }
 
 /// The apps of one namespace that a cluster's tunnel must reach.
@@ -181,13 +260,11 @@ impl Target for Kubernetes {
         let mut tunnels: BTreeMap<String, BTreeMap<String, TunnelUnit<'_>>> = BTreeMap::new();
         for env in &cx.project.environments {
             let model = &env.model;
-            for (name, app) in model.enabled_apps() {
-                let Some(Placement::Cluster(cluster_name, cluster)) = model.placement(app) else {
-                    continue;
-                };
-                let namespace = model.namespace(&env.name, name, app);
+            for unit in cluster_apps(env) {
+                let (name, app, cluster) = (unit.name, unit.app, unit.cluster);
+                let namespace = unit.namespace.clone();
                 let image_name = model.image_name(&app.image);
-                let tag = image_tag(cx, env, name, app, diags);
+                let tag = images::tag(cx, env, name, app, diags);
                 let acx = AppCx {
                     env,
                     model,
@@ -197,24 +274,58 @@ impl Target for Kubernetes {
                     namespace: namespace.clone(),
                     group: model.group(name, app),
                     image: format!("{image_name}:{PLACEHOLDER_TAG}"),
+                    routes: unit.routes(),
+                    service_port: if unit.host.is_some() {
+                        external::host_port_of(app)
+                    } else {
+                        app.port
+                    },
+                };
+                let objects = app_objects(&acx, &unit);
+                let marker = images::marker_for(name.as_str(), app, env.name.as_str(), true);
+                let (images, annotations) = if unit.host.is_none() {
+                    (
+                        BTreeMap::from([(
+                            image_name,
+                            ImageTag {
+                                tag,
+                                setter: marker,
+                            },
+                        )]),
+                        BTreeMap::new(),
+                    )
+                } else if unit.has_job() {
+                    (
+                        BTreeMap::new(),
+                        BTreeMap::from([(
+                            DEPLOYED_TAG_ANNOTATION.to_owned(),
+                            ImageTag {
+                                tag,
+                                setter: marker,
+                            },
+                        )]),
+                    )
+                } else {
+                    (BTreeMap::new(), BTreeMap::new())
                 };
                 apps.entry(name.to_string()).or_default().push(EnvObjects {
                     env: env.name.to_string(),
                     namespace: namespace.clone(),
-                    objects: app_objects(&acx),
-                    images: BTreeMap::from([(image_name, ImageTag { tag, setter: None })]),
+                    objects,
+                    images,
+                    annotations,
                     sources: env.sources.clone(),
                 });
                 namespaces
-                    .entry((cluster_name.to_string(), namespace.clone()))
+                    .entry((unit.cluster_name.to_string(), namespace.clone()))
                     .or_insert_with(|| NamespaceUnit {
                         env: env.name.to_string(),
                         object: namespace_object(&namespace, acx.group.as_str(), model),
                         sources: env.sources.clone(),
                     });
-                if app.routes.values().any(|r| r.tunnel) {
+                if unit.host.is_none() && app.routes.values().any(|r| r.tunnel) {
                     let entry = tunnels
-                        .entry(cluster_name.to_string())
+                        .entry(unit.cluster_name.to_string())
                         .or_default()
                         .entry(namespace.clone())
                         .or_insert_with(|| TunnelUnit {
@@ -234,18 +345,33 @@ impl Target for Kubernetes {
         for (app, envs) in &apps {
             kustomize::write_app(&format!("kubernetes/apps/{app}"), envs, out);
         }
+        let mut by_cluster: BTreeMap<&str, Vec<(&String, &NamespaceUnit)>> = BTreeMap::new();
         for ((cluster, namespace), unit) in &namespaces {
-            let dir = format!("kubernetes/clusters/{cluster}/namespaces/{namespace}");
-            let file = unit.object.file_name();
-            out.add(
-                format!("{dir}/{file}"),
-                yaml::file(&unit.sources, &unit.object.0),
-                Some(&unit.env),
-            );
+            by_cluster
+                .entry(cluster)
+                .or_default()
+                .push((namespace, unit));
+        }
+        for (cluster, units) in by_cluster {
+            let dir = format!("kubernetes/clusters/{cluster}/namespaces");
+            let mut files = Vec::new();
+            let mut all_sources = Vec::new();
+            for (_, unit) in units {
+                let file = unit.object.file_name();
+                out.add(
+                    format!("{dir}/{file}"),
+                    yaml::file(&unit.sources, &unit.object.0),
+                    Some(&unit.env),
+                );
+                files.push(file);
+                all_sources.extend(unit.sources.iter().cloned());
+            }
+            all_sources.sort();
+            all_sources.dedup();
             out.add(
                 format!("{dir}/kustomization.yaml"),
-                yaml::file(&unit.sources, &kustomize::plain_kustomization(vec![file])),
-                Some(&unit.env),
+                yaml::file(&all_sources, &kustomize::plain_kustomization(files)),
+                None,
             );
         }
         for (cluster, by_namespace) in &tunnels {

@@ -16,7 +16,7 @@ use std::collections::{BTreeMap, BTreeSet};
 pub fn objects(cx: &AppCx<'_>) -> Vec<Object> {
     // Hostnames by path prefix, for routes served by the cluster's own ingress.
     let mut by_path: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
-    for route in cx.app.routes.values().filter(|r| !r.tunnel) {
+    for (_, route) in cx.routes.iter().filter(|(_, r)| !r.tunnel) {
         by_path
             .entry(route.path.as_str())
             .or_default()
@@ -67,7 +67,7 @@ fn http_route(cx: &AppCx<'_>, path: &str, hosts: &BTreeSet<&str>) -> Object {
             "hostnames": hosts,
             "rules": [{
                 "matches": [{"path": {"type": "PathPrefix", "value": path}}],
-                "backendRefs": [{"name": cx.name.as_str(), "port": cx.app.port}],
+                "backendRefs": [{"name": cx.name.as_str(), "port": cx.service_port}],
             }],
         },
     }))
@@ -94,7 +94,7 @@ fn ingress(cx: &AppCx<'_>, by_path: &BTreeMap<&str, BTreeSet<&str>>) -> Object {
                             service: Some(IngressServiceBackend {
                                 name: cx.name.to_string(),
                                 port: Some(ServiceBackendPort {
-                                    number: Some(i32::from(cx.app.port)),
+                                    number: Some(i32::from(cx.service_port)),
                                     name: None,
                                 }),
                             }),

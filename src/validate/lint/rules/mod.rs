@@ -4,9 +4,13 @@
 use super::Rule;
 
 mod missing_pull_secret;
+mod orphan_object;
 
 /// Every lint rule.
-pub static RULES: &[&dyn Rule] = &[&missing_pull_secret::MissingPullSecret];
+pub static RULES: &[&dyn Rule] = &[
+    &missing_pull_secret::MissingPullSecret,
+    &orphan_object::OrphanObject,
+];
 
 #[cfg(test)]
 mod tests {

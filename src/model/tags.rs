@@ -1,0 +1,126 @@
+//! The model's tag state: `environments/state/image-tags.yaml`, where
+//! `kiln set-image` records the tag a push-deployed app runs in each environment, so
+//! the committed output always says what runs (and a build never reverts it).
+//!
+//! ```yaml
+//! prod:
+//!   invoicetron: prod-3f9c2a1-20260207143000
+//! ```
+
+use super::files::{Entry, Files};
+use super::yaml::{self, Value};
+use crate::diagnostic::{Diagnostic, SourceMap, Span, checks};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// The file, relative to the project root.
+pub const TAGS_FILE: &str = "environments/state/image-tags.yaml";
+
+const HEADER: &str = "# Written by `kiln set-image`: the image tag each push-deployed app runs, per\n# environment. Commit it with out/; change it only with `kiln set-image`.\n";
+
+/// Recorded tags: (app, environment) → tag.
+pub type RecordedTags = BTreeMap<(String, String), String>;
+
+/// The tag file's path under `root`.
+pub fn path(root: &Path) -> PathBuf {
+    root.join(TAGS_FILE)
+}
+
+/// Reads the recorded tags from the working tree under `root`; a missing file records
+/// nothing.
+pub fn load(root: &Path, sources: &mut SourceMap) -> (RecordedTags, Vec<Diagnostic>) {
+    load_files(&Files::read(root), sources)
+}
+
+/// Reads the recorded tags from the model's input files (the working tree's or a git
+/// revision's); a missing file records nothing.
+pub fn load_files(files: &Files, sources: &mut SourceMap) -> (RecordedTags, Vec<Diagnostic>) {
+    let mut tags = RecordedTags::new();
+    let mut diags = Vec::new();
+    let text = match files.get(TAGS_FILE) {
+        None => return (tags, diags),
+        Some(Entry::File(bytes)) => match String::from_utf8(bytes.clone()) {
+            Ok(t) => t,
+            Err(_) => {
+                diags.push(Diagnostic::error(
+                    checks::IO,
+                    format!("cannot read {TAGS_FILE}: stream did not contain valid UTF-8"),
+                ));
+                return (tags, diags);
+            }
+        },
+        Some(Entry::Unreadable(why)) => {
+            diags.push(Diagnostic::error(
+                checks::IO,
+                format!("cannot read {TAGS_FILE}: {why}"),
+            ));
+            return (tags, diags);
+        }
+    };
+    let id = sources.add(files.source_path(TAGS_FILE), text);
+    let node = match yaml::parse(id, &sources.file(id).text) {
+        Ok(n) => n,
+        Err(errors) => return (tags, errors),
+    };
+    let bad = |span: Span, what: &str| {
+        Diagnostic::error(checks::SCHEMA, format!("{TAGS_FILE}: {what}"))
+            .at(Some(span))
+            .help("this file is written by `kiln set-image APP TAG --env ENV`")
+    };
+    match &node.value {
+        Value::Null => {}
+        Value::Map(envs) => {
+            for (env, apps) in envs {
+                let Value::Map(apps) = &apps.value else {
+                    diags.push(bad(apps.span, "expected a mapping of app → tag"));
+                    continue;
+                };
+                for (app, tag) in apps {
+                    match tag.as_str() {
+                        Some(t) => {
+                            tags.insert((app.name.clone(), env.name.clone()), t.to_owned());
+                        }
+                        None => diags.push(bad(tag.span, "a tag is a string")),
+                    }
+                }
+            }
+        }
+        _ => diags.push(bad(
+            node.span,
+            "expected a mapping of environment → app → tag",
+        )),
+    }
+    (tags, diags)
+}
+
+/// The file's text for `tags`.
+pub fn render(tags: &RecordedTags) -> String {
+    let mut by_env: BTreeMap<&str, BTreeMap<&str, &str>> = BTreeMap::new();
+    for ((app, env), tag) in tags {
+        by_env.entry(env).or_default().insert(app, tag);
+    }
+    let mut out = String::from(HEADER);
+    out.push_str(&crate::render::yaml::to_string(&by_env));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_through_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut tags = RecordedTags::new();
+        tags.insert(
+            ("web".into(), "prod".into()),
+            "prod-abc1234-20260101000000".into(),
+        );
+        tags.insert(("api".into(), "dev".into()), "0755".into());
+        std::fs::create_dir_all(path(dir.path()).parent().unwrap()).unwrap();
+        std::fs::write(path(dir.path()), render(&tags)).unwrap();
+        let (back, diags) = load(dir.path(), &mut SourceMap::default());
+        assert!(diags.is_empty(), "{diags:?}");
+        assert_eq!(back, tags);
+    }
+}

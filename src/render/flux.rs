@@ -1,0 +1,516 @@
+//! The `flux` target: a Flux tree per cluster that applies every object kiln writes
+//! for it, each through exactly one Flux Kustomization, in dependency order; image
+//! automation derived from each app's declared tag format; and the bootstrap script.
+//!
+//! Layout under `out/flux/<cluster>/`:
+//! - `kustomization.yaml`: what the root `flux-system` Kustomization applies: the sync
+//!   objects and one Flux Kustomization per unit;
+//! - `flux-system/`: the GitRepository for this repository and the root Kustomization
+//!   (path `out/flux/<cluster>`), which applies itself after bootstrap;
+//! - `kustomization-<unit>.yaml`: the units: `namespaces`, `tunnel`,
+//!   `image-automation`, and one per app and environment (`<app>-<env>`), whose `path`s
+//!   point at the generated overlays;
+//! - `image-automation/`: ImageRepository and ImagePolicy per automated app and
+//!   environment, and one ImageUpdateAutomation;
+//! - `bootstrap.sh`: installs Flux and applies `flux-system/` once.
+
+use super::images::{FLUX_NAMESPACE, policy_name};
+use super::kubernetes::{self, Object, kustomize::plain_kustomization};
+use super::{Context, OutputTree, Target, yaml};
+use crate::diagnostic::{Check, Diagnostic, Diagnostics};
+use crate::model::{Environment, Flux as FluxSettings, Name, Repository, TagAutomation};
+use serde_json::json;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// A tag format Flux cannot order (no `{timestamp}` or `{run}`).
+pub const UNSORTABLE_TAG: Check = Check {
+    code: "E0102",
+    name: "unsortable-image-tag",
+};
+
+/// The Flux target.
+pub struct Flux;
+
+/// The name of the root Kustomization and GitRepository.
+const ROOT: &str = "flux-system";
+
+/// One Flux Kustomization.
+#[derive(Debug, Clone)]
+pub struct Unit {
+    /// Its name in `flux-system`.
+    pub name: String,
+    /// The directory it applies, relative to `out/`.
+    pub dir: String,
+    /// Units that must be ready first.
+    pub depends_on: BTreeSet<String>,
+    /// Recreate objects whose immutable fields changed (Jobs).
+    pub force: bool,
+    /// Wait for every applied object to become ready.
+    pub wait: bool,
+}
+
+/// A Flux ImagePolicy derived from a tag format.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TagPolicy {
+    /// The anchored RE2 pattern tags must match.
+    pub pattern: String,
+    /// The capture group that orders tags (`$ts` or `$run`).
+    pub extract: String,
+}
+
+/// Derives the ImagePolicy pattern and sort key from a tag format such as
+/// `main-{sha}-{timestamp}`. Fails when nothing in the format orders tags.
+pub fn tag_policy(format: &str) -> Result<TagPolicy, String> {
+    let mut pattern = String::from("^");
+    let mut extract = None;
+    let mut rest = format;
+    while !rest.is_empty() {
+        if let Some(after) = rest.strip_prefix('{') {
+            let end = after
+                .find('}')
+                .ok_or_else(|| format!("unclosed `{{` in `{format}`"))?;
+            match &after[..end] {
+                "sha" => pattern.push_str("[a-f0-9]{7,40}"),
+                "timestamp" => {
+                    pattern.push_str("(?P<ts>[0-9]{14})");
+                    extract.get_or_insert("$ts");
+                }
+                "run" => {
+                    pattern.push_str("(?P<run>[0-9]+)");
+                    extract.get_or_insert("$run");
+                }
+                other => {
+                    return Err(format!(
+                        "`{{{other}}}` is not a tag placeholder (use {{sha}}, {{timestamp}}, {{run}})"
+                    ));
+                }
+            }
+            rest = &after[end + 1..];
+        } else {
+            let c = rest.chars().next().unwrap_or_default();
+            if r".+*?()|[]{}^$\".contains(c) {
+                pattern.push('\\');
+            }
+            pattern.push(c);
+            rest = &rest[c.len_utf8()..];
+        }
+    }
+    pattern.push('$');
+    let extract = extract.ok_or_else(|| {
+        format!("`{format}` has no {{timestamp}} or {{run}}: Flux cannot tell which tag is newest")
+    })?;
+    Ok(TagPolicy {
+        pattern,
+        extract: extract.to_owned(),
+    })
+}
+
+/// The path Flux uses for a directory under `out/`.
+fn flux_path(repo: Option<&Repository>, dir: &str) -> String {
+    let base = repo.map_or(".", |r| r.path.trim_end_matches('/'));
+    if base == "." || base.is_empty() {
+        format!("./out/{dir}")
+    } else {
+        format!("./{}/out/{dir}", base.trim_start_matches("./"))
+    }
+}
+
+fn kustomization(unit: &Unit, settings: &FluxSettings, repo: Option<&Repository>) -> Object {
+    let mut spec = json!({
+        "interval": settings.interval,
+        "path": flux_path(repo, &unit.dir),
+        "prune": true,
+        "sourceRef": {"kind": "GitRepository", "name": ROOT},
+        "timeout": settings.timeout,
+        "wait": unit.wait,
+    });
+    if unit.force {
+        spec["force"] = json!(true);
+    }
+    if !unit.depends_on.is_empty() {
+        spec["dependsOn"] = json!(
+            unit.depends_on
+                .iter()
+                .map(|d| json!({"name": d}))
+                .collect::<Vec<_>>()
+        );
+    }
+    Object::from(&json!({
+        "apiVersion": "kustomize.toolkit.fluxcd.io/v1",
+        "kind": "Kustomization",
+        "metadata": {"name": unit.name, "namespace": FLUX_NAMESPACE},
+        "spec": spec,
+    }))
+}
+
+/// Everything one cluster's Flux tree needs, gathered over environments.
+#[derive(Default)]
+struct ClusterPlan<'a> {
+    settings: Option<&'a FluxSettings>,
+    repo: Option<&'a Repository>,
+    units: BTreeMap<String, Unit>,
+    images: Vec<Object>,
+    sources: BTreeSet<String>,
+    branch: Option<String>,
+}
+
+impl Target for Flux {
+    fn id(&self) -> &'static str {
+        "flux"
+    }
+
+    fn description(&self) -> &'static str {
+        "Flux tree per cluster: GitRepository, Kustomizations in dependency order, image automation, bootstrap script"
+    }
+
+    fn render(&self, cx: &Context<'_>, out: &mut OutputTree, diags: &mut Diagnostics) {
+        let mut plans: BTreeMap<String, ClusterPlan<'_>> = BTreeMap::new();
+        for env in &cx.project.environments {
+            plan_environment(env, &mut plans, diags);
+        }
+        for (cluster, plan) in &plans {
+            let Some(settings) = plan.settings else {
+                continue;
+            };
+            write_cluster(cx, cluster, plan, settings, out, diags);
+        }
+    }
+}
+
+fn plan_environment<'a>(
+    env: &'a Environment,
+    plans: &mut BTreeMap<String, ClusterPlan<'a>>,
+    diags: &mut Diagnostics,
+) {
+    let m = &env.model;
+    let units = kubernetes::cluster_apps(env);
+    let envs = env.name.as_str();
+    for unit in &units {
+        let Some(settings) = unit.cluster.flux.as_ref() else {
+            continue;
+        };
+        let plan = plans.entry(unit.cluster_name.to_string()).or_default();
+        plan.settings.get_or_insert(settings);
+        plan.repo = plan.repo.or(m.repository.as_ref());
+        plan.sources.extend(env.sources.iter().cloned());
+        if plan.branch.is_none() {
+            plan.branch = m.repository.as_ref().map(|r| r.branch.clone());
+        }
+        let cluster = unit.cluster_name.as_str();
+        let namespaces = plan
+            .units
+            .entry("namespaces".to_owned())
+            .or_insert_with(|| Unit {
+                name: "namespaces".to_owned(),
+                dir: format!("kubernetes/clusters/{cluster}/namespaces"),
+                depends_on: BTreeSet::new(),
+                force: false,
+                wait: true,
+            });
+        let _ = namespaces;
+        let name = format!("{}-{envs}", unit.name);
+        let mut depends_on = BTreeSet::from(["namespaces".to_owned()]);
+        for dep in &unit.app.depends_on {
+            if units
+                .iter()
+                .any(|u| u.name == dep && u.cluster_name == unit.cluster_name)
+            {
+                depends_on.insert(format!("{dep}-{envs}"));
+            }
+        }
+        plan.units.insert(
+            name.clone(),
+            Unit {
+                name,
+                dir: format!("kubernetes/apps/{}/overlays/{envs}", unit.name),
+                depends_on,
+                force: unit.has_job(),
+                wait: true,
+            },
+        );
+        if unit.host.is_none()
+            && unit.app.routes.values().any(|r| r.tunnel)
+            && unit.cluster.tunnel.is_some()
+            && unit.cluster.network_policy == crate::model::NetworkPolicyFlavour::Cilium
+        {
+            plan.units
+                .entry("tunnel".to_owned())
+                .or_insert_with(|| Unit {
+                    name: "tunnel".to_owned(),
+                    dir: format!("kubernetes/clusters/{cluster}/tunnel"),
+                    depends_on: BTreeSet::new(),
+                    force: false,
+                    wait: false,
+                });
+        }
+        if unit.app.image.automation == TagAutomation::Flux && unit.app.image.tag.is_none() {
+            match image_objects(env, unit.name, unit.app, settings, diags) {
+                Some(objects) => {
+                    plan.images.extend(objects);
+                    plan.units
+                        .entry("image-automation".to_owned())
+                        .or_insert_with(|| Unit {
+                            name: "image-automation".to_owned(),
+                            dir: format!("flux/{cluster}/image-automation"),
+                            depends_on: BTreeSet::new(),
+                            force: false,
+                            wait: true,
+                        });
+                }
+                None => continue,
+            }
+        }
+    }
+}
+
+fn image_objects(
+    env: &Environment,
+    app_name: &Name,
+    app: &crate::model::App,
+    settings: &FluxSettings,
+    diags: &mut Diagnostics,
+) -> Option<Vec<Object>> {
+    let m = &env.model;
+    let pointer = format!("/apps/{app_name}/image");
+    let Some(format) = &app.image.tag_format else {
+        diags.push(
+            Diagnostic::error(
+                UNSORTABLE_TAG,
+                format!("`{app_name}` uses Flux image automation but declares no `tagFormat`"),
+            )
+            .at(env.span(&format!("{pointer}/automation")))
+            .help("add `tagFormat: main-{sha}-{timestamp}` (the format CI tags images with)"),
+        );
+        return None;
+    };
+    let policy = match tag_policy(format) {
+        Ok(p) => p,
+        Err(why) => {
+            diags.push(
+                Diagnostic::error(UNSORTABLE_TAG, why)
+                    .at(env.span(&format!("{pointer}/tagFormat")))
+                    .help("include {timestamp} (UTC YYYYMMDDhhmmss) or {run} so tags sort in build order"),
+            );
+            return None;
+        }
+    };
+    let name = policy_name(app_name.as_str(), env.name.as_str());
+    let registry = m.registries.get(&app.image.registry)?;
+    let mut repo_spec = json!({
+        "image": m.image_name(&app.image),
+        "interval": settings.image_interval,
+    });
+    if registry.insecure {
+        repo_spec["insecure"] = json!(true);
+    }
+    if let Some(secret) = registry.pull_secret.as_ref().filter(|_| registry.private) {
+        repo_spec["secretRef"] = json!({"name": secret.as_str()});
+    }
+    let repository = Object::from(&json!({
+        "apiVersion": "image.toolkit.fluxcd.io/v1",
+        "kind": "ImageRepository",
+        "metadata": {"name": name, "namespace": FLUX_NAMESPACE},
+        "spec": repo_spec,
+    }));
+    let image_policy = Object::from(&json!({
+        "apiVersion": "image.toolkit.fluxcd.io/v1",
+        "kind": "ImagePolicy",
+        "metadata": {"name": name, "namespace": FLUX_NAMESPACE},
+        "spec": {
+            "imageRepositoryRef": {"name": name},
+            "filterTags": {"pattern": policy.pattern, "extract": policy.extract},
+            "policy": {"numerical": {"order": "asc"}},
+        },
+    }));
+    Some(vec![repository, image_policy])
+}
+
+fn write_cluster(
+    cx: &Context<'_>,
+    cluster: &str,
+    plan: &ClusterPlan<'_>,
+    settings: &FluxSettings,
+    out: &mut OutputTree,
+    diags: &mut Diagnostics,
+) {
+    let root = format!("flux/{cluster}");
+    let sources: Vec<String> = plan.sources.iter().cloned().collect();
+    let branch = plan.branch.clone().unwrap_or_else(|| "main".to_owned());
+    let repo = plan.repo;
+
+    // The sync objects: the source and the root Kustomization applying this tree.
+    let url = repo.map_or_else(
+        || "ssh://git@example.invalid/set-repository-url.git".to_owned(),
+        |r| r.url.clone(),
+    );
+    let secret = repo
+        .and_then(|r| r.secret.as_ref())
+        .map_or(ROOT, Name::as_str);
+    let git = Object::from(&json!({
+        "apiVersion": "source.toolkit.fluxcd.io/v1",
+        "kind": "GitRepository",
+        "metadata": {"name": ROOT, "namespace": FLUX_NAMESPACE},
+        "spec": {
+            "interval": "1m",
+            "url": url,
+            "ref": {"branch": branch},
+            "secretRef": {"name": secret},
+        },
+    }));
+    let root_unit = Unit {
+        name: ROOT.to_owned(),
+        dir: root.clone(),
+        depends_on: BTreeSet::new(),
+        force: false,
+        wait: false,
+    };
+    let root_kustomization = kustomization(&root_unit, settings, repo);
+    let mut sync_files = Vec::new();
+    for object in [&git, &root_kustomization] {
+        let file = object.file_name();
+        out.add(
+            format!("{root}/flux-system/{file}"),
+            yaml::file(&sources, &object.0),
+            None,
+        );
+        sync_files.push(file);
+    }
+    out.add(
+        format!("{root}/flux-system/kustomization.yaml"),
+        yaml::file(&sources, &plain_kustomization(sync_files)),
+        None,
+    );
+
+    let mut resources = vec!["flux-system".to_owned()];
+    let image_unit = plan.units.contains_key("image-automation");
+    for unit in plan.units.values() {
+        let object = kustomization(unit, settings, repo);
+        let file = object.file_name();
+        out.add(
+            format!("{root}/{file}"),
+            yaml::file(&sources, &object.0),
+            None,
+        );
+        resources.push(file);
+    }
+    resources.sort();
+    out.add(
+        format!("{root}/kustomization.yaml"),
+        yaml::file(&sources, &plain_kustomization(resources)),
+        None,
+    );
+
+    if image_unit {
+        let update = Object::from(&json!({
+            "apiVersion": "image.toolkit.fluxcd.io/v1",
+            "kind": "ImageUpdateAutomation",
+            "metadata": {"name": ROOT, "namespace": FLUX_NAMESPACE},
+            "spec": {
+                "interval": settings.image_interval,
+                "sourceRef": {"kind": "GitRepository", "name": ROOT},
+                "git": {
+                    "checkout": {"ref": {"branch": branch}},
+                    "commit": {
+                        "author": {"name": "fluxcdbot", "email": "fluxcdbot@users.noreply.github.com"},
+                        "messageTemplate": "Update images on {cluster}\n\n{{range .Changed.Changes}}{{print .OldValue}} -> {{println .NewValue}}{{end}}".replace("{cluster}", cluster),
+                    },
+                    "push": {"branch": branch},
+                },
+                "update": {"path": flux_path(repo, ""), "strategy": "Setters"},
+            },
+        }));
+        let dir = format!("{root}/image-automation");
+        let mut files = Vec::new();
+        for object in plan.images.iter().chain([&update]) {
+            let file = object.file_name();
+            out.add(
+                format!("{dir}/{file}"),
+                yaml::file(&sources, &object.0),
+                None,
+            );
+            files.push(file);
+        }
+        files.sort();
+        out.add(
+            format!("{dir}/kustomization.yaml"),
+            yaml::file(&sources, &plain_kustomization(files)),
+            None,
+        );
+    }
+
+    let context = json!({
+        "cluster": cluster,
+        "path": flux_path(repo, &root).trim_start_matches("./"),
+        "sync_dir": flux_path(repo, &format!("{root}/flux-system")).trim_start_matches("./"),
+        "url": url,
+        "branch": branch,
+        "secret": secret,
+        "image_automation": image_unit,
+        "sources": sources,
+    });
+    match cx
+        .templates
+        .render("flux/bootstrap.sh.j2", &context, &cx.project.sources)
+    {
+        Ok(script) => out.add_script(format!("{root}/bootstrap.sh"), script.into_bytes(), None),
+        Err(d) => diags.push(*d),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use regex::Regex;
+
+    #[test]
+    fn policy_matches_tags_of_its_format_and_rejects_near_misses() {
+        let p = tag_policy("main-{sha}-{timestamp}").unwrap();
+        assert_eq!(p.pattern, r"^main-[a-f0-9]{7,40}-(?P<ts>[0-9]{14})$");
+        assert_eq!(
+            tag_policy("v1.{run}").unwrap().pattern,
+            r"^v1\.(?P<run>[0-9]+)$"
+        );
+        assert_eq!(p.extract, "$ts");
+        let re = Regex::new(&p.pattern).unwrap();
+        for ok in [
+            "main-3f9c2a1-20260207143000",
+            "main-3f9c2a1d4e5f60718293a4b5c6d7e8f901234567-20260207143000",
+        ] {
+            assert!(re.is_match(ok), "{ok}");
+        }
+        for bad in [
+            "develop-3f9c2a1-20260207143000",
+            "main-3F9C2A1-20260207143000",
+            "main-3f9c2a1-2026020714300",
+            "main-3f9c2a1-20260207143000-dirty",
+            "main-3f9c2a-20260207143000",
+            "latest",
+        ] {
+            assert!(!re.is_match(bad), "{bad} should not match");
+        }
+    }
+
+    #[test]
+    fn newest_tag_sorts_last_numerically() {
+        let p = tag_policy("main-{sha}-{timestamp}").unwrap();
+        let re = Regex::new(&p.pattern).unwrap();
+        let mut tags = [
+            "main-aaaaaaa-20260207143000",
+            "main-bbbbbbb-20251231235959",
+            "main-ccccccc-20260207143001",
+        ];
+        tags.sort_by_key(|t| re.captures(t).unwrap()["ts"].parse::<u64>().unwrap());
+        assert_eq!(tags.last(), Some(&"main-ccccccc-20260207143001"));
+    }
+
+    #[test]
+    fn formats_without_an_order_are_refused() {
+        assert!(
+            tag_policy("main-{sha}")
+                .unwrap_err()
+                .contains("cannot tell which tag is newest")
+        );
+        assert!(tag_policy("{run}").is_ok());
+        assert!(tag_policy("v{semver}").is_err());
+    }
+}

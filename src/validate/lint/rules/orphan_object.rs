@@ -1,0 +1,216 @@
+use crate::diagnostic::Severity;
+use crate::render::OutputTree;
+use crate::render::kubernetes::cluster_apps;
+use crate::validate::lint::{LintContext, Rule, Sink};
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// An object no Flux Kustomization applies, or that two apply.
+pub(crate) struct OrphanObject;
+
+impl Rule for OrphanObject {
+    fn code(&self) -> &'static str {
+        "K009"
+    }
+
+    fn name(&self) -> &'static str {
+        "orphan-object"
+    }
+
+    fn severity(&self) -> Severity {
+        Severity::Error
+    }
+
+    fn doc(&self) -> &'static str {
+        r#"## What it does
+On clusters reconciled by Flux, follows every Flux Kustomization's `path` through the
+generated `kustomization.yaml` files and checks that every Kubernetes object kiln writes
+for the cluster is applied by exactly one of them.
+
+## Why is this bad?
+An object no Kustomization reaches is applied once by hand and then forgotten: Flux
+neither keeps it in sync nor prunes it, and a rebuilt cluster lacks it (the seed's tech
+debt: "Backend Service/Endpoints not managed by Flux"). An object two Kustomizations
+apply flaps between them and is pruned by whichever stops applying it first.
+
+## Example
+A Service and Endpoints written to a folder no Flux Kustomization points at:
+```text
+out/kubernetes/apps/backend/base/service-backend.yaml   (no Kustomization path reaches it)
+```
+kiln wires every folder it writes into a Flux Kustomization; this rule catches a target
+or a template override that does not.
+"#
+    }
+
+    fn check(&self, cx: &LintContext<'_>, sink: &mut Sink<'_>) {
+        let Some(env) = cx.project.environments.first() else {
+            return;
+        };
+        let tree = cx.output;
+        // Which clusters Flux reconciles, and which overlay folders belong to others.
+        let mut unmanaged_dirs = BTreeSet::new();
+        for env in &cx.project.environments {
+            for unit in cluster_apps(env) {
+                if unit.cluster.flux.is_none() {
+                    unmanaged_dirs.insert(format!(
+                        "kubernetes/apps/{}/overlays/{}/",
+                        unit.name, env.name
+                    ));
+                    unmanaged_dirs.insert(format!("kubernetes/clusters/{}/", unit.cluster_name));
+                }
+            }
+        }
+        let mut reached: BTreeMap<String, usize> = BTreeMap::new();
+        let mut applied: BTreeMap<(String, String, String, String), Vec<String>> = BTreeMap::new();
+        for (path, file) in tree.iter() {
+            let Some(cluster) = path.strip_prefix("flux/").and_then(|p| p.split('/').next()) else {
+                continue;
+            };
+            for doc in parse(&file.bytes) {
+                if doc["apiVersion"] != "kustomize.toolkit.fluxcd.io/v1"
+                    || doc["kind"] != "Kustomization"
+                {
+                    continue;
+                }
+                let name = doc["metadata"]["name"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned();
+                let Some(dir) = doc["spec"]["path"]
+                    .as_str()
+                    .and_then(|p| p.split_once("out/"))
+                    .map(|(_, d)| d.trim_end_matches('/'))
+                else {
+                    continue;
+                };
+                for (file, namespace) in resolve(tree, dir, None, 0) {
+                    *reached.entry(file.clone()).or_default() += 1;
+                    for object in tree.get(&file).map(|f| parse(&f.bytes)).unwrap_or_default() {
+                        let ns = namespace
+                            .clone()
+                            .or_else(|| object["metadata"]["namespace"].as_str().map(str::to_owned))
+                            .unwrap_or_default();
+                        let id = (
+                            cluster.to_owned(),
+                            object["kind"].as_str().unwrap_or_default().to_owned(),
+                            ns,
+                            object["metadata"]["name"]
+                                .as_str()
+                                .unwrap_or_default()
+                                .to_owned(),
+                        );
+                        applied.entry(id).or_default().push(name.clone());
+                    }
+                }
+            }
+        }
+        for (path, file) in tree.iter() {
+            let in_scope = ["kubernetes/", "flux/", "secrets/"]
+                .iter()
+                .any(|p| path.starts_with(p));
+            if !in_scope
+                || !path.ends_with(".yaml")
+                || path.ends_with("/kustomization.yaml")
+                || path.contains("/patches/")
+                || unmanaged_dirs.iter().any(|d| path.starts_with(d))
+                || reached.contains_key(path)
+                || !parse(&file.bytes).iter().any(|d| d.get("kind").is_some())
+            {
+                continue;
+            }
+            let d = sink
+                .diagnostic(format!("out/{path} is applied by no Flux Kustomization"))
+                .at(env.span(""))
+                .help("every folder kiln writes for a Flux-managed cluster must be listed by a Flux Kustomization's path");
+            sink.report(env, None, d);
+        }
+        for ((cluster, kind, ns, name), by) in &applied {
+            let mut by = by.clone();
+            by.sort();
+            by.dedup();
+            if by.len() > 1 {
+                let d = sink
+                    .diagnostic(format!(
+                        "{kind} {ns}/{name} on cluster {cluster} is applied by {} Flux Kustomizations: {}",
+                        by.len(),
+                        by.join(", ")
+                    ))
+                    .at(env.span(""));
+                sink.report(env, None, d);
+            }
+        }
+    }
+}
+
+/// Every document of a YAML file (kiln writes one per file).
+fn parse(bytes: &[u8]) -> Vec<Value> {
+    std::str::from_utf8(bytes)
+        .ok()
+        .and_then(|t| serde_saphyr::from_str::<Value>(t).ok())
+        .into_iter()
+        .collect()
+}
+
+/// The object files a kustomization directory applies, with the namespace its
+/// kustomization (or an enclosing one) sets.
+fn resolve(
+    tree: &OutputTree,
+    dir: &str,
+    namespace: Option<String>,
+    depth: usize,
+) -> Vec<(String, Option<String>)> {
+    let Some(file) = tree.get(&format!("{dir}/kustomization.yaml")) else {
+        return Vec::new();
+    };
+    let Some(k) = parse(&file.bytes).into_iter().next() else {
+        return Vec::new();
+    };
+    let namespace = namespace.or_else(|| k["namespace"].as_str().map(str::to_owned));
+    let mut out = Vec::new();
+    for resource in k["resources"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+    {
+        let path = normalize(&format!("{dir}/{resource}"));
+        if tree.get(&format!("{path}/kustomization.yaml")).is_some() {
+            if depth < 16 {
+                out.extend(resolve(tree, &path, namespace.clone(), depth + 1));
+            }
+        } else {
+            out.push((path, namespace.clone()));
+        }
+    }
+    out
+}
+
+/// Resolves `.` and `..` in a `/`-separated relative path.
+fn normalize(path: &str) -> String {
+    let mut parts: Vec<&str> = Vec::new();
+    for part in path.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            p => parts.push(p),
+        }
+    }
+    parts.join("/")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_normalize() {
+        assert_eq!(
+            normalize("kubernetes/apps/a/overlays/prod/../../base"),
+            "kubernetes/apps/a/base"
+        );
+        assert_eq!(normalize("./x/./y"), "x/y");
+    }
+}

@@ -1,0 +1,209 @@
+//! GitOps: Flux trees reach every object exactly once, Flux paths exist, tags owned by
+//! automation survive builds, and `kiln set-image` records pushed tags.
+
+use crate::support::{kiln, reference_project, repo, snapshot};
+use std::collections::BTreeSet;
+
+/// Every Flux Kustomization `path` in the committed output names a folder with a
+/// kustomization.yaml (the validators then run `kubectl kustomize` on each).
+#[test]
+fn every_flux_kustomization_path_exists_in_out() {
+    let out = snapshot(&repo().join("out"));
+    let mut paths = BTreeSet::new();
+    for (file, bytes) in &out {
+        if !file.starts_with("flux/") {
+            continue;
+        }
+        let text = String::from_utf8_lossy(bytes);
+        if !text.contains("kind: Kustomization") || !text.contains("kustomize.toolkit.fluxcd.io") {
+            continue;
+        }
+        let path = text
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("path: ./out/"))
+            .expect("a Flux Kustomization has a path");
+        paths.insert(path.to_owned());
+    }
+    assert!(paths.len() >= 8, "{paths:?}");
+    for path in &paths {
+        assert!(
+            out.contains_key(&format!("{path}/kustomization.yaml")),
+            "Flux path out/{path} has no kustomization.yaml"
+        );
+    }
+}
+
+fn orphan_findings(extra: Option<(&str, &str)>) -> Vec<String> {
+    let project = reference_project();
+    let state = kiln::render::State::default();
+    let files = kiln::model::Files::read(project.path());
+    let mut compiled = kiln::commands::compile(&files, state);
+    assert!(!compiled.has_errors(), "{:?}", compiled.diagnostics);
+    if let Some((path, text)) = extra {
+        compiled.tree.add(path, text.as_bytes().to_vec(), None);
+    }
+    let mut diags = kiln::diagnostic::Diagnostics::default();
+    let cx = kiln::validate::lint::LintContext {
+        project: &compiled.project,
+        output: &compiled.tree,
+    };
+    kiln::validate::lint::run(&cx, &mut diags);
+    diags
+        .iter()
+        .filter(|d| d.name == "orphan-object")
+        .map(|d| d.message.clone())
+        .collect()
+}
+
+#[test]
+fn orphan_object_rule_passes_the_reference_and_catches_an_unreached_object() {
+    assert!(orphan_findings(None).is_empty());
+    let stray = "apiVersion: v1\nkind: Service\nmetadata:\n  name: stray\n";
+    let found = orphan_findings(Some((
+        "kubernetes/clusters/pi/stray/service-stray.yaml",
+        stray,
+    )));
+    assert_eq!(
+        found,
+        ["out/kubernetes/clusters/pi/stray/service-stray.yaml is applied by no Flux Kustomization"]
+    );
+}
+
+#[test]
+fn orphan_object_rule_catches_an_object_applied_twice() {
+    let twice = "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: again\n  namespace: flux-system\nspec:\n  path: ./out/kubernetes/clusters/pi/namespaces\n";
+    let found = orphan_findings(Some(("flux/pi/kustomization-again.yaml", twice)));
+    assert!(found.iter().any(|m| m.contains("Namespace storefront-prod/storefront-prod on cluster pi is applied by 2 Flux Kustomizations: again, namespaces")) || found.iter().any(|m| m.contains("applied by 2 Flux Kustomizations")), "{found:?}");
+}
+
+#[test]
+fn set_image_records_a_pushed_tag_and_check_stays_clean() {
+    let project = reference_project();
+    let root = project.path();
+    assert_eq!(kiln(root, &["build"]).code, 0);
+    let run = kiln(
+        root,
+        &[
+            "set-image",
+            "invoicetron",
+            "prod-3f9c2a1-20260207143000",
+            "--env",
+            "prod",
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let state = std::fs::read_to_string(root.join("environments/state/image-tags.yaml")).unwrap();
+    assert!(
+        state.contains("invoicetron: prod-3f9c2a1-20260207143000"),
+        "{state}"
+    );
+    let overlay = std::fs::read_to_string(
+        root.join("out/kubernetes/apps/invoicetron/overlays/prod/kustomization.yaml"),
+    )
+    .unwrap();
+    assert!(
+        overlay.contains("newTag: prod-3f9c2a1-20260207143000"),
+        "{overlay}"
+    );
+    assert_eq!(kiln(root, &["check"]).code, 0);
+    // A later build keeps it.
+    assert_eq!(kiln(root, &["build"]).code, 0);
+    let again = std::fs::read_to_string(
+        root.join("out/kubernetes/apps/invoicetron/overlays/prod/kustomization.yaml"),
+    )
+    .unwrap();
+    assert_eq!(overlay, again);
+}
+
+#[test]
+fn set_image_refuses_flux_owned_and_pinned_tags() {
+    let project = reference_project();
+    let root = project.path();
+    let run = kiln(
+        root,
+        &[
+            "set-image",
+            "frontend",
+            "main-3f9c2a1-20260207143000",
+            "--env",
+            "prod",
+        ],
+    );
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("Flux image automation owns the tag"),
+        "{}",
+        run.stderr
+    );
+    let run = kiln(root, &["set-image", "invoicetron", "x1"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("needs --env"), "{}", run.stderr);
+    // Pin it in the model: the pin wins over the recorded tag, and set-image refuses.
+    assert_eq!(
+        kiln(
+            root,
+            &[
+                "set-image",
+                "invoicetron",
+                "prod-3f9c2a1-20260207143000",
+                "--env",
+                "prod"
+            ]
+        )
+        .code,
+        0
+    );
+    let prod = root.join("environments/prod.yaml");
+    let text = std::fs::read_to_string(&prod).unwrap();
+    std::fs::write(
+        &prod,
+        text.replace(
+            "  invoicetron:\n    routes:",
+            "  invoicetron:\n    image:\n      tag: \"2.0.0\"\n    routes:",
+        ),
+    )
+    .unwrap();
+    assert_eq!(kiln(root, &["build"]).code, 0);
+    let overlay = std::fs::read_to_string(
+        root.join("out/kubernetes/apps/invoicetron/overlays/prod/kustomization.yaml"),
+    )
+    .unwrap();
+    assert!(overlay.contains("newTag: \"2.0.0\""), "{overlay}");
+    let run = kiln(
+        root,
+        &[
+            "set-image",
+            "invoicetron",
+            "prod-aaaaaaa-20260207143000",
+            "--env",
+            "prod",
+        ],
+    );
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("pins"), "{}", run.stderr);
+}
+
+/// A tag Flux image automation commits into an overlay is kept by the next build, and
+/// `check` accepts it.
+#[test]
+fn a_tag_flux_committed_survives_build_and_check() {
+    let project = reference_project();
+    let root = project.path();
+    assert_eq!(kiln(root, &["build"]).code, 0);
+    let overlay = root.join("out/kubernetes/apps/frontend/overlays/prod/kustomization.yaml");
+    let text = std::fs::read_to_string(&overlay).unwrap();
+    let flux = text.replace("newTag: unset #", "newTag: main-0123abc-20261122080000 #");
+    assert_ne!(text, flux, "the overlay carries a setter-marked tag");
+    std::fs::write(&overlay, &flux).unwrap();
+    assert_eq!(
+        kiln(root, &["check"]).code,
+        0,
+        "check must accept a tag Flux wrote"
+    );
+    assert_eq!(kiln(root, &["build"]).code, 0);
+    assert_eq!(
+        std::fs::read_to_string(&overlay).unwrap(),
+        flux,
+        "build reverted Flux's tag"
+    );
+}
