@@ -10,9 +10,10 @@ const ABOUT: &str =
 const LONG_ABOUT: &str = "\
 kiln reads the environment model in DIR/environments/*.yaml (a shared base plus one file
 per environment, e.g. dev.yaml and prod.yaml), checks it, and compiles it into DIR/out/:
-Kustomize bases and overlays, and more targets as they are added. The output is meant to
-be committed; `kiln check` keeps it honest in pre-commit and CI, and `kiln diff` shows
-what differs between environments or what a change does before it is merged.";
+Kustomize bases and overlays, SealedSecrets (values sealed by `kiln seal`), runbooks, and
+more targets as they are added. The output is meant to be committed; `kiln check` keeps
+it honest in pre-commit and CI, and `kiln diff` shows what differs between environments
+or what a change does before it is merged.";
 
 const AFTER_HELP: &str = "\
 Exit status:
@@ -25,6 +26,7 @@ Examples:
   kiln build                    compile environments/ into out/
   kiln check                    fail if out/ is not what `kiln build` would write
   kiln build --env prod         write only prod's files (and shared bases)
+  kiln seal --cert cert.pem     seal new secret values for the cluster's controller
   kiln check --format json      one JSON object per diagnostic, on stdout
   kiln diff dev prod            what prod gets that dev does not, field by field
   kiln diff --against main      what this branch changes in the rendered output
@@ -129,9 +131,17 @@ Examples:
   kiln completions zsh > ~/.zfunc/_kiln        # with fpath+=~/.zfunc in ~/.zshrc
   kiln completions fish > ~/.config/fish/completions/kiln.fish")]
     Completions(CompletionsArgs),
+    /// Seal secret values for the Sealed Secrets controller into environments/sealed/.
+    #[command(after_help = SEAL_HELP)]
+    Seal(SealArgs),
     /// List the targets kiln compiles.
     #[command(after_help = "Example:\n  kiln targets")]
     Targets,
+    /// List the lint rules, or explain one.
+    #[command(
+        after_help = "Examples:\n  kiln rules                         every rule: code, name, severity\n  kiln rules postgres-data-mount     what it checks, why, and an example"
+    )]
+    Rules(RulesArgs),
     /// Record the image tag a pipeline deployed, then build.
     ///
     /// For apps with `image.automation: push`: the tag is written to
@@ -144,6 +154,13 @@ Examples:
     SetImage(SetImageArgs),
 }
 
+/// Options of `kiln rules`.
+#[derive(Debug, Args)]
+pub struct RulesArgs {
+    /// A rule's name or code to explain.
+    pub rule: Option<String>,
+}
+
 /// Options of `kiln set-image`.
 #[derive(Debug, Args)]
 pub struct SetImageArgs {
@@ -151,6 +168,42 @@ pub struct SetImageArgs {
     pub app: String,
     /// The tag now running.
     pub tag: String,
+}
+
+const SEAL_HELP: &str = "\
+Each value comes from where the model says: `op read` for 1Password references (sign in
+first: eval \"$(op signin)\"), a CSPRNG for generated keys, other keys for templates, and
+for hand-entered keys the variable KILN_<SECRET>_<KEY> (e.g. KILN_GITLAB_REGISTRY_USERNAME)
+or standard input. Only values that are new, whose definition changed, or that --rotate
+names are sealed; the rest stay byte for byte. Nothing is written unless every value
+could be sealed, and no plaintext is ever written.
+
+Exit status: 0 sealed (or nothing to do), 2 invalid model, bad certificate or a value
+that could not be obtained.
+
+Examples:
+  kubeseal --fetch-cert > cert.pem
+  kiln seal --cert cert.pem                      seal what is new, in every environment
+  kiln seal --cert cert.pem --env prod           only prod
+  kiln seal --cert cert.pem --rotate gitlab-registry   after rotating the token in 1Password
+  kiln seal --cert homelab=a.pem --cert pi=b.pem one certificate per cluster
+  KILN_GITLAB_REGISTRY_USERNAME=gitlab+deploy-token-1 kiln seal --cert cert.pem
+Then run `kiln build` and commit environments/sealed/ together with out/.";
+
+/// Options of `kiln seal`.
+#[derive(Debug, Args)]
+pub struct SealArgs {
+    /// The controller's certificate (`kubeseal --fetch-cert`): PATH for every cluster,
+    /// or CLUSTER=PATH for one (repeatable).
+    #[arg(long, value_name = "[CLUSTER=]PATH", required = true)]
+    pub cert: Vec<String>,
+    /// Seal again even what is current: 1Password and hand-entered values are read
+    /// again, generated ones are generated anew.
+    #[arg(long)]
+    pub rotate: bool,
+    /// Only these secrets (default: every secret placed on a cluster).
+    #[arg(value_name = "SECRET")]
+    pub secrets: Vec<String>,
 }
 
 /// Options of `kiln build`.

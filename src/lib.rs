@@ -24,6 +24,7 @@ pub mod git;
 pub mod model;
 pub mod output;
 pub mod render;
+pub mod secrets;
 pub mod validate;
 
 pub use error::Error;

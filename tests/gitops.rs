@@ -43,10 +43,7 @@ fn orphan_findings(extra: Option<(&str, &str)>) -> Vec<String> {
         compiled.tree.add(path, text.as_bytes().to_vec(), None);
     }
     let mut diags = kiln::diagnostic::Diagnostics::default();
-    let cx = kiln::validate::lint::LintContext {
-        project: &compiled.project,
-        output: &compiled.tree,
-    };
+    let cx = kiln::validate::lint::LintContext::new(&compiled.project, &compiled.tree);
     kiln::validate::lint::run(&cx, &mut diags);
     diags
         .iter()

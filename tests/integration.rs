@@ -13,10 +13,18 @@ mod gitops;
 /// Golden cases: `tests/golden/<case>/` inputs → whole expected `out/` tree or
 /// expected diagnostics; the repository's own `environments/` → its committed `out/`.
 mod golden;
+/// Hosts: Flux tags in compose files, the live Caddy routing test, TLS modes, the
+/// upstream stack's override stacked on its upstream file.
+mod hosts;
+/// Lint rules: one triggering and one passing fixture each; `docs/rules.md`.
+mod lint;
 /// kiln's `.pre-commit-hooks.yaml` run by the real pre-commit.
 mod precommit;
 /// `schema/` equals what the model types generate.
 mod schema;
+/// Secrets end to end: `kiln seal` with a fake `op`, round-trip decryption of the
+/// SealedSecrets `build` writes, incremental sealing, certificates, no plaintext in out/.
+mod secrets;
 /// The real validators (kubectl kustomize, kubernetes-validate, CRD schemas, ...)
 /// over the committed `out/` and every golden tree.
 mod validators;

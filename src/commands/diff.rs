@@ -71,16 +71,19 @@ fn working_tree(g: &GlobalArgs, out: &Printer) -> Option<Compiled> {
 fn at_revision(rev: &Revision, out: &Printer) -> crate::Result<Option<Compiled>> {
     let files = Files::from_git(rev)?;
     // The image tags automation had recorded at that revision.
-    let entries = rev.list(&format!("out/{}", state::STATE_DIR), true)?;
-    let wanted: Vec<_> = entries
-        .into_iter()
-        .flatten()
-        .filter(|e| {
-            e.path
-                .strip_prefix("out/")
-                .is_some_and(|p| state::state_file(p).is_some())
-        })
-        .collect();
+    let mut wanted = Vec::new();
+    for dir in state::STATE_DIRS {
+        wanted.extend(
+            rev.list(&format!("out/{dir}"), true)?
+                .into_iter()
+                .flatten()
+                .filter(|e| {
+                    e.path
+                        .strip_prefix("out/")
+                        .is_some_and(|p| state::state_file(p).is_some())
+                }),
+        );
+    }
     let recorded = rev.read(&wanted)?.into_iter().map(|(e, bytes)| {
         (
             e.path.strip_prefix("out/").unwrap_or(&e.path).to_owned(),

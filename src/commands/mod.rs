@@ -5,6 +5,8 @@ mod build;
 mod check;
 mod completions;
 mod diff;
+mod rules;
+mod seal;
 mod set_image;
 mod targets;
 
@@ -13,6 +15,7 @@ use crate::diagnostic::render::{self, Format};
 use crate::diagnostic::{Diagnostic, Diagnostics, SourceMap};
 use crate::model::{Files, Project};
 use crate::render::{Context, OutputTree, State, Templates};
+use crate::secrets::sealed_file::Sealed;
 use crate::validate;
 use clap::Parser;
 use std::io::{IsTerminal, Write};
@@ -55,8 +58,10 @@ pub fn main() -> ExitCode {
         Command::Check => check::run(&cli.global, &out),
         Command::Diff(args) => diff::run(&cli.global, args, &out),
         Command::Completions(args) => completions::run(args, &out),
+        Command::Seal(args) => seal::run(&cli.global, args, &out),
         Command::Targets => targets::run(&out),
         Command::SetImage(args) => set_image::run(&cli.global, args, &out),
+        Command::Rules(args) => rules::run(args, &out),
     };
     match result {
         Ok(outcome) => outcome.into(),
@@ -154,6 +159,8 @@ pub struct Compiled {
     pub templates: Templates,
     /// What the build keeps from the committed output.
     pub state: State,
+    /// The committed sealed values (`environments/sealed/`).
+    pub sealed: Sealed,
     /// What a build writes: every target's files (empty when the model has input
     /// errors; rendered but not to be written when a lint rule failed).
     pub tree: OutputTree,
@@ -180,6 +187,7 @@ impl Compiled {
             project: &self.project,
             state: &self.state,
             templates: &self.templates,
+            sealed: &self.sealed,
         }
     }
 }
@@ -196,6 +204,8 @@ pub fn compile(files: &Files, state: State) -> Compiled {
         recorded_tags: recorded,
         ..state
     };
+    let (sealed, sealed_diags) = crate::secrets::sealed_file::load_files(files, &mut project);
+    diags.extend(sealed_diags.into_sorted(&project.sources));
     // Reference checks run on every environment that loaded, even when another did
     // not, so one run reports as much as it can.
     validate::model(&project, &mut diags);
@@ -205,14 +215,13 @@ pub fn compile(files: &Files, state: State) -> Compiled {
             project: &project,
             state: &state,
             templates: &templates,
+            sealed: &sealed,
         };
         let (rendered, render_diags) = crate::render::render_all(&cx);
         diags.extend(render_diags.into_sorted(&project.sources));
+        validate::secret_refs::check(&project, &rendered, &mut diags);
         if !diags.has_errors() {
-            let lint_cx = validate::lint::LintContext {
-                project: &project,
-                output: &rendered,
-            };
+            let lint_cx = validate::lint::LintContext::new(&project, &rendered);
             validate::lint::run(&lint_cx, &mut diags);
             tree = rendered;
         }
@@ -222,6 +231,7 @@ pub fn compile(files: &Files, state: State) -> Compiled {
         project,
         templates,
         state,
+        sealed,
         tree,
         diagnostics,
     }

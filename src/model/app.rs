@@ -1,6 +1,6 @@
 //! Applications: what runs, where, and how it is reached.
 
-use super::{Name, SecretRef};
+use super::{Arch, Name, SecretRef};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -48,11 +48,17 @@ pub struct App {
     /// Environment variables: a plain value, a secret key, or the origins of an app's routes.
     #[serde(default)]
     pub env: BTreeMap<String, EnvValue>,
+    /// Secrets whose every key becomes a variable of the same name (`envFrom`). Prefer
+    /// explicit `env` entries: keys such as `database-url` are not variable names.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub env_from: Vec<Name>,
     /// How the app is reached, by route name.
     #[serde(default)]
     pub routes: BTreeMap<Name, Route>,
     /// On a host: publish the port on this host address (e.g. `0.0.0.0` so a cluster
-    /// on the LAN can reach it). Not published when unset.
+    /// on the LAN can reach it). When unset, an app whose routes the host's Caddy
+    /// serves is published on `127.0.0.1` (Caddy reaches apps on published ports);
+    /// other apps are not published.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub publish: Option<Publish>,
     /// How the container is locked down.
@@ -98,6 +104,11 @@ pub struct Image {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(regex(pattern = r"^[A-Za-z0-9_.{}-]+$"))]
     pub tag_format: Option<String>,
+    /// The CPU architectures the image is built for. Empty means "for wherever the app
+    /// runs"; when listed, running the app on a cluster or host of another
+    /// architecture is an error, and CI builds exactly these.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub platforms: Vec<Arch>,
 }
 
 /// Who sets an image's tag.
@@ -244,9 +255,9 @@ fn root_path() -> String {
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Security {
-    /// The user id the container runs as (never 0).
+    /// The user id the container runs as. 0 (root) breaks Pod Security "restricted"
+    /// and needs a waiver of `runs-as-root` with a reason.
     #[serde(default = "default_uid")]
-    #[schemars(range(min = 1))]
     pub run_as_user: u32,
     /// The group id; defaults to the user id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -290,6 +301,11 @@ pub struct Database {
     pub name: Option<String>,
     /// The secret key holding the database password.
     pub password: SecretRef,
+    /// Where the data volume is mounted, for images that keep data elsewhere than the
+    /// official image of this version does (kiln picks the right path otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^/\S*$"))]
+    pub mount_path: Option<String>,
     /// CPU and memory for the database.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resources: Option<Resources>,
@@ -308,7 +324,8 @@ pub struct Backup {
     /// Days a dump is kept before it is deleted.
     #[schemars(range(min = 1))]
     pub retention_days: u32,
-    /// The size of the volume dumps are written to, e.g. `2Gi`.
+    /// The size of the volume dumps are written to, e.g. `2Gi` (on a cluster; on a
+    /// host, dumps go to a directory under the host's `dataDir`).
     #[schemars(regex(pattern = r"^[0-9]+(Mi|Gi|Ti)$"))]
     pub storage: String,
 }

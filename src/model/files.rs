@@ -1,6 +1,6 @@
 //! The files a compilation reads, held in memory: everything under `environments/`
-//! (the model files and `state/image-tags.yaml`) and `templates/`, by `/`-separated
-//! path relative to the project root.
+//! (the model files, `state/image-tags.yaml`, `sealed/<env>.yaml`) and `templates/`,
+//! by `/`-separated path relative to the project root.
 //!
 //! The loader ([`super::load()`]) and the template overrides read only from a [`Files`],
 //! so one model can come from the working tree ([`Files::read`], a thin wrapper over the
@@ -58,9 +58,9 @@ impl Files {
         }
     }
 
-    /// Reads `root/environments/**` and `root/templates/**`. A directory directly in
-    /// `environments/` is also kept as an unreadable entry, so a directory named like
-    /// a model file is reported.
+    /// Reads `root/environments/**` (model files, `state/`, `sealed/`) and
+    /// `root/templates/**`. Directories are kept as unreadable entries too, so one named
+    /// like a model file is reported where the file would be.
     pub fn read(root: &Path) -> Files {
         let mut files = Files {
             origin: Origin::Dir(root.to_path_buf()),
@@ -83,10 +83,8 @@ impl Files {
                     };
                     let rel = rel.to_string_lossy().replace('\\', "/");
                     if path.is_dir() {
+                        files.entries.insert(rel, read_entry(&path));
                         stack.push(path);
-                        if dir == root.join(ENVIRONMENTS) {
-                            files.entries.insert(rel, read_entry(&entry.path()));
-                        }
                         continue;
                     }
                     files.entries.insert(rel, read_entry(&path));

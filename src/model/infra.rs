@@ -1,6 +1,6 @@
 //! Where apps run and where their images come from: registries, clusters, hosts.
 
-use super::Name;
+use super::{Name, SecretRef};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -25,6 +25,9 @@ pub struct Registry {
     /// Reachable only from the local network (not from hosted CI runners).
     #[serde(default)]
     pub lan_only: bool,
+    /// Lint rules waived for this registry, by rule name, each with the reason why.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub waive: BTreeMap<String, String>,
 }
 
 /// CPU architecture of a cluster's nodes or a host.
@@ -202,6 +205,119 @@ pub struct Host {
     /// tag, a Job on that cluster connects over SSH and redeploys the app.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deploy_from: Option<DeployFrom>,
+    /// The directory on the host that holds every compose project's volumes, `.env`
+    /// files and backups: `<dataDir>/<project>/...`. Put it on the data disk.
+    #[serde(default = "default_data_dir")]
+    #[schemars(regex(pattern = r"^/[-_./A-Za-z0-9]*$"))]
+    pub data_dir: String,
+    /// Caddy in front of the host's apps: it serves every route of an app on this host
+    /// that has no `via` (or whose `via` names this host). Without it, such routes are
+    /// an error.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub caddy: Option<Caddy>,
+}
+
+fn default_data_dir() -> String {
+    "/srv/kiln".to_owned()
+}
+
+/// Caddy, the reverse proxy and TLS terminator of a host. It runs as the compose
+/// project `caddy` with host networking and reaches apps on their published ports.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Caddy {
+    /// How certificates are obtained.
+    pub tls: CaddyTls,
+    /// The Caddy image. `cloudflare-dns` needs a build with the `caddy-dns/cloudflare`
+    /// plugin.
+    #[serde(default = "default_caddy_image")]
+    pub image: String,
+    /// The address Caddy listens on (`default_bind`), e.g. `127.0.0.1` on a developer's
+    /// machine. All interfaces when unset.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bind: Option<String>,
+    /// The HTTP port (ACME challenges and redirects to HTTPS).
+    #[serde(default = "default_http_port")]
+    pub http_port: u16,
+    /// The HTTPS port.
+    #[serde(default = "default_https_port")]
+    pub https_port: u16,
+    /// Send security headers (HSTS unless TLS is `internal`, nosniff, frame and
+    /// referrer policies) and drop the `Server` header.
+    #[serde(default = "yes")]
+    pub security_headers: bool,
+    /// Compress responses with zstd or gzip.
+    #[serde(default = "yes")]
+    pub compression: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn default_caddy_image() -> String {
+    "caddy:2.10-alpine".to_owned()
+}
+
+fn default_http_port() -> u16 {
+    80
+}
+
+fn default_https_port() -> u16 {
+    443
+}
+
+/// Where a host's Caddy gets its certificates.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct CaddyTls {
+    /// `acme`: Let's Encrypt, automatic (HTTP challenge; DNS-only records).
+    /// `cloudflare-origin`: behind Cloudflare's proxy with a Cloudflare Origin CA
+    /// certificate (`certificate` and `key`; SSL mode "Full (strict)").
+    /// `cloudflare-dns`: Let's Encrypt through Cloudflare's DNS challenge (`apiToken`;
+    /// needs a Caddy image with the cloudflare DNS plugin).
+    /// `internal`: Caddy's own CA, for development and `localhost` names.
+    pub mode: TlsMode,
+    /// The ACME account email (`acme`, `cloudflare-dns`): expiry warnings go there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// Path on the host of the origin certificate (`cloudflare-origin`), PEM.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^/[-_./A-Za-z0-9]*$"))]
+    pub certificate: Option<String>,
+    /// Path on the host of the origin certificate's private key (`cloudflare-origin`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^/[-_./A-Za-z0-9]*$"))]
+    pub key: Option<String>,
+    /// The Cloudflare API token with `Zone.DNS:Edit` (`cloudflare-dns`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_token: Option<SecretRef>,
+}
+
+/// TLS modes of a host's Caddy.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum TlsMode {
+    /// Let's Encrypt with the HTTP challenge.
+    Acme,
+    /// A Cloudflare Origin CA certificate from files.
+    CloudflareOrigin,
+    /// Let's Encrypt with Cloudflare's DNS challenge (plugin build of Caddy).
+    CloudflareDns,
+    /// Caddy's internal CA.
+    Internal,
+}
+
+impl TlsMode {
+    /// The mode as written in the model.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TlsMode::Acme => "acme",
+            TlsMode::CloudflareOrigin => "cloudflare-origin",
+            TlsMode::CloudflareDns => "cloudflare-dns",
+            TlsMode::Internal => "internal",
+        }
+    }
 }
 
 /// Deploying to a host from a cluster over SSH.

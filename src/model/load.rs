@@ -389,6 +389,7 @@ fn resolve(
     let mut index = SpanIndex::default();
     index.build(&merged, &mut String::new());
     let mut json = merged.to_json();
+    diags.extend(crate::validate::secrets::literal_values(&mut json, &index));
     let (errors, unknown) = schema::validate(&json, &index);
     if !errors.is_empty() {
         // Unknown fields alone do not stop the checks that follow: drop them and go

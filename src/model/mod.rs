@@ -17,6 +17,7 @@ mod infra;
 pub mod load;
 pub mod names;
 mod secret;
+mod stack;
 pub mod tags;
 pub mod yaml;
 
@@ -26,15 +27,16 @@ pub use app::{
 };
 pub use files::Files;
 pub use infra::{
-    Arch, Cluster, DeployFrom, Flux, GatewayRef, Host, Ingress, IngressKind, NetworkPolicyFlavour,
-    Registry, Tunnel, TunnelProvider,
+    Arch, Caddy, CaddyTls, Cluster, DeployFrom, Flux, GatewayRef, Host, Ingress, IngressKind,
+    NetworkPolicyFlavour, Registry, TlsMode, Tunnel, TunnelProvider,
 };
 pub use load::{SpanIndex, load, load_files};
 pub use names::Name;
 pub use secret::{
     Alphabet, GenerateSource, Generator, KeySource, ManualSource, OnePasswordSource, Secret,
-    SecretRef, SecretType, TemplateSource,
+    SecretRef, SecretScope, SecretType, TemplatePart, TemplateSource, is_url_safe_byte,
 };
+pub use stack::{Stack, StackDatabase, StackService, Upstream};
 
 use crate::diagnostic::{FileId, SourceMap, Span};
 use schemars::JsonSchema;
@@ -112,6 +114,10 @@ pub struct Model {
     /// Applications, by name.
     #[serde(default)]
     pub apps: BTreeMap<Name, App>,
+    /// Compose stacks maintained upstream (e.g. self-hosted Supabase), run on hosts,
+    /// by name.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub stacks: BTreeMap<Name, Stack>,
     /// Secrets, by name. Only where values come from, never a value.
     #[serde(default)]
     pub secrets: BTreeMap<Name, Secret>,
@@ -160,6 +166,10 @@ pub struct EnvironmentSettings {
     /// The Pod Security Standard enforced on every namespace.
     #[serde(default)]
     pub pod_security: PodSecurityLevel,
+    /// This environment serves real users: rules such as `database-without-backup`
+    /// apply to it.
+    #[serde(default)]
+    pub production: bool,
 }
 
 impl Default for EnvironmentSettings {
@@ -169,6 +179,7 @@ impl Default for EnvironmentSettings {
             runs_on: None,
             namespaces: default_namespace_pattern(),
             pod_security: PodSecurityLevel::default(),
+            production: false,
         }
     }
 }
@@ -216,6 +227,20 @@ impl Model {
         self.apps.iter().filter(|(_, a)| a.enabled)
     }
 
+    /// The stacks that are enabled in this environment.
+    pub fn enabled_stacks(&self) -> impl Iterator<Item = (&Name, &Stack)> {
+        self.stacks.iter().filter(|(_, s)| s.enabled)
+    }
+
+    /// The host a stack runs on, if its `runsOn` (or the environment's) names one.
+    pub fn stack_host(&self, stack: &Stack) -> Option<(&Name, &Host)> {
+        let target = stack
+            .runs_on
+            .as_ref()
+            .or(self.environment.runs_on.as_ref())?;
+        self.hosts.get_key_value(target)
+    }
+
     /// Where an app runs, if its `runsOn` (or the environment's) names a cluster or host.
     pub fn placement(&self, app: &App) -> Option<Placement<'_>> {
         let target = app.runs_on.as_ref().or(self.environment.runs_on.as_ref())?;
@@ -246,6 +271,29 @@ impl Model {
         match self.registries.get(&image.registry) {
             Some(r) => format!("{}/{}", r.host, image.repository),
             None => image.repository.clone(),
+        }
+    }
+}
+
+impl Route {
+    /// Whether the Caddy of `host` serves this route of something running on `host`:
+    /// it has no `via`, or its `via` names the host.
+    pub fn served_by_host(&self, host: &Name) -> bool {
+        self.via.as_ref().is_none_or(|v| v == host)
+    }
+}
+
+impl App {
+    /// On host `host`: the address and host port the app's port is published on.
+    /// An app whose routes the host's Caddy serves is published on loopback unless
+    /// `publish` says otherwise.
+    pub fn host_publish(&self, host: &Name) -> Option<(String, u16)> {
+        match &self.publish {
+            Some(p) => Some((p.address.clone(), p.port.unwrap_or(self.port))),
+            None if self.routes.values().any(|r| r.served_by_host(host)) => {
+                Some(("127.0.0.1".to_owned(), self.port))
+            }
+            None => None,
         }
     }
 }

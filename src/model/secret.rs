@@ -28,10 +28,34 @@ pub struct Secret {
     #[serde(default, rename = "type")]
     pub kind: SecretType,
     /// Apps that use this secret: it is made available in their namespaces or hosts.
+    /// (A registry's `pullSecret` is placed in every namespace that pulls from it
+    /// without being listed here.)
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub used_by: Vec<Name>,
+    /// Where the sealed values may be decrypted: only as this secret in its namespace
+    /// (`strict`, the default), as any secret in that namespace (`namespace-wide`), or
+    /// anywhere in the cluster (`cluster-wide`).
+    #[serde(default, skip_serializing_if = "is_strict")]
+    pub scope: SecretScope,
     /// Each key and where its value comes from.
     pub keys: BTreeMap<String, KeySource>,
+}
+
+fn is_strict(scope: &SecretScope) -> bool {
+    *scope == SecretScope::Strict
+}
+
+/// The scope a sealed value is bound to.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum SecretScope {
+    /// Only this secret name in this namespace.
+    #[default]
+    Strict,
+    /// Any secret name in this namespace.
+    NamespaceWide,
+    /// Any secret name in any namespace.
+    ClusterWide,
 }
 
 /// Kubernetes secret types.
@@ -41,12 +65,37 @@ pub enum SecretType {
     /// `Opaque`.
     #[default]
     Opaque,
-    /// `kubernetes.io/dockerconfigjson`: registry pull credentials.
+    /// `kubernetes.io/dockerconfigjson`: registry pull credentials. Keys `username`
+    /// and `password`; kiln composes `.dockerconfigjson` with the host of the registry
+    /// that names this secret as its `pullSecret`.
     DockerRegistry,
-    /// `kubernetes.io/ssh-auth`.
+    /// `kubernetes.io/ssh-auth`: key `ssh-privatekey`.
     SshKey,
-    /// `kubernetes.io/tls`.
+    /// `kubernetes.io/tls`: keys `tls.crt` and `tls.key`.
     Tls,
+}
+
+impl SecretType {
+    /// The Kubernetes `type` of the Secret.
+    pub fn kubernetes(self) -> &'static str {
+        match self {
+            SecretType::Opaque => "Opaque",
+            SecretType::DockerRegistry => "kubernetes.io/dockerconfigjson",
+            SecretType::SshKey => "kubernetes.io/ssh-auth",
+            SecretType::Tls => "kubernetes.io/tls",
+        }
+    }
+
+    /// The keys the model must define for this type (exactly these for
+    /// `docker-registry`; at least these otherwise).
+    pub fn required_keys(self) -> &'static [&'static str] {
+        match self {
+            SecretType::Opaque => &[],
+            SecretType::DockerRegistry => &["password", "username"],
+            SecretType::SshKey => &["ssh-privatekey"],
+            SecretType::Tls => &["tls.crt", "tls.key"],
+        }
+    }
 }
 
 /// Where a secret key's value comes from. Never the value itself.
@@ -111,13 +160,112 @@ pub enum Alphabet {
     Base64,
 }
 
+impl Alphabet {
+    /// The characters drawn from.
+    pub fn chars(self) -> &'static [u8] {
+        match self {
+            Alphabet::Hex => b"0123456789abcdef",
+            Alphabet::Alphanumeric => {
+                b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+            }
+            Alphabet::Base64 => b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/",
+        }
+    }
+
+    /// Whether every character may appear in a URL unescaped.
+    pub fn is_url_safe(self) -> bool {
+        self.chars().iter().all(|c| is_url_safe_byte(*c))
+    }
+
+    /// The name used in the model.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Alphabet::Hex => "hex",
+            Alphabet::Alphanumeric => "alphanumeric",
+            Alphabet::Base64 => "base64",
+        }
+    }
+}
+
+/// RFC 3986 unreserved characters: safe anywhere in a URL, including the userinfo
+/// part of a database URL.
+pub fn is_url_safe_byte(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, b'-' | b'.' | b'_' | b'~')
+}
+
 /// A value built from other keys, e.g.
 /// `postgresql://app:{invoicetron-db.postgres-password}@db:5432/app`.
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct TemplateSource {
-    /// The text, with `{secret.key}` (or `{key}` for a key of this secret) placeholders.
+    /// The text, with `{secret.key}` (or `{key}` for a key of this secret) placeholders;
+    /// a key of this secret with a `.` in its name is written `{this-secret.tls.crt}`.
+    /// `{{` and `}}` are literal braces.
     pub template: String,
+}
+
+/// One piece of a template: literal text or a reference to a key.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TemplatePart {
+    /// Text copied as is.
+    Text(String),
+    /// `{secret.key}`, or `{key}` (secret `None`) for a key of the same secret.
+    Key {
+        /// The secret, when another one.
+        secret: Option<String>,
+        /// The key.
+        key: String,
+    },
+}
+
+impl TemplateSource {
+    /// Splits the template into text and key references. `{{` and `}}` are literal
+    /// braces. An unclosed `{` is returned as an error with its byte offset.
+    pub fn parts(&self) -> Result<Vec<TemplatePart>, usize> {
+        let mut parts = Vec::new();
+        let mut text = String::new();
+        let s = &self.template;
+        let mut i = 0;
+        while i < s.len() {
+            let rest = &s[i..];
+            if rest.starts_with("{{") || rest.starts_with("}}") {
+                text.push_str(&rest[..1]);
+                i += 2;
+            } else if let Some(body) = rest.strip_prefix('{') {
+                let end = body.find('}').ok_or(i)?;
+                let reference = &body[..end];
+                if !text.is_empty() {
+                    parts.push(TemplatePart::Text(std::mem::take(&mut text)));
+                }
+                // Secret names cannot contain `.`; keys can (`tls.crt`).
+                parts.push(match reference.split_once('.') {
+                    Some((secret, key)) if !secret.is_empty() => TemplatePart::Key {
+                        secret: Some(secret.to_owned()),
+                        key: key.to_owned(),
+                    },
+                    _ => TemplatePart::Key {
+                        secret: None,
+                        key: reference.to_owned(),
+                    },
+                });
+                i += end + 2;
+            } else {
+                let c = rest.chars().next().unwrap_or_default();
+                text.push(c);
+                i += c.len_utf8();
+            }
+        }
+        if !text.is_empty() {
+            parts.push(TemplatePart::Text(text));
+        }
+        Ok(parts)
+    }
+
+    /// Whether the template builds a URL (`scheme://...`): values put into it must
+    /// be URL-safe.
+    pub fn is_url(&self) -> bool {
+        self.template.contains("://")
+    }
 }
 
 /// A value a person enters when sealing.

@@ -1,67 +1,154 @@
 //! Reading back what automation owns in the committed output: the image tags Flux
-//! image automation (or `kiln set-image`) wrote into overlays' `images:` entries.
+//! image automation (or `kiln set-image`) wrote into overlays' `images:` entries and
+//! into the `image:` lines of host compose files.
+//!
+//! [`read`] reads them from `out/`; [`from_files`] from any set of files, such as a
+//! git revision's `out/` for `kiln diff --against`.
 
 use crate::render::State;
 use std::path::Path;
 
-/// Where automation-owned values live, under `out/`.
-pub const STATE_DIR: &str = "kubernetes/apps";
+/// The directories under `out/` that hold automation-owned values.
+pub const STATE_DIRS: &[&str] = &["kubernetes/apps", "hosts"];
 
-/// Reads the image tags recorded in `out/kubernetes/apps/<app>/overlays/<env>/kustomization.yaml`.
+/// What a state file is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StateFile<'a> {
+    /// `kubernetes/apps/<app>/overlays/<env>/kustomization.yaml`.
+    Overlay {
+        /// The app.
+        app: &'a str,
+        /// The environment.
+        env: &'a str,
+    },
+    /// `hosts/<host>/<project>/compose.yaml`.
+    Compose,
+}
+
+/// What the file at `path` (relative to `out/`) holds of the state, if anything.
+pub fn state_file(path: &str) -> Option<StateFile<'_>> {
+    match path.split('/').collect::<Vec<_>>()[..] {
+        [
+            "kubernetes",
+            "apps",
+            app,
+            "overlays",
+            env,
+            "kustomization.yaml",
+        ] => Some(StateFile::Overlay { app, env }),
+        ["hosts", _, _, "compose.yaml"] => Some(StateFile::Compose),
+        _ => None,
+    }
+}
+
+/// Reads the image tags recorded in `out/kubernetes/apps/<app>/overlays/<env>/kustomization.yaml`
+/// and `out/hosts/<host>/<project>/compose.yaml`.
 ///
 /// A file that cannot be read or parsed contributes nothing: `check` will then report
 /// it as hand-edited, and `build` rewrites it.
 pub fn read(out_dir: &Path) -> State {
     let mut files = Vec::new();
-    let apps = out_dir.join(STATE_DIR);
-    let Ok(entries) = std::fs::read_dir(&apps) else {
-        return State::default();
+    let mut read = |path: String| {
+        if let Ok(bytes) = std::fs::read(out_dir.join(&path)) {
+            files.push((path, bytes));
+        }
     };
-    for app in entries.flatten() {
-        let Ok(envs) = std::fs::read_dir(app.path().join("overlays")) else {
-            continue;
-        };
-        for env in envs.flatten() {
-            let path = format!(
-                "{STATE_DIR}/{}/overlays/{}/kustomization.yaml",
-                app.file_name().to_string_lossy(),
-                env.file_name().to_string_lossy()
-            );
-            if let Ok(bytes) = std::fs::read(out_dir.join(&path)) {
-                files.push((path, bytes));
-            }
+    let names = |dir: &Path| -> Vec<String> {
+        std::fs::read_dir(dir)
+            .map(|entries| {
+                entries
+                    .flatten()
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    for host in names(&out_dir.join("hosts")) {
+        for project in names(&out_dir.join("hosts").join(&host)) {
+            read(format!("hosts/{host}/{project}/compose.yaml"));
+        }
+    }
+    let apps = out_dir.join("kubernetes").join("apps");
+    for app in names(&apps) {
+        for env in names(&apps.join(&app).join("overlays")) {
+            read(format!(
+                "kubernetes/apps/{app}/overlays/{env}/kustomization.yaml"
+            ));
         }
     }
     from_files(files)
 }
 
-/// The `(app, env)` a state file belongs to, for a path relative to `out/`.
-pub fn state_file(path: &str) -> Option<(&str, &str)> {
-    let rest = path.strip_prefix(STATE_DIR)?.strip_prefix('/')?;
-    match rest.split('/').collect::<Vec<_>>()[..] {
-        [app, "overlays", env, "kustomization.yaml"] => Some((app, env)),
-        _ => None,
-    }
-}
-
 /// The state recorded in these files (paths relative to `out/`; other files are
-/// ignored), e.g. as read from a git revision.
+/// ignored). A tag in an overlay wins over the same app's tag in a compose file.
 pub fn from_files(files: impl IntoIterator<Item = (String, Vec<u8>)>) -> State {
     let mut state = State::default();
+    let mut overlays = Vec::new();
     for (path, bytes) in files {
-        let Some((app, env)) = state_file(&path) else {
+        let Ok(text) = String::from_utf8(bytes) else {
             continue;
         };
-        let Ok(text) = std::str::from_utf8(&bytes) else {
-            continue;
-        };
-        if let Some(tag) = first_image_tag(text) {
-            state
-                .image_tags
-                .insert((app.to_owned(), env.to_owned()), tag);
+        match state_file(&path) {
+            Some(StateFile::Compose) => {
+                for (key, tag) in compose_tags(&text) {
+                    state.image_tags.insert(key, tag);
+                }
+            }
+            Some(StateFile::Overlay { app, env }) => {
+                overlays.push(((app.to_owned(), env.to_owned()), text));
+            }
+            None => {}
+        }
+    }
+    for (key, text) in overlays {
+        if let Some(tag) = first_image_tag(&text) {
+            state.image_tags.insert(key, tag);
         }
     }
     state
+}
+
+#[derive(serde::Deserialize)]
+struct Compose {
+    #[serde(default)]
+    services: std::collections::BTreeMap<String, ComposeService>,
+}
+
+#[derive(serde::Deserialize)]
+struct ComposeService {
+    #[serde(default)]
+    image: Option<String>,
+    #[serde(default)]
+    labels: std::collections::BTreeMap<String, String>,
+}
+
+/// (app, env) → tag of every labelled service whose service name is the app's (its
+/// database and backup services carry the same labels but run other images).
+fn compose_tags(text: &str) -> Vec<((String, String), String)> {
+    let Ok(parsed) = serde_saphyr::from_str::<Compose>(text) else {
+        return Vec::new();
+    };
+    let labels = (
+        crate::render::hosts::APP_LABEL,
+        crate::render::hosts::ENV_LABEL,
+    );
+    parsed
+        .services
+        .into_iter()
+        .filter_map(|(service, s)| {
+            let app = s.labels.get(labels.0)?;
+            let env = s.labels.get(labels.1)?;
+            if *app != service {
+                return None;
+            }
+            let image = s.image?;
+            let (_, tag) = image
+                .rsplit_once(':')
+                .filter(|(name, tag)| !tag.contains('/') && !name.is_empty())?;
+            (!tag.is_empty() && tag != crate::render::images::UNSET_TAG)
+                .then(|| ((app.clone(), env.clone()), tag.to_owned()))
+        })
+        .collect()
 }
 
 #[derive(serde::Deserialize)]
@@ -98,10 +185,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn state_files_are_overlay_kustomizations() {
+    fn state_files_are_overlay_kustomizations_and_host_compose_files() {
         assert_eq!(
             state_file("kubernetes/apps/web/overlays/prod/kustomization.yaml"),
-            Some(("web", "prod"))
+            Some(StateFile::Overlay {
+                app: "web",
+                env: "prod"
+            })
+        );
+        assert_eq!(
+            state_file("hosts/vm/shop-prod/compose.yaml"),
+            Some(StateFile::Compose)
         );
         assert_eq!(
             state_file("kubernetes/apps/web/base/kustomization.yaml"),
@@ -117,6 +211,18 @@ mod tests {
     fn reads_the_tag_flux_wrote_with_its_marker() {
         let text = "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nimages:\n- name: reg/app\n  newTag: main-abc-20260101 # {\"$imagepolicy\": \"flux-system:app-prod:tag\"}\n";
         assert_eq!(first_image_tag(text).as_deref(), Some("main-abc-20260101"));
+    }
+
+    #[test]
+    fn reads_the_tag_flux_wrote_into_a_compose_file() {
+        let text = "name: shop-prod\nservices:\n  api:\n    image: reg.lan:5000/shop/api:main-abc-20260101 # {\"$imagepolicy\": \"flux-system:api-prod\"}\n    labels:\n      kiln.app: api\n      kiln.env: prod\n  api-db:\n    image: postgres:18-alpine\n    labels:\n      kiln.app: api\n      kiln.env: prod\n  other:\n    image: reg.lan:5000/x:unset\n    labels:\n      kiln.app: other\n      kiln.env: prod\n";
+        assert_eq!(
+            compose_tags(text),
+            vec![(
+                ("api".to_owned(), "prod".to_owned()),
+                "main-abc-20260101".to_owned()
+            )]
+        );
     }
 
     #[test]

@@ -17,16 +17,10 @@
 use super::images::{FLUX_NAMESPACE, policy_name};
 use super::kubernetes::{self, Object, kustomize::plain_kustomization};
 use super::{Context, OutputTree, Target, yaml};
-use crate::diagnostic::{Check, Diagnostic, Diagnostics};
+use crate::diagnostic::Diagnostics;
 use crate::model::{Environment, Flux as FluxSettings, Name, Repository, TagAutomation};
 use serde_json::json;
 use std::collections::{BTreeMap, BTreeSet};
-
-/// A tag format Flux cannot order (no `{timestamp}` or `{run}`).
-pub const UNSORTABLE_TAG: Check = Check {
-    code: "E0102",
-    name: "unsortable-image-tag",
-};
 
 /// The Flux target.
 pub struct Flux;
@@ -146,6 +140,8 @@ fn kustomization(unit: &Unit, settings: &FluxSettings, repo: Option<&Repository>
 /// Everything one cluster's Flux tree needs, gathered over environments.
 #[derive(Default)]
 struct ClusterPlan<'a> {
+    /// The cluster has SealedSecrets (under `out/secrets/<cluster>/`).
+    secrets: bool,
     settings: Option<&'a FluxSettings>,
     repo: Option<&'a Repository>,
     units: BTreeMap<String, Unit>,
@@ -166,7 +162,7 @@ impl Target for Flux {
     fn render(&self, cx: &Context<'_>, out: &mut OutputTree, diags: &mut Diagnostics) {
         let mut plans: BTreeMap<String, ClusterPlan<'_>> = BTreeMap::new();
         for env in &cx.project.environments {
-            plan_environment(env, &mut plans, diags);
+            plan_environment(env, &mut plans);
         }
         for (cluster, plan) in &plans {
             let Some(settings) = plan.settings else {
@@ -177,14 +173,14 @@ impl Target for Flux {
     }
 }
 
-fn plan_environment<'a>(
-    env: &'a Environment,
-    plans: &mut BTreeMap<String, ClusterPlan<'a>>,
-    diags: &mut Diagnostics,
-) {
+fn plan_environment<'a>(env: &'a Environment, plans: &mut BTreeMap<String, ClusterPlan<'a>>) {
     let m = &env.model;
     let units = kubernetes::cluster_apps(env);
     let envs = env.name.as_str();
+    let secret_clusters: BTreeSet<String> = crate::secrets::placement::placements(env)
+        .into_iter()
+        .map(|p| p.cluster.to_string())
+        .collect();
     for unit in &units {
         let Some(settings) = unit.cluster.flux.as_ref() else {
             continue;
@@ -208,8 +204,35 @@ fn plan_environment<'a>(
                 wait: true,
             });
         let _ = namespaces;
+        if secret_clusters.contains(cluster) {
+            plan.secrets = true;
+            plan.units
+                .entry("sealed-secrets".to_owned())
+                .or_insert_with(|| Unit {
+                    name: "sealed-secrets".to_owned(),
+                    dir: format!("flux/{cluster}/sealed-secrets"),
+                    depends_on: BTreeSet::new(),
+                    force: false,
+                    wait: true,
+                });
+            plan.units
+                .entry("secrets".to_owned())
+                .or_insert_with(|| Unit {
+                    name: "secrets".to_owned(),
+                    dir: format!("secrets/{cluster}"),
+                    depends_on: BTreeSet::from([
+                        "namespaces".to_owned(),
+                        "sealed-secrets".to_owned(),
+                    ]),
+                    force: false,
+                    wait: true,
+                });
+        }
         let name = format!("{}-{envs}", unit.name);
         let mut depends_on = BTreeSet::from(["namespaces".to_owned()]);
+        if secret_clusters.contains(cluster) {
+            depends_on.insert("secrets".to_owned());
+        }
         for dep in &unit.app.depends_on {
             if units
                 .iter()
@@ -244,7 +267,7 @@ fn plan_environment<'a>(
                 });
         }
         if unit.app.image.automation == TagAutomation::Flux && unit.app.image.tag.is_none() {
-            match image_objects(env, unit.name, unit.app, settings, diags) {
+            match image_objects(env, unit.name, unit.app, settings) {
                 Some(objects) => {
                     plan.images.extend(objects);
                     plan.units
@@ -268,32 +291,10 @@ fn image_objects(
     app_name: &Name,
     app: &crate::model::App,
     settings: &FluxSettings,
-    diags: &mut Diagnostics,
 ) -> Option<Vec<Object>> {
     let m = &env.model;
-    let pointer = format!("/apps/{app_name}/image");
-    let Some(format) = &app.image.tag_format else {
-        diags.push(
-            Diagnostic::error(
-                UNSORTABLE_TAG,
-                format!("`{app_name}` uses Flux image automation but declares no `tagFormat`"),
-            )
-            .at(env.span(&format!("{pointer}/automation")))
-            .help("add `tagFormat: main-{sha}-{timestamp}` (the format CI tags images with)"),
-        );
-        return None;
-    };
-    let policy = match tag_policy(format) {
-        Ok(p) => p,
-        Err(why) => {
-            diags.push(
-                Diagnostic::error(UNSORTABLE_TAG, why)
-                    .at(env.span(&format!("{pointer}/tagFormat")))
-                    .help("include {timestamp} (UTC YYYYMMDDhhmmss) or {run} so tags sort in build order"),
-            );
-            return None;
-        }
-    };
+    // A missing or unsortable format is reported by the `unsortable-image-tag` rule.
+    let policy = tag_policy(app.image.tag_format.as_deref()?).ok()?;
     let name = policy_name(app_name.as_str(), env.name.as_str());
     let registry = m.registries.get(&app.image.registry)?;
     let mut repo_spec = json!({
@@ -431,6 +432,51 @@ fn write_cluster(
             files.push(file);
         }
         files.sort();
+        out.add(
+            format!("{dir}/kustomization.yaml"),
+            yaml::file(&sources, &plain_kustomization(files)),
+            None,
+        );
+    }
+
+    if plan.secrets {
+        let version = &settings.sealed_secrets_version;
+        let repository = Object::from(&json!({
+            "apiVersion": "source.toolkit.fluxcd.io/v1",
+            "kind": "HelmRepository",
+            "metadata": {"name": "sealed-secrets", "namespace": FLUX_NAMESPACE},
+            "spec": {"interval": "24h", "url": "https://bitnami-labs.github.io/sealed-secrets"},
+        }));
+        // The controller's name and namespace are the ones kubeseal looks for by default.
+        let release = Object::from(&json!({
+            "apiVersion": "helm.toolkit.fluxcd.io/v2",
+            "kind": "HelmRelease",
+            "metadata": {"name": "sealed-secrets-controller", "namespace": FLUX_NAMESPACE},
+            "spec": {
+                "interval": "1h",
+                "releaseName": "sealed-secrets-controller",
+                "targetNamespace": "kube-system",
+                "chart": {"spec": {
+                    "chart": "sealed-secrets",
+                    "version": version,
+                    "sourceRef": {"kind": "HelmRepository", "name": "sealed-secrets"},
+                }},
+                "install": {"crds": "Create"},
+                "upgrade": {"crds": "CreateReplace"},
+                "values": {"fullnameOverride": "sealed-secrets-controller"},
+            },
+        }));
+        let dir = format!("{root}/sealed-secrets");
+        let mut files = Vec::new();
+        for object in [&repository, &release] {
+            let file = object.file_name();
+            out.add(
+                format!("{dir}/{file}"),
+                yaml::file(&sources, &object.0),
+                None,
+            );
+            files.push(file);
+        }
         out.add(
             format!("{dir}/kustomization.yaml"),
             yaml::file(&sources, &plain_kustomization(files)),

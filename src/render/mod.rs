@@ -5,11 +5,14 @@
 //! no I/O: what they need from the disk (tags written by automation) arrives in the
 //! [`State`] the output stage read before rendering.
 
+pub mod docs;
 pub mod flux;
+pub mod hosts;
 pub mod images;
 pub mod kubernetes;
 mod output_tree;
 pub mod resource;
+pub mod secrets;
 pub mod templates;
 pub mod yaml;
 
@@ -29,6 +32,8 @@ pub struct Context<'a> {
     pub state: &'a State,
     /// Text templates (defaults plus the project's overrides).
     pub templates: &'a Templates,
+    /// The committed sealed values (`environments/sealed/<env>.yaml`).
+    pub sealed: &'a crate::secrets::sealed_file::Sealed,
 }
 
 /// Tags that automation owns, read before rendering so a build never reverts them.
@@ -60,7 +65,13 @@ pub trait Target: Sync {
 }
 
 /// Every target, in the order they render.
-pub static TARGETS: &[&dyn Target] = &[&kubernetes::Kubernetes, &flux::Flux];
+pub static TARGETS: &[&dyn Target] = &[
+    &kubernetes::Kubernetes,
+    &flux::Flux,
+    &secrets::Secrets,
+    &hosts::Hosts,
+    &docs::Docs,
+];
 
 /// Renders every target.
 pub fn render_all(cx: &Context<'_>) -> (OutputTree, Diagnostics) {
@@ -140,6 +151,7 @@ mod tests {
             project: &project,
             state: &state,
             templates: &templates,
+            sealed: &Default::default(),
         };
         let mut files = OutputTree::default();
         Notes.render(&cx, &mut files, &mut Diagnostics::default());

@@ -16,10 +16,45 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 
 /// The default templates: name → text. Adding a template is one line here plus the file.
-pub static DEFAULTS: &[(&str, &str)] = &[(
-    "flux/bootstrap.sh.j2",
-    include_str!("../../templates/flux/bootstrap.sh.j2"),
-)];
+pub static DEFAULTS: &[(&str, &str)] = &[
+    (
+        "flux/bootstrap.sh.j2",
+        include_str!("../../templates/flux/bootstrap.sh.j2"),
+    ),
+    (
+        "secrets/seal.sh.j2",
+        include_str!("../../templates/secrets/seal.sh.j2"),
+    ),
+    (
+        "docs/secrets.md.j2",
+        include_str!("../../templates/docs/secrets.md.j2"),
+    ),
+    (
+        "docs/runbook.md.j2",
+        include_str!("../../templates/docs/runbook.md.j2"),
+    ),
+    (
+        "hosts/Caddyfile",
+        include_str!("../../templates/hosts/Caddyfile"),
+    ),
+    ("hosts/env", include_str!("../../templates/hosts/env")),
+    (
+        "hosts/common.sh",
+        include_str!("../../templates/hosts/common.sh"),
+    ),
+    (
+        "hosts/deploy.sh",
+        include_str!("../../templates/hosts/deploy.sh"),
+    ),
+    (
+        "hosts/backup.sh",
+        include_str!("../../templates/hosts/backup.sh"),
+    ),
+    (
+        "hosts/restore.sh",
+        include_str!("../../templates/hosts/restore.sh"),
+    ),
+];
 
 /// The loaded templates: the defaults, with the project's overrides on top.
 pub struct Templates {
@@ -59,6 +94,7 @@ fn environment() -> Environment<'static> {
     );
     env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
     env.add_filter("shell_quote", |v: String| shell_quote(&v));
+    env.add_filter("format_code", |v: String| format!("`{v}`"));
     env
 }
 

@@ -4,9 +4,12 @@
 //! [`model`] runs before rendering (a broken reference would make rendering
 //! meaningless); [`lint::run`] runs after, so rules can look at generated objects.
 
+pub mod hosts;
 pub mod lint;
 pub mod references;
 pub mod schema;
+pub mod secret_refs;
+pub mod secrets;
 
 use crate::diagnostic::Diagnostics;
 use crate::model::Project;
@@ -15,5 +18,8 @@ use crate::model::Project;
 pub fn model(project: &Project, diags: &mut Diagnostics) {
     for env in &project.environments {
         references::check(env, diags);
+        secrets::check(env, diags);
     }
+    secrets::check_project(project, diags);
+    hosts::check(project, diags);
 }

@@ -362,7 +362,7 @@ fn check_cycles(env: &Environment, diags: &mut Diagnostics) {
     }
 }
 
-fn secret_ref(env: &Environment, pointer: &str, r: &SecretRef, diags: &mut Diagnostics) {
+pub(crate) fn secret_ref(env: &Environment, pointer: &str, r: &SecretRef, diags: &mut Diagnostics) {
     let m = &env.model;
     match m.secrets.get(&r.secret) {
         None => diags.push(
@@ -397,7 +397,7 @@ fn secret_ref(env: &Environment, pointer: &str, r: &SecretRef, diags: &mut Diagn
     }
 }
 
-fn unknown(
+pub(crate) fn unknown(
     env: &Environment,
     pointer: &str,
     what: &str,

@@ -27,15 +27,33 @@ pub struct Run {
 
 /// Runs `kiln ARGS` with `--root root`, no colour.
 pub fn kiln(root: &Path, args: &[&str]) -> Run {
-    let out = Command::new(env!("CARGO_BIN_EXE_kiln"))
-        .args(args)
+    kiln_with(root, args, &[], None)
+}
+
+/// Runs `kiln ARGS` with `--root root`, no colour, extra environment variables and
+/// the given standard input (none: an empty one).
+pub fn kiln_with(root: &Path, args: &[&str], vars: &[(&str, String)], stdin: Option<&str>) -> Run {
+    use std::io::Write;
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_kiln"));
+    cmd.args(args)
         .arg("--root")
         .arg(root)
         .arg("--color")
         .arg("never")
         .env_remove("NO_COLOR")
-        .output()
-        .expect("kiln runs");
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    for (k, v) in vars {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().expect("kiln runs");
+    let mut input = child.stdin.take().unwrap();
+    if let Some(text) = stdin {
+        input.write_all(text.as_bytes()).unwrap();
+    }
+    drop(input);
+    let out = child.wait_with_output().expect("kiln runs");
     Run {
         code: out.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),

@@ -153,7 +153,10 @@ fn statefulset(cx: &AppCx<'_>, db: &Database) -> StatefulSet {
         volume_mounts: Some(vec![
             VolumeMount {
                 name: "data".to_owned(),
-                mount_path: data_mount_path(db.version).to_owned(),
+                mount_path: db
+                    .mount_path
+                    .clone()
+                    .unwrap_or_else(|| data_mount_path(db.version).to_owned()),
                 ..Default::default()
             },
             run_mount,

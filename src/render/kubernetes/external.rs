@@ -208,6 +208,8 @@ mod tests {
             address: "192.168.1.50".into(),
             arch: Default::default(),
             deploy_from: None,
+            data_dir: "/srv/kiln".into(),
+            caddy: None,
         };
         let from = DeployFrom {
             cluster: crate::model::Name::parse("pi").unwrap(),

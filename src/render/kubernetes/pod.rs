@@ -11,13 +11,16 @@ use k8s_openapi::api::core::v1::{
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use std::collections::BTreeMap;
 
+/// The `nobody` user and group.
+const NOBODY: i64 = 65534;
+
 /// The image the wait-for-database init container uses.
 pub const WAIT_IMAGE: &str = "busybox:1.37";
 
 /// A pod security context that meets Pod Security "restricted".
 pub fn pod_security(uid: u32, gid: u32) -> PodSecurityContext {
     PodSecurityContext {
-        run_as_non_root: Some(true),
+        run_as_non_root: Some(uid != 0),
         run_as_user: Some(i64::from(uid)),
         run_as_group: Some(i64::from(gid)),
         fs_group: Some(i64::from(gid)),
@@ -113,6 +116,24 @@ pub fn env(cx: &AppCx<'_>) -> Vec<EnvVar> {
         .collect()
 }
 
+/// `envFrom` for the secrets the model asks for whole.
+pub fn env_from(cx: &AppCx<'_>) -> Option<Vec<k8s_openapi::api::core::v1::EnvFromSource>> {
+    use k8s_openapi::api::core::v1::{EnvFromSource, SecretEnvSource};
+    (!cx.app.env_from.is_empty()).then(|| {
+        cx.app
+            .env_from
+            .iter()
+            .map(|s| EnvFromSource {
+                secret_ref: Some(SecretEnvSource {
+                    name: s.to_string(),
+                    optional: None,
+                }),
+                ..Default::default()
+            })
+            .collect()
+    })
+}
+
 /// `https://<host>` for every route of `app`, sorted and comma-separated.
 pub fn route_origins(cx: &AppCx<'_>, app: &str) -> String {
     let mut origins: Vec<String> = cx
@@ -184,7 +205,12 @@ pub fn wait_for_db(host: &str, port: u16, uid_ro: bool) -> Container {
             format!("until nc -z {host} {port}; do echo waiting for {host}:{port}; sleep 2; done"),
         ]),
         resources: Some(helper_resources()),
-        security_context: Some(container_security(uid_ro)),
+        security_context: Some(SecurityContext {
+            // Whatever the app runs as, the wait needs no privileges.
+            run_as_user: Some(NOBODY),
+            run_as_group: Some(NOBODY),
+            ..container_security(uid_ro)
+        }),
         ..Default::default()
     }
 }

@@ -219,6 +219,7 @@ mod tests {
             project: &project,
             state: &state,
             templates: &templates,
+            sealed: &Default::default(),
         };
         let (tree, _) = render_all(&cx);
         let dir = tempfile::tempdir().unwrap();

@@ -82,8 +82,14 @@ fn pod_spec(cx: &AppCx<'_>, container: Container) -> PodSpec {
     }
 }
 
+/// The app container's security context: restricted unless the model runs it as root.
+fn app_security(cx: &AppCx<'_>) -> k8s_openapi::api::core::v1::SecurityContext {
+    let mut sc = pod::container_security(cx.app.security.read_only_root_filesystem);
+    sc.run_as_non_root = Some(cx.app.security.run_as_user != 0);
+    sc
+}
+
 fn deployment(cx: &AppCx<'_>) -> Deployment {
-    let sec = &cx.app.security;
     let container = Container {
         name: cx.name.to_string(),
         image: Some(cx.image.clone()),
@@ -95,10 +101,11 @@ fn deployment(cx: &AppCx<'_>) -> Deployment {
             ..Default::default()
         }]),
         env: Some(pod::env(cx)).filter(|e| !e.is_empty()),
+        env_from: pod::env_from(cx),
         resources: pod::resources(cx.app.resources.as_ref()),
         liveness_probe: probe(cx, true),
         readiness_probe: probe(cx, false),
-        security_context: Some(pod::container_security(sec.read_only_root_filesystem)),
+        security_context: Some(app_security(cx)),
         ..Default::default()
     };
     Deployment {
@@ -156,9 +163,7 @@ fn migration_job(cx: &AppCx<'_>) -> Job {
         command: Some(migrations.command.clone()),
         env: Some(pod::env(cx)).filter(|e| !e.is_empty()),
         resources: pod::resources(cx.app.resources.as_ref()),
-        security_context: Some(pod::container_security(
-            cx.app.security.read_only_root_filesystem,
-        )),
+        security_context: Some(app_security(cx)),
         ..Default::default()
     };
     let mut spec = pod_spec(cx, container);

@@ -3,7 +3,7 @@
 //!
 //! A rule has a stable code, a kebab-case name that names the problem, a default
 //! severity and documentation with the headings *What it does*, *Why is this bad?*
-//! and *Example*. An app can waive a rule with a written reason
+//! and *Example*. An app or a registry can waive a rule with a written reason
 //! (`waive: {rule-name: "why"}`); a waiver without a reason, or for a rule that does
 //! not exist, is an error.
 
@@ -21,6 +21,64 @@ pub struct LintContext<'a> {
     pub project: &'a Project,
     /// What a build would write.
     pub output: &'a OutputTree,
+    objects: std::sync::OnceLock<Vec<OutputObject>>,
+}
+
+/// One YAML document kiln would write, parsed.
+#[derive(Debug)]
+pub struct OutputObject {
+    /// Its path under `out/`.
+    pub path: String,
+    /// Its environment (None: shared).
+    pub env: Option<String>,
+    /// The document.
+    pub value: serde_json::Value,
+}
+
+impl<'a> LintContext<'a> {
+    /// Rules over `project` and what a build would write.
+    pub fn new(project: &'a Project, output: &'a OutputTree) -> Self {
+        LintContext {
+            project,
+            output,
+            objects: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// Every Kubernetes object (a YAML document with `apiVersion` and `kind`) in the
+    /// output, parsed once for all rules.
+    pub fn objects(&self) -> &[OutputObject] {
+        self.objects.get_or_init(|| {
+            self.output
+                .iter()
+                .filter(|(p, _)| p.ends_with(".yaml") && !p.contains("/patches/"))
+                .filter_map(|(path, file)| {
+                    let text = std::str::from_utf8(&file.bytes).ok()?;
+                    if !text.contains("\nkind: ") {
+                        return None;
+                    }
+                    let value: serde_json::Value = serde_saphyr::from_str(text).ok()?;
+                    value.get("apiVersion")?;
+                    Some(OutputObject {
+                        path: path.clone(),
+                        env: file.env.clone(),
+                        value,
+                    })
+                })
+                .collect()
+        })
+    }
+}
+
+/// What a finding is about, for waivers.
+#[derive(Clone, Copy, Debug)]
+pub enum Subject<'a> {
+    /// An app (waived under `apps.<name>.waive`).
+    App(&'a str),
+    /// A registry (waived under `registries.<name>.waive`).
+    Registry(&'a str),
+    /// Nothing that can waive it.
+    None,
 }
 
 /// A lint rule.
@@ -44,18 +102,35 @@ pub struct Sink<'a> {
 }
 
 impl Sink<'_> {
-    /// Reports a violation concerning `app` in `env` (waivable by that app).
-    pub fn report(&mut self, env: &Environment, app: Option<&str>, diagnostic: Diagnostic) {
-        if let Some(app) = app
-            && env
+    /// Reports a violation concerning `subject` in `env`, unless it waives this rule.
+    pub fn report(&mut self, env: &Environment, subject: Subject<'_>, diagnostic: Diagnostic) {
+        let name = self.rule.name();
+        let waived = match subject {
+            Subject::App(app) => env
                 .model
                 .apps
                 .get(app)
-                .is_some_and(|a| a.waive.contains_key(self.rule.name()))
-        {
+                .is_some_and(|a| a.waive.contains_key(name)),
+            Subject::Registry(r) => env
+                .model
+                .registries
+                .get(r)
+                .is_some_and(|r| r.waive.contains_key(name)),
+            Subject::None => false,
+        };
+        if waived {
             return;
         }
-        self.diags.push(diagnostic);
+        let hint = match subject {
+            Subject::App(app) => format!(
+                "if it does not apply, waive it with a reason: `apps.{app}.waive: {{{name}: \"why\"}}`"
+            ),
+            Subject::Registry(r) => format!(
+                "if it does not apply, waive it with a reason: `registries.{r}.waive: {{{name}: \"why\"}}`"
+            ),
+            Subject::None => format!("`kiln rules {name}` explains this rule"),
+        };
+        self.diags.push(diagnostic.help(hint));
     }
 
     /// A diagnostic with this rule's identity and severity.
@@ -64,11 +139,87 @@ impl Sink<'_> {
             code: self.rule.code(),
             name: self.rule.name(),
         };
-        Diagnostic::new(self.rule.severity(), check, message).help(format!(
-            "see `kiln rules {}`; waive it for one app with `waive: {{{}: \"why\"}}`",
-            self.rule.name(),
-            self.rule.name()
-        ))
+        Diagnostic::new(self.rule.severity(), check, message)
+    }
+}
+
+/// Every enabled app that runs on a cluster, per environment.
+pub fn cluster_workloads<'a>(
+    cx: &LintContext<'a>,
+) -> Vec<(
+    &'a Environment,
+    &'a crate::model::Name,
+    &'a crate::model::App,
+)> {
+    let mut out = Vec::new();
+    for env in &cx.project.environments {
+        for (name, app) in env.model.enabled_apps() {
+            if matches!(
+                env.model.placement(app),
+                Some(crate::model::Placement::Cluster(..))
+            ) {
+                out.push((env, name, app));
+            }
+        }
+    }
+    out
+}
+
+/// Where in the model a generated file comes from: the environment, what can waive a
+/// finding about it, and the span to point at.
+pub fn locate<'a>(
+    cx: &LintContext<'a>,
+    path: &'a str,
+) -> (
+    Option<&'a Environment>,
+    Subject<'a>,
+    Option<crate::diagnostic::Span>,
+) {
+    let envs = &cx.project.environments;
+    let parts: Vec<&'a str> = path.split('/').collect();
+    let by_name = |name: &str| envs.iter().find(|e| e.name.as_str() == name);
+    match parts.as_slice() {
+        ["kubernetes" | "pipelines", "apps", app, rest @ ..] | ["pipelines", app, rest @ ..] => {
+            let env = match rest {
+                ["overlays", env, ..] => by_name(env),
+                _ => None,
+            }
+            .or_else(|| {
+                envs.iter()
+                    .find(|e| e.model.apps.get(*app).is_some_and(|a| a.enabled))
+            });
+            (
+                env,
+                Subject::App(app),
+                env.and_then(|e| e.key_span(&format!("/apps/{app}"))),
+            )
+        }
+        ["flux" | "secrets", cluster, ..] | ["kubernetes", "clusters", cluster, ..] => {
+            let env = envs
+                .iter()
+                .find(|e| e.model.clusters.contains_key(*cluster));
+            (
+                env,
+                Subject::None,
+                env.and_then(|e| e.key_span(&format!("/clusters/{cluster}"))),
+            )
+        }
+        ["hosts", host, ..] => {
+            let env = envs.iter().find(|e| e.model.hosts.contains_key(*host));
+            (
+                env,
+                Subject::None,
+                env.and_then(|e| e.key_span(&format!("/hosts/{host}"))),
+            )
+        }
+        ["docs", file] => {
+            let env = by_name(file.trim_end_matches(".md")).or(envs.first());
+            (env, Subject::None, env.and_then(|e| e.span("")))
+        }
+        _ => {
+            let env = envs.first();
+            (env, Subject::None, env.and_then(|e| e.span("")))
+        }
     }
 }
 
@@ -79,9 +230,19 @@ pub fn run(cx: &LintContext<'_>, diags: &mut Diagnostics) {
         rule.check(cx, &mut sink);
     }
     for env in &cx.project.environments {
-        for (app_name, app) in &env.model.apps {
-            for (rule, reason) in &app.waive {
-                let pointer = format!("/apps/{app_name}/waive/{rule}");
+        let apps = env
+            .model
+            .apps
+            .iter()
+            .map(|(n, a)| (format!("/apps/{n}"), &a.waive));
+        let registries = env
+            .model
+            .registries
+            .iter()
+            .map(|(n, r)| (format!("/registries/{n}"), &r.waive));
+        for (owner, waive) in apps.chain(registries) {
+            for (rule, reason) in waive {
+                let pointer = format!("{owner}/waive/{rule}");
                 if !RULES.iter().any(|r| r.name() == rule) {
                     diags.push(
                         Diagnostic::error(checks::WAIVER, format!("no rule is named `{rule}`"))
@@ -100,6 +261,46 @@ pub fn run(cx: &LintContext<'_>, diags: &mut Diagnostics) {
                 }
             }
         }
+    }
+}
+
+/// The rule reference in Markdown: `docs/rules.md`.
+pub fn docs_markdown() -> String {
+    let mut out = String::from(
+        "# Lint rules\n\nGenerated from kiln's rule registry (`kiln rules` prints the same); do not edit.\n\n\
+         Waive a rule for one app or registry with a reason: `waive: {rule-name: \"why\"}`.\n\n\
+         | code | name | severity |\n|---|---|---|\n",
+    );
+    for r in RULES {
+        out.push_str(&format!(
+            "| {} | [`{}`](#{}) | {} |\n",
+            r.code(),
+            r.name(),
+            r.name(),
+            severity_word(r.severity())
+        ));
+    }
+    for r in RULES {
+        out.push_str(&format!(
+            "\n## {}\n\n`{}`, {} by default.\n\n",
+            r.name(),
+            r.code(),
+            severity_word(r.severity())
+        ));
+        out.push_str(
+            &r.doc()
+                .replace("\n## ", "\n### ")
+                .replacen("## ", "### ", 1),
+        );
+    }
+    out
+}
+
+/// "error" or "warning".
+pub fn severity_word(s: Severity) -> &'static str {
+    match s {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
     }
 }
 

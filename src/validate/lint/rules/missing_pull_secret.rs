@@ -1,6 +1,6 @@
 use crate::diagnostic::Severity;
 use crate::model::Placement;
-use crate::validate::lint::{LintContext, Rule, Sink};
+use crate::validate::lint::{LintContext, Rule, Sink, Subject};
 
 /// A private registry without a pull secret.
 pub(crate) struct MissingPullSecret;
@@ -68,7 +68,7 @@ registries:
                             env.span(&format!("/apps/{name}/image/registry")),
                             "pulled here",
                         );
-                    sink.report(env, Some(name.as_str()), d);
+                    sink.report(env, Subject::App(name.as_str()), d);
                 }
             }
         }

@@ -1,7 +1,7 @@
 use crate::diagnostic::Severity;
 use crate::render::OutputTree;
 use crate::render::kubernetes::cluster_apps;
-use crate::validate::lint::{LintContext, Rule, Sink};
+use crate::validate::lint::{LintContext, Rule, Sink, Subject};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -48,16 +48,25 @@ or a template override that does not.
             return;
         };
         let tree = cx.output;
-        // Which clusters Flux reconciles, and which overlay folders belong to others.
-        let mut unmanaged_dirs = BTreeSet::new();
+        // The folders that belong to clusters Flux reconciles: only their files must be
+        // reached. (Clusters without Flux are applied by other means.)
+        let mut managed: BTreeSet<String> = BTreeSet::new();
         for env in &cx.project.environments {
+            for (name, cluster) in &env.model.clusters {
+                if cluster.flux.is_some() {
+                    for root in ["flux", "secrets"] {
+                        managed.insert(format!("{root}/{name}/"));
+                    }
+                    managed.insert(format!("kubernetes/clusters/{name}/"));
+                }
+            }
             for unit in cluster_apps(env) {
-                if unit.cluster.flux.is_none() {
-                    unmanaged_dirs.insert(format!(
+                if unit.cluster.flux.is_some() {
+                    managed.insert(format!(
                         "kubernetes/apps/{}/overlays/{}/",
                         unit.name, env.name
                     ));
-                    unmanaged_dirs.insert(format!("kubernetes/clusters/{}/", unit.cluster_name));
+                    managed.insert(format!("kubernetes/apps/{}/base/", unit.name));
                 }
             }
         }
@@ -113,7 +122,7 @@ or a template override that does not.
                 || !path.ends_with(".yaml")
                 || path.ends_with("/kustomization.yaml")
                 || path.contains("/patches/")
-                || unmanaged_dirs.iter().any(|d| path.starts_with(d))
+                || !managed.iter().any(|d| path.starts_with(d))
                 || reached.contains_key(path)
                 || !parse(&file.bytes).iter().any(|d| d.get("kind").is_some())
             {
@@ -123,7 +132,7 @@ or a template override that does not.
                 .diagnostic(format!("out/{path} is applied by no Flux Kustomization"))
                 .at(env.span(""))
                 .help("every folder kiln writes for a Flux-managed cluster must be listed by a Flux Kustomization's path");
-            sink.report(env, None, d);
+            sink.report(env, Subject::None, d);
         }
         for ((cluster, kind, ns, name), by) in &applied {
             let mut by = by.clone();
@@ -137,7 +146,7 @@ or a template override that does not.
                         by.join(", ")
                     ))
                     .at(env.span(""));
-                sink.report(env, None, d);
+                sink.report(env, Subject::None, d);
             }
         }
     }

@@ -1,0 +1,59 @@
+//! `kiln rules [NAME]`: the lint rule registry, listed or explained.
+
+use super::{Outcome, Printer};
+use crate::cli::RulesArgs;
+use crate::validate::lint::{RULES, severity_word};
+
+pub(super) fn run(args: &RulesArgs, out: &Printer) -> crate::Result<Outcome> {
+    match &args.rule {
+        None => {
+            let width = RULES.iter().map(|r| r.name().len()).max().unwrap_or(0);
+            let mut text = String::new();
+            for r in RULES {
+                let summary = r
+                    .doc()
+                    .lines()
+                    .skip_while(|l| l.starts_with('#') || l.trim().is_empty())
+                    .take_while(|l| !l.trim().is_empty())
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                let first = summary
+                    .split(". ")
+                    .next()
+                    .unwrap_or_default()
+                    .trim_end_matches('.');
+                text.push_str(&format!(
+                    "{}  {:width$}  {:7}  {first}.\n",
+                    r.code(),
+                    r.name(),
+                    severity_word(r.severity())
+                ));
+            }
+            text.push_str("\n`kiln rules NAME` explains one. Waive a rule for one app or registry with `waive: {NAME: \"why\"}`.\n");
+            out.stdout(&text);
+            Ok(Outcome::Clean)
+        }
+        Some(wanted) => match RULES
+            .iter()
+            .find(|r| r.name() == wanted || r.code().eq_ignore_ascii_case(wanted))
+        {
+            Some(r) => {
+                out.stdout(&format!(
+                    "{} {} ({} by default)\n\n{}",
+                    r.code(),
+                    r.name(),
+                    severity_word(r.severity()),
+                    r.doc()
+                ));
+                Ok(Outcome::Clean)
+            }
+            None => {
+                let names: Vec<&str> = RULES.iter().map(|r| r.name()).collect();
+                Err(crate::Error::Usage(format!(
+                    "no rule `{wanted}`; rules: {}",
+                    names.join(", ")
+                )))
+            }
+        },
+    }
+}

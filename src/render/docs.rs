@@ -1,0 +1,165 @@
+//! The `docs` target: `out/docs/<env>.md`, a runbook per environment, built from
+//! sections rendered by minijinja templates under `templates/docs/`.
+//!
+//! Today it has one section, the secrets: the 1Password items and fields to create
+//! (as the Invoicetron runbook's table), and where every value comes from. Adding a
+//! section is a template plus one entry in [`SECTIONS`].
+
+use super::{Context, OutputTree, Target};
+use crate::diagnostic::Diagnostics;
+use crate::model::{Environment, KeySource};
+use crate::secrets::placement::placements;
+use serde::Serialize;
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+
+/// The docs target.
+pub struct Docs;
+
+/// A runbook section: its template and the function building its context.
+type Section = (&'static str, fn(&Environment) -> Value);
+
+/// The sections of every runbook, in order.
+pub static SECTIONS: &[Section] = &[("docs/secrets.md.j2", secrets_section)];
+
+impl Target for Docs {
+    fn id(&self) -> &'static str {
+        "docs"
+    }
+
+    fn description(&self) -> &'static str {
+        "a runbook per environment: the 1Password items to create and where every secret value comes from"
+    }
+
+    fn render(&self, cx: &Context<'_>, out: &mut OutputTree, diags: &mut Diagnostics) {
+        for env in &cx.project.environments {
+            let mut sections = Vec::new();
+            for (template, context) in SECTIONS {
+                match cx
+                    .templates
+                    .render(template, context(env), &cx.project.sources)
+                {
+                    Ok(text) => sections.push(text.trim_end().to_owned()),
+                    Err(d) => diags.push(*d),
+                }
+            }
+            let page = cx.templates.render(
+                "docs/runbook.md.j2",
+                json!({"env": env.name.as_str(), "sources": env.sources, "sections": sections}),
+                &cx.project.sources,
+            );
+            match page {
+                Ok(text) => out.add(
+                    format!("docs/{}.md", env.name),
+                    format!("{}\n", text.trim_end()).into_bytes(),
+                    Some(env.name.as_str()),
+                ),
+                Err(d) => diags.push(*d),
+            }
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct Item {
+    vault: String,
+    item: String,
+    fields: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct KeyRow {
+    secret: String,
+    key: String,
+    source: String,
+    namespaces: String,
+}
+
+/// Markdown table cells cannot hold `|` or line breaks.
+fn cell(s: &str) -> String {
+    s.replace('|', "\\|").replace('\n', " ")
+}
+
+fn secrets_section(env: &Environment) -> Value {
+    let m = &env.model;
+    let placed = placements(env);
+    let mut items: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
+    let mut url_fields = Vec::new();
+    let mut keys = Vec::new();
+    for (name, secret) in &m.secrets {
+        let mut namespaces: Vec<String> = placed
+            .iter()
+            .filter(|p| &p.secret == name)
+            .map(|p| format!("`{}` ({})", p.namespace, p.cluster))
+            .collect();
+        namespaces.dedup();
+        let hosts: Vec<String> = secret
+            .used_by
+            .iter()
+            .filter_map(|app| m.apps.get(app).filter(|a| a.enabled).map(|a| (app, a)))
+            .filter_map(|(_, a)| match m.placement(a) {
+                Some(crate::model::Placement::Host(h, _)) => Some(format!("host `{h}`")),
+                _ => None,
+            })
+            .collect();
+        namespaces.extend(hosts);
+        let namespaces = if namespaces.is_empty() {
+            "not used".to_owned()
+        } else {
+            namespaces.join(", ")
+        };
+        for (key, source) in &secret.keys {
+            let described = match source {
+                KeySource::OnePassword(o) => {
+                    let mut parts = o.op.trim_start_matches("op://").splitn(3, '/');
+                    let (vault, item, field) = (
+                        parts.next().unwrap_or_default().to_owned(),
+                        parts.next().unwrap_or_default().to_owned(),
+                        parts.next().unwrap_or_default().to_owned(),
+                    );
+                    let fields = items.entry((vault, item)).or_default();
+                    if !fields.contains(&field) {
+                        fields.push(field.clone());
+                    }
+                    if crate::render::secrets::used_in_url(env, name.as_str(), key)
+                        && !url_fields.contains(&field)
+                    {
+                        url_fields.push(field);
+                    }
+                    format!("1Password `{}`", cell(&o.op))
+                }
+                KeySource::Generate(g) => format!(
+                    "generated when sealed ({} characters, {}); exists only sealed",
+                    g.generate.length,
+                    g.generate.alphabet.as_str()
+                ),
+                KeySource::Template(t) => format!("composed: `{}`", cell(&t.template)),
+                KeySource::Manual(h) => format!(
+                    "entered when sealing ({}), or from `{}`",
+                    cell(&h.manual),
+                    crate::render::secrets::manual_var(name.as_str(), key)
+                ),
+            };
+            keys.push(KeyRow {
+                secret: name.to_string(),
+                key: key.clone(),
+                source: described,
+                namespaces: namespaces.clone(),
+            });
+        }
+    }
+    let items: Vec<Item> = items
+        .into_iter()
+        .map(|((vault, item), fields)| Item {
+            vault: cell(&vault),
+            item: cell(&item),
+            fields,
+        })
+        .collect();
+    json!({
+        "env": env.name.as_str(),
+        "items": items,
+        "url_fields": url_fields,
+        "keys": keys,
+    })
+}

@@ -1,0 +1,279 @@
+//! Typed compose files: the subset of the Compose Specification kiln writes, in the
+//! order people read it. Serialized with [`crate::render::yaml`], never templated.
+
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// A compose file.
+#[derive(Serialize)]
+pub struct ComposeFile {
+    /// The project name (`<group>-<env>`, `<stack>-<env>`, `caddy`); absent in
+    /// overrides, which take the upstream file's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Services by name.
+    pub services: BTreeMap<String, Service>,
+    /// Named volumes, each bound to a directory under the host's data directory.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub volumes: BTreeMap<String, Volume>,
+}
+
+/// An image reference, with Flux's setter marker when image automation owns it.
+#[derive(Serialize)]
+#[serde(untagged)]
+pub enum ImageRef {
+    /// `name:tag`.
+    Plain(String),
+    /// `name:tag # {"$imagepolicy": "flux-system:<app>-<env>"}`.
+    Marked(serde_saphyr::Commented<String>),
+}
+
+/// One service.
+#[derive(Serialize)]
+pub struct Service {
+    /// The image.
+    pub image: ImageRef,
+    /// Replaces the image's entrypoint.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub entrypoint: Option<Vec<String>>,
+    /// Replaces the image's command.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub command: Option<Vec<String>>,
+    /// Restart policy.
+    pub restart: &'static str,
+    /// `host` for Caddy.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub network_mode: Option<&'static str>,
+    /// `uid:gid`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
+    /// Read-only root filesystem.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub read_only: bool,
+    /// Writable in-memory paths.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tmpfs: Vec<String>,
+    /// Dropped capabilities.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub cap_drop: Vec<String>,
+    /// Added capabilities.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub cap_add: Vec<String>,
+    /// Security options.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub security_opt: Vec<String>,
+    /// Published ports.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub ports: Vec<Port>,
+    /// Extra `/etc/hosts` entries: `host.docker.internal` names the host (what
+    /// Docker Desktop provides, spelled out for Linux), so an app can reach a stack
+    /// the host publishes.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub extra_hosts: Vec<String>,
+    /// Plain environment values.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub environment: BTreeMap<String, String>,
+    /// Files with the secret values, on the host.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub env_file: Vec<EnvFile>,
+    /// Mounts.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub volumes: Vec<Mount>,
+    /// Services that must be healthy (or started) first.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub depends_on: BTreeMap<String, DependsOn>,
+    /// How Docker decides the service is healthy.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub healthcheck: Option<Healthcheck>,
+    /// CPU limit, in CPUs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cpus: Option<String>,
+    /// Memory limit.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mem_limit: Option<String>,
+    /// Labels; `kiln.app` and `kiln.env` say which app and environment the service is.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, String>,
+}
+
+impl Service {
+    /// A service running `image`, restarted unless stopped, with nothing else set.
+    pub fn new(image: ImageRef) -> Self {
+        Service {
+            image,
+            entrypoint: None,
+            command: None,
+            restart: "unless-stopped",
+            network_mode: None,
+            user: None,
+            read_only: false,
+            tmpfs: Vec::new(),
+            cap_drop: Vec::new(),
+            cap_add: Vec::new(),
+            security_opt: Vec::new(),
+            ports: Vec::new(),
+            extra_hosts: Vec::new(),
+            environment: BTreeMap::new(),
+            env_file: Vec::new(),
+            volumes: Vec::new(),
+            depends_on: BTreeMap::new(),
+            healthcheck: None,
+            cpus: None,
+            mem_limit: None,
+            labels: BTreeMap::new(),
+        }
+    }
+}
+
+/// A published port (long syntax).
+#[derive(Serialize)]
+pub struct Port {
+    /// The container port.
+    pub target: u16,
+    /// The host port.
+    pub published: String,
+    /// The host address.
+    pub host_ip: String,
+    /// Always `tcp`.
+    pub protocol: &'static str,
+}
+
+/// An env file (long syntax). `required: false` lets `docker compose config` validate
+/// the project where the file does not exist (CI, this repository); `deploy.sh`
+/// refuses to deploy without it.
+#[derive(Serialize)]
+pub struct EnvFile {
+    /// Path on the host.
+    pub path: String,
+    /// Always false; see the type's docs.
+    pub required: bool,
+}
+
+/// A mount (long syntax).
+#[derive(Serialize)]
+pub struct Mount {
+    /// `volume` or `bind`.
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    /// Volume name or host path.
+    pub source: String,
+    /// Path in the container.
+    pub target: String,
+    /// Mounted read-only.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub read_only: bool,
+}
+
+/// A dependency.
+#[derive(Serialize)]
+pub struct DependsOn {
+    /// `service_healthy` or `service_started`.
+    pub condition: &'static str,
+}
+
+/// A health check.
+#[derive(Serialize)]
+pub struct Healthcheck {
+    /// The command.
+    pub test: Vec<String>,
+    /// Between checks.
+    pub interval: String,
+    /// Per check.
+    pub timeout: String,
+    /// Failures before unhealthy.
+    pub retries: u32,
+    /// Grace period after start.
+    pub start_period: String,
+}
+
+/// A named volume bound to a directory on the host (which `deploy.sh` creates).
+#[derive(Serialize)]
+pub struct Volume {
+    /// Always `local`.
+    pub driver: &'static str,
+    /// `type: none`, `o: bind`, `device: <dir>`.
+    pub driver_opts: BTreeMap<&'static str, String>,
+}
+
+impl Volume {
+    /// A volume bound to `dir`.
+    pub fn bind(dir: &str) -> Self {
+        Volume {
+            driver: "local",
+            driver_opts: BTreeMap::from([
+                ("type", "none".to_owned()),
+                ("o", "bind".to_owned()),
+                ("device", dir.to_owned()),
+            ]),
+        }
+    }
+}
+
+/// Compose reads `$` in strings as interpolation; `$$` is a literal `$`.
+pub fn escape_dollars(s: &str) -> String {
+    s.replace('$', "$$")
+}
+
+/// A Kubernetes CPU quantity (`250m`, `1`, `0.5`) as compose CPUs (`0.25`).
+pub fn cpus(quantity: &str) -> String {
+    match quantity.strip_suffix('m') {
+        Some(milli) => {
+            let m: u64 = milli.parse().unwrap_or(0);
+            let whole = m / 1000;
+            let frac = m % 1000;
+            if frac == 0 {
+                whole.to_string()
+            } else {
+                format!("{whole}.{}", format!("{frac:03}").trim_end_matches('0'))
+            }
+        }
+        None => quantity.to_owned(),
+    }
+}
+
+/// A Kubernetes memory quantity as a compose byte value: binary suffixes map to
+/// compose's (`128Mi` → `128m`), decimal ones are spelled out in bytes.
+pub fn memory(quantity: &str) -> String {
+    for (suffix, unit) in [("Ki", "k"), ("Mi", "m"), ("Gi", "g")] {
+        if let Some(n) = quantity.strip_suffix(suffix) {
+            return format!("{n}{unit}");
+        }
+    }
+    if let Some(n) = quantity.strip_suffix("Ti") {
+        return format!("{}g", n.parse::<u64>().unwrap_or(0) * 1024);
+    }
+    for (suffix, factor) in [
+        ("k", 1_000u64),
+        ("M", 1_000_000),
+        ("G", 1_000_000_000),
+        ("T", 1_000_000_000_000),
+    ] {
+        if let Some(n) = quantity.strip_suffix(suffix)
+            && let Ok(n) = n.parse::<u64>()
+        {
+            return (n * factor).to_string();
+        }
+    }
+    quantity.to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kubernetes_quantities_become_compose_limits() {
+        assert_eq!(cpus("250m"), "0.25");
+        assert_eq!(cpus("1000m"), "1");
+        assert_eq!(cpus("1500m"), "1.5");
+        assert_eq!(cpus("2"), "2");
+        assert_eq!(memory("128Mi"), "128m");
+        assert_eq!(memory("1Gi"), "1g");
+        assert_eq!(memory("500M"), "500000000");
+    }
+
+    #[test]
+    fn dollars_are_literal_for_compose() {
+        assert_eq!(escape_dollars("a $HOME $(date)"), "a $$HOME $$(date)");
+    }
+}

@@ -1,0 +1,227 @@
+//! `.env` templates: every variable a service (or an upstream stack) reads from its
+//! env file, each with a comment saying what it is and where its value comes from.
+//! Secret values are never written: the template leaves them empty, and `deploy.sh`
+//! refuses to deploy until the real file on the host has them.
+
+use super::HostPlan;
+use crate::diagnostic::Diagnostic;
+use crate::model::{Alphabet, EnvValue, Environment, KeySource, SecretRef};
+use crate::render::Context;
+use serde::Serialize;
+
+/// The template that renders env files.
+pub const TEMPLATE: &str = "hosts/env";
+
+/// One env file of a project.
+#[derive(Clone, Debug, Serialize)]
+pub struct EnvFileSpec {
+    /// The service that reads it; `None` for an upstream stack's `.env`, which the
+    /// upstream compose file interpolates.
+    pub service: Option<String>,
+    /// Where the real file lives on the host.
+    pub target: String,
+    /// Its variables, sorted.
+    pub vars: Vec<EnvVarSpec>,
+}
+
+/// One variable.
+#[derive(Clone, Debug, Serialize)]
+pub struct EnvVarSpec {
+    /// The variable's name.
+    pub name: String,
+    /// The value, for plain (non-secret) values only.
+    pub value: Option<String>,
+    /// Comment lines: what it is, where the value comes from.
+    pub comments: Vec<String>,
+}
+
+impl EnvFileSpec {
+    /// The template's file name beside the compose file.
+    pub fn template_name(&self) -> String {
+        match &self.service {
+            Some(s) => format!("{s}.env.template"),
+            None => ".env.template".to_owned(),
+        }
+    }
+
+    /// Variables whose value is secret and must be non-empty on the host.
+    pub fn secret_vars(&self) -> Vec<String> {
+        self.vars
+            .iter()
+            .filter(|v| v.value.is_none())
+            .map(|v| v.name.clone())
+            .collect()
+    }
+
+    /// Variables with a plain value, which must at least be present on the host.
+    pub fn plain_vars(&self) -> Vec<String> {
+        self.vars
+            .iter()
+            .filter(|v| v.value.is_some())
+            .map(|v| v.name.clone())
+            .collect()
+    }
+}
+
+/// The variable for a secret key, with where its value comes from.
+pub fn secret_var(env: &Environment, name: &str, r: &SecretRef) -> EnvVarSpec {
+    let mut comments = vec![format!("secret `{}`, key `{}`.", r.secret, r.key)];
+    let secret = env.model.secrets.get(&r.secret);
+    if let Some(d) = secret.and_then(|s| s.description.as_ref()) {
+        comments.push(d.clone());
+    }
+    match secret.and_then(|s| s.keys.get(&r.key)) {
+        Some(KeySource::OnePassword(op)) => {
+            comments.push(format!("From 1Password: {}", op.op));
+            comments.push(format!("  op read '{}'", op.op.replace('\'', "'\\''")));
+        }
+        Some(KeySource::Generate(g)) => {
+            let n = g.generate.length;
+            let how = match g.generate.alphabet {
+                Alphabet::Hex => format!("openssl rand -hex {}", n.div_ceil(2)),
+                Alphabet::Alphanumeric => {
+                    format!("LC_ALL=C tr -dc A-Za-z0-9 </dev/urandom | head -c {n}")
+                }
+                Alphabet::Base64 => format!("openssl rand -base64 {} | head -c {n}", n),
+            };
+            comments.push(format!(
+                "Generated: {n} characters ({}), e.g. `{how}`. Use the same value wherever `{}.{}` appears.",
+                alphabet_name(g.generate.alphabet),
+                r.secret,
+                r.key
+            ));
+        }
+        Some(KeySource::Template(t)) => {
+            comments.push(format!(
+                "Built from other keys ({{secret.key}} stands for their values): {}",
+                t.template
+            ));
+        }
+        Some(KeySource::Manual(m)) => comments.push(format!("Entered by hand: {}", m.manual)),
+        None => {}
+    }
+    EnvVarSpec {
+        name: name.to_owned(),
+        value: None,
+        comments,
+    }
+}
+
+fn alphabet_name(a: Alphabet) -> &'static str {
+    match a {
+        Alphabet::Hex => "hex",
+        Alphabet::Alphanumeric => "letters and digits",
+        Alphabet::Base64 => "base64",
+    }
+}
+
+/// The variable for any env value: secret keys via [`secret_var`], plain values and
+/// route origins with their value.
+pub fn var(env: &Environment, name: &str, value: &EnvValue) -> EnvVarSpec {
+    match value {
+        EnvValue::Secret(r) => secret_var(env, name, r),
+        EnvValue::Plain(p) => EnvVarSpec {
+            name: name.to_owned(),
+            value: Some(dotenv_quote(&p.as_text())),
+            comments: vec!["Set in the model.".to_owned()],
+        },
+        EnvValue::RouteOrigins(o) => EnvVarSpec {
+            name: name.to_owned(),
+            value: Some(dotenv_quote(&super::route_origins(env, &o.route_origins))),
+            comments: vec![format!(
+                "The https:// origins of every route of `{}`, from the model.",
+                o.route_origins
+            )],
+        },
+    }
+}
+
+/// A value as compose's `.env` reader takes it literally: bare when safe, else
+/// single-quoted (no interpolation), else double-quoted with escapes.
+pub fn dotenv_quote(value: &str) -> String {
+    let safe = |c: char| c.is_ascii_alphanumeric() || "_./:@,+-".contains(c);
+    if !value.is_empty() && value.chars().all(safe) {
+        value.to_owned()
+    } else if !value.contains('\'') {
+        format!("'{value}'")
+    } else {
+        let escaped = value
+            .replace('\\', "\\\\")
+            .replace('"', "\\\"")
+            .replace('$', "\\$");
+        format!("\"{escaped}\"")
+    }
+}
+
+#[derive(Serialize)]
+struct EnvContext<'a> {
+    header: Vec<String>,
+    intro: Vec<String>,
+    vars: &'a [EnvVarSpec],
+}
+
+fn header(sources: &[String]) -> Vec<String> {
+    crate::render::yaml::header(sources)
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Renders the env template of a project's file.
+pub fn render(
+    cx: &Context<'_>,
+    sources: &[String],
+    plan: &HostPlan<'_>,
+    project: &super::Project<'_>,
+    file: &EnvFileSpec,
+) -> Result<String, Box<Diagnostic>> {
+    render_host(cx, sources, plan, &project.name, file)
+}
+
+/// Renders the env template of a file of project `project` on the host.
+pub fn render_host(
+    cx: &Context<'_>,
+    sources: &[String],
+    plan: &HostPlan<'_>,
+    project: &str,
+    file: &EnvFileSpec,
+) -> Result<String, Box<Diagnostic>> {
+    let what = match &file.service {
+        Some(s) => format!("Variables of service `{s}` in compose project `{project}`"),
+        None => format!("Variables the upstream compose file of project `{project}` interpolates"),
+    };
+    let intro = vec![
+        format!("{what} on host `{}`.", plan.name),
+        format!(
+            "Fill in a copy at {} on the host, readable only by its owner (chmod 600).",
+            file.target
+        ),
+        "deploy.sh refuses to deploy while a secret below is missing or empty.".to_owned(),
+        "Never commit the filled-in file.".to_owned(),
+    ];
+    cx.templates.render(
+        TEMPLATE,
+        EnvContext {
+            header: header(sources),
+            intro,
+            vars: &file.vars,
+        },
+        &cx.project.sources,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::dotenv_quote;
+
+    #[test]
+    fn dotenv_values_are_taken_literally() {
+        assert_eq!(
+            dotenv_quote("https://a.example.com"),
+            "https://a.example.com"
+        );
+        assert_eq!(dotenv_quote(""), "''");
+        assert_eq!(dotenv_quote("a b $HOME"), "'a b $HOME'");
+        assert_eq!(dotenv_quote("it's $x"), "\"it's \\$x\"");
+    }
+}

@@ -1,0 +1,290 @@
+//! The `hosts` target: everything a machine running docker compose needs.
+//!
+//! Layout under `out/hosts/<host>/`:
+//! - `<group>-<env>/compose.yaml`: one compose project per app group and environment
+//!   (so two environments on one host never share a project), with a service per app,
+//!   `<app>-db` and `<app>-db-backup` for an app's database, and one
+//!   `<service>.env.template` per service that needs secret values;
+//! - `<stack>-<env>/compose.override.yaml` and `.env.template` for an upstream stack
+//!   (the upstream compose file itself stays on the host, as published);
+//! - `caddy/compose.yaml` and `Caddyfile`: the host's reverse proxy, shared by every
+//!   environment on the host;
+//! - `deploy.sh`, `backup.sh`, `restore.sh`: scripts from `templates/hosts/`.
+//!
+//! On the host, a project's volumes, `.env` files and backups live under
+//! `<dataDir>/<project>/`; the checkout of this repository only holds `out/`.
+
+pub mod caddy;
+pub mod compose;
+pub mod env_file;
+pub mod project;
+pub mod scripts;
+
+use super::{Context, OutputTree, Target, images, yaml};
+use crate::diagnostic::Diagnostics;
+use crate::model::{App, Environment, Host, Name, Placement, Stack};
+use crate::validate::hosts::host_users;
+use std::collections::BTreeMap;
+
+/// The hosts target.
+pub struct Hosts;
+
+/// The label naming the app a service runs (read back by the output stage).
+pub const APP_LABEL: &str = "kiln.app";
+/// The label naming the environment a service belongs to.
+pub const ENV_LABEL: &str = "kiln.env";
+
+/// What runs on one host, across environments.
+pub struct HostPlan<'a> {
+    /// The host's name.
+    pub name: &'a Name,
+    /// The host (as the first environment using it describes it; the validator made
+    /// sure the others agree).
+    pub host: &'a Host,
+    /// The environments with something on this host.
+    pub envs: Vec<&'a Environment>,
+    /// Compose projects, by name.
+    pub projects: BTreeMap<String, Project<'a>>,
+}
+
+/// One compose project on a host.
+pub struct Project<'a> {
+    /// `<group>-<env>` or `<stack>-<env>`.
+    pub name: String,
+    /// The environment.
+    pub env: &'a Environment,
+    /// What the project runs.
+    pub kind: ProjectKind<'a>,
+}
+
+/// What a project is built from.
+pub enum ProjectKind<'a> {
+    /// Apps of one group, as a compose file kiln writes.
+    Apps(Vec<(&'a Name, &'a App)>),
+    /// An upstream stack: kiln writes the override.
+    Stack(&'a Name, &'a Stack),
+}
+
+impl HostPlan<'_> {
+    /// The directory on the host holding `project`'s volumes, env files and backups.
+    pub fn project_data(&self, project: &str) -> String {
+        format!("{}/{project}", self.host.data_dir.trim_end_matches('/'))
+    }
+
+    /// Sources of every environment on the host, for headers of shared files.
+    pub fn sources(&self) -> Vec<String> {
+        let mut s: Vec<String> = self.envs.iter().flat_map(|e| e.sources.clone()).collect();
+        s.sort();
+        s.dedup();
+        s
+    }
+
+    /// The environment shared host-level files belong to: the only one, or none.
+    pub fn file_env(&self) -> Option<&str> {
+        match self.envs.as_slice() {
+            [one] => Some(one.name.as_str()),
+            _ => None,
+        }
+    }
+}
+
+/// Every host with something to run, and what it runs.
+pub fn plan(project: &crate::model::Project) -> Vec<HostPlan<'_>> {
+    let mut plans = Vec::new();
+    for (host_name, envs) in host_users(project) {
+        let Some(first) = envs.first() else { continue };
+        let Some((name, host)) = first.model.hosts.get_key_value(&host_name) else {
+            continue;
+        };
+        let mut projects = BTreeMap::new();
+        for env in &envs {
+            let m = &env.model;
+            let mut groups: BTreeMap<&Name, Vec<(&Name, &App)>> = BTreeMap::new();
+            for (app_name, app) in m.enabled_apps() {
+                if let Some(Placement::Host(h, _)) = m.placement(app)
+                    && h == name
+                {
+                    groups
+                        .entry(m.group(app_name, app))
+                        .or_default()
+                        .push((app_name, app));
+                }
+            }
+            for (group, apps) in groups {
+                let pname = format!("{group}-{}", env.name);
+                projects.insert(
+                    pname.clone(),
+                    Project {
+                        name: pname,
+                        env,
+                        kind: ProjectKind::Apps(apps),
+                    },
+                );
+            }
+            for (stack_name, stack) in m.enabled_stacks() {
+                if m.stack_host(stack).is_some_and(|(h, _)| h == name) {
+                    let pname = format!("{stack_name}-{}", env.name);
+                    projects.insert(
+                        pname.clone(),
+                        Project {
+                            name: pname,
+                            env,
+                            kind: ProjectKind::Stack(stack_name, stack),
+                        },
+                    );
+                }
+            }
+        }
+        plans.push(HostPlan {
+            name,
+            host,
+            envs,
+            projects,
+        });
+    }
+    plans
+}
+
+/// `https://<host>` of every route of `app`, sorted, comma-separated (as on clusters).
+pub fn route_origins(env: &Environment, app: &Name) -> String {
+    let mut origins: Vec<String> = env
+        .model
+        .apps
+        .get(app)
+        .map(|a| {
+            a.routes
+                .values()
+                .map(|r| format!("https://{}", r.host))
+                .collect()
+        })
+        .unwrap_or_default();
+    origins.sort();
+    origins.dedup();
+    origins.join(",")
+}
+
+impl Target for Hosts {
+    fn id(&self) -> &'static str {
+        "hosts"
+    }
+
+    fn description(&self) -> &'static str {
+        "docker compose projects, .env templates, a Caddyfile and deploy/backup/restore scripts per host"
+    }
+
+    fn render(&self, cx: &Context<'_>, out: &mut OutputTree, diags: &mut Diagnostics) {
+        for plan in plan(cx.project) {
+            let root = format!("hosts/{}", plan.name);
+            let mut script_projects = Vec::new();
+            for project in plan.projects.values() {
+                let dir = format!("{root}/{}", project.name);
+                let env_name = project.env.name.as_str();
+                let sources = &project.env.sources;
+                match &project.kind {
+                    ProjectKind::Apps(apps) => {
+                        let built = apps_project(cx, &plan, project, apps, diags);
+                        out.add(
+                            format!("{dir}/compose.yaml"),
+                            yaml::file(sources, &built.compose),
+                            Some(env_name),
+                        );
+                        for file in &built.env_files {
+                            match env_file::render(cx, sources, &plan, project, file) {
+                                Ok(text) => out.add(
+                                    format!("{dir}/{}", file.template_name()),
+                                    text.into_bytes(),
+                                    Some(env_name),
+                                ),
+                                Err(d) => diags.push(*d),
+                            }
+                        }
+                        script_projects.push(built.script);
+                    }
+                    ProjectKind::Stack(name, stack) => {
+                        let built = project::stack_project(&plan, project, name, stack);
+                        out.add(
+                            format!("{dir}/compose.override.yaml"),
+                            yaml::file(sources, &built.compose),
+                            Some(env_name),
+                        );
+                        for file in &built.env_files {
+                            match env_file::render(cx, sources, &plan, project, file) {
+                                Ok(text) => out.add(
+                                    format!("{dir}/{}", file.template_name()),
+                                    text.into_bytes(),
+                                    Some(env_name),
+                                ),
+                                Err(d) => diags.push(*d),
+                            }
+                        }
+                        script_projects.push(built.script);
+                    }
+                }
+            }
+            let sources = plan.sources();
+            let file_env = plan.file_env();
+            if let Some(caddy_cfg) = &plan.host.caddy {
+                let built = caddy::project(&plan, caddy_cfg);
+                out.add(
+                    format!("{root}/caddy/compose.yaml"),
+                    yaml::file(&sources, &built.compose),
+                    file_env,
+                );
+                for file in &built.env_files {
+                    match env_file::render_host(cx, &sources, &plan, "caddy", file) {
+                        Ok(text) => out.add(
+                            format!("{root}/caddy/{}", file.template_name()),
+                            text.into_bytes(),
+                            file_env,
+                        ),
+                        Err(d) => diags.push(*d),
+                    }
+                }
+                script_projects.push(built.script);
+                match caddy::caddyfile(cx, &plan, caddy_cfg, &sources) {
+                    Ok(text) => out.add(format!("{root}/Caddyfile"), text.into_bytes(), file_env),
+                    Err(d) => diags.push(*d),
+                }
+            }
+            for (name, text) in scripts::render(cx, &plan, &script_projects, &sources) {
+                match text {
+                    Ok(text) => {
+                        out.add_script(format!("{root}/{name}"), text.into_bytes(), file_env)
+                    }
+                    Err(d) => diags.push(*d),
+                }
+            }
+        }
+    }
+}
+
+/// A project's compose file, env files and what the scripts need to know of it.
+pub struct Built<T> {
+    /// The compose file.
+    pub compose: T,
+    /// Its env files.
+    pub env_files: Vec<env_file::EnvFileSpec>,
+    /// What `deploy.sh`, `backup.sh` and `restore.sh` need.
+    pub script: scripts::ScriptProject,
+}
+
+fn apps_project(
+    cx: &Context<'_>,
+    plan: &HostPlan<'_>,
+    project: &Project<'_>,
+    apps: &[(&Name, &App)],
+    diags: &mut Diagnostics,
+) -> Built<compose::ComposeFile> {
+    let env = project.env;
+    project::apps_project(plan, project, apps, |name, app| {
+        let image = format!(
+            "{}:{}",
+            env.model.image_name(&app.image),
+            images::tag(cx, env, name, app, diags)
+        );
+        match images::marker_for(name.as_str(), app, env.name.as_str(), false) {
+            Some(marker) => compose::ImageRef::Marked(serde_saphyr::Commented(image, marker)),
+            None => compose::ImageRef::Plain(image),
+        }
+    })
+}

@@ -1,0 +1,447 @@
+//! Compose projects: apps of one group (a compose file kiln writes whole) and upstream
+//! stacks (an override beside the vendor's file).
+
+use super::compose::{
+    ComposeFile, DependsOn, EnvFile, Healthcheck, ImageRef, Mount, Port, Service, Volume, cpus,
+    escape_dollars, memory,
+};
+use super::env_file::{self, EnvFileSpec};
+use super::scripts::{ComposeArg, DbInfo, EnvCheck, Member, ScriptProject, UpstreamCheck};
+use super::{APP_LABEL, Built, ENV_LABEL, HostPlan, Project};
+use crate::model::{App, Backup, EnvValue, Name, Stack};
+use crate::render::kubernetes::database;
+use std::collections::BTreeMap;
+
+/// Seconds between health checks.
+const HEALTH_INTERVAL: &str = "10s";
+
+/// The health check of an app: an HTTP request from inside the container with
+/// whichever of wget (busybox, Alpine images) or curl the image has.
+fn http_healthcheck(port: u16, path: &str, initial_delay: Option<u32>) -> Healthcheck {
+    let url = format!("http://127.0.0.1:{port}{path}");
+    Healthcheck {
+        test: vec![
+            "CMD-SHELL".to_owned(),
+            format!("wget -q -O /dev/null {url} || curl -fsS -o /dev/null {url}"),
+        ],
+        interval: HEALTH_INTERVAL.to_owned(),
+        timeout: "5s".to_owned(),
+        retries: 5,
+        start_period: format!("{}s", initial_delay.unwrap_or(10)),
+    }
+}
+
+fn labels(app: &str, env: &str) -> BTreeMap<String, String> {
+    BTreeMap::from([
+        (APP_LABEL.to_owned(), app.to_owned()),
+        (ENV_LABEL.to_owned(), env.to_owned()),
+    ])
+}
+
+fn env_file_ref(target: &str) -> Vec<EnvFile> {
+    vec![EnvFile {
+        path: target.to_owned(),
+        required: false,
+    }]
+}
+
+/// The command of a backup service: the same dump-and-prune script as the
+/// Kubernetes CronJob, scheduled by busybox `crond` in the PostgreSQL image. Cron
+/// jobs do not inherit the container's environment, so the password is handed over
+/// in `~/.pgpass`.
+pub fn backup_command(host: &str, db: &str, user: &str, backup: &Backup) -> String {
+    let dump = database::backup_script(host, db, backup.retention_days)
+        .replace(&format!("-U {db} -d {db}"), &format!("-U {user} -d {db}"));
+    let script = format!(
+        "set -eu\n\
+         umask 077\n\
+         printf '%s:5432:%s:%s:%s\\n' {host} {db} {user} \"$(printf '%s' \"$POSTGRES_PASSWORD\" | sed 's/[\\\\:]/\\\\&/g')\" > /root/.pgpass\n\
+         cat > /usr/local/bin/kiln-backup <<'EOF'\n\
+         #!/bin/sh\n\
+         {dump}\
+         EOF\n\
+         chmod 0700 /usr/local/bin/kiln-backup\n\
+         echo '{schedule} /usr/local/bin/kiln-backup > /proc/1/fd/1 2>&1' > /etc/crontabs/root\n\
+         exec crond -f -l 6\n",
+        schedule = backup.schedule,
+    );
+    escape_dollars(&script)
+}
+
+fn backup_service(
+    image: String,
+    host: &str,
+    db: &str,
+    user: &str,
+    backup: &Backup,
+    volume: &str,
+) -> Service {
+    let mut s = Service::new(ImageRef::Plain(image));
+    s.entrypoint = Some(vec!["/bin/sh".to_owned(), "-c".to_owned()]);
+    s.command = Some(vec![backup_command(host, db, user, backup)]);
+    s.security_opt = vec!["no-new-privileges:true".to_owned()];
+    s.volumes = vec![Mount {
+        kind: "volume",
+        source: volume.to_owned(),
+        target: "/backups".to_owned(),
+        read_only: false,
+    }];
+    s
+}
+
+/// Builds the compose project of a group of apps.
+pub fn apps_project(
+    plan: &HostPlan<'_>,
+    project: &Project<'_>,
+    apps: &[(&Name, &App)],
+    mut image: impl FnMut(&Name, &App) -> ImageRef,
+) -> Built<ComposeFile> {
+    let env = project.env;
+    let env_name = env.name.as_str();
+    let data = plan.project_data(&project.name);
+    let mut services = BTreeMap::new();
+    let mut volumes = BTreeMap::new();
+    let mut env_files = Vec::new();
+    let mut data_dirs = Vec::new();
+    let mut health_urls = Vec::new();
+    let mut members = Vec::new();
+
+    for (name, app) in apps {
+        let mut s = Service::new(image(name, app));
+        let uid = app.security.run_as_user;
+        let gid = app.security.run_as_group.unwrap_or(uid);
+        s.user = Some(format!("{uid}:{gid}"));
+        s.read_only = app.security.read_only_root_filesystem;
+        s.tmpfs.clone_from(&app.security.writable_paths);
+        s.cap_drop = vec!["ALL".to_owned()];
+        s.security_opt = vec!["no-new-privileges:true".to_owned()];
+        s.extra_hosts = vec!["host.docker.internal:host-gateway".to_owned()];
+        if let Some((address, port)) = app.host_publish(plan.name) {
+            s.ports.push(Port {
+                target: app.port,
+                published: port.to_string(),
+                host_ip: address.clone(),
+                protocol: "tcp",
+            });
+            if let Some(h) = &app.health {
+                let reach = if address == "0.0.0.0" || address == "::" {
+                    "127.0.0.1".to_owned()
+                } else {
+                    address
+                };
+                health_urls.push(format!("http://{reach}:{port}{}", h.path));
+            }
+        }
+        let mut secret_vars = Vec::new();
+        for (var, value) in &app.env {
+            match value {
+                EnvValue::Secret(r) => secret_vars.push(env_file::secret_var(env, var, r)),
+                EnvValue::Plain(p) => {
+                    s.environment
+                        .insert(var.clone(), escape_dollars(&p.as_text()));
+                }
+                EnvValue::RouteOrigins(o) => {
+                    s.environment
+                        .insert(var.clone(), super::route_origins(env, &o.route_origins));
+                }
+            }
+        }
+        if !secret_vars.is_empty() {
+            let target = format!("{data}/{name}.env");
+            s.env_file = env_file_ref(&target);
+            env_files.push(EnvFileSpec {
+                service: Some(name.to_string()),
+                target,
+                vars: secret_vars,
+            });
+        }
+        if let Some(h) = &app.health {
+            s.healthcheck = Some(http_healthcheck(app.port, &h.path, h.initial_delay_seconds));
+        }
+        if let Some(r) = &app.resources
+            && let Some(l) = &r.limits
+        {
+            s.cpus = l.cpu.as_deref().map(cpus);
+            s.mem_limit = l.memory.as_deref().map(memory);
+        }
+        for dep in &app.depends_on {
+            if let Some((_, dep_app)) = apps.iter().find(|(n, _)| *n == dep) {
+                let condition = if dep_app.health.is_some() {
+                    "service_healthy"
+                } else {
+                    "service_started"
+                };
+                s.depends_on
+                    .insert(dep.to_string(), DependsOn { condition });
+            }
+        }
+        s.labels = labels(name.as_str(), env_name);
+
+        let mut db_info = None;
+        if let Some(db) = &app.database {
+            let db_service = format!("{name}-db");
+            let db_name = db.db_name(name);
+            let data_volume = format!("{db_service}-data");
+            let data_dir = format!("{data}/{data_volume}");
+            volumes.insert(data_volume.clone(), Volume::bind(&data_dir));
+            data_dirs.push(data_dir);
+            let db_env_target = format!("{data}/{db_service}.env");
+            env_files.push(EnvFileSpec {
+                service: Some(db_service.clone()),
+                target: db_env_target.clone(),
+                vars: vec![env_file::secret_var(env, "POSTGRES_PASSWORD", &db.password)],
+            });
+            let mut d = Service::new(ImageRef::Plain(database::image(db.version)));
+            d.security_opt = vec!["no-new-privileges:true".to_owned()];
+            d.environment = BTreeMap::from([
+                ("POSTGRES_DB".to_owned(), db_name.clone()),
+                ("POSTGRES_USER".to_owned(), db_name.clone()),
+            ]);
+            d.env_file = env_file_ref(&db_env_target);
+            d.volumes = vec![Mount {
+                kind: "volume",
+                source: data_volume,
+                target: database::data_mount_path(db.version).to_owned(),
+                read_only: false,
+            }];
+            d.healthcheck = Some(Healthcheck {
+                test: vec![
+                    "CMD".to_owned(),
+                    "pg_isready".to_owned(),
+                    "-U".to_owned(),
+                    db_name.clone(),
+                    "-d".to_owned(),
+                    db_name.clone(),
+                ],
+                interval: HEALTH_INTERVAL.to_owned(),
+                timeout: "5s".to_owned(),
+                retries: 5,
+                start_period: "10s".to_owned(),
+            });
+            d.labels = labels(name.as_str(), env_name);
+            s.depends_on.insert(
+                db_service.clone(),
+                DependsOn {
+                    condition: "service_healthy",
+                },
+            );
+            if let Some(backup) = &db.backup {
+                let backup_volume = format!("{db_service}-backups");
+                let backup_dir = format!("{data}/backups/{db_service}");
+                volumes.insert(backup_volume.clone(), Volume::bind(&backup_dir));
+                data_dirs.push(backup_dir);
+                let mut b = backup_service(
+                    database::image(db.version),
+                    &db_service,
+                    &db_name,
+                    &db_name,
+                    backup,
+                    &backup_volume,
+                );
+                b.env_file = env_file_ref(&db_env_target);
+                b.depends_on.insert(
+                    db_service.clone(),
+                    DependsOn {
+                        condition: "service_healthy",
+                    },
+                );
+                b.labels = labels(name.as_str(), env_name);
+                services.insert(format!("{db_service}-backup"), b);
+            }
+            services.insert(db_service.clone(), d);
+            db_info = Some(DbInfo {
+                service: db_service.clone(),
+                user: db_name.clone(),
+                name: db_name,
+                backup_dir: format!("{data}/manual-backups/{db_service}"),
+            });
+        }
+        services.insert(name.to_string(), s);
+        members.push(Member {
+            name: name.to_string(),
+            env: env_name.to_owned(),
+            unique: true,
+            database: db_info,
+        });
+    }
+    Built {
+        compose: ComposeFile {
+            name: Some(project.name.clone()),
+            services,
+            volumes,
+        },
+        script: ScriptProject {
+            name: project.name.clone(),
+            func: project.name.replace('-', "_"),
+            files: vec![ComposeArg {
+                path: format!("{}/compose.yaml", project.name),
+                relative: true,
+            }],
+            project_directory: None,
+            env_file: None,
+            data_dirs,
+            health_urls,
+            env_checks: env_checks(&project.name, &env_files),
+            upstream: None,
+            caddy: false,
+            members,
+        },
+        env_files,
+    }
+}
+
+fn env_checks(dir: &str, files: &[EnvFileSpec]) -> Vec<EnvCheck> {
+    files
+        .iter()
+        .map(|f| EnvCheck {
+            path: f.target.clone(),
+            template: format!("{dir}/{}", f.template_name()),
+            secret: f.secret_vars(),
+            plain: f.plain_vars(),
+        })
+        .collect()
+}
+
+/// An override file: new services whole, upstream services only with what kiln adds.
+#[derive(serde::Serialize)]
+pub struct OverrideFile {
+    services: BTreeMap<String, OverrideService>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    volumes: BTreeMap<String, Volume>,
+}
+
+/// A service in an override.
+#[derive(serde::Serialize)]
+#[serde(untagged)]
+pub enum OverrideService {
+    /// A service kiln adds (the backup).
+    Full(Box<Service>),
+    /// Variables added to an upstream service.
+    Env(ServiceEnv),
+}
+
+/// Variables added to an upstream service.
+#[derive(serde::Serialize)]
+pub struct ServiceEnv {
+    environment: BTreeMap<String, String>,
+}
+
+/// Builds the override and `.env` template of an upstream stack.
+pub fn stack_project(
+    plan: &HostPlan<'_>,
+    project: &Project<'_>,
+    name: &Name,
+    stack: &Stack,
+) -> Built<OverrideFile> {
+    let env = project.env;
+    let data = plan.project_data(&project.name);
+    let upstream_dir = stack.upstream.dir.trim_end_matches('/');
+    let env_target = format!("{data}/.env");
+    let mut vars: BTreeMap<String, env_file::EnvVarSpec> = stack
+        .env
+        .iter()
+        .map(|(var, value)| (var.clone(), env_file::var(env, var, value)))
+        .collect();
+    let mut services = BTreeMap::new();
+    for (service, extra) in &stack.services {
+        let mut environment = BTreeMap::new();
+        for (var, value) in &extra.env {
+            let text = match value {
+                EnvValue::Secret(r) => {
+                    vars.entry(var.clone())
+                        .or_insert_with(|| env_file::secret_var(env, var, r));
+                    format!("${{{var}}}")
+                }
+                EnvValue::Plain(p) => escape_dollars(&p.as_text()),
+                EnvValue::RouteOrigins(o) => super::route_origins(env, &o.route_origins),
+            };
+            environment.insert(var.clone(), text);
+        }
+        services.insert(service.to_string(), ServiceEnv { environment });
+    }
+    let env_spec = EnvFileSpec {
+        service: None,
+        target: env_target.clone(),
+        vars: vars.into_values().collect(),
+    };
+    let mut services: BTreeMap<String, OverrideService> = services
+        .into_iter()
+        .map(|(k, v)| (k, OverrideService::Env(v)))
+        .collect();
+    let mut volumes = BTreeMap::new();
+    let mut data_dirs = Vec::new();
+    let mut db_info = None;
+    if let Some(db) = &stack.database {
+        if let Some(backup) = &db.backup {
+            let service = format!("{}-backup", db.service);
+            let backup_volume = format!("{}-backups", db.service);
+            let backup_dir = format!("{data}/backups/{}", db.service);
+            volumes.insert(backup_volume.clone(), Volume::bind(&backup_dir));
+            data_dirs.push(backup_dir);
+            let mut b = backup_service(
+                database::image(db.version),
+                db.service.as_str(),
+                &db.name,
+                &db.user,
+                backup,
+                &backup_volume,
+            );
+            // The upstream file's `.env` is interpolated, not given to services whole:
+            // the backup gets only the password. No `depends_on`: the override must
+            // stay valid on its own (the upstream file is not in this repository),
+            // and crond waits for the schedule anyway.
+            b.environment = BTreeMap::from([(
+                "POSTGRES_PASSWORD".to_owned(),
+                format!("${{{}}}", db.password_env),
+            )]);
+            b.labels = labels(name.as_str(), env.name.as_str());
+            services.insert(service, OverrideService::Full(Box::new(b)));
+        }
+        db_info = Some(DbInfo {
+            service: db.service.to_string(),
+            user: db.user.clone(),
+            name: db.name.clone(),
+            backup_dir: format!("{data}/manual-backups/{}", db.service),
+        });
+    }
+    let health_urls = stack
+        .health
+        .iter()
+        .map(|h| format!("http://127.0.0.1:{}{}", stack.port, h.path))
+        .collect();
+    let env_files = vec![env_spec];
+    Built {
+        compose: OverrideFile { services, volumes },
+        script: ScriptProject {
+            name: project.name.clone(),
+            func: project.name.replace('-', "_"),
+            files: vec![
+                ComposeArg {
+                    path: format!("{upstream_dir}/{}", stack.upstream.file),
+                    relative: false,
+                },
+                ComposeArg {
+                    path: format!("{}/compose.override.yaml", project.name),
+                    relative: true,
+                },
+            ],
+            project_directory: Some(upstream_dir.to_owned()),
+            env_file: Some(env_target),
+            data_dirs,
+            health_urls,
+            env_checks: env_checks(&project.name, &env_files),
+            upstream: Some(UpstreamCheck {
+                file: format!("{upstream_dir}/{}", stack.upstream.file),
+                source: stack.upstream.source.clone().unwrap_or_default(),
+            }),
+            caddy: false,
+            members: vec![Member {
+                name: name.to_string(),
+                env: env.name.to_string(),
+                unique: true,
+                database: db_info,
+            }],
+        },
+        env_files,
+    }
+}

@@ -1,0 +1,144 @@
+//! `deploy.sh`, `backup.sh` and `restore.sh` of a host, from `templates/hosts/`.
+//!
+//! `deploy.sh NAME [ENV]` is the contract with the cluster's deploy Job: it deploys
+//! the compose project that runs NAME (an app, a stack, or `caddy`), exits non-zero
+//! on any failure. ENV is needed only when NAME runs in two environments on the host.
+
+use super::HostPlan;
+use crate::diagnostic::Diagnostic;
+use crate::render::Context;
+use serde::Serialize;
+
+/// The scripts, by file name, and their templates.
+pub const SCRIPTS: &[(&str, &str)] = &[
+    ("deploy.sh", "hosts/deploy.sh"),
+    ("backup.sh", "hosts/backup.sh"),
+    ("restore.sh", "hosts/restore.sh"),
+];
+
+/// What the scripts know about one compose project.
+#[derive(Clone, Debug, Serialize)]
+pub struct ScriptProject {
+    /// The project name.
+    pub name: String,
+    /// A shell identifier for it.
+    pub func: String,
+    /// Its compose files, in order.
+    pub files: Vec<ComposeArg>,
+    /// `--project-directory` (the upstream directory of a stack).
+    pub project_directory: Option<String>,
+    /// `--env-file` (the `.env` an upstream file interpolates).
+    pub env_file: Option<String>,
+    /// Directories volumes are bound to, created before starting.
+    pub data_dirs: Vec<String>,
+    /// Health endpoints reachable from the host, waited for after starting.
+    pub health_urls: Vec<String>,
+    /// Env files that must exist with their variables set.
+    pub env_checks: Vec<EnvCheck>,
+    /// The upstream compose file that must exist on the host.
+    pub upstream: Option<UpstreamCheck>,
+    /// Whether this is the host's Caddy (validated before it is restarted).
+    pub caddy: bool,
+    /// The apps or stack it runs.
+    pub members: Vec<Member>,
+}
+
+/// A compose file argument.
+#[derive(Clone, Debug, Serialize)]
+pub struct ComposeArg {
+    /// The path.
+    pub path: String,
+    /// Relative to the host's directory in `out/` (else absolute, on the host).
+    pub relative: bool,
+}
+
+/// An env file `deploy.sh` checks.
+#[derive(Clone, Debug, Serialize)]
+pub struct EnvCheck {
+    /// Its path on the host.
+    pub path: String,
+    /// Its template, relative to the host's directory in `out/`.
+    pub template: String,
+    /// Variables that must be set and non-empty.
+    pub secret: Vec<String>,
+    /// Variables that must be present.
+    pub plain: Vec<String>,
+}
+
+/// The upstream file of a stack.
+#[derive(Clone, Debug, Serialize)]
+pub struct UpstreamCheck {
+    /// Its path on the host.
+    pub file: String,
+    /// How to obtain it.
+    pub source: String,
+}
+
+/// An app, stack or `caddy` that `deploy.sh NAME` accepts.
+#[derive(Clone, Debug, Serialize)]
+pub struct Member {
+    /// The name.
+    pub name: String,
+    /// Its environment (empty for `caddy`).
+    pub env: String,
+    /// Whether NAME alone (without ENV) identifies it on the host.
+    pub unique: bool,
+    /// Its database, for `backup.sh` and `restore.sh`.
+    pub database: Option<DbInfo>,
+}
+
+/// A database the scripts can dump and restore.
+#[derive(Clone, Debug, Serialize)]
+pub struct DbInfo {
+    /// The compose service running PostgreSQL.
+    pub service: String,
+    /// The user to connect as.
+    pub user: String,
+    /// The database.
+    pub name: String,
+    /// Where manual dumps go on the host.
+    pub backup_dir: String,
+}
+
+#[derive(Serialize)]
+struct ScriptContext<'a> {
+    header: Vec<String>,
+    host: &'a str,
+    projects: &'a [ScriptProject],
+}
+
+/// Renders every script of a host.
+pub fn render(
+    cx: &Context<'_>,
+    plan: &HostPlan<'_>,
+    projects: &[ScriptProject],
+    sources: &[String],
+) -> Vec<(&'static str, Result<String, Box<Diagnostic>>)> {
+    let mut projects = projects.to_vec();
+    let mut counts = std::collections::BTreeMap::<String, usize>::new();
+    for m in projects.iter().flat_map(|p| &p.members) {
+        *counts.entry(m.name.clone()).or_default() += 1;
+    }
+    for m in projects.iter_mut().flat_map(|p| &mut p.members) {
+        m.unique = counts[&m.name] == 1;
+    }
+    let header = crate::render::yaml::header(sources)
+        .lines()
+        .map(str::to_owned)
+        .collect::<Vec<_>>();
+    SCRIPTS
+        .iter()
+        .map(|(file, template)| {
+            let text = cx.templates.render(
+                template,
+                ScriptContext {
+                    header: header.clone(),
+                    host: plan.name.as_str(),
+                    projects: &projects,
+                },
+                &cx.project.sources,
+            );
+            (*file, text)
+        })
+        .collect()
+}

@@ -1,0 +1,486 @@
+//! The `secrets` target: a SealedSecret for every secret placed on a cluster, one
+//! self-contained Kustomize directory per cluster and namespace, and `seal.sh`, the
+//! kubeseal version of `kiln seal`.
+//!
+//! Layout under `out/secrets/`:
+//! - `<cluster>/<namespace>/kustomization.yaml` listing the namespace's SealedSecrets;
+//! - `<cluster>/<namespace>/sealedsecret-<name>.yaml`;
+//! - `seal.sh`.
+//!
+//! Which namespaces get which secret comes from [`placements`]. The encrypted values
+//! come from `environments/sealed/<env>.yaml` (read at load time into
+//! [`Context::sealed`]). A secret whose values are not all sealed yet is left out with
+//! a warning: a SealedSecret without `encryptedData` would create an empty Secret and
+//! fail at run time instead, while the first `kiln build` of a new model must succeed
+//! before anything can be sealed (the controller's certificate comes from a cluster
+//! that the build's own output sets up).
+
+use super::kubernetes::labels::{MANAGED_BY, PART_OF};
+use super::{Context, OutputTree, Target, yaml};
+use crate::diagnostic::{Diagnostic, Diagnostics};
+use crate::model::{Environment, KeySource, Name, SecretScope, SecretType, TemplatePart};
+use crate::secrets::checks::{SEALED_FILE, SECRET_NOT_SEALED};
+use crate::secrets::placement::{SecretPlacement, placements, registry_of};
+use crate::secrets::seal::Scope;
+use crate::secrets::sealed_file::{self, DOCKER_CONFIG_KEY, data_keys, source_fingerprint};
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// The secrets target.
+pub struct Secrets;
+
+/// The sealing scope of a model scope.
+pub fn scope(s: SecretScope) -> Scope {
+    match s {
+        SecretScope::Strict => Scope::Strict,
+        SecretScope::NamespaceWide => Scope::NamespaceWide,
+        SecretScope::ClusterWide => Scope::ClusterWide,
+    }
+}
+
+impl Target for Secrets {
+    fn id(&self) -> &'static str {
+        "secrets"
+    }
+
+    fn description(&self) -> &'static str {
+        "SealedSecrets per cluster and namespace (values sealed by `kiln seal`), and seal.sh for kubeseal users"
+    }
+
+    fn render(&self, cx: &Context<'_>, out: &mut OutputTree, diags: &mut Diagnostics) {
+        let mut by_cluster: BTreeMap<String, (std::collections::BTreeSet<String>, Vec<String>)> =
+            BTreeMap::new();
+        for env in &cx.project.environments {
+            let sealed = cx.sealed.env(env.name.as_str());
+            let placed = placements(env);
+            let mut sources = env.sources.clone();
+            if cx.sealed.envs.contains_key(env.name.as_str()) {
+                sources.push(format!("environments/sealed/{}.yaml", env.name));
+            }
+            let mut dirs: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
+            for p in &placed {
+                let files = dirs
+                    .entry((p.cluster.to_string(), p.namespace.clone()))
+                    .or_default();
+                if let Some(object) = sealed_secret(env, p, sealed, diags) {
+                    let file = format!("sealedsecret-{}.yaml", p.secret);
+                    out.add(
+                        format!("secrets/{}/{}/{file}", p.cluster, p.namespace),
+                        yaml::file(&sources, &object),
+                        Some(env.name.as_str()),
+                    );
+                    files.push(file);
+                }
+            }
+            for ((cluster, namespace), files) in dirs {
+                let entry = by_cluster.entry(cluster.clone()).or_default();
+                entry.0.insert(namespace.clone());
+                entry.1.extend(sources.iter().cloned());
+                out.add(
+                    format!("secrets/{cluster}/{namespace}/kustomization.yaml"),
+                    yaml::file(
+                        &sources,
+                        &super::kubernetes::kustomize::plain_kustomization(files),
+                    ),
+                    Some(env.name.as_str()),
+                );
+            }
+            report_obsolete(env, &placed, sealed, diags);
+        }
+        // One folder per cluster that Flux's `secrets` Kustomization applies.
+        for (cluster, (namespaces, mut sources)) in by_cluster {
+            sources.sort();
+            sources.dedup();
+            out.add(
+                format!("secrets/{cluster}/kustomization.yaml"),
+                yaml::file(
+                    &sources,
+                    &super::kubernetes::kustomize::plain_kustomization(
+                        namespaces.into_iter().collect(),
+                    ),
+                ),
+                None,
+            );
+        }
+        match cx
+            .templates
+            .render("secrets/seal.sh.j2", seal_script(cx), &cx.project.sources)
+        {
+            Ok(text) => out.add_script("secrets/seal.sh", text.into_bytes(), None),
+            Err(d) => diags.push(*d),
+        }
+    }
+}
+
+/// The SealedSecret of one placement, or `None` (with a warning) while some of its
+/// values are not sealed.
+fn sealed_secret(
+    env: &Environment,
+    p: &SecretPlacement,
+    sealed: &sealed_file::SealedFile,
+    diags: &mut Diagnostics,
+) -> Option<Value> {
+    let secret = env.model.secrets.get(&p.secret)?;
+    let mut encrypted = Map::new();
+    let mut missing = Vec::new();
+    for key in data_keys(env, &p.secret) {
+        match sealed.get(p.cluster.as_str(), &p.namespace, p.secret.as_str(), &key) {
+            Some(v) => {
+                if v.source != source_fingerprint(env, &p.secret, &key) {
+                    diags.push(
+                        Diagnostic::warning(
+                            SEALED_FILE,
+                            format!(
+                                "the sealed value of `{}.{key}` in namespace `{}` was made from an older definition of the key",
+                                p.secret, p.namespace
+                            ),
+                        )
+                        .at(env.key_span(&key_pointer(env, &p.secret, &key)))
+                        .help(format!("seal it again: `kiln seal --cert CERT.pem --env {} {}`", env.name, p.secret)),
+                    );
+                }
+                encrypted.insert(key, Value::String(v.value.clone()));
+            }
+            None => missing.push(key),
+        }
+    }
+    if !missing.is_empty() {
+        diags.push(
+            Diagnostic::warning(
+                SECRET_NOT_SEALED,
+                format!(
+                    "secret `{}` has no sealed value for {} in namespace `{}` on cluster `{}`; its SealedSecret is left out",
+                    p.secret,
+                    missing.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", "),
+                    p.namespace,
+                    p.cluster
+                ),
+            )
+            .at(env.key_span(&format!("/secrets/{}", p.secret)))
+            .help(format!(
+                "seal it with the controller's certificate (`kubeseal --fetch-cert > cert.pem`): `kiln seal --cert cert.pem --env {} {}`",
+                env.name, p.secret
+            )),
+        );
+        return None;
+    }
+    let scope = scope(secret.scope);
+    let mut annotations = Map::new();
+    if let Some(a) = scope.annotation() {
+        annotations.insert(a.to_owned(), json!("true"));
+    }
+    let mut labels = Map::new();
+    labels.insert(MANAGED_BY.to_owned(), json!("kiln"));
+    let groups: BTreeSet<&Name> = p
+        .reasons
+        .iter()
+        .filter_map(|r| {
+            env.model
+                .apps
+                .get(r.app())
+                .map(|a| env.model.group(r.app(), a))
+        })
+        .collect();
+    if let [group] = groups.into_iter().collect::<Vec<_>>()[..] {
+        labels.insert(PART_OF.to_owned(), json!(group.as_str()));
+    }
+    let mut metadata = json!({
+        "name": p.secret.as_str(),
+        "namespace": p.namespace,
+        "labels": labels,
+    });
+    if !annotations.is_empty() {
+        metadata["annotations"] = Value::Object(annotations);
+    }
+    Some(json!({
+        "apiVersion": "bitnami.com/v1alpha1",
+        "kind": "SealedSecret",
+        "metadata": metadata,
+        "spec": {
+            "encryptedData": encrypted,
+            "template": {
+                "metadata": metadata,
+                "type": secret.kind.kubernetes(),
+            },
+        },
+    }))
+}
+
+/// The pointer of a data key in the model (`.dockerconfigjson` points at the secret).
+fn key_pointer(env: &Environment, secret: &Name, key: &str) -> String {
+    match env.model.secrets.get(secret) {
+        Some(s) if s.keys.contains_key(key) => format!("/secrets/{secret}/keys/{key}"),
+        _ => format!("/secrets/{secret}"),
+    }
+}
+
+/// Sealed values the model no longer places: `kiln seal` removes them.
+fn report_obsolete(
+    env: &Environment,
+    placed: &[SecretPlacement],
+    sealed: &sealed_file::SealedFile,
+    diags: &mut Diagnostics,
+) {
+    let wanted: BTreeSet<(String, String, String)> = placed
+        .iter()
+        .map(|p| {
+            (
+                p.cluster.to_string(),
+                p.namespace.clone(),
+                p.secret.to_string(),
+            )
+        })
+        .collect();
+    for (cluster, c) in &sealed.clusters {
+        for (namespace, secrets) in &c.namespaces {
+            for secret in secrets.keys() {
+                if !wanted.contains(&(cluster.clone(), namespace.clone(), secret.clone())) {
+                    diags.push(
+                        Diagnostic::warning(
+                            SEALED_FILE,
+                            format!(
+                                "environments/sealed/{}.yaml has values of `{secret}` for namespace `{namespace}` on cluster `{cluster}`, where the model no longer places it",
+                                env.name
+                            ),
+                        )
+                        .help(format!("`kiln seal --cert CERT.pem --env {}` removes them", env.name)),
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct ScriptEnv {
+    name: String,
+    /// Every model key the environment's placed secrets need, in dependency order.
+    values: Vec<ScriptValue>,
+    clusters: Vec<ScriptCluster>,
+}
+
+#[derive(Serialize)]
+struct ScriptValue {
+    /// `secret.key`.
+    id: String,
+    /// `op`, `generate`, `manual`, `template` or `dockerconfig`.
+    kind: &'static str,
+    /// The 1Password reference, the alphabet, the hint, or the registry host.
+    arg: String,
+    /// Generated length.
+    length: u32,
+    /// The environment variable a manual value may come from.
+    var: String,
+    /// Template pieces: `{text}` or `{id}`.
+    parts: Vec<BTreeMap<&'static str, String>>,
+    /// The value goes into a URL: refuse characters a URL cannot hold.
+    url_safe: bool,
+}
+
+#[derive(Serialize)]
+struct ScriptCluster {
+    name: String,
+    namespaces: Vec<ScriptNamespace>,
+}
+
+#[derive(Serialize)]
+struct ScriptNamespace {
+    name: String,
+    secrets: Vec<ScriptSecret>,
+}
+
+#[derive(Serialize)]
+struct ScriptSecret {
+    name: String,
+    scope: &'static str,
+    keys: Vec<ScriptKey>,
+}
+
+#[derive(Serialize)]
+struct ScriptKey {
+    name: String,
+    /// The value (`secret.key`) sealed under this key.
+    value: String,
+    source: String,
+}
+
+/// The environment variable `kiln seal` and `seal.sh` read a manual value from.
+pub fn manual_var(secret: &str, key: &str) -> String {
+    let mut var = String::from("KILN_");
+    for c in format!("{secret}_{key}").chars() {
+        var.push(if c.is_ascii_alphanumeric() {
+            c.to_ascii_uppercase()
+        } else {
+            '_'
+        });
+    }
+    var
+}
+
+/// The model keys (`secret.key`) a data key's value is made from, in the order they
+/// must be obtained (inputs before the templates that use them).
+pub fn value_order(env: &Environment, secret: &Name, data_key: &str) -> Vec<(String, String)> {
+    let mut order = Vec::new();
+    let s = env.model.secrets.get(secret);
+    if s.is_some_and(|s| s.kind == SecretType::DockerRegistry) && data_key == DOCKER_CONFIG_KEY {
+        for k in ["username", "password"] {
+            visit(env, secret.as_str(), k, &mut order, 0);
+        }
+    } else {
+        visit(env, secret.as_str(), data_key, &mut order, 0);
+    }
+    order
+}
+
+fn visit(
+    env: &Environment,
+    secret: &str,
+    key: &str,
+    order: &mut Vec<(String, String)>,
+    depth: usize,
+) {
+    let id = (secret.to_owned(), key.to_owned());
+    if order.contains(&id) || depth > 16 {
+        return;
+    }
+    if let Some(KeySource::Template(t)) =
+        env.model.secrets.get(secret).and_then(|s| s.keys.get(key))
+    {
+        for part in t.parts().unwrap_or_default() {
+            if let TemplatePart::Key { secret: s, key: k } = part {
+                let s = s.unwrap_or_else(|| secret.to_owned());
+                visit(env, &s, &k, order, depth + 1);
+            }
+        }
+    }
+    if !order.contains(&id) {
+        order.push(id);
+    }
+}
+
+/// Whether `secret.key` is put into a URL template of any secret.
+pub fn used_in_url(env: &Environment, secret: &str, key: &str) -> bool {
+    env.model.secrets.iter().any(|(name, s)| {
+        s.keys.values().any(|source| match source {
+            KeySource::Template(t) if t.is_url() => t.parts().unwrap_or_default().iter().any(|p| {
+                matches!(p, TemplatePart::Key { secret: ps, key: pk }
+                    if pk == key && ps.as_deref().unwrap_or(name.as_str()) == secret)
+            }),
+            _ => false,
+        })
+    })
+}
+
+fn seal_script(cx: &Context<'_>) -> Value {
+    let mut envs = Vec::new();
+    for env in &cx.project.environments {
+        let placed = placements(env);
+        let mut values: Vec<ScriptValue> = Vec::new();
+        let mut clusters: BTreeMap<String, BTreeMap<String, Vec<ScriptSecret>>> = BTreeMap::new();
+        for p in &placed {
+            let Some(secret) = env.model.secrets.get(&p.secret) else {
+                continue;
+            };
+            let mut keys = Vec::new();
+            for data_key in data_keys(env, &p.secret) {
+                for (s, k) in value_order(env, &p.secret, &data_key) {
+                    let id = format!("{s}.{k}");
+                    if !values.iter().any(|v| v.id == id) {
+                        values.push(script_value(env, &s, &k));
+                    }
+                }
+                let value =
+                    if data_key == DOCKER_CONFIG_KEY && secret.kind == SecretType::DockerRegistry {
+                        let id = format!("{}.{DOCKER_CONFIG_KEY}", p.secret);
+                        if !values.iter().any(|v| v.id == id) {
+                            values.push(ScriptValue {
+                                id: id.clone(),
+                                kind: "dockerconfig",
+                                arg: registry_of(env, &p.secret)
+                                    .map_or_else(String::new, |(_, h)| h.to_owned()),
+                                length: 0,
+                                var: String::new(),
+                                parts: vec![
+                                    BTreeMap::from([("id", format!("{}.username", p.secret))]),
+                                    BTreeMap::from([("id", format!("{}.password", p.secret))]),
+                                ],
+                                url_safe: false,
+                            });
+                        }
+                        id
+                    } else {
+                        format!("{}.{data_key}", p.secret)
+                    };
+                keys.push(ScriptKey {
+                    source: source_fingerprint(env, &p.secret, &data_key),
+                    name: data_key,
+                    value,
+                });
+            }
+            clusters
+                .entry(p.cluster.to_string())
+                .or_default()
+                .entry(p.namespace.clone())
+                .or_default()
+                .push(ScriptSecret {
+                    name: p.secret.to_string(),
+                    scope: scope(secret.scope).as_str(),
+                    keys,
+                });
+        }
+        envs.push(ScriptEnv {
+            name: env.name.to_string(),
+            values,
+            clusters: clusters
+                .into_iter()
+                .map(|(name, ns)| ScriptCluster {
+                    name,
+                    namespaces: ns
+                        .into_iter()
+                        .map(|(name, secrets)| ScriptNamespace { name, secrets })
+                        .collect(),
+                })
+                .collect(),
+        });
+    }
+    json!({ "envs": envs })
+}
+
+fn script_value(env: &Environment, secret: &str, key: &str) -> ScriptValue {
+    let mut v = ScriptValue {
+        id: format!("{secret}.{key}"),
+        kind: "manual",
+        arg: String::new(),
+        length: 0,
+        var: manual_var(secret, key),
+        parts: Vec::new(),
+        url_safe: used_in_url(env, secret, key),
+    };
+    match env.model.secrets.get(secret).and_then(|s| s.keys.get(key)) {
+        Some(KeySource::OnePassword(o)) => {
+            v.kind = "op";
+            v.arg = o.op.clone();
+        }
+        Some(KeySource::Generate(g)) => {
+            v.kind = "generate";
+            v.arg = g.generate.alphabet.as_str().to_owned();
+            v.length = g.generate.length;
+        }
+        Some(KeySource::Manual(m)) => v.arg = m.manual.clone(),
+        Some(KeySource::Template(t)) => {
+            v.kind = "template";
+            for part in t.parts().unwrap_or_default() {
+                v.parts.push(match part {
+                    TemplatePart::Text(text) => BTreeMap::from([("text", text)]),
+                    TemplatePart::Key { secret: s, key: k } => BTreeMap::from([(
+                        "id",
+                        format!("{}.{k}", s.unwrap_or_else(|| secret.to_owned())),
+                    )]),
+                });
+            }
+        }
+        None => {}
+    }
+    v
+}

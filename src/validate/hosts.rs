@@ -1,0 +1,532 @@
+//! Checks of apps and stacks on hosts: routes need the host's Caddy, host ports are
+//! bound once, images are built for the architecture they run on, upstream stacks are
+//! wired to their variables, and a host shared by environments is described the same
+//! way in each.
+//!
+//! Port and host checks look across environments: one machine serves every
+//! environment placed on it, so two environments can collide on it.
+
+use super::references::{is_env_name, secret_ref, unknown};
+use crate::diagnostic::{Check, Diagnostic, Diagnostics, Span, checks};
+use crate::model::{Environment, Name, Placement, Project, Route, TlsMode};
+use std::collections::BTreeMap;
+
+/// A route that a host's Caddy would serve, on a host without Caddy.
+pub const ROUTE_WITHOUT_PROXY: Check = Check {
+    code: "E0501",
+    name: "route-without-proxy",
+};
+
+/// An app placed where its image has no build.
+pub const PLATFORM_MISMATCH: Check = Check {
+    code: "E0502",
+    name: "image-platform-mismatch",
+};
+
+/// One host described differently by two environments that both use it.
+pub const HOST_DIFFERS: Check = Check {
+    code: "E0503",
+    name: "host-differs-between-environments",
+};
+
+/// The name `deploy.sh caddy` uses for the host's Caddy project.
+pub const CADDY_PROJECT: &str = "caddy";
+
+/// Runs every host check.
+pub fn check(project: &Project, diags: &mut Diagnostics) {
+    for env in &project.environments {
+        check_env(env, diags);
+    }
+    check_shared_hosts(project, diags);
+    check_ports(project, diags);
+}
+
+fn check_env(env: &Environment, diags: &mut Diagnostics) {
+    let m = &env.model;
+    for (name, host) in &m.hosts {
+        let Some(caddy) = &host.caddy else { continue };
+        let at = format!("/hosts/{name}/caddy/tls");
+        let tls = &caddy.tls;
+        let missing = |field: &str| {
+            Diagnostic::error(
+                checks::INVALID_VALUE,
+                format!(
+                    "TLS mode `{}` of host `{name}` needs `{field}`",
+                    tls.mode.as_str()
+                ),
+            )
+            .at(env.span(&format!("{at}/mode")))
+        };
+        match tls.mode {
+            TlsMode::CloudflareOrigin => {
+                for (field, value) in [("certificate", &tls.certificate), ("key", &tls.key)] {
+                    if value.is_none() {
+                        diags.push(missing(field).help(
+                            "the Cloudflare Origin CA certificate and key, as files on the host",
+                        ));
+                    }
+                }
+            }
+            TlsMode::CloudflareDns => match &tls.api_token {
+                None => diags.push(
+                    missing("apiToken")
+                        .help("a secret key holding a Cloudflare API token with Zone.DNS:Edit"),
+                ),
+                Some(r) => secret_ref(env, &format!("{at}/apiToken"), r, diags),
+            },
+            TlsMode::Acme | TlsMode::Internal => {}
+        }
+    }
+
+    for (name, app) in m.enabled_apps() {
+        let placement = m.placement(app);
+        if let Some(p) = placement
+            && !app.image.platforms.is_empty()
+        {
+            let (kind, target, arch) = match p {
+                Placement::Cluster(n, c) => ("cluster", n, c.arch),
+                Placement::Host(n, h) => ("host", n, h.arch),
+            };
+            if !app.image.platforms.contains(&arch) {
+                let built: Vec<&str> = app.image.platforms.iter().map(|a| a.platform()).collect();
+                let at = if app.runs_on.is_some() {
+                    env.span(&format!("/apps/{name}/runsOn"))
+                } else {
+                    env.key_span(&format!("/apps/{name}"))
+                };
+                diags.push(
+                    Diagnostic::error(
+                        PLATFORM_MISMATCH,
+                        format!(
+                            "`{name}` runs on {kind} `{target}` ({}), but its image is built for {} only",
+                            arch.platform(),
+                            built.join(", ")
+                        ),
+                    )
+                    .at(at)
+                    .label(env.span(&format!("/apps/{name}/image/platforms")), "built for these")
+                    .label(env.key_span(&format!("/{kind}s/{target}")), format!("{kind} defined here"))
+                    .help(format!(
+                        "add `{}` to `image.platforms`, or run the app where its image runs",
+                        serde_json::to_value(arch).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+                    )),
+                );
+            }
+        }
+        let Some(Placement::Host(host_name, host)) = placement else {
+            for (route_name, route) in &app.routes {
+                if let Some(via) = &route.via {
+                    check_via_exists(
+                        env,
+                        &format!("/apps/{name}/routes/{route_name}"),
+                        via,
+                        diags,
+                    );
+                }
+            }
+            continue;
+        };
+        if name.as_str() == CADDY_PROJECT {
+            diags.push(
+                Diagnostic::error(
+                    checks::DUPLICATE_NAME,
+                    format!("an app on a host cannot be named `{CADDY_PROJECT}`: `deploy.sh {CADDY_PROJECT}` deploys the host's Caddy"),
+                )
+                .at(env.key_span(&format!("/apps/{name}"))),
+            );
+        }
+        for (route_name, route) in &app.routes {
+            let pointer = format!("/apps/{name}/routes/{route_name}");
+            check_host_route(env, &pointer, route, host_name, host.caddy.is_some(), diags);
+        }
+    }
+
+    let mut routed: BTreeMap<(String, String), String> = BTreeMap::new();
+    for (name, app) in m.enabled_apps() {
+        for (route_name, route) in &app.routes {
+            routed
+                .entry((route.host.clone(), route.path.clone()))
+                .or_insert_with(|| format!("/apps/{name}/routes/{route_name}"));
+        }
+    }
+    for (name, stack) in m.enabled_stacks() {
+        let at = |p: &str| format!("/stacks/{name}{p}");
+        let target = stack.runs_on.as_ref().or(m.environment.runs_on.as_ref());
+        let host = match target {
+            None => {
+                diags.push(
+                    Diagnostic::error(
+                        checks::UNKNOWN_REFERENCE,
+                        format!("stack `{name}` has nowhere to run"),
+                    )
+                    .at(env.key_span(&at("")))
+                    .help("set `runsOn` to a host"),
+                );
+                None
+            }
+            Some(t) if m.clusters.contains_key(t) => {
+                diags.push(
+                    Diagnostic::error(
+                        checks::INVALID_VALUE,
+                        format!("stack `{name}` runs on `{t}`, a cluster; stacks run on hosts"),
+                    )
+                    .at(env.span(&at("/runsOn")).or(env.span("/environment/runsOn")))
+                    .help("set `runsOn` to a host"),
+                );
+                None
+            }
+            Some(t) => match m.hosts.get_key_value(t) {
+                Some(h) => Some(h),
+                None => {
+                    diags.push(unknown(
+                        env,
+                        &at("/runsOn"),
+                        "host",
+                        t,
+                        m.hosts.keys().map(Name::to_string).collect(),
+                    ));
+                    None
+                }
+            },
+        };
+        if name.as_str() == CADDY_PROJECT {
+            diags.push(
+                Diagnostic::error(
+                    checks::DUPLICATE_NAME,
+                    format!("a stack cannot be named `{CADDY_PROJECT}`: `deploy.sh {CADDY_PROJECT}` deploys the host's Caddy"),
+                )
+                .at(env.key_span(&at(""))),
+            );
+        }
+        let service_env = stack.services.iter().flat_map(|(service, s)| {
+            s.env
+                .iter()
+                .map(move |(var, value)| (format!("/services/{service}/env/{var}"), var, value))
+        });
+        let own_env = stack
+            .env
+            .iter()
+            .map(|(var, value)| (format!("/env/{var}"), var, value));
+        for (pointer, var, value) in own_env.chain(service_env) {
+            let pointer = at(&pointer);
+            if !is_env_name(var) {
+                diags.push(
+                    Diagnostic::error(
+                        checks::INVALID_NAME,
+                        format!("`{var}` is not a valid environment variable name"),
+                    )
+                    .at(env.key_span(&pointer)),
+                );
+            }
+            match value {
+                crate::model::EnvValue::Secret(r) => secret_ref(env, &pointer, r, diags),
+                crate::model::EnvValue::RouteOrigins(o)
+                    if !m.apps.contains_key(&o.route_origins) =>
+                {
+                    diags.push(unknown(
+                        env,
+                        &format!("{pointer}/routeOrigins"),
+                        "app",
+                        &o.route_origins,
+                        m.apps.keys().map(Name::to_string).collect(),
+                    ));
+                }
+                _ => {}
+            }
+        }
+        if let Some(db) = &stack.database
+            && !stack.env.contains_key(&db.password_env)
+        {
+            diags.push(
+                Diagnostic::error(
+                    checks::UNKNOWN_REFERENCE,
+                    format!("`{}` is not a variable of stack `{name}`", db.password_env),
+                )
+                .at(env.span(&at("/database/passwordEnv")))
+                .help("add it under the stack's `env`, from the secret that holds the password"),
+            );
+        }
+        for (route_name, route) in &stack.routes {
+            let pointer = at(&format!("/routes/{route_name}"));
+            if let Some((host_name, host)) = host {
+                if route.via.as_ref().is_some_and(|v| v != host_name) {
+                    diags.push(
+                        Diagnostic::error(
+                            checks::INVALID_VALUE,
+                            format!(
+                                "routes of stacks are served by their host's Caddy, not by `{}`",
+                                route.via.as_ref().map(Name::as_str).unwrap_or_default()
+                            ),
+                        )
+                        .at(env.span(&format!("{pointer}/via")))
+                        .help("remove `via`"),
+                    );
+                    continue;
+                }
+                check_host_route(env, &pointer, route, host_name, host.caddy.is_some(), diags);
+            }
+            let key = (route.host.clone(), route.path.clone());
+            if let Some(other) = routed.get(&key) {
+                diags.push(
+                    Diagnostic::error(
+                        checks::CONFLICT,
+                        format!(
+                            "`{}{}` is routed twice in `{}`",
+                            route.host, route.path, env.name
+                        ),
+                    )
+                    .at(env.span(&format!("{pointer}/host")))
+                    .label(env.span(&format!("{other}/host")), "also routed here"),
+                );
+            } else {
+                routed.insert(key, pointer);
+            }
+        }
+    }
+}
+
+fn check_via_exists(env: &Environment, pointer: &str, via: &Name, diags: &mut Diagnostics) {
+    let m = &env.model;
+    if !m.clusters.contains_key(via) && !m.hosts.contains_key(via) {
+        diags.push(unknown(
+            env,
+            &format!("{pointer}/via"),
+            "cluster or host",
+            via,
+            m.clusters
+                .keys()
+                .chain(m.hosts.keys())
+                .map(Name::to_string)
+                .collect(),
+        ));
+    }
+}
+
+fn check_host_route(
+    env: &Environment,
+    pointer: &str,
+    route: &Route,
+    host_name: &Name,
+    has_caddy: bool,
+    diags: &mut Diagnostics,
+) {
+    let m = &env.model;
+    if let Some(via) = &route.via {
+        check_via_exists(env, pointer, via, diags);
+        if via != host_name && m.hosts.contains_key(via) {
+            diags.push(
+                Diagnostic::error(
+                    checks::INVALID_VALUE,
+                    format!("`via: {via}` names another host; a host's Caddy serves only what runs on it"),
+                )
+                .at(env.span(&format!("{pointer}/via")))
+                .help(format!("remove `via` to serve it from `{host_name}`, or name a cluster")),
+            );
+        }
+    }
+    if !route.served_by_host(host_name) {
+        return;
+    }
+    if route.tunnel {
+        diags.push(
+            Diagnostic::error(
+                checks::INVALID_VALUE,
+                format!("host `{host_name}` has no tunnel; `tunnel: true` needs a route `via` a cluster with one"),
+            )
+            .at(env.span(&format!("{pointer}/tunnel"))),
+        );
+    }
+    if !has_caddy {
+        diags.push(
+            Diagnostic::error(
+                ROUTE_WITHOUT_PROXY,
+                format!(
+                    "`{}{}` would be served by host `{host_name}`, which runs no Caddy",
+                    route.host, route.path
+                ),
+            )
+            .at(env.span(&format!("{pointer}/host")))
+            .label(env.key_span(&format!("/hosts/{host_name}")), "host defined here")
+            .help(format!(
+                "add `caddy: {{tls: {{mode: acme, email: ...}}}}` to host `{host_name}`, or serve the route `via` a cluster"
+            )),
+        );
+    }
+}
+
+/// The environments that place an enabled app or stack on each host.
+pub fn host_users(project: &Project) -> BTreeMap<Name, Vec<&Environment>> {
+    let mut users: BTreeMap<Name, Vec<&Environment>> = BTreeMap::new();
+    for env in &project.environments {
+        let m = &env.model;
+        let mut hosts: Vec<&Name> = m
+            .enabled_apps()
+            .filter_map(|(_, a)| match m.placement(a) {
+                Some(Placement::Host(n, _)) => Some(n),
+                _ => None,
+            })
+            .chain(
+                m.enabled_stacks()
+                    .filter_map(|(_, s)| m.stack_host(s).map(|(n, _)| n)),
+            )
+            .collect();
+        hosts.sort();
+        hosts.dedup();
+        for h in hosts {
+            users.entry(h.clone()).or_default().push(env);
+        }
+    }
+    users
+}
+
+fn check_shared_hosts(project: &Project, diags: &mut Diagnostics) {
+    for (host, envs) in host_users(project) {
+        let Some((first, rest)) = envs.split_first() else {
+            continue;
+        };
+        let want = &first.model.hosts[&host];
+        for env in rest {
+            if &env.model.hosts[&host] != want {
+                diags.push(
+                    Diagnostic::error(
+                        HOST_DIFFERS,
+                        format!(
+                            "host `{host}` serves `{}` and `{}` but they describe it differently",
+                            first.name, env.name
+                        ),
+                    )
+                    .at(env.key_span(&format!("/hosts/{host}")))
+                    .label(first.key_span(&format!("/hosts/{host}")), format!("as `{}` describes it", first.name))
+                    .help("one machine has one address, data directory and Caddy: describe it once, in the shared base"),
+                );
+            }
+        }
+    }
+}
+
+struct Binding {
+    address: String,
+    port: u16,
+    what: String,
+    span: Option<Span>,
+}
+
+fn overlaps(a: &str, b: &str) -> bool {
+    a == b || a == "0.0.0.0" || b == "0.0.0.0" || a == "::" || b == "::"
+}
+
+fn check_ports(project: &Project, diags: &mut Diagnostics) {
+    let mut by_host: BTreeMap<Name, Vec<Binding>> = BTreeMap::new();
+    let mut caddy_done: Vec<Name> = Vec::new();
+    let mut upstream_dirs: BTreeMap<(Name, String), (String, Option<Span>)> = BTreeMap::new();
+    for env in &project.environments {
+        let m = &env.model;
+        let mut add = |host: &Name, binding: Binding, diags: &mut Diagnostics| {
+            let list = by_host.entry(host.clone()).or_default();
+            if let Some(first) = list
+                .iter()
+                .find(|b| b.port == binding.port && overlaps(&b.address, &binding.address))
+            {
+                diags.push(
+                    Diagnostic::error(
+                        checks::CONFLICT,
+                        format!(
+                            "{} binds port {} on host `{host}`, which {} already binds",
+                            binding.what, binding.port, first.what
+                        ),
+                    )
+                    .at(binding.span)
+                    .label(first.span, "bound here first")
+                    .help("give one of them another host port (`publish.port`)"),
+                );
+            } else {
+                list.push(binding);
+            }
+        };
+        for (name, app) in m.enabled_apps() {
+            let Some(Placement::Host(host, h)) = m.placement(app) else {
+                continue;
+            };
+            if !caddy_done.contains(host) {
+                caddy_done.push(host.clone());
+                caddy_ports(env, host, h, &mut |b| add(host, b, diags));
+            }
+            if let Some((address, port)) = app.host_publish(host) {
+                let pointer = match &app.publish {
+                    Some(p) if p.port.is_some() => "publish/port",
+                    Some(_) => "publish",
+                    None => "port",
+                };
+                let span = env.span(&format!("/apps/{name}/{pointer}"));
+                add(
+                    host,
+                    Binding {
+                        address,
+                        port,
+                        what: format!("app `{name}` of `{}`", env.name),
+                        span,
+                    },
+                    diags,
+                );
+            }
+        }
+        for (name, stack) in m.enabled_stacks() {
+            let Some((host, h)) = m.stack_host(stack) else {
+                continue;
+            };
+            if !caddy_done.contains(host) {
+                caddy_done.push(host.clone());
+                caddy_ports(env, host, h, &mut |b| add(host, b, diags));
+            }
+            add(
+                host,
+                Binding {
+                    address: "0.0.0.0".to_owned(),
+                    port: stack.port,
+                    what: format!("stack `{name}` of `{}`", env.name),
+                    span: env.span(&format!("/stacks/{name}/port")),
+                },
+                diags,
+            );
+            let key = (host.clone(), stack.upstream.dir.clone());
+            let span = env.span(&format!("/stacks/{name}/upstream/dir"));
+            if let Some((other, other_span)) = upstream_dirs.get(&key) {
+                diags.push(
+                    Diagnostic::error(
+                        checks::CONFLICT,
+                        format!(
+                            "stack `{name}` of `{}` uses the upstream directory {} on host `{host}`, as {other} does",
+                            env.name, stack.upstream.dir
+                        ),
+                    )
+                    .at(span)
+                    .label(*other_span, "also used here")
+                    .help("the upstream directory holds the stack's volumes: give each environment its own"),
+                );
+            } else {
+                upstream_dirs.insert(key, (format!("stack `{name}` of `{}`", env.name), span));
+            }
+        }
+    }
+}
+
+fn caddy_ports(
+    env: &Environment,
+    host: &Name,
+    h: &crate::model::Host,
+    add: &mut dyn FnMut(Binding),
+) {
+    let Some(caddy) = &h.caddy else { return };
+    let address = caddy.bind.clone().unwrap_or_else(|| "0.0.0.0".to_owned());
+    for (port, field) in [
+        (caddy.http_port, "httpPort"),
+        (caddy.https_port, "httpsPort"),
+    ] {
+        add(Binding {
+            address: address.clone(),
+            port,
+            what: format!("the Caddy of `{host}`"),
+            span: env.span(&format!("/hosts/{host}/caddy/{field}")),
+        });
+    }
+}

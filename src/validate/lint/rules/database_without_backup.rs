@@ -1,0 +1,65 @@
+use crate::diagnostic::Severity;
+use crate::validate::lint::{LintContext, Rule, Sink, Subject};
+
+/// A production database with no backup schedule.
+pub(crate) struct DatabaseWithoutBackup;
+
+impl Rule for DatabaseWithoutBackup {
+    fn code(&self) -> &'static str {
+        "K007"
+    }
+
+    fn name(&self) -> &'static str {
+        "database-without-backup"
+    }
+
+    fn severity(&self) -> Severity {
+        Severity::Error
+    }
+
+    fn doc(&self) -> &'static str {
+        r#"## What it does
+Flags a database in an environment marked `environment.production: true` that has no
+`backup` schedule.
+
+## Why is this bad?
+A volume is not a backup: a deleted namespace, a failed disk or a bad migration takes
+the data with it. Both seeds schedule daily dumps with a retention period before going
+live.
+
+## Example
+```yaml
+environment: {production: true}
+apps:
+  shop:
+    database: {version: 18, storage: 10Gi, password: {secret: shop-db, key: password}}
+```
+Use instead:
+```yaml
+apps:
+  shop:
+    database:
+      backup: {schedule: "0 3 * * *", retentionDays: 7, storage: 2Gi}
+```
+"#
+    }
+
+    fn check(&self, cx: &LintContext<'_>, sink: &mut Sink<'_>) {
+        for env in cx
+            .project
+            .environments
+            .iter()
+            .filter(|e| e.model.environment.production)
+        {
+            for (name, app) in env.model.enabled_apps() {
+                if app.database.as_ref().is_some_and(|db| db.backup.is_none()) {
+                    let d = sink
+                        .diagnostic(format!("the database of `{name}` in production `{}` is never backed up", env.name))
+                        .at(env.key_span(&format!("/apps/{name}/database")))
+                        .help("add `backup: {schedule: \"0 3 * * *\", retentionDays: 7, storage: 2Gi}`");
+                    sink.report(env, Subject::App(name.as_str()), d);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,95 @@
+use crate::diagnostic::Severity;
+use crate::validate::lint::{LintContext, Rule, Sink, Subject, locate};
+
+/// An image that runs whatever `latest` (or no tag) means today.
+pub(crate) struct LatestImageTag;
+
+impl Rule for LatestImageTag {
+    fn code(&self) -> &'static str {
+        "K001"
+    }
+
+    fn name(&self) -> &'static str {
+        "latest-image-tag"
+    }
+
+    fn severity(&self) -> Severity {
+        Severity::Error
+    }
+
+    fn doc(&self) -> &'static str {
+        r#"## What it does
+Flags an app whose image tag is pinned to `latest`, and any image in the output without a
+tag or tagged `latest`.
+
+## Why is this bad?
+`latest` names a different image every time something is pushed: two pods of one
+Deployment can run different code, a rollback rolls back to nothing, and the committed
+output no longer says what runs.
+
+## Example
+```yaml
+apps:
+  web:
+    image: {registry: hub, repository: team/web, tag: latest}
+```
+Use instead a tag CI produces (`tagFormat`), pinned or recorded with `kiln set-image`:
+```yaml
+apps:
+  web:
+    image: {registry: hub, repository: team/web, tag: "1.4.2"}
+```
+"#
+    }
+
+    fn check(&self, cx: &LintContext<'_>, sink: &mut Sink<'_>) {
+        for env in &cx.project.environments {
+            for (name, app) in env.model.enabled_apps() {
+                if app.image.tag.as_deref() == Some("latest") {
+                    let d = sink
+                        .diagnostic(format!("`{name}` runs the `latest` tag"))
+                        .at(env.span(&format!("/apps/{name}/image/tag")));
+                    sink.report(env, Subject::App(name.as_str()), d);
+                }
+            }
+        }
+        for object in cx.objects() {
+            for image in images(&object.value) {
+                let tag = image
+                    .rsplit_once(':')
+                    .filter(|(_, t)| !t.contains('/'))
+                    .map(|(_, t)| t);
+                if matches!(tag, None | Some("latest")) {
+                    let (env, subject, span) = locate(cx, &object.path);
+                    let Some(env) = env else { continue };
+                    let d = sink
+                        .diagnostic(format!(
+                            "out/{} runs image `{image}` without a fixed tag",
+                            object.path
+                        ))
+                        .at(span);
+                    sink.report(env, subject, d);
+                }
+            }
+        }
+    }
+}
+
+/// Every container image of a workload object.
+pub(crate) fn images(value: &serde_json::Value) -> Vec<&str> {
+    let mut out = Vec::new();
+    let spec = &value["spec"];
+    for pod in [
+        &spec["template"]["spec"],
+        &spec["jobTemplate"]["spec"]["template"]["spec"],
+    ] {
+        for list in ["containers", "initContainers"] {
+            for c in pod[list].as_array().into_iter().flatten() {
+                if let Some(i) = c["image"].as_str() {
+                    out.push(i);
+                }
+            }
+        }
+    }
+    out
+}

@@ -1,0 +1,58 @@
+use crate::diagnostic::Severity;
+use crate::validate::lint::{LintContext, Rule, Sink, Subject, cluster_workloads};
+
+/// An app on a cluster with no health endpoint.
+pub(crate) struct MissingProbes;
+
+impl Rule for MissingProbes {
+    fn code(&self) -> &'static str {
+        "K002"
+    }
+
+    fn name(&self) -> &'static str {
+        "missing-probes"
+    }
+
+    fn severity(&self) -> Severity {
+        Severity::Warning
+    }
+
+    fn doc(&self) -> &'static str {
+        r#"## What it does
+Flags an app running on a cluster that declares no `health` endpoint, so its pods get no
+liveness or readiness probe.
+
+## Why is this bad?
+Without a readiness probe, traffic reaches pods before they can serve it and a rollout
+"succeeds" with a broken version; without a liveness probe a hung process is never
+restarted. Flux's `wait` and the pipelines' rollout checks also rely on readiness.
+
+## Example
+```yaml
+apps:
+  web:
+    port: 8080          # no health: no probes
+```
+Use instead:
+```yaml
+apps:
+  web:
+    port: 8080
+    health: {path: /healthz}
+```
+"#
+    }
+
+    fn check(&self, cx: &LintContext<'_>, sink: &mut Sink<'_>) {
+        for (env, name, app) in cluster_workloads(cx) {
+            if app.health.is_none() {
+                let d = sink
+                    .diagnostic(format!(
+                        "`{name}` has no health endpoint, so no liveness or readiness probe"
+                    ))
+                    .at(env.key_span(&format!("/apps/{name}")));
+                sink.report(env, Subject::App(name.as_str()), d);
+            }
+        }
+    }
+}

@@ -1,0 +1,68 @@
+use crate::diagnostic::Severity;
+use crate::render::kubernetes::database::data_mount_path;
+use crate::validate::lint::{LintContext, Rule, Sink, Subject};
+
+/// A PostgreSQL 18+ data volume mounted where the image does not keep its data.
+pub(crate) struct PostgresDataMount;
+
+impl Rule for PostgresDataMount {
+    fn code(&self) -> &'static str {
+        "K010"
+    }
+
+    fn name(&self) -> &'static str {
+        "postgres-data-mount"
+    }
+
+    fn severity(&self) -> Severity {
+        Severity::Error
+    }
+
+    fn doc(&self) -> &'static str {
+        r#"## What it does
+Flags a PostgreSQL database of version 18 or later whose `mountPath` is not
+`/var/lib/postgresql`.
+
+## Why is this bad?
+From version 18 the official image keeps its data in a versioned directory under
+`/var/lib/postgresql` and creates the `data` subdirectory itself. A volume mounted at the
+old `/var/lib/postgresql/data` makes the pod crash-loop, or leaves the data outside the
+volume where a restart loses it (seed 004's lesson).
+
+## Example
+```yaml
+database:
+  version: 18
+  mountPath: /var/lib/postgresql/data
+```
+Use instead: leave `mountPath` out (kiln mounts the parent for 18+), or
+```yaml
+database:
+  version: 18
+  mountPath: /var/lib/postgresql
+```
+"#
+    }
+
+    fn check(&self, cx: &LintContext<'_>, sink: &mut Sink<'_>) {
+        for env in &cx.project.environments {
+            for (name, app) in env.model.enabled_apps() {
+                let Some(db) = &app.database else { continue };
+                let Some(mount) = &db.mount_path else {
+                    continue;
+                };
+                let want = data_mount_path(db.version);
+                if db.version >= 18 && mount.trim_end_matches('/') != want {
+                    let d = sink
+                        .diagnostic(format!(
+                            "PostgreSQL {} keeps its data under {want}, but `{name}` mounts its volume at {mount}",
+                            db.version
+                        ))
+                        .at(env.span(&format!("/apps/{name}/database/mountPath")))
+                        .help(format!("mount at {want} (or drop `mountPath`)"));
+                    sink.report(env, Subject::App(name.as_str()), d);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,79 @@
+use crate::diagnostic::Severity;
+use crate::validate::lint::{LintContext, Rule, Sink, Subject, cluster_workloads, locate};
+
+/// A container that runs as root.
+pub(crate) struct RunsAsRoot;
+
+impl Rule for RunsAsRoot {
+    fn code(&self) -> &'static str {
+        "K006"
+    }
+
+    fn name(&self) -> &'static str {
+        "runs-as-root"
+    }
+
+    fn severity(&self) -> Severity {
+        Severity::Error
+    }
+
+    fn doc(&self) -> &'static str {
+        r#"## What it does
+Flags an app configured to run as user 0, and any pod in the output that does not set
+`runAsNonRoot: true`.
+
+## Why is this bad?
+Pod Security "restricted", which kiln's namespaces enforce by default, rejects such pods
+outright. Beyond that, root in a container is one kernel bug away from root on the
+node. If an image truly needs root, waive the rule for that app with the reason, and
+lower the namespace's `podSecurity` accordingly.
+
+## Example
+```yaml
+apps:
+  legacy:
+    security: {runAsUser: 0}
+```
+Use instead a non-root user the image supports:
+```yaml
+apps:
+  legacy:
+    security: {runAsUser: 10001}
+```
+"#
+    }
+
+    fn check(&self, cx: &LintContext<'_>, sink: &mut Sink<'_>) {
+        for (env, name, app) in cluster_workloads(cx) {
+            if app.security.run_as_user == 0 {
+                let d = sink
+                    .diagnostic(format!("`{name}` runs as root"))
+                    .at(env.span(&format!("/apps/{name}/security/runAsUser")));
+                sink.report(env, Subject::App(name.as_str()), d);
+            }
+        }
+        for object in cx.objects() {
+            let spec = &object.value["spec"];
+            let pod = if spec["jobTemplate"].is_object() {
+                &spec["jobTemplate"]["spec"]["template"]["spec"]
+            } else {
+                &spec["template"]["spec"]
+            };
+            if !pod.is_object() || pod["securityContext"]["runAsNonRoot"] == true {
+                continue;
+            }
+            let (env, subject, span) = locate(cx, &object.path);
+            // The app-level finding above already covers apps configured as root.
+            let configured_root = matches!(subject, Subject::App(a) if env.is_some_and(|e| e.model.apps.get(a).is_some_and(|a| a.security.run_as_user == 0)));
+            if let (Some(env), false) = (env, configured_root) {
+                let d = sink
+                    .diagnostic(format!(
+                        "out/{}: the pod does not set runAsNonRoot",
+                        object.path
+                    ))
+                    .at(span);
+                sink.report(env, subject, d);
+            }
+        }
+    }
+}

@@ -1,0 +1,71 @@
+use crate::diagnostic::Severity;
+use crate::model::TagAutomation;
+use crate::render::flux::tag_policy;
+use crate::validate::lint::{LintContext, Rule, Sink, Subject};
+
+/// A tag format Flux image automation cannot order.
+pub(crate) struct UnsortableImageTag;
+
+impl Rule for UnsortableImageTag {
+    fn code(&self) -> &'static str {
+        "K013"
+    }
+
+    fn name(&self) -> &'static str {
+        "unsortable-image-tag"
+    }
+
+    fn severity(&self) -> Severity {
+        Severity::Error
+    }
+
+    fn doc(&self) -> &'static str {
+        r#"## What it does
+Flags an app whose `tagFormat` has no part that orders tags in build order (`{timestamp}`
+or `{run}`), and an app with `automation: flux` that declares no `tagFormat`.
+
+## Why is this bad?
+Flux's ImagePolicy picks the newest tag by sorting; a commit SHA does not sort, so Flux
+would deploy an arbitrary build (seed 000: "Flux ImagePolicy requires chronologically
+sortable tags"). kiln derives the policy's pattern from `tagFormat`, so it needs one.
+
+## Example
+```yaml
+image: {registry: harbor, repository: shop/web, automation: flux, tagFormat: "main-{sha}"}
+```
+Use instead:
+```yaml
+image: {registry: harbor, repository: shop/web, automation: flux, tagFormat: "main-{sha}-{timestamp}"}
+```
+"#
+    }
+
+    fn check(&self, cx: &LintContext<'_>, sink: &mut Sink<'_>) {
+        for env in &cx.project.environments {
+            for (name, app) in env.model.enabled_apps() {
+                let pointer = format!("/apps/{name}/image");
+                match &app.image.tag_format {
+                    Some(format) => {
+                        if let Err(why) = tag_policy(format) {
+                            let d = sink
+                                .diagnostic(why)
+                                .at(env.span(&format!("{pointer}/tagFormat")))
+                                .help("include {timestamp} (UTC YYYYMMDDhhmmss) or {run} so tags sort in build order");
+                            sink.report(env, Subject::App(name.as_str()), d);
+                        }
+                    }
+                    None if app.image.automation == TagAutomation::Flux
+                        && app.image.tag.is_none() =>
+                    {
+                        let d = sink
+                            .diagnostic(format!("`{name}` uses Flux image automation but declares no `tagFormat`"))
+                            .at(env.span(&format!("{pointer}/automation")))
+                            .help("add the format CI tags images with, e.g. `tagFormat: main-{sha}-{timestamp}`");
+                        sink.report(env, Subject::App(name.as_str()), d);
+                    }
+                    None => {}
+                }
+            }
+        }
+    }
+}

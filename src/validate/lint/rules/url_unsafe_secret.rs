@@ -1,0 +1,93 @@
+use crate::diagnostic::Severity;
+use crate::model::{KeySource, TemplatePart};
+use crate::validate::lint::{LintContext, Rule, Sink, Subject};
+
+/// A generated secret value that can hold characters a URL cannot, used in a URL.
+pub(crate) struct UrlUnsafeSecret;
+
+impl Rule for UrlUnsafeSecret {
+    fn code(&self) -> &'static str {
+        "K015"
+    }
+
+    fn name(&self) -> &'static str {
+        "url-unsafe-secret"
+    }
+
+    fn severity(&self) -> Severity {
+        Severity::Error
+    }
+
+    fn doc(&self) -> &'static str {
+        r#"## What it does
+Flags a generated secret key whose alphabet has characters outside the URL-safe set
+(`A-Z a-z 0-9 - . _ ~`) when a URL template (`scheme://...`) of another key uses it.
+Values from 1Password or entered by hand are checked the same way by `kiln seal`, when
+the value is known.
+
+## Why is this bad?
+A `/`, `+`, `=` or `@` inside the password of `postgresql://user:password@host/db`
+changes how the URL is parsed: Prisma and most drivers then fail to connect, or connect
+somewhere else. The Invoicetron migration learned it the hard way and settled on
+`openssl rand -hex 20`.
+
+## Example
+```yaml
+secrets:
+  app-db:
+    keys:
+      password:
+        generate: {length: 32, alphabet: base64}
+      url:
+        template: "postgresql://app:{password}@app-db:5432/app"
+```
+Use instead:
+```yaml
+      password:
+        generate: {length: 40, alphabet: hex}
+```
+"#
+    }
+
+    fn check(&self, cx: &LintContext<'_>, sink: &mut Sink<'_>) {
+        for env in &cx.project.environments {
+            let m = &env.model;
+            for (name, secret) in &m.secrets {
+                for (key, source) in &secret.keys {
+                    let KeySource::Template(t) = source else {
+                        continue;
+                    };
+                    if !t.is_url() {
+                        continue;
+                    }
+                    for part in t.parts().unwrap_or_default() {
+                        let TemplatePart::Key { secret: s, key: k } = part else {
+                            continue;
+                        };
+                        let target = s.unwrap_or_else(|| name.to_string());
+                        let Some(KeySource::Generate(g)) =
+                            m.secrets.get(target.as_str()).and_then(|x| x.keys.get(&k))
+                        else {
+                            continue;
+                        };
+                        if g.generate.alphabet.is_url_safe() {
+                            continue;
+                        }
+                        let d = sink
+                            .diagnostic(format!(
+                                "`{target}.{k}` is generated from the `{}` alphabet, which is not URL-safe, and `{name}.{key}` puts it in a URL",
+                                g.generate.alphabet.as_str()
+                            ))
+                            .at(env.span(&format!("/secrets/{target}/keys/{k}/generate")))
+                            .label(
+                                env.span(&format!("/secrets/{name}/keys/{key}/template")),
+                                "used in this URL",
+                            )
+                            .help("use `alphabet: hex` (the default) or `alphanumeric`");
+                        sink.report(env, Subject::None, d);
+                    }
+                }
+            }
+        }
+    }
+}

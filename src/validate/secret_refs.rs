@@ -1,0 +1,440 @@
+//! Wiring check over the rendered output: every secret a generated pod reads
+//! (`secretKeyRef`, `envFrom.secretRef`, secret volumes, `imagePullSecrets`) exists,
+//! with that key, in the pod's namespace.
+//!
+//! The model-level checks ([`super::secrets`]) already tie every reference in the model
+//! to a placement; this one looks at what the renderers actually wrote, so a renderer
+//! that names a secret or key the model does not define is caught too.
+//!
+//! Namespaces are resolved the way `kubectl kustomize` does for kiln's layouts: every
+//! kustomization no other one includes is built (resources, `namespace:`, JSON 6902
+//! patches). A secret counts as present when the output holds it (a Secret or
+//! SealedSecret) or when the model places it and only its sealed values are missing
+//! (that is a warning of its own, `secret-not-sealed`).
+
+use crate::diagnostic::{Diagnostic, Diagnostics, checks};
+use crate::model::Project;
+use crate::render::OutputTree;
+use crate::render::kubernetes::kustomize::apply_ops;
+use crate::secrets::placement::placements;
+use crate::secrets::sealed_file::data_keys;
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Namespace → secret → its keys.
+type Available = BTreeMap<String, BTreeMap<String, BTreeSet<String>>>;
+
+/// One secret read by a generated object.
+#[derive(Debug, PartialEq, Eq)]
+struct Use {
+    namespace: String,
+    secret: String,
+    /// The key, when one is named.
+    key: Option<String>,
+    /// What reads it, for the message: `Deployment invoicetron, env DATABASE_URL`.
+    by: String,
+}
+
+/// Runs the check; `root` objects and where they came from are reported by path.
+pub fn check(project: &Project, tree: &OutputTree, diags: &mut Diagnostics) {
+    let roots = roots(tree);
+    let mut available = Available::new();
+    let mut uses: Vec<(String, Option<String>, Use)> = Vec::new();
+    for (dir, env) in &roots {
+        let mut objects = Vec::new();
+        if let Err(why) = build(tree, dir, &mut objects, 0) {
+            diags.push(Diagnostic::error(
+                checks::SECRET_REFERENCE,
+                format!("out/{dir} cannot be built to check its secret references: {why}"),
+            ));
+            continue;
+        }
+        for object in &objects {
+            let namespace = object["metadata"]["namespace"]
+                .as_str()
+                .unwrap_or("default")
+                .to_owned();
+            collect_secret(object, &namespace, &mut available);
+            for u in secret_uses(object, &namespace) {
+                uses.push((dir.clone(), env.clone(), u));
+            }
+        }
+    }
+    for env in &project.environments {
+        for p in placements(env) {
+            let keys = available
+                .entry(p.namespace.clone())
+                .or_default()
+                .entry(p.secret.to_string())
+                .or_default();
+            keys.extend(data_keys(env, &p.secret));
+        }
+    }
+    for (dir, env, u) in uses {
+        let keys = available.get(&u.namespace).and_then(|s| s.get(&u.secret));
+        let problem = match (&u.key, keys) {
+            (_, None) => format!(
+                "{} reads secret `{}`, which namespace `{}` does not have",
+                u.by, u.secret, u.namespace
+            ),
+            (Some(key), Some(keys)) if !keys.contains(key) => format!(
+                "{} reads key `{key}` of secret `{}`, which has no such key in namespace `{}` (keys: {})",
+                u.by,
+                u.secret,
+                u.namespace,
+                keys.iter().cloned().collect::<Vec<_>>().join(", ")
+            ),
+            _ => continue,
+        };
+        let span = env
+            .as_deref()
+            .and_then(|e| project.environment(e))
+            .and_then(|e| {
+                let app = dir.strip_prefix("kubernetes/apps/")?.split('/').next()?;
+                e.key_span(&format!("/apps/{app}"))
+            });
+        diags.push(
+            Diagnostic::error(checks::SECRET_REFERENCE, format!("out/{dir}: {problem}"))
+                .at(span)
+                .help("this is a wiring error between kiln's targets; please report it with the model that causes it"),
+        );
+    }
+}
+
+/// Directories with a kustomization that no other kustomization includes, with the
+/// environment their file belongs to.
+fn roots(tree: &OutputTree) -> Vec<(String, Option<String>)> {
+    let mut dirs = BTreeMap::new();
+    let mut included = BTreeSet::new();
+    for (path, file) in tree.iter() {
+        let Some(dir) = path.strip_suffix("/kustomization.yaml") else {
+            continue;
+        };
+        dirs.insert(dir.to_owned(), file.env.clone());
+        for r in resources(tree, dir) {
+            included.insert(normalize(&format!("{dir}/{r}")));
+        }
+    }
+    dirs.into_iter()
+        .filter(|(d, _)| !included.contains(d))
+        .collect()
+}
+
+fn parse(tree: &OutputTree, path: &str) -> Option<Value> {
+    let bytes = &tree.get(path)?.bytes;
+    serde_saphyr::from_str(std::str::from_utf8(bytes).ok()?).ok()
+}
+
+fn resources(tree: &OutputTree, dir: &str) -> Vec<String> {
+    parse(tree, &format!("{dir}/kustomization.yaml"))
+        .and_then(|k| k.get("resources").cloned())
+        .and_then(|r| serde_json::from_value(r).ok())
+        .unwrap_or_default()
+}
+
+/// `a/b/../c` → `a/c`.
+fn normalize(path: &str) -> String {
+    let mut parts: Vec<&str> = Vec::new();
+    for seg in path.split('/') {
+        match seg {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            s => parts.push(s),
+        }
+    }
+    parts.join("/")
+}
+
+/// The objects a kustomization directory builds to.
+fn build(tree: &OutputTree, dir: &str, out: &mut Vec<Value>, depth: usize) -> Result<(), String> {
+    if depth > 16 {
+        return Err("kustomizations include each other too deeply".to_owned());
+    }
+    let k = parse(tree, &format!("{dir}/kustomization.yaml"))
+        .ok_or_else(|| format!("{dir}/kustomization.yaml does not parse"))?;
+    let mut objects = Vec::new();
+    for r in resources(tree, dir) {
+        let path = normalize(&format!("{dir}/{r}"));
+        if tree.get(&format!("{path}/kustomization.yaml")).is_some() {
+            build(tree, &path, &mut objects, depth + 1)?;
+        } else {
+            objects.push(
+                parse(tree, &path).ok_or_else(|| format!("{path} is missing or does not parse"))?,
+            );
+        }
+    }
+    if let Some(ns) = k.get("namespace").and_then(Value::as_str) {
+        for o in &mut objects {
+            if let Some(meta) = o.get_mut("metadata").and_then(Value::as_object_mut) {
+                meta.insert("namespace".into(), Value::String(ns.to_owned()));
+            }
+        }
+    }
+    for patch in k
+        .get("patches")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let (Some(path), Some(target)) = (patch["path"].as_str(), patch.get("target")) else {
+            continue;
+        };
+        let ops: Vec<Value> = parse(tree, &normalize(&format!("{dir}/{path}")))
+            .and_then(|v| serde_json::from_value(v).ok())
+            .ok_or_else(|| format!("patch {path} is missing or does not parse"))?;
+        for o in objects
+            .iter_mut()
+            .filter(|o| o["kind"] == target["kind"] && o["metadata"]["name"] == target["name"])
+        {
+            apply_ops(o, &ops).map_err(|e| format!("patch {path}: {e}"))?;
+        }
+    }
+    out.extend(objects);
+    Ok(())
+}
+
+fn collect_secret(object: &Value, namespace: &str, available: &mut Available) {
+    let name = object["metadata"]["name"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let mut keys = BTreeSet::new();
+    let fields: &[&str] = match object["kind"].as_str() {
+        Some("Secret") => {
+            if object["type"] == "kubernetes.io/service-account-token" {
+                keys.extend(["token", "ca.crt", "namespace"].map(str::to_owned));
+            }
+            &["/data", "/stringData"]
+        }
+        Some("SealedSecret") => &["/spec/encryptedData", "/spec/template/data"],
+        _ => return,
+    };
+    for f in fields {
+        if let Some(map) = object.pointer(f).and_then(Value::as_object) {
+            keys.extend(map.keys().cloned());
+        }
+    }
+    available
+        .entry(namespace.to_owned())
+        .or_default()
+        .entry(name)
+        .or_default()
+        .extend(keys);
+}
+
+/// Every secret an object's pod template reads.
+fn secret_uses(object: &Value, namespace: &str) -> Vec<Use> {
+    let kind = object["kind"].as_str().unwrap_or_default();
+    let name = object["metadata"]["name"].as_str().unwrap_or_default();
+    let pod = match kind {
+        "Pod" => object.get("spec"),
+        "CronJob" => object.pointer("/spec/jobTemplate/spec/template/spec"),
+        _ => object.pointer("/spec/template/spec"),
+    };
+    let Some(pod) = pod.filter(|p| p.get("containers").is_some()) else {
+        return Vec::new();
+    };
+    let mut uses = Vec::new();
+    let mut add = |secret: &Value, key: Option<&Value>, by: String| {
+        if let Some(secret) = secret.as_str() {
+            uses.push(Use {
+                namespace: namespace.to_owned(),
+                secret: secret.to_owned(),
+                key: key.and_then(Value::as_str).map(str::to_owned),
+                by: format!("{kind} {name}, {by}"),
+            });
+        }
+    };
+    for list in ["initContainers", "containers"] {
+        for c in pod
+            .get(list)
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let cname = c["name"].as_str().unwrap_or_default();
+            for e in c.get("env").and_then(Value::as_array).into_iter().flatten() {
+                if let Some(r) = e.pointer("/valueFrom/secretKeyRef")
+                    && r["optional"] != true
+                {
+                    add(
+                        &r["name"],
+                        Some(&r["key"]),
+                        format!(
+                            "container {cname} env {}",
+                            e["name"].as_str().unwrap_or_default()
+                        ),
+                    );
+                }
+            }
+            for e in c
+                .get("envFrom")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                if let Some(r) = e.get("secretRef")
+                    && r["optional"] != true
+                {
+                    add(&r["name"], None, format!("container {cname} envFrom"));
+                }
+            }
+        }
+    }
+    for v in pod
+        .get("volumes")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        if let Some(s) = v.get("secret")
+            && s["optional"] != true
+        {
+            let vname = v["name"].as_str().unwrap_or_default();
+            let items: Vec<&Value> = s
+                .get("items")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .collect();
+            if items.is_empty() {
+                add(&s["secretName"], None, format!("volume {vname}"));
+            }
+            for i in items {
+                add(&s["secretName"], Some(&i["key"]), format!("volume {vname}"));
+            }
+        }
+    }
+    for s in pod
+        .get("imagePullSecrets")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        add(&s["name"], None, "imagePullSecrets".to_owned());
+    }
+    uses
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn yaml(v: &Value) -> Vec<u8> {
+        crate::render::yaml::to_string(v).into_bytes()
+    }
+
+    fn tree(key: &str, pull: &str) -> OutputTree {
+        let mut t = OutputTree::default();
+        let deploy = json!({"apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": "web"},
+            "spec": {"template": {"spec": {
+                "imagePullSecrets": [{"name": pull}],
+                "containers": [{"name": "web", "env": [
+                    {"name": "A", "valueFrom": {"secretKeyRef": {"name": "web", "key": "a"}}}]}]}}}});
+        let patch = json!([{"op": "replace",
+            "path": "/spec/template/spec/containers/0/env/0/valueFrom/secretKeyRef/key", "value": key}]);
+        t.add(
+            "kubernetes/apps/web/base/deployment-web.yaml",
+            yaml(&deploy),
+            None,
+        );
+        t.add(
+            "kubernetes/apps/web/base/kustomization.yaml",
+            yaml(&json!({"resources": ["deployment-web.yaml"]})),
+            None,
+        );
+        t.add(
+            "kubernetes/apps/web/overlays/prod/patches/deployment-web.yaml",
+            yaml(&patch),
+            Some("prod"),
+        );
+        t.add(
+            "kubernetes/apps/web/overlays/prod/kustomization.yaml",
+            yaml(&json!({
+            "namespace": "web-prod", "resources": ["../../base"],
+            "patches": [{"path": "patches/deployment-web.yaml",
+                "target": {"version": "v1", "kind": "Deployment", "name": "web"}}]})),
+            Some("prod"),
+        );
+        let sealed = json!({"apiVersion": "bitnami.com/v1alpha1", "kind": "SealedSecret",
+            "metadata": {"name": "web", "namespace": "web-prod"},
+            "spec": {"encryptedData": {"b": "AgB"}}});
+        t.add(
+            "secrets/lab/web-prod/sealedsecret-web.yaml",
+            yaml(&sealed),
+            Some("prod"),
+        );
+        t.add(
+            "secrets/lab/web-prod/kustomization.yaml",
+            yaml(&json!({"resources": ["sealedsecret-web.yaml"]})),
+            Some("prod"),
+        );
+        t
+    }
+
+    fn run(t: &OutputTree) -> Vec<String> {
+        let mut diags = Diagnostics::default();
+        check(&Project::default(), t, &mut diags);
+        diags.iter().map(|d| d.message.clone()).collect()
+    }
+
+    #[test]
+    fn references_resolve_through_overlay_namespace_and_patches() {
+        assert_eq!(run(&tree("b", "web")), Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_missing_key_or_secret_in_the_namespace_is_an_error() {
+        let found = run(&tree("a", "registry"));
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert!(
+            found[0].contains("reads key `a` of secret `web`"),
+            "{found:?}"
+        );
+        assert!(found[0].contains("namespace `web-prod`"), "{found:?}");
+        assert!(
+            found[1].contains("imagePullSecrets reads secret `registry`"),
+            "{found:?}"
+        );
+    }
+
+    /// The check sees the references the kubernetes target really writes: in the
+    /// repository's own model, every pod's secrets in both namespaces.
+    #[test]
+    fn finds_every_secret_the_reference_model_reads() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let compiled = crate::commands::compile(
+            &crate::model::Files::read(root),
+            crate::render::State::default(),
+        );
+        assert!(!compiled.has_errors(), "{:?}", compiled.diagnostics);
+        let mut seen = BTreeSet::new();
+        for (dir, _) in roots(&compiled.tree) {
+            let mut objects = Vec::new();
+            build(&compiled.tree, &dir, &mut objects, 0).unwrap();
+            for o in &objects {
+                let ns = o["metadata"]["namespace"].as_str().unwrap_or("default");
+                for u in secret_uses(o, ns) {
+                    seen.insert((u.namespace, u.secret, u.key.unwrap_or_default()));
+                }
+            }
+        }
+        for ns in ["invoicetron-dev", "invoicetron-prod"] {
+            for (secret, key) in [
+                ("invoicetron-app", "database-url"),
+                ("invoicetron-app", "better-auth-secret"),
+                ("invoicetron-db", "postgres-password"),
+                ("gitlab-registry", ""),
+            ] {
+                assert!(
+                    seen.contains(&(ns.to_owned(), secret.to_owned(), key.to_owned())),
+                    "{ns} {secret} {key} not among {seen:?}"
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,478 @@
+//! Secret checks: literal values in the model, the keys each secret type needs,
+//! template references, every secret reference available where it is used, no two
+//! environments placing the same secret in one namespace, and unused secrets.
+
+use crate::diagnostic::{Diagnostic, Diagnostics, checks};
+use crate::model::{
+    EnvValue, Environment, KeySource, Name, Placement, Project, SecretType, SpanIndex, TemplatePart,
+};
+use crate::secrets::checks::{SECRET_NOT_AVAILABLE, UNUSED_SECRET};
+use crate::secrets::placement::{SecretPlacement, placements};
+use serde_json::{Value, json};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Finds literal values where the model wants a source (`keys: {password: hunter2}`)
+/// or where an environment variable plainly holds a credential; reports each at its
+/// location and replaces it in `json` with an empty `manual` source, so the remaining
+/// checks still run without repeating the problem as a schema error.
+pub fn literal_values(json: &mut Value, index: &SpanIndex) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    if let Some(Value::Object(secrets)) = json.get_mut("secrets") {
+        for (name, secret) in secrets.iter_mut() {
+            let Some(Value::Object(keys)) = secret.get_mut("keys") else {
+                continue;
+            };
+            for (key, source) in keys.iter_mut() {
+                if source.is_object() || source.is_null() {
+                    continue;
+                }
+                let pointer = format!(
+                    "/secrets/{}/keys/{}",
+                    crate::model::load::escape(name),
+                    crate::model::load::escape(key)
+                );
+                out.push(
+                    Diagnostic::error(
+                        checks::LITERAL_SECRET,
+                        format!("`{name}.{key}` is written as a value; the model holds only where a secret comes from"),
+                    )
+                    .at(index.value(&pointer))
+                    .help("use `op: op://vault/item/field`, `generate: {length: 40}`, `template: \"...{other-key}...\"` or `manual: \"where to find it\"`")
+                    .help("if this value was ever committed, rotate it: it is in git history"),
+                );
+                *source = json!({"manual": ""});
+            }
+        }
+    }
+    if let Some(Value::Object(apps)) = json.get("apps") {
+        for (app, a) in apps {
+            let Some(Value::Object(env)) = a.get("env") else {
+                continue;
+            };
+            for (var, value) in env {
+                let Some(text) = value.as_str() else { continue };
+                if let Some(why) = credential_like(var, text) {
+                    let pointer = format!(
+                        "/apps/{}/env/{}",
+                        crate::model::load::escape(app),
+                        crate::model::load::escape(var)
+                    );
+                    out.push(
+                        Diagnostic::error(
+                            checks::LITERAL_SECRET,
+                            format!("`{var}` of `{app}` {why}"),
+                        )
+                        .at(index.value(&pointer))
+                        .help("define the value under `secrets` and write `{secret: NAME, key: KEY}` here"),
+                    );
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Why a plain environment value looks like a credential, if it does.
+fn credential_like(var: &str, value: &str) -> Option<&'static str> {
+    if value.is_empty() || value.contains("${") {
+        return None;
+    }
+    // `scheme://user:password@host`
+    if let Some((_, rest)) = value.split_once("://") {
+        let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+        if let Some((userinfo, _)) = authority.rsplit_once('@')
+            && userinfo.split_once(':').is_some_and(|(_, p)| !p.is_empty())
+        {
+            return Some("holds a URL with a password in it");
+        }
+    }
+    let upper = var.to_ascii_uppercase();
+    let last = upper.rsplit('_').next().unwrap_or_default();
+    let secret_word = matches!(last, "PASSWORD" | "PASSWD" | "SECRET" | "TOKEN")
+        || upper.ends_with("API_KEY")
+        || upper.ends_with("PRIVATE_KEY");
+    secret_word.then_some("is named like a credential but holds a plain value")
+}
+
+/// Runs the per-environment secret checks.
+pub fn check(env: &Environment, diags: &mut Diagnostics) {
+    let m = &env.model;
+    let placed = placements(env);
+    for (name, secret) in &m.secrets {
+        let at = format!("/secrets/{name}");
+        let required = secret.kind.required_keys();
+        let missing: Vec<&str> = required
+            .iter()
+            .copied()
+            .filter(|k| !secret.keys.contains_key(*k))
+            .collect();
+        if !missing.is_empty() {
+            diags.push(
+                Diagnostic::error(
+                    checks::INVALID_VALUE,
+                    format!(
+                        "secret `{name}` of type `{}` needs the key(s) {}",
+                        type_name(secret.kind),
+                        quoted(&missing)
+                    ),
+                )
+                .at(env.key_span(&format!("{at}/keys"))),
+            );
+        }
+        if secret.kind == SecretType::DockerRegistry {
+            for key in secret
+                .keys
+                .keys()
+                .filter(|k| !required.contains(&k.as_str()))
+            {
+                diags.push(
+                    Diagnostic::error(
+                        checks::INVALID_VALUE,
+                        format!("a `docker-registry` secret has only `username` and `password`, not `{key}`"),
+                    )
+                    .at(env.key_span(&format!("{at}/keys/{key}")))
+                    .help("kiln composes `.dockerconfigjson` from them and the registry's host"),
+                );
+            }
+            if crate::secrets::placement::registry_of(env, name).is_none() {
+                diags.push(
+                    Diagnostic::error(
+                        checks::INVALID_VALUE,
+                        format!(
+                            "no registry names `{name}` as its `pullSecret`, so its host is unknown"
+                        ),
+                    )
+                    .at(env.key_span(&at))
+                    .help(format!(
+                        "add `pullSecret: {name}` to the registry these credentials are for"
+                    )),
+                );
+            }
+        }
+        for (key, source) in &secret.keys {
+            if let KeySource::Template(t) = source {
+                check_template(env, name, key, t, diags);
+            }
+        }
+    }
+    for (registry_name, registry) in &m.registries {
+        if let Some(secret) = registry
+            .pull_secret
+            .as_ref()
+            .and_then(|s| m.secrets.get_key_value(s))
+            && secret.1.kind != SecretType::DockerRegistry
+        {
+            diags.push(
+                Diagnostic::error(
+                    checks::INVALID_VALUE,
+                    format!(
+                        "the pull secret of registry `{registry_name}` is `{}`, which is not of type `docker-registry`",
+                        secret.0
+                    ),
+                )
+                .at(env.span(&format!("/registries/{registry_name}/pullSecret")))
+                .label(env.key_span(&format!("/secrets/{}", secret.0)), "defined here")
+                .help("set `type: docker-registry` on it, with keys `username` and `password`"),
+            );
+        }
+    }
+    check_available(env, &placed, diags);
+}
+
+fn type_name(kind: SecretType) -> &'static str {
+    match kind {
+        SecretType::Opaque => "opaque",
+        SecretType::DockerRegistry => "docker-registry",
+        SecretType::SshKey => "ssh-key",
+        SecretType::Tls => "tls",
+    }
+}
+
+fn quoted(keys: &[&str]) -> String {
+    keys.iter()
+        .map(|k| format!("`{k}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn check_template(
+    env: &Environment,
+    secret: &Name,
+    key: &str,
+    t: &crate::model::TemplateSource,
+    diags: &mut Diagnostics,
+) {
+    let pointer = format!("/secrets/{secret}/keys/{key}/template");
+    let parts = match t.parts() {
+        Ok(parts) => parts,
+        Err(offset) => {
+            diags.push(
+                Diagnostic::error(
+                    checks::INVALID_VALUE,
+                    format!("the template of `{secret}.{key}` has a `{{` without `}}` (at character {offset})"),
+                )
+                .at(env.span(&pointer))
+                .help("write `{{` for a literal brace"),
+            );
+            return;
+        }
+    };
+    let mut cycle_reported = false;
+    for part in parts {
+        let TemplatePart::Key { secret: s, key: k } = part else {
+            continue;
+        };
+        let target = s.as_deref().unwrap_or(secret.as_str());
+        match env.model.secrets.get(target) {
+            None => diags.push(
+                Diagnostic::error(
+                    checks::SECRET_REFERENCE,
+                    format!("the template of `{secret}.{key}` uses `{{{target}.{k}}}`, but no secret is named `{target}`"),
+                )
+                .at(env.span(&pointer)),
+            ),
+            Some(other) if !other.keys.contains_key(&k) => diags.push(
+                Diagnostic::error(
+                    checks::SECRET_REFERENCE,
+                    format!("the template of `{secret}.{key}` uses `{target}.{k}`, but secret `{target}` has no key `{k}`"),
+                )
+                .at(env.span(&pointer))
+                .label(env.key_span(&format!("/secrets/{target}")), "secret defined here")
+                .help(format!(
+                    "its keys: {}",
+                    other.keys.keys().cloned().collect::<Vec<_>>().join(", ")
+                )),
+            ),
+            Some(_) if cycle_reported => {}
+            Some(_) => {
+                if let Some(cycle) = template_cycle(env, (target, &k), (secret.as_str(), key)) {
+                    cycle_reported = true;
+                    diags.push(
+                        Diagnostic::error(
+                            checks::CYCLE,
+                            format!("templates use each other in a cycle: {}", cycle.join(" → ")),
+                        )
+                        .at(env.span(&pointer))
+                        .help("a template can use generated, 1Password or manual keys, or templates that do not lead back"),
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// A path of template references from `from` back to `to`, if there is one.
+fn template_cycle(env: &Environment, from: (&str, &str), to: (&str, &str)) -> Option<Vec<String>> {
+    let mut stack = vec![(
+        from.0.to_owned(),
+        from.1.to_owned(),
+        vec![format!("{}.{}", to.0, to.1)],
+    )];
+    let mut seen = BTreeSet::new();
+    while let Some((s, k, mut path)) = stack.pop() {
+        path.push(format!("{s}.{k}"));
+        if (s.as_str(), k.as_str()) == to {
+            return Some(path);
+        }
+        if !seen.insert((s.clone(), k.clone())) {
+            continue;
+        }
+        if let Some(KeySource::Template(t)) = env
+            .model
+            .secrets
+            .get(s.as_str())
+            .and_then(|x| x.keys.get(&k))
+        {
+            for part in t.parts().unwrap_or_default() {
+                if let TemplatePart::Key {
+                    secret: s2,
+                    key: k2,
+                } = part
+                {
+                    stack.push((s2.unwrap_or_else(|| s.clone()), k2, path.clone()));
+                }
+            }
+        }
+    }
+    None
+}
+
+/// Every secret an enabled app references, with the JSON pointer of the reference.
+fn references(env: &Environment) -> Vec<(Name, Name, String)> {
+    let mut refs = Vec::new();
+    for (app, a) in env.model.enabled_apps() {
+        for (var, value) in &a.env {
+            if let EnvValue::Secret(r) = value {
+                refs.push((
+                    app.clone(),
+                    r.secret.clone(),
+                    format!("/apps/{app}/env/{var}/secret"),
+                ));
+            }
+        }
+        if let Some(db) = &a.database {
+            refs.push((
+                app.clone(),
+                db.password.secret.clone(),
+                format!("/apps/{app}/database/password/secret"),
+            ));
+        }
+    }
+    refs
+}
+
+fn check_available(env: &Environment, placed: &[SecretPlacement], diags: &mut Diagnostics) {
+    let m = &env.model;
+    for (app, secret, pointer) in references(env) {
+        let (Some(a), Some(s)) = (m.apps.get(&app), m.secrets.get(&secret)) else {
+            continue;
+        };
+        let (available, place) = match m.placement(a) {
+            Some(Placement::Cluster(cluster, _)) => {
+                let ns = m.namespace(&env.name, &app, a);
+                let ok = placed
+                    .iter()
+                    .any(|p| &p.cluster == cluster && p.namespace == ns && p.secret == secret);
+                (ok, format!("namespace `{ns}` on cluster `{cluster}`"))
+            }
+            Some(Placement::Host(host, _)) => (s.used_by.contains(&app), format!("host `{host}`")),
+            None => continue,
+        };
+        if !available {
+            diags.push(
+                Diagnostic::error(
+                    SECRET_NOT_AVAILABLE,
+                    format!("secret `{secret}` is not available in {place}, where `{app}` uses it"),
+                )
+                .at(env.span(&pointer))
+                .label(
+                    env.key_span(&format!("/secrets/{secret}")),
+                    "secret defined here",
+                )
+                .help(format!("add `{app}` to `usedBy` of secret `{secret}`")),
+            );
+        }
+    }
+}
+
+/// The secrets an environment uses: placed on a cluster, listed by an enabled app, or
+/// feeding a used secret's templates.
+fn used_secrets(env: &Environment) -> BTreeSet<&str> {
+    let m = &env.model;
+    let placed = placements(env);
+    let mut used: BTreeSet<&str> = placed
+        .iter()
+        .filter_map(|p| {
+            m.secrets
+                .get_key_value(p.secret.as_str())
+                .map(|(k, _)| k.as_str())
+        })
+        .collect();
+    for (name, s) in &m.secrets {
+        if s.used_by
+            .iter()
+            .any(|app| m.apps.get(app).is_some_and(|a| a.enabled))
+        {
+            used.insert(name.as_str());
+        }
+    }
+    // A secret whose keys feed a used secret's templates is used too.
+    loop {
+        let before = used.len();
+        for (name, s) in &m.secrets {
+            if !used.contains(name.as_str()) {
+                continue;
+            }
+            for source in s.keys.values() {
+                if let KeySource::Template(t) = source {
+                    for part in t.parts().unwrap_or_default() {
+                        if let TemplatePart::Key {
+                            secret: Some(other),
+                            ..
+                        } = part
+                            && let Some((k, _)) = m.secrets.get_key_value(other.as_str())
+                        {
+                            used.insert(k.as_str());
+                        }
+                    }
+                }
+            }
+        }
+        if used.len() == before {
+            break;
+        }
+    }
+    used
+}
+
+/// Warns about secrets no environment uses (a secret of the shared base that only
+/// prod uses is used).
+fn check_unused(project: &Project, diags: &mut Diagnostics) {
+    let mut used: BTreeSet<&str> = BTreeSet::new();
+    for env in &project.environments {
+        used.extend(used_secrets(env));
+    }
+    let mut reported = BTreeSet::new();
+    for env in &project.environments {
+        for name in env
+            .model
+            .secrets
+            .keys()
+            .filter(|n| !used.contains(n.as_str()))
+        {
+            let at = env.key_span(&format!("/secrets/{name}"));
+            if !reported.insert((name.clone(), at)) {
+                continue;
+            }
+            diags.push(
+                Diagnostic::warning(UNUSED_SECRET, format!("secret `{name}` is used by no app in any environment"))
+                    .at(at)
+                    .help("list the apps that need it in `usedBy`, make it a registry's `pullSecret`, or delete it"),
+            );
+        }
+    }
+}
+
+/// No two environments may place the same secret in the same namespace of a cluster:
+/// both would write it, with different values.
+pub fn check_project(project: &Project, diags: &mut Diagnostics) {
+    check_unused(project, diags);
+    let mut owners: BTreeMap<(Name, String, Name), &Environment> = BTreeMap::new();
+    for env in &project.environments {
+        for p in placements(env) {
+            let key = (p.cluster.clone(), p.namespace.clone(), p.secret.clone());
+            match owners.get(&key) {
+                Some(first) => diags.push(
+                    Diagnostic::error(
+                        checks::CONFLICT,
+                        format!(
+                            "secret `{}` in namespace `{}` on cluster `{}` comes from both `{}` and `{}`",
+                            p.secret, p.namespace, p.cluster, first.name, env.name
+                        ),
+                    )
+                    .at(env.key_span(&format!("/secrets/{}", p.secret)))
+                    .help("environments that share a cluster need their own namespaces (see `environment.namespaces`)"),
+                ),
+                None => {
+                    owners.insert(key, env);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credentials_in_plain_values_are_recognised() {
+        assert!(credential_like("DATABASE_URL", "postgresql://app:hunter2@db:5432/app").is_some());
+        assert!(credential_like("DATABASE_URL", "postgresql://app@db:5432/app").is_none());
+        assert!(credential_like("API_TOKEN", "abc").is_some());
+        assert!(credential_like("STRIPE_API_KEY", "sk_live_x").is_some());
+        assert!(credential_like("TOKEN_TTL", "3600").is_none());
+        assert!(credential_like("ORIGIN", "https://user@example.com").is_none());
+        assert!(credential_like("NODE_ENV", "production").is_none());
+    }
+}

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+{% for line in header %}
+{{ line }}
+{% endfor %}
+#
+# deploy.sh NAME [ENV]: deploys the compose project that runs NAME on host {{ host }}
+# (an app, a stack, or `caddy`): checks its env files, pulls its images, starts it and
+# waits until it is healthy. ENV is needed only when NAME runs in two environments on
+# this host. DEPLOY_TIMEOUT (seconds, default 300) bounds each wait.
+# Exit status: 0 deployed and healthy, 1 any failure, 2 bad usage.
+set -euo pipefail
+{% set script = "deploy" %}
+{% include "hosts/common.sh" %}
+
+timeout_seconds="${DEPLOY_TIMEOUT:-300}"
+
+wait_healthy() {
+	local url="$1"
+	local deadline=$((SECONDS + timeout_seconds))
+	until curl --fail --silent --show-error --max-time 5 --output /dev/null "$url"; do
+		if [ "$SECONDS" -ge "$deadline" ]; then
+			die "$url did not answer within ${timeout_seconds}s"
+		fi
+		sleep 2
+	done
+}
+
+if [ "$#" -lt 1 ] || [ "$#" -gt 2 ]; then
+	usage "deploy.sh NAME [ENV]"
+fi
+select_target "$1" "${2:-}"
+command -v docker >/dev/null 2>&1 || die "docker is not installed"
+preflight
+for dir in "${data_dirs[@]}"; do
+	mkdir -p "$dir" || die "cannot create $dir: create it once as root and give it to this user"
+done
+"${compose[@]}" config --quiet || die "docker compose rejects project $project"
+"${compose[@]}" pull --quiet || die "cannot pull the images of $project"
+if [ "$caddy" = 1 ]; then
+	"${compose[@]}" run --rm --no-deps caddy caddy validate --config /etc/caddy/Caddyfile --adapter caddyfile ||
+		die "the new Caddyfile is invalid; the running Caddy was left alone"
+fi
+if ! "${compose[@]}" up --detach --remove-orphans --wait --wait-timeout "$timeout_seconds"; then
+	"${compose[@]}" ps || true
+	"${compose[@]}" logs --tail 50 || true
+	die "$project did not become healthy"
+fi
+if [ "$caddy" = 1 ]; then
+	# Caddy's admin API is off, so a restart is what loads a new Caddyfile.
+	"${compose[@]}" restart caddy || die "cannot restart caddy"
+fi
+for url in "${health_urls[@]}"; do
+	wait_healthy "$url"
+done
+echo "deploy.sh: $project is up and healthy"

@@ -1,0 +1,542 @@
+//! Hosts: the tags Flux writes into compose files survive builds; the generated
+//! Caddyfile really routes each hostname to its app (Caddy started on loopback in
+//! front of upstreams this test serves); the TLS modes the validators cannot see in
+//! `out/` are validated here; an upstream stack's override stacks onto its upstream
+//! file with a filled-in `.env`.
+
+use crate::support::{kiln, reference_project, repo, write_env};
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn skipped() -> bool {
+    std::env::var_os("KILN_SKIP_VALIDATORS").is_some_and(|v| v == "1")
+}
+
+fn validator(name: &str) -> PathBuf {
+    let prefix = std::env::var_os("VALIDATORS_PREFIX")
+        .map_or_else(|| PathBuf::from("/tmp/validators"), PathBuf::from);
+    let bin = prefix.join("bin").join(name);
+    assert!(
+        bin.is_file(),
+        "{} is not installed (tools/validators/setup-validators.sh); set KILN_SKIP_VALIDATORS=1 to skip",
+        bin.display()
+    );
+    bin
+}
+
+const COMPOSE: &str = "out/hosts/vm/storefront-prod/compose.yaml";
+
+/// Flux image automation rewrites `image:` in the committed compose file; the next
+/// build keeps that tag (and `check` is clean), until the model pins one.
+#[test]
+fn a_tag_flux_wrote_into_a_compose_file_survives_builds_and_a_pin_wins() {
+    let project = reference_project();
+    let root = project.path();
+    assert_eq!(kiln(root, &["build"]).code, 0);
+    let path = root.join(COMPOSE);
+    let text = std::fs::read_to_string(&path).unwrap();
+    let marker = r#"# {"$imagepolicy": "flux-system:backend-prod"}"#;
+    let before = format!("harbor.home.arpa/storefront/backend:unset {marker}");
+    assert!(text.contains(&before), "{text}");
+    let flux = format!("harbor.home.arpa/storefront/backend:main-1a2b3c4-20260301120000 {marker}");
+    std::fs::write(&path, text.replace(&before, &flux)).unwrap();
+
+    let run = kiln(root, &["build"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        std::fs::read_to_string(&path).unwrap().contains(&flux),
+        "the build reverted the tag Flux wrote"
+    );
+    let check = kiln(root, &["check"]);
+    assert_eq!(check.code, 0, "{}", check.stderr);
+
+    let prod = root.join("environments/prod.yaml");
+    let model = std::fs::read_to_string(&prod).unwrap();
+    let pinned = model.replace(
+        "  backend:\n    routes:",
+        "  backend:\n    image:\n      tag: v1.2.3\n    routes:",
+    );
+    assert_ne!(model, pinned);
+    std::fs::write(&prod, pinned).unwrap();
+    assert_eq!(kiln(root, &["build"]).code, 0);
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(
+        text.contains("image: harbor.home.arpa/storefront/backend:v1.2.3\n"),
+        "the pinned tag must win, without a Flux marker:\n{text}"
+    );
+}
+
+/// A model with one host, apps on loopback ports the test serves, and Caddy with
+/// internal TLS on high loopback ports.
+fn live_model(https: u16, http: u16, shop: u16, api: u16, tls: &str) -> String {
+    format!(
+        r#"registries:
+  lan:
+    host: registry.lan
+hosts:
+  box:
+    address: 127.0.0.1
+    dataDir: /srv/test
+    caddy:
+      bind: 127.0.0.1
+      httpPort: {http}
+      httpsPort: {https}
+      tls: {tls}
+apps:
+  shop:
+    runsOn: box
+    image: {{registry: lan, repository: shop/web, tag: "1"}}
+    port: 8080
+    publish: {{port: {shop}}}
+    routes:
+      web: {{host: shop.localhost}}
+      alias: {{host: www.shop.localhost}}
+  api:
+    runsOn: box
+    image: {{registry: lan, repository: shop/api, tag: "1"}}
+    port: 3001
+    publish: {{port: {api}}}
+    routes:
+      api: {{host: shop.localhost, path: /api}}
+"#
+    )
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Answers every request with `name` and the request line, until the process ends.
+fn upstream(name: &'static str) -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            std::thread::spawn(move || answer(stream, name));
+        }
+    });
+    port
+}
+
+fn answer(mut stream: TcpStream, name: &str) {
+    let mut buf = [0u8; 4096];
+    let mut request = Vec::new();
+    while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+        match stream.read(&mut buf) {
+            Ok(0) | Err(_) => return,
+            Ok(n) => request.extend_from_slice(&buf[..n]),
+        }
+    }
+    let line = String::from_utf8_lossy(&request)
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    let body = format!("{name} {line}\n");
+    let _ = write!(
+        stream,
+        "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+}
+
+/// Kills the child when dropped, so a failing assertion does not leave Caddy running.
+struct Killed(Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn curl(host: &str, https: u16, path: &str) -> (String, String) {
+    let out = Command::new("curl")
+        .args(["--silent", "--show-error", "--insecure", "--max-time", "5"])
+        .args(["--resolve", &format!("{host}:{https}:127.0.0.1")])
+        .args(["--dump-header", "-"])
+        .arg(format!("https://{host}:{https}{path}"))
+        .output()
+        .expect("curl runs");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    (head.to_ascii_lowercase(), body.to_owned())
+}
+
+fn build_hosts(root: &Path, model: &str) -> PathBuf {
+    write_env(root, "test.yaml", model);
+    let run = kiln(root, &["build"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    root.join("out/hosts/box")
+}
+
+fn caddy_env(cmd: &mut Command, dir: &Path) {
+    cmd.env("HOME", dir.join("home"))
+        .env("XDG_DATA_HOME", dir.join("data"))
+        .env("XDG_CONFIG_HOME", dir.join("config"));
+}
+
+#[test]
+fn the_generated_caddyfile_routes_every_hostname_to_its_app() {
+    if skipped() {
+        return;
+    }
+    let caddy = validator("caddy");
+    let shop = upstream("shop");
+    let api = upstream("api");
+    let (https, http) = (free_port(), free_port());
+    let project = tempfile::tempdir().unwrap();
+    let dir = build_hosts(
+        project.path(),
+        &live_model(https, http, shop, api, "{mode: internal}"),
+    );
+    let state = tempfile::tempdir().unwrap();
+    let mut cmd = Command::new(&caddy);
+    cmd.args(["run", "--adapter", "caddyfile", "--config"])
+        .arg(dir.join("Caddyfile"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    caddy_env(&mut cmd, state.path());
+    let mut child = Killed(cmd.spawn().expect("caddy starts"));
+
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let (head, body) = loop {
+        let got = curl("shop.localhost", https, "/");
+        if got.1.starts_with("shop ") || Instant::now() > deadline {
+            break got;
+        }
+        if let Ok(Some(status)) = child.0.try_wait() {
+            let mut err = String::new();
+            let _ = child.0.stderr.take().unwrap().read_to_string(&mut err);
+            panic!("caddy exited with {status}:\n{err}");
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert!(body.starts_with("shop GET / "), "{head}\n{body}");
+    assert!(head.contains("x-content-type-options: nosniff"), "{head}");
+    assert!(
+        !head.contains("strict-transport-security"),
+        "no HSTS for internal certificates:\n{head}"
+    );
+    assert!(
+        !head.contains("\nserver:"),
+        "the Server header is dropped:\n{head}"
+    );
+
+    for (host, path, want) in [
+        ("shop.localhost", "/api", "api GET /api "),
+        (
+            "shop.localhost",
+            "/api/orders?id=1",
+            "api GET /api/orders?id=1 ",
+        ),
+        ("shop.localhost", "/apiary", "shop GET /apiary "),
+        ("shop.localhost", "/index.html", "shop GET /index.html "),
+        ("www.shop.localhost", "/", "shop GET / "),
+        ("www.shop.localhost", "/api/x", "shop GET /api/x "),
+    ] {
+        let (head, body) = curl(host, https, path);
+        assert!(
+            body.starts_with(want),
+            "https://{host}{path} reached {body:?}, want {want:?}\n{head}"
+        );
+    }
+}
+
+fn caddy_validate(dir: &Path) -> Result<(), String> {
+    let state = tempfile::tempdir().unwrap();
+    let mut cmd = Command::new(validator("caddy"));
+    cmd.args([
+        "validate",
+        "--adapter",
+        "caddyfile",
+        "--config",
+        "Caddyfile",
+    ])
+    .current_dir(dir);
+    caddy_env(&mut cmd, state.path());
+    let out = cmd.output().unwrap();
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).into_owned())
+    }
+}
+
+/// Caddy validates a Cloudflare origin certificate only when the files exist; here
+/// they do (a throwaway self-signed pair).
+#[test]
+fn cloudflare_origin_certificates_validate() {
+    if skipped() {
+        return;
+    }
+    let certs = tempfile::tempdir().unwrap();
+    let (cert, key) = (
+        certs.path().join("origin.pem"),
+        certs.path().join("origin-key.pem"),
+    );
+    let status = Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=shop.localhost",
+        ])
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .expect("openssl runs");
+    assert!(status.success());
+    let project = tempfile::tempdir().unwrap();
+    let tls = format!(
+        "{{mode: cloudflare-origin, certificate: {}, key: {}}}",
+        cert.display(),
+        key.display()
+    );
+    let dir = build_hosts(project.path(), &live_model(8443, 8080, 1, 2, &tls));
+    let caddyfile = std::fs::read_to_string(dir.join("Caddyfile")).unwrap();
+    assert!(
+        caddyfile.contains(&format!("tls {} {}", cert.display(), key.display())),
+        "{caddyfile}"
+    );
+    assert!(
+        caddyfile.contains("Strict-Transport-Security"),
+        "{caddyfile}"
+    );
+    caddy_validate(&dir).unwrap();
+    let compose = std::fs::read_to_string(dir.join("caddy/compose.yaml")).unwrap();
+    assert!(
+        compose.contains(&format!("source: {}", cert.display())),
+        "the certificate is mounted into the container:\n{compose}"
+    );
+}
+
+/// The DNS challenge needs Caddy built with the cloudflare plugin, which the stock
+/// binary lacks: everything but the one plugin line is validated.
+#[test]
+fn cloudflare_dns_challenge_validates_apart_from_the_plugin_line() {
+    if skipped() {
+        return;
+    }
+    let project = tempfile::tempdir().unwrap();
+    let mut model = live_model(
+        8443,
+        8080,
+        1,
+        2,
+        "{mode: cloudflare-dns, email: ops@example.com, apiToken: {secret: cloudflare, key: api-token}}",
+    );
+    model.push_str(
+        "secrets:\n  cloudflare:\n    keys:\n      api-token:\n        op: op://Homelab/Cloudflare/dns token\n",
+    );
+    let dir = build_hosts(project.path(), &model);
+    let caddyfile = std::fs::read_to_string(dir.join("Caddyfile")).unwrap();
+    let plugin = "\tacme_dns cloudflare {env.CLOUDFLARE_API_TOKEN}\n";
+    assert!(caddyfile.contains(plugin), "{caddyfile}");
+    std::fs::write(dir.join("Caddyfile"), caddyfile.replace(plugin, "")).unwrap();
+    caddy_validate(&dir).unwrap();
+    let env = std::fs::read_to_string(dir.join("caddy/caddy.env.template")).unwrap();
+    assert!(env.contains("\nCLOUDFLARE_API_TOKEN=\n"), "{env}");
+    assert!(env.contains("op://Homelab/Cloudflare/dns token"), "{env}");
+}
+
+/// What a deploy runs: the upstream file (a stand-in with the services the override
+/// touches), kiln's override, and a filled-in `.env` from the template.
+#[test]
+fn the_supabase_override_stacks_onto_its_upstream_file() {
+    if skipped() {
+        return;
+    }
+    let project = reference_project();
+    let root = project.path();
+    assert_eq!(kiln(root, &["build"]).code, 0);
+    let dir = root.join("out/hosts/vm/supabase-prod");
+    let template = std::fs::read_to_string(dir.join(".env.template")).unwrap();
+    let filled: String = template
+        .lines()
+        .map(|l| {
+            if l.ends_with('=') && !l.starts_with('#') {
+                format!("{l}filled-in\n")
+            } else {
+                format!("{l}\n")
+            }
+        })
+        .collect();
+    let scratch = tempfile::tempdir().unwrap();
+    let env_file = scratch.path().join(".env");
+    std::fs::write(&env_file, filled).unwrap();
+    let upstream = repo().join("tests/fixtures/upstream-compose.yml");
+    let out = Command::new(validator("docker-compose"))
+        .arg("--project-directory")
+        .arg(scratch.path())
+        .arg("--env-file")
+        .arg(&env_file)
+        .arg("-f")
+        .arg(&upstream)
+        .arg("-f")
+        .arg(dir.join("compose.override.yaml"))
+        .args(["config", "--format", "json"])
+        .env_remove("COMPOSE_PROJECT_NAME")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        !stderr.contains("is not set"),
+        "a variable is missing from the template: {stderr}"
+    );
+    let config: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let backup = &config["services"]["db-backup"];
+    assert_eq!(backup["environment"]["POSTGRES_PASSWORD"], "filled-in");
+    assert!(
+        backup["command"][0]
+            .as_str()
+            .unwrap()
+            .contains("echo '0 2 * * * /usr/local/bin/kiln-backup"),
+        "{backup}"
+    );
+    assert_eq!(config["services"]["kong"]["ports"][0]["published"], "8000");
+    let auth = &config["services"]["auth"];
+    assert_eq!(
+        auth["environment"]["GOTRUE_EXTERNAL_GOOGLE_CLIENT_ID"],
+        "filled-in"
+    );
+    assert_eq!(
+        auth["environment"]["GOTRUE_EXTERNAL_GOOGLE_ENABLED"],
+        "true"
+    );
+    assert_eq!(
+        auth["image"], "supabase/gotrue:v2.186.0",
+        "the override adds to the upstream service, it does not replace it"
+    );
+}
+
+/// `deploy.sh` (the contract with the cluster's deploy Job): unknown names are usage
+/// errors, a missing or incomplete env file stops the deploy before Docker is
+/// touched, and a complete one pulls, starts with `--wait` and waits for the health
+/// endpoint. Docker is a stub that records its arguments.
+#[test]
+fn deploy_sh_refuses_incomplete_env_files_then_deploys_and_waits_for_health() {
+    let health = upstream("healthy");
+    let data = tempfile::tempdir().unwrap();
+    let project = tempfile::tempdir().unwrap();
+    let model = format!(
+        r#"registries:
+  lan:
+    host: registry.lan
+hosts:
+  box:
+    address: 127.0.0.1
+    dataDir: {data}
+apps:
+  shop:
+    runsOn: box
+    image: {{registry: lan, repository: shop/web, tag: "1"}}
+    port: 8080
+    publish: {{port: {health}}}
+    health: {{path: /healthz}}
+    env:
+      MODE: live
+      API_KEY: {{secret: shop, key: api-key}}
+secrets:
+  shop:
+    usedBy: [shop]
+    keys:
+      api-key: {{op: op://Vault/Shop/api key}}
+"#,
+        data = data.path().display()
+    );
+    let dir = build_hosts(project.path(), &model);
+    let bin = tempfile::tempdir().unwrap();
+    let log = bin.path().join("docker.log");
+    std::fs::write(
+        bin.path().join("docker"),
+        "#!/bin/sh\necho \"$*\" >> \"$DOCKER_LOG\"\n",
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(
+        bin.path().join("docker"),
+        std::fs::Permissions::from_mode(0o755),
+    )
+    .unwrap();
+    let path = format!(
+        "{}:{}",
+        bin.path().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let deploy = |args: &[&str]| {
+        let out = Command::new(dir.join("deploy.sh"))
+            .args(args)
+            .env("PATH", &path)
+            .env("DOCKER_LOG", &log)
+            .env("DEPLOY_TIMEOUT", "10")
+            .output()
+            .expect("deploy.sh runs");
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+
+    let (code, err) = deploy(&["nothing"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("shop test  (compose project shop-test)"),
+        "{err}"
+    );
+
+    let env_file = data.path().join("shop-test/shop.env");
+    let (code, err) = deploy(&["shop"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains(&format!("missing {}", env_file.display()))
+            && err.contains("shop.env.template"),
+        "{err}"
+    );
+    std::fs::create_dir_all(env_file.parent().unwrap()).unwrap();
+    std::fs::write(&env_file, "API_KEY=\n").unwrap();
+    let (code, err) = deploy(&["shop", "test"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("API_KEY is missing or empty"), "{err}");
+    assert!(
+        !log.exists(),
+        "docker must not run before the env file is complete"
+    );
+
+    std::fs::write(&env_file, "API_KEY=k\n").unwrap();
+    let (code, err) = deploy(&["shop"]);
+    assert_eq!(code, 0, "{err}");
+    let calls = std::fs::read_to_string(&log).unwrap();
+    let expected = [
+        "config --quiet",
+        "pull --quiet",
+        "up --detach --remove-orphans --wait",
+    ];
+    for want in expected {
+        assert!(
+            calls.contains(&format!(
+                "compose --project-name shop-test --file {}/shop-test/compose.yaml {want}",
+                dir.display()
+            )),
+            "no `{want}` in:\n{calls}"
+        );
+    }
+}

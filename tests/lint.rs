@@ -1,0 +1,115 @@
+//! One fixture pair per lint rule: `tests/lint/<rule>/triggers.yaml` must make the
+//! rule fire (its diagnostics are pinned in `expected`), `passes.yaml` must not. Both
+//! extend `tests/lint/base.yaml`, which passes every rule. Rules that guard generated
+//! output (kiln never writes such output itself) get files injected from `inject/`
+//! (and `inject-passes/`) into the rendered tree before linting.
+//! `UPDATE_GOLDEN=1 cargo test lint` rewrites `expected`.
+
+use crate::support::{copy_tree, repo, snapshot, updating, write_env};
+use kiln::diagnostic::render::{Format, all};
+use kiln::validate::lint::{LintContext, RULES, run};
+use std::path::Path;
+
+fn lint(fixture: &Path, inject: &Path, rule: &str) -> String {
+    let tmp = tempfile::tempdir().unwrap();
+    write_env(
+        tmp.path(),
+        "common.yaml",
+        &std::fs::read_to_string(repo().join("tests/lint/base.yaml")).unwrap(),
+    );
+    write_env(
+        tmp.path(),
+        "dev.yaml",
+        &std::fs::read_to_string(fixture).unwrap(),
+    );
+    let _ = copy_tree;
+    let mut compiled = kiln::commands::compile(
+        &kiln::model::Files::read(tmp.path()),
+        kiln::render::State::default(),
+    );
+    assert!(
+        !compiled.has_input_errors(),
+        "{}: {:#?}",
+        fixture.display(),
+        compiled.diagnostics
+    );
+    let mut found: Vec<_> = compiled
+        .diagnostics
+        .iter()
+        .filter(|d| d.name == rule)
+        .cloned()
+        .collect();
+    if inject.is_dir() {
+        for (path, bytes) in snapshot(inject) {
+            compiled.tree.add(path, bytes, Some("dev"));
+        }
+        let mut diags = kiln::diagnostic::Diagnostics::default();
+        run(
+            &LintContext::new(&compiled.project, &compiled.tree),
+            &mut diags,
+        );
+        found = diags
+            .into_sorted(&compiled.project.sources)
+            .into_iter()
+            .filter(|d| d.name == rule)
+            .collect();
+    }
+    all(&found, &compiled.project.sources, Format::Human, false)
+}
+
+#[test]
+fn every_rule_fires_on_its_fixture_and_not_on_its_counterpart() {
+    let mut failures = Vec::new();
+    for rule in RULES {
+        let dir = repo().join("tests/lint").join(rule.name());
+        let (triggers, passes) = (dir.join("triggers.yaml"), dir.join("passes.yaml"));
+        if !triggers.is_file() || !passes.is_file() {
+            failures.push(format!(
+                "{}: needs tests/lint/{0}/triggers.yaml and passes.yaml",
+                rule.name()
+            ));
+            continue;
+        }
+        let fired = lint(&triggers, &dir.join("inject"), rule.name());
+        if fired.is_empty() {
+            failures.push(format!(
+                "{}: triggers.yaml does not trigger it",
+                rule.name()
+            ));
+        }
+        let expected = dir.join("expected");
+        if updating() {
+            std::fs::write(&expected, &fired).unwrap();
+        } else if std::fs::read_to_string(&expected).ok().as_deref() != Some(fired.as_str()) {
+            failures.push(format!(
+                "{}: diagnostics differ from expected:\n{fired}",
+                rule.name()
+            ));
+        }
+        let quiet = lint(&passes, &dir.join("inject-passes"), rule.name());
+        if !quiet.is_empty() {
+            failures.push(format!(
+                "{}: passes.yaml triggers it:\n{quiet}",
+                rule.name()
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// `docs/rules.md` is generated from the registry; `UPDATE_GOLDEN=1` rewrites it.
+#[test]
+fn rules_doc_is_current() {
+    let want = kiln::validate::lint::docs_markdown();
+    let path = repo().join("docs/rules.md");
+    if updating() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, &want).unwrap();
+    } else {
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap_or_default(),
+            want,
+            "docs/rules.md is stale: run `UPDATE_GOLDEN=1 cargo test lint`"
+        );
+    }
+}
