@@ -8,6 +8,8 @@ mod support;
 mod cli;
 /// `kiln diff` between environments and against git revisions.
 mod diff;
+/// Runbooks: diagrams parse, commands name generated objects.
+mod docs;
 /// Flux trees, tag ownership, `kiln set-image`.
 mod gitops;
 /// Golden cases: `tests/golden/<case>/` inputs → whole expected `out/` tree or

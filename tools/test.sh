@@ -14,4 +14,13 @@ if ! "$here/validators/setup-validators.sh" >/tmp/kiln-setup-validators.log 2>&1
   echo "tools/test.sh: installing the validators failed (see above)" >&2
   exit 1
 fi
+# The Mermaid parser (npm) for the runbook diagrams.
+if [ ! -d tools/mermaid/node_modules ] || [ tools/mermaid/package-lock.json -nt tools/mermaid/node_modules ]; then
+  if ! (cd tools/mermaid && npm ci --no-audit --no-fund --loglevel=error >/tmp/kiln-npm.log 2>&1); then
+    cat /tmp/kiln-npm.log >&2
+    echo "tools/test.sh: installing the Mermaid parser failed (see above)" >&2
+    exit 1
+  fi
+  touch tools/mermaid/node_modules
+fi
 cargo test "$@"

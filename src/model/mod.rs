@@ -13,6 +13,7 @@
 
 mod app;
 pub mod files;
+pub mod graph;
 mod infra;
 pub mod load;
 pub mod names;

@@ -5,7 +5,7 @@
 //! (as the Invoicetron runbook's table), and where every value comes from. Adding a
 //! section is a template plus one entry in [`SECTIONS`].
 
-use super::{Context, OutputTree, Target};
+use super::{Context, OutputTree, Target, runbook};
 use crate::diagnostic::Diagnostics;
 use crate::model::{Environment, KeySource};
 use crate::secrets::placement::placements;
@@ -17,10 +17,17 @@ use std::collections::BTreeMap;
 pub struct Docs;
 
 /// A runbook section: its template and the function building its context.
-type Section = (&'static str, fn(&Environment) -> Value);
+type Section = (&'static str, fn(&Context<'_>, &Environment) -> Value);
 
 /// The sections of every runbook, in order.
-pub static SECTIONS: &[Section] = &[("docs/secrets.md.j2", secrets_section)];
+pub static SECTIONS: &[Section] = &[
+    ("docs/overview.md.j2", runbook::overview),
+    ("docs/by-hand.md.j2", runbook::by_hand),
+    ("docs/secrets.md.j2", |_, env| secrets_section(env)),
+    ("docs/apply.md.j2", runbook::apply),
+    ("docs/verify.md.j2", runbook::verify),
+    ("docs/rollback.md.j2", runbook::rollback),
+];
 
 impl Target for Docs {
     fn id(&self) -> &'static str {
@@ -28,7 +35,7 @@ impl Target for Docs {
     }
 
     fn description(&self) -> &'static str {
-        "a runbook per environment: the 1Password items to create and where every secret value comes from"
+        "a runbook per environment: diagram, steps by hand, secrets, apply order, verification, rollback"
     }
 
     fn render(&self, cx: &Context<'_>, out: &mut OutputTree, diags: &mut Diagnostics) {
@@ -37,7 +44,7 @@ impl Target for Docs {
             for (template, context) in SECTIONS {
                 match cx
                     .templates
-                    .render(template, context(env), &cx.project.sources)
+                    .render(template, context(cx, env), &cx.project.sources)
                 {
                     Ok(text) => sections.push(text.trim_end().to_owned()),
                     Err(d) => diags.push(*d),
@@ -108,6 +115,7 @@ fn secrets_section(env: &Environment) -> Value {
         } else {
             namespaces.join(", ")
         };
+        let on_cluster = placed.iter().any(|p| &p.secret == name);
         for (key, source) in &secret.keys {
             let described = match source {
                 KeySource::OnePassword(o) => {
@@ -128,12 +136,25 @@ fn secrets_section(env: &Environment) -> Value {
                     }
                     format!("1Password `{}`", cell(&o.op))
                 }
-                KeySource::Generate(g) => format!(
+                KeySource::Generate(g) if on_cluster => format!(
                     "generated when sealed ({} characters, {}); exists only sealed",
                     g.generate.length,
                     g.generate.alphabet.as_str()
                 ),
+                KeySource::Generate(g) => format!(
+                    "generate it yourself: {} characters, {}{}; it goes into the host's env file",
+                    g.generate.length,
+                    g.generate.alphabet.as_str(),
+                    match g.generate.alphabet {
+                        crate::model::Alphabet::Hex =>
+                            format!(" (`openssl rand -hex {}`)", g.generate.length.div_ceil(2)),
+                        _ => String::new(),
+                    }
+                ),
                 KeySource::Template(t) => format!("composed: `{}`", cell(&t.template)),
+                KeySource::Manual(h) if !on_cluster => {
+                    format!("enter it in the host's env file: {}", cell(&h.manual))
+                }
                 KeySource::Manual(h) => format!(
                     "entered when sealing ({}), or from `{}`",
                     cell(&h.manual),

@@ -139,15 +139,61 @@ fn kustomization(unit: &Unit, settings: &FluxSettings, repo: Option<&Repository>
 
 /// Everything one cluster's Flux tree needs, gathered over environments.
 #[derive(Default)]
-struct ClusterPlan<'a> {
+pub struct ClusterPlan<'a> {
     /// The cluster has SealedSecrets (under `out/secrets/<cluster>/`).
-    secrets: bool,
+    pub secrets: bool,
     settings: Option<&'a FluxSettings>,
     repo: Option<&'a Repository>,
-    units: BTreeMap<String, Unit>,
+    /// The Flux Kustomizations, by name.
+    pub units: BTreeMap<String, Unit>,
     images: Vec<Object>,
     sources: BTreeSet<String>,
     branch: Option<String>,
+}
+
+impl ClusterPlan<'_> {
+    /// The units in an order that applies every unit after what it depends on (ties
+    /// by name).
+    pub fn ordered_units(&self) -> Vec<&Unit> {
+        let mut done: BTreeSet<&str> = BTreeSet::new();
+        let mut out = Vec::new();
+        while out.len() < self.units.len() {
+            let ready: Vec<&Unit> = self
+                .units
+                .values()
+                .filter(|u| !done.contains(u.name.as_str()))
+                .filter(|u| {
+                    u.depends_on
+                        .iter()
+                        .all(|d| done.contains(d.as_str()) || !self.units.contains_key(d))
+                })
+                .collect();
+            if ready.is_empty() {
+                // A cycle (reported by the model checks): list the rest as they are.
+                out.extend(
+                    self.units
+                        .values()
+                        .filter(|u| !done.contains(u.name.as_str())),
+                );
+                break;
+            }
+            for u in ready {
+                done.insert(u.name.as_str());
+                out.push(u);
+            }
+        }
+        out
+    }
+}
+
+/// The Flux plan of every cluster Flux reconciles, by cluster name.
+pub fn plan(project: &crate::model::Project) -> BTreeMap<String, ClusterPlan<'_>> {
+    let mut plans: BTreeMap<String, ClusterPlan<'_>> = BTreeMap::new();
+    for env in &project.environments {
+        plan_environment(env, &mut plans);
+    }
+    plans.retain(|_, p| p.settings.is_some());
+    plans
 }
 
 impl Target for Flux {
@@ -160,11 +206,7 @@ impl Target for Flux {
     }
 
     fn render(&self, cx: &Context<'_>, out: &mut OutputTree, diags: &mut Diagnostics) {
-        let mut plans: BTreeMap<String, ClusterPlan<'_>> = BTreeMap::new();
-        for env in &cx.project.environments {
-            plan_environment(env, &mut plans);
-        }
-        for (cluster, plan) in &plans {
+        for (cluster, plan) in &plan(cx.project) {
             let Some(settings) = plan.settings else {
                 continue;
             };
@@ -275,7 +317,12 @@ fn plan_environment<'a>(env: &'a Environment, plans: &mut BTreeMap<String, Clust
                         .or_insert_with(|| Unit {
                             name: "image-automation".to_owned(),
                             dir: format!("flux/{cluster}/image-automation"),
-                            depends_on: BTreeSet::new(),
+                            // Scanning a private registry needs its pull secret in flux-system.
+                            depends_on: if secret_clusters.contains(cluster) {
+                                BTreeSet::from(["secrets".to_owned()])
+                            } else {
+                                BTreeSet::new()
+                            },
                             force: false,
                             wait: true,
                         });

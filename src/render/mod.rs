@@ -12,6 +12,7 @@ pub mod images;
 pub mod kubernetes;
 mod output_tree;
 pub mod resource;
+mod runbook;
 pub mod secrets;
 pub mod templates;
 pub mod yaml;

@@ -30,6 +30,26 @@ pub static DEFAULTS: &[(&str, &str)] = &[
         include_str!("../../templates/docs/secrets.md.j2"),
     ),
     (
+        "docs/overview.md.j2",
+        include_str!("../../templates/docs/overview.md.j2"),
+    ),
+    (
+        "docs/by-hand.md.j2",
+        include_str!("../../templates/docs/by-hand.md.j2"),
+    ),
+    (
+        "docs/apply.md.j2",
+        include_str!("../../templates/docs/apply.md.j2"),
+    ),
+    (
+        "docs/verify.md.j2",
+        include_str!("../../templates/docs/verify.md.j2"),
+    ),
+    (
+        "docs/rollback.md.j2",
+        include_str!("../../templates/docs/rollback.md.j2"),
+    ),
+    (
         "docs/runbook.md.j2",
         include_str!("../../templates/docs/runbook.md.j2"),
     ),

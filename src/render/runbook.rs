@@ -1,0 +1,320 @@
+//! The runbook sections of `out/docs/<env>.md` beyond secrets: the environment at a
+//! glance with its diagram, what must be done by hand, the order things are applied
+//! in, how to verify, and how to roll back and restore. Each section is a template
+//! under `templates/docs/` rendered with the context built here; every command names
+//! objects and paths kiln generates (the `dangling-reference` rule reads them).
+
+use super::Context;
+use super::kubernetes::{cluster_apps, database, external, workload};
+use crate::model::graph::Graph;
+use crate::model::{Environment, IngressKind, NetworkPolicyFlavour, Placement, TagAutomation};
+use serde_json::{Value, json};
+
+fn url(host: &str, path: &str) -> String {
+    if path == "/" {
+        format!("https://{host}/")
+    } else {
+        format!("https://{host}{path}")
+    }
+}
+
+/// The environment at a glance: what runs where, how it is reached, and the diagram.
+pub(super) fn overview(cx: &Context<'_>, env: &Environment) -> Value {
+    let m = &env.model;
+    let _ = cx;
+    let mut apps = Vec::new();
+    for (name, app) in m.enabled_apps() {
+        let place = match m.placement(app) {
+            Some(Placement::Cluster(c, _)) => format!(
+                "cluster `{c}`, namespace `{}`",
+                m.namespace(&env.name, name, app)
+            ),
+            Some(Placement::Host(h, host)) => format!("host `{h}` ({})", host.address),
+            None => "nowhere".to_owned(),
+        };
+        let urls: Vec<String> = app
+            .routes
+            .values()
+            .map(|r| {
+                let how = if r.tunnel {
+                    " (public, through the tunnel)"
+                } else {
+                    ""
+                };
+                format!("{}{how}", url(&r.host, &r.path))
+            })
+            .collect();
+        apps.push(json!({
+            "name": name.as_str(),
+            "description": app.description.clone().unwrap_or_default(),
+            "place": place,
+            "urls": urls,
+            "database": app.database.as_ref().map(|d| format!("PostgreSQL {}", d.version)),
+        }));
+    }
+    let stacks: Vec<Value> = m
+        .enabled_stacks()
+        .map(|(name, s)| {
+            json!({
+                "name": name.as_str(),
+                "place": m.stack_host(s).map_or("nowhere".to_owned(), |(h, host)| format!("host `{h}` ({})", host.address)),
+                "urls": s.routes.values().map(|r| url(&r.host, &r.path)).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    json!({"env": env.name.as_str(), "apps": apps, "stacks": stacks, "diagram": Graph::of(env).mermaid()})
+}
+
+/// What kiln cannot do: accounts, dashboards, machines.
+pub(super) fn by_hand(cx: &Context<'_>, env: &Environment) -> Value {
+    let m = &env.model;
+    let plans = super::flux::plan(cx.project);
+    let mut clusters = Vec::new();
+    for (name, cluster) in &m.clusters {
+        let used = cluster_apps(env).iter().any(|u| u.cluster_name == name);
+        if !used {
+            continue;
+        }
+        let plan = plans.get(name.as_str());
+        clusters.push(json!({
+            "name": name.as_str(),
+            "flux": plan.is_some(),
+            "secrets": plan.is_some_and(|p| p.secrets),
+            "gateway": cluster.ingress.gateway.as_ref().filter(|_| cluster.ingress.kind == IngressKind::Gateway).map(|g| json!({
+                "name": g.name.as_str(), "namespace": g.namespace.as_str(), "listener": g.listener.as_ref().map(|l| l.as_str()),
+            })),
+            "traefik_external_name": cluster.ingress.kind == IngressKind::Traefik
+                && cluster_apps(env).iter().any(|u| u.cluster_name == name && u.host.is_some_and(|(_, h)| h.address.parse::<std::net::IpAddr>().is_err())),
+            "cilium_tunnel": cluster.network_policy == NetworkPolicyFlavour::Cilium && cluster.tunnel.is_some(),
+        }));
+    }
+    let mut tunnel_routes = Vec::new();
+    for unit in cluster_apps(env) {
+        if unit.host.is_some() {
+            continue;
+        }
+        let Some(tunnel) = &unit.cluster.tunnel else {
+            continue;
+        };
+        for route in unit.app.routes.values().filter(|r| r.tunnel) {
+            tunnel_routes.push(json!({
+                "host": route.host,
+                "tunnel": tunnel.name,
+                "service": format!("http://{}.{}.svc.cluster.local:{}", unit.name, unit.namespace, unit.app.port),
+                "app": unit.name.as_str(),
+            }));
+        }
+    }
+    let mut hosts = Vec::new();
+    for plan in super::hosts::plan(cx.project) {
+        if !plan.envs.iter().any(|e| e.name == env.name) {
+            continue;
+        }
+        let projects: Vec<Value> = plan
+            .projects
+            .values()
+            .filter(|p| p.env.name == env.name)
+            .map(|p| json!({"name": p.name, "data": plan.project_data(&p.name)}))
+            .collect();
+        hosts.push(json!({
+            "name": plan.name.as_str(),
+            "address": plan.host.address,
+            "data_dir": plan.host.data_dir,
+            "projects": projects,
+            "deploy_from": plan.host.deploy_from.as_ref().map(|d| json!({
+                "cluster": d.cluster.as_str(), "user": d.user, "checkout": d.checkout, "ssh_key": d.ssh_key.as_str(),
+            })),
+            "repository": m.repository.as_ref().map(|r| r.url.clone()),
+        }));
+    }
+    json!({"env": env.name.as_str(), "clusters": clusters, "tunnel_routes": tunnel_routes, "hosts": hosts})
+}
+
+/// The order things are applied in: Flux units per cluster, deploy scripts per host.
+pub(super) fn apply(cx: &Context<'_>, env: &Environment) -> Value {
+    let mut clusters = Vec::new();
+    for (name, plan) in super::flux::plan(cx.project) {
+        if !env.model.clusters.contains_key(name.as_str())
+            || !cluster_apps(env)
+                .iter()
+                .any(|u| u.cluster_name.as_str() == name)
+        {
+            continue;
+        }
+        let suffix = format!("-{}", env.name);
+        let units: Vec<Value> =
+            plan.ordered_units()
+                .into_iter()
+                .filter(|u| !u.name.ends_with(&suffix) || u.name.ends_with(&suffix))
+                .filter(|u| {
+                    // Units of other environments on the same cluster are theirs to list.
+                    let other =
+                        cx.project.environments.iter().any(|e| {
+                            e.name != env.name && u.name.ends_with(&format!("-{}", e.name))
+                        });
+                    !other
+                })
+                .map(|u| {
+                    json!({
+                        "name": u.name,
+                        "dir": u.dir,
+                        "depends_on": u.depends_on.iter().cloned().collect::<Vec<_>>(),
+                        "force": u.force,
+                    })
+                })
+                .collect();
+        clusters.push(json!({"name": name, "units": units}));
+    }
+    let mut hosts = Vec::new();
+    for plan in super::hosts::plan(cx.project) {
+        let projects: Vec<Value> = plan
+            .projects
+            .values()
+            .filter(|p| p.env.name == env.name)
+            .map(|p| {
+                let names: Vec<String> = match &p.kind {
+                    super::hosts::ProjectKind::Apps(apps) => {
+                        apps.iter().map(|(n, _)| n.to_string()).collect()
+                    }
+                    super::hosts::ProjectKind::Stack(n, _) => vec![n.to_string()],
+                };
+                json!({"name": p.name, "deploy": names.first()})
+            })
+            .collect();
+        if !projects.is_empty() {
+            let caddy = plan.host.caddy.is_some();
+            hosts.push(json!({"name": plan.name.as_str(), "projects": projects, "caddy": caddy}));
+        }
+    }
+    json!({"env": env.name.as_str(), "clusters": clusters, "hosts": hosts})
+}
+
+/// Commands that show the environment works, with the generated names.
+pub(super) fn verify(cx: &Context<'_>, env: &Environment) -> Value {
+    let _ = cx;
+    let m = &env.model;
+    let mut workloads = Vec::new();
+    for unit in cluster_apps(env) {
+        let ns = unit.namespace.clone();
+        let mut checks = Vec::new();
+        match unit.host {
+            None => {
+                checks.push(format!(
+                    "kubectl -n {ns} rollout status deployment/{} --timeout=180s",
+                    unit.name
+                ));
+                if unit.app.migrations.is_some() {
+                    checks.push(format!(
+                        "kubectl -n {ns} wait --for=condition=complete job/{} --timeout=600s",
+                        workload::migration_job_name(unit.name.as_str())
+                    ));
+                }
+                if let Some(db) = &unit.app.database {
+                    checks.push(format!(
+                        "kubectl -n {ns} rollout status statefulset/{}-db --timeout=180s",
+                        unit.name
+                    ));
+                    checks.push(format!("kubectl -n {ns} get pvc"));
+                    if db.backup.is_some() {
+                        let job = format!("{}-db-backup", unit.name);
+                        checks.push(format!(
+                            "kubectl -n {ns} create job --from=cronjob/{job} {job}-manual"
+                        ));
+                        checks.push(format!("kubectl -n {ns} logs job/{job}-manual --follow   # ends with: Backup completed: /backups/…"));
+                        checks.push(format!("kubectl -n {ns} delete job {job}-manual"));
+                    }
+                }
+            }
+            Some(_) => {
+                checks.push(format!(
+                    "kubectl -n {ns} get service,endpoints {}",
+                    unit.name
+                ));
+                if unit.has_job() {
+                    checks.push(format!(
+                        "kubectl -n {ns} logs job/{} --follow",
+                        external::deploy_job_name(unit.name.as_str())
+                    ));
+                }
+            }
+        }
+        workloads.push(json!({"app": unit.name.as_str(), "cluster": unit.cluster_name.as_str(), "checks": checks}));
+    }
+    let mut health = Vec::new();
+    for (name, app) in m.enabled_apps() {
+        let Some(h) = &app.health else { continue };
+        for route in app.routes.values() {
+            // The health path is reachable through a route that serves it.
+            if route.path != "/" && !h.path.starts_with(&route.path) {
+                continue;
+            }
+            health.push(json!({"app": name.as_str(), "url": url(&route.host, &h.path)}));
+        }
+    }
+    health.sort_by(|a, b| a["url"].as_str().cmp(&b["url"].as_str()));
+    health.dedup();
+    let mut host_backups = Vec::new();
+    for plan in super::hosts::plan(cx.project) {
+        for p in plan.projects.values().filter(|p| p.env.name == env.name) {
+            let has_db = match &p.kind {
+                super::hosts::ProjectKind::Apps(apps) => apps
+                    .iter()
+                    .find(|(_, a)| a.database.is_some())
+                    .map(|(n, _)| n.to_string()),
+                super::hosts::ProjectKind::Stack(n, s) => {
+                    s.database.as_ref().map(|_| n.to_string())
+                }
+            };
+            if let Some(name) = has_db {
+                host_backups.push(json!({"host": plan.name.as_str(), "name": name}));
+            }
+        }
+    }
+    json!({"env": env.name.as_str(), "workloads": workloads, "health": health, "host_backups": host_backups, "flux": super::flux::plan(cx.project).keys().filter(|c| env.model.clusters.contains_key(c.as_str())).cloned().collect::<Vec<_>>()})
+}
+
+/// Rolling back a release and restoring a database, GitOps-aware.
+pub(super) fn rollback(cx: &Context<'_>, env: &Environment) -> Value {
+    let _ = cx;
+    let mut apps = Vec::new();
+    for unit in cluster_apps(env) {
+        let db = unit.app.database.as_ref().map(|d| {
+            json!({
+                "statefulset": format!("{}-db", unit.name),
+                "pod": format!("{}-db-0", unit.name),
+                "name": d.db_name(unit.name),
+                "backup_claim": d.backup.as_ref().map(|_| format!("{}-db-backup", unit.name)),
+                "mount": database::data_mount_path(d.version),
+            })
+        });
+        apps.push(json!({
+            "app": unit.name.as_str(),
+            "namespace": unit.namespace,
+            "cluster": unit.cluster_name.as_str(),
+            "on_host": unit.host.map(|(h, _)| h.as_str()),
+            "flux": unit.cluster.flux.is_some(),
+            "automation": match unit.app.image.automation { TagAutomation::Flux => "flux", TagAutomation::Push => "push" },
+            "pinned": unit.app.image.tag.is_some(),
+            "unit": format!("{}-{}", unit.name, env.name),
+            "db": db,
+        }));
+    }
+    let mut host_restores = Vec::new();
+    for plan in super::hosts::plan(cx.project) {
+        for p in plan.projects.values().filter(|p| p.env.name == env.name) {
+            let name = match &p.kind {
+                super::hosts::ProjectKind::Apps(apps) => apps
+                    .iter()
+                    .find(|(_, a)| a.database.is_some())
+                    .map(|(n, _)| n.to_string()),
+                super::hosts::ProjectKind::Stack(n, s) => {
+                    s.database.as_ref().map(|_| n.to_string())
+                }
+            };
+            if let Some(name) = name {
+                host_restores.push(json!({"host": plan.name.as_str(), "name": name}));
+            }
+        }
+    }
+    json!({"env": env.name.as_str(), "apps": apps, "host_restores": host_restores})
+}
