@@ -11,13 +11,15 @@ const LONG_ABOUT: &str = "\
 kiln reads the environment model in DIR/environments/*.yaml (a shared base plus one file
 per environment, e.g. dev.yaml and prod.yaml), checks it, and compiles it into DIR/out/:
 Kustomize bases and overlays, SealedSecrets (values sealed by `kiln seal`), runbooks, and
-more targets as they are added. The output is meant to
-be committed; `kiln check` keeps it honest in pre-commit and CI.";
+more targets as they are added. The output is meant to be committed; `kiln check` keeps
+it honest in pre-commit and CI, and `kiln diff` shows what differs between environments
+or what a change does before it is merged.";
 
 const AFTER_HELP: &str = "\
 Exit status:
   0  clean
-  1  findings: check found a stale, missing, hand-edited or foreign file, or a lint rule fired
+  1  findings: check found a stale, missing, hand-edited or foreign file, a lint rule
+     fired, or diff found differences
   2  the model is invalid, or the command line is wrong
 
 Examples:
@@ -26,6 +28,8 @@ Examples:
   kiln build --env prod         write only prod's files (and shared bases)
   kiln seal --cert cert.pem     seal new secret values for the cluster's controller
   kiln check --format json      one JSON object per diagnostic, on stdout
+  kiln diff dev prod            what prod gets that dev does not, field by field
+  kiln diff --against main      what this branch changes in the rendered output
   kiln set-image web v1.4.2 --env prod   record a pushed tag and rebuild";
 
 /// The kiln command line.
@@ -50,10 +54,13 @@ pub struct GlobalArgs {
     /// loaded and checked, because bases are shared.
     #[arg(long = "env", value_name = "NAME", global = true)]
     pub envs: Vec<String>,
-    /// How diagnostics are printed: `human` on stderr, or `json` lines on stdout.
+    /// Output format: `human` (diagnostics on stderr), `json` (diagnostics as JSON
+    /// lines on stdout; `diff` prints one JSON document), or `markdown` (for merge
+    /// request comments: `diff` prints a comment body, diagnostics a fenced block).
     #[arg(long, value_enum, default_value_t, global = true)]
     pub format: Format,
-    /// When to use colour in human output.
+    /// When to use colour in human output (auto: when the output is a terminal and
+    /// NO_COLOR is not set).
     #[arg(long, value_enum, default_value_t, global = true)]
     pub color: ColorChoice,
     /// Print only diagnostics, no summary.
@@ -64,7 +71,7 @@ pub struct GlobalArgs {
 /// When to colour output.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
 pub enum ColorChoice {
-    /// When stderr is a terminal and NO_COLOR is not set.
+    /// When the output is a terminal and NO_COLOR is not set.
     #[default]
     Auto,
     /// Always.
@@ -77,13 +84,53 @@ pub enum ColorChoice {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Check the model and write out/ (nothing is written if there is any error).
-    #[command(after_help = "Example:\n  kiln build --root path/to/repo")]
+    #[command(after_help = "\
+Exit status: 0 written, 1 a lint rule failed (nothing written), 2 the model is invalid.
+
+Examples:
+  kiln build                      compile environments/ into out/
+  kiln build --root path/to/repo  the model in path/to/repo/environments
+  kiln build --env prod           write only prod's files and the shared bases")]
     Build(BuildArgs),
     /// Check the model and compare out/ with what a build would write; writes nothing.
-    #[command(
-        after_help = "Example (pre-commit or CI):\n  kiln check || { echo 'run kiln build'; exit 1; }"
-    )]
+    #[command(after_help = "\
+For every file that differs it says why and what to do: stale (run `kiln build`),
+hand-edited (change the model instead; the diff shows what kiln would write), missing,
+obsolete (a build deletes it), or foreign (a file kiln did not write, where it writes).
+
+Exit status: 0 out/ is current, 1 a file differs or a lint rule failed, 2 the model is
+invalid.
+
+Examples (pre-commit or CI):
+  kiln check
+  kiln check --env prod --format json")]
     Check,
+    /// Show what differs between two environments, or what a change does to the output.
+    #[command(after_help = "\
+Two environments are matched resource by resource (kind, namespace, name) after the
+environment's part is rewritten as the model defines it: its name as ${env}, its domain
+as ${domain}, its namespaces by the `environment.namespaces` pattern. Only what is left
+is shown. Secret values never appear; a sealed value shows as changed or not.
+
+--against REF renders the model as it is at a git revision (read from git, the working
+tree is not touched) and as it is now, and shows the changes per environment.
+
+Exit status: 0 no difference, 1 differences, 2 error.
+
+Examples:
+  kiln diff dev prod
+  kiln diff dev prod --unified             add a unified diff of each changed resource
+  kiln diff --against main                 what this branch changes, per environment
+  kiln diff --against HEAD~1 prod          only prod
+  kiln diff --against origin/main --format markdown > comment.md")]
+    Diff(DiffArgs),
+    /// Print a shell completion script.
+    #[command(after_help = "\
+Examples:
+  kiln completions bash > ~/.local/share/bash-completion/completions/kiln
+  kiln completions zsh > ~/.zfunc/_kiln        # with fpath+=~/.zfunc in ~/.zshrc
+  kiln completions fish > ~/.config/fish/completions/kiln.fish")]
+    Completions(CompletionsArgs),
     /// Seal secret values for the Sealed Secrets controller into environments/sealed/.
     #[command(after_help = SEAL_HELP)]
     Seal(SealArgs),
@@ -165,4 +212,28 @@ pub struct BuildArgs {
     /// Overwrite files under out/ that kiln did not write (normally an error).
     #[arg(long)]
     pub force: bool,
+}
+
+/// Options of `kiln diff`.
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// Two environments to compare (A, then B). With --against: the environments to
+    /// show (default: every one).
+    #[arg(value_name = "ENV")]
+    pub environments: Vec<String>,
+    /// Compare the model at this git revision (a branch, tag, commit, HEAD~1) with the
+    /// working tree.
+    #[arg(long, value_name = "REF")]
+    pub against: Option<String>,
+    /// Add a unified diff of each changed resource.
+    #[arg(long, short = 'u')]
+    pub unified: bool,
+}
+
+/// Options of `kiln completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }

@@ -18,6 +18,9 @@ pub enum Error {
     /// The command line asks for something that cannot be done.
     #[error("{0}")]
     Usage(String),
+    /// A git command failed or a revision does not exist.
+    #[error("git: {0}")]
+    Git(String),
     /// `out/kiln.lock` exists but cannot be understood.
     #[error("{} is not a kiln lock file: {reason}", path.display())]
     Lock {

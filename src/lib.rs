@@ -18,7 +18,9 @@
 pub mod cli;
 pub mod commands;
 pub mod diagnostic;
+pub mod diff;
 pub mod error;
+pub mod git;
 pub mod model;
 pub mod output;
 pub mod render;

@@ -47,11 +47,19 @@ fn check_reports_missing_stale_and_foreign_files_with_what_to_do() {
     let run = kiln(root, &["check"]);
     assert_eq!(run.code, 1);
     assert!(
-        run.stderr.contains(&format!("{ns} is missing")),
+        run.stderr.contains(&format!(
+            "{ns} is missing: kiln wrote it, and it was deleted since"
+        )),
         "{}",
         run.stderr
     );
     assert!(run.stderr.contains("run `kiln build`"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("(1 missing)\n  next: run `kiln build` and commit out/"),
+        "{}",
+        run.stderr
+    );
     assert_eq!(kiln(root, &["build"]).code, 0);
 
     // A model change makes generated files stale.
@@ -88,6 +96,12 @@ fn check_reports_missing_stale_and_foreign_files_with_what_to_do() {
     assert!(
         run.stderr.contains("was not written by kiln"),
         "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("-# someone else's namespace")
+            && run.stderr.contains("+kind: Namespace"),
+        "the foreign file is shown against what kiln would write:\n{}",
         run.stderr
     );
     let before = snapshot(&root.join("out"));
@@ -143,20 +157,67 @@ fn json_format_prints_one_located_object_per_diagnostic_on_stdout() {
 
 #[test]
 fn help_explains_with_examples_and_bad_usage_exits_2() {
+    use clap::CommandFactory;
     let tmp = tempfile::tempdir().unwrap();
     let run = kiln(tmp.path(), &["--help"]);
     assert_eq!(run.code, 0);
     assert!(run.stdout.contains("Exit status"), "{}", run.stdout);
-    for cmd in ["build", "check", "targets"] {
+    // Every subcommand, as the command line defines them: a new one without an
+    // example fails here.
+    let commands: Vec<String> = kiln::cli::Cli::command()
+        .get_subcommands()
+        .map(|c| c.get_name().to_owned())
+        .collect();
+    assert!(commands.len() >= 5, "{commands:?}");
+    for cmd in &commands {
         let run = kiln(tmp.path(), &[cmd, "--help"]);
-        assert_eq!(run.code, 0);
+        assert_eq!(run.code, 0, "{cmd}");
         assert!(
             run.stdout.contains("Example"),
             "`kiln {cmd} --help` has no example"
         );
+        let example = format!("  kiln {cmd}");
+        assert!(
+            run.stdout.contains(&example),
+            "`kiln {cmd} --help` has no example of `kiln {cmd}`"
+        );
     }
     assert_eq!(kiln(tmp.path(), &["build", "--no-such-flag"]).code, 2);
     assert_eq!(kiln(tmp.path(), &["frobnicate"]).code, 2);
+}
+
+#[test]
+fn completions_know_every_command_and_bash_parses_them() {
+    let tmp = tempfile::tempdir().unwrap();
+    for shell in ["bash", "zsh", "fish"] {
+        let run = kiln(tmp.path(), &["completions", shell]);
+        assert_eq!(run.code, 0, "{shell}: {}", run.stderr);
+        for word in ["diff", "check", "against", "unified", "completions"] {
+            assert!(run.stdout.contains(word), "{shell} completions lack {word}");
+        }
+    }
+    let script = tmp.path().join("kiln.bash");
+    std::fs::write(&script, kiln(tmp.path(), &["completions", "bash"]).stdout).unwrap();
+    // Load it and ask for completions after `kiln d`, as bash would on <TAB>.
+    let out = std::process::Command::new("bash")
+        .arg("-c")
+        .arg(format!(
+            "source {}; COMP_WORDS=(kiln d); COMP_CWORD=1; COMP_LINE='kiln d'; COMP_POINT=6; _kiln kiln d kiln; printf '%s\\n' \"${{COMPREPLY[@]}}\"",
+            script.display()
+        ))
+        .output()
+        .unwrap();
+    let words = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        words.lines().any(|w| w == "diff"),
+        "bash completes `kiln d` to: {words}"
+    );
+    assert_eq!(kiln(tmp.path(), &["completions", "tcsh"]).code, 2);
 }
 
 #[test]

@@ -36,7 +36,8 @@ fn every_flux_kustomization_path_exists_in_out() {
 fn orphan_findings(extra: Option<(&str, &str)>) -> Vec<String> {
     let project = reference_project();
     let state = kiln::render::State::default();
-    let mut compiled = kiln::commands::compile(project.path(), &state);
+    let files = kiln::model::Files::read(project.path());
+    let mut compiled = kiln::commands::compile(&files, state);
     assert!(!compiled.has_errors(), "{:?}", compiled.diagnostics);
     if let Some((path, text)) = extra {
         compiled.tree.add(path, text.as_bytes().to_vec(), None);

@@ -1,8 +1,9 @@
 //! Golden cases. Each `tests/golden/<case>/` holds `environments/` (the input),
 //! optionally `out-before/` (an `out/` to start from) and `args` (default `build`),
-//! and `expected/`: `exit` (default 0), `stderr` (the rendered diagnostics) and, for a
-//! successful build, the complete `out/` tree. `UPDATE_GOLDEN=1 cargo test golden`
-//! rewrites `expected/`; review it with `git diff`.
+//! and `expected/`: `exit` (default 0), `stderr` (the rendered diagnostics), `stdout`
+//! when the command prints there (`diff`), and, for a successful build, the complete
+//! `out/` tree. `UPDATE_GOLDEN=1 cargo test golden` rewrites `expected/`; review it
+//! with `git diff`.
 //!
 //! A case that fails (exit 2) must leave `out/` byte-for-byte as it was.
 
@@ -33,10 +34,14 @@ fn run_case(case: &Path) -> Result<(), String> {
     let mut out_tree = after.clone();
     out_tree.remove("hand-written.txt");
 
-    // Case names say what they expect: `bad-*` cases fail, the others build. This keeps
-    // an UPDATE_GOLDEN run from recording a broken case as its expectation.
-    let bad = case.file_name().is_some_and(|n| n.to_string_lossy().starts_with("bad-"));
-    if bad == (run.code == 0) {
+    // Case names say what they expect: `bad-*` cases fail, the other `build` cases
+    // succeed. This keeps an UPDATE_GOLDEN run from recording a broken case as its
+    // expectation. (Other commands, such as `diff`, have exit codes of their own.)
+    let bad = case
+        .file_name()
+        .is_some_and(|n| n.to_string_lossy().starts_with("bad-"));
+    let building = args.first().is_none_or(|a| *a == "build");
+    if building && bad == (run.code == 0) {
         return Err(format!(
             "a {} case exited {}:\n{stderr}",
             if bad { "bad-input" } else { "successful" },
@@ -48,6 +53,9 @@ fn run_case(case: &Path) -> Result<(), String> {
         std::fs::create_dir_all(&expected).unwrap();
         std::fs::write(expected.join("exit"), format!("{}\n", run.code)).unwrap();
         std::fs::write(expected.join("stderr"), &stderr).unwrap();
+        if !run.stdout.is_empty() {
+            std::fs::write(expected.join("stdout"), &run.stdout).unwrap();
+        }
         if run.code == 0 {
             rewrite_tree(&expected.join("out"), &out_tree);
         }
@@ -69,6 +77,15 @@ fn run_case(case: &Path) -> Result<(), String> {
         problems.push_str(&format!(
             "stderr differs:\n{}",
             similar::TextDiff::from_lines(&want, &stderr)
+                .unified_diff()
+                .header("expected", "actual")
+        ));
+    }
+    let want_stdout = std::fs::read_to_string(expected.join("stdout")).unwrap_or_default();
+    if want_stdout != run.stdout {
+        problems.push_str(&format!(
+            "stdout differs:\n{}",
+            similar::TextDiff::from_lines(&want_stdout, &run.stdout)
                 .unified_diff()
                 .header("expected", "actual")
         ));

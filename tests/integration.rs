@@ -3,8 +3,11 @@
 /// Shared helpers: run kiln, copy and compare trees, update expectations.
 mod support;
 
-/// The command line: exit codes, `check` findings, `--env`, `--format json`.
+/// The command line: exit codes, `check` findings, `--env`, `--format json`, help
+/// and completions.
 mod cli;
+/// `kiln diff` between environments and against git revisions.
+mod diff;
 /// Runbooks: diagrams parse, commands name generated objects.
 mod docs;
 /// Flux trees, tag ownership, `kiln set-image`.
@@ -20,6 +23,8 @@ mod lint;
 /// Pipelines: tags match the ImagePolicy and sort in build order; deploy jobs need
 /// exactly what their Role grants.
 mod pipelines;
+/// kiln's `.pre-commit-hooks.yaml` run by the real pre-commit.
+mod precommit;
 /// `schema/` equals what the model types generate.
 mod schema;
 /// Secrets end to end: `kiln seal` with a fake `op`, round-trip decryption of the

@@ -32,7 +32,10 @@ fn lint(fixture: &Path, inject: &Path, rule: &str) -> String {
             &std::fs::read_to_string(&prod).unwrap(),
         );
     }
-    let mut compiled = kiln::commands::compile(tmp.path(), &kiln::render::State::default());
+    let mut compiled = kiln::commands::compile(
+        &kiln::model::Files::read(tmp.path()),
+        kiln::render::State::default(),
+    );
     assert!(
         !compiled.has_input_errors(),
         "{}: {:#?}",

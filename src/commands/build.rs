@@ -2,12 +2,13 @@
 
 use super::{Outcome, Printer, check_envs, compile};
 use crate::cli::{BuildArgs, GlobalArgs};
+use crate::model::Files;
 use crate::output::{self, Scope};
 
 pub(super) fn run(g: &GlobalArgs, args: &BuildArgs, out: &Printer) -> crate::Result<Outcome> {
     let out_dir = g.root.join("out");
     let state = output::state::read(&out_dir);
-    let compiled = compile(&g.root, &state);
+    let compiled = compile(&Files::read(&g.root), state);
     out.diagnostics(&compiled.diagnostics, &compiled.project.sources);
     if compiled.has_input_errors() {
         out.summary("nothing was written: fix the errors above and run `kiln build` again");

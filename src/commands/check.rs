@@ -2,7 +2,8 @@
 
 use super::{Outcome, Printer, check_envs, compile};
 use crate::cli::GlobalArgs;
-use crate::diagnostic::{Diagnostic, SourceMap, checks};
+use crate::diagnostic::{Diagnostic, checks};
+use crate::model::Files;
 use crate::output::{self, Finding, Scope};
 
 /// Lines of unified diff shown for a hand-edited or stale file.
@@ -11,7 +12,7 @@ const DIFF_LINES: usize = 40;
 pub(super) fn run(g: &GlobalArgs, out: &Printer) -> crate::Result<Outcome> {
     let out_dir = g.root.join("out");
     let state = output::state::read(&out_dir);
-    let compiled = compile(&g.root, &state);
+    let compiled = compile(&Files::read(&g.root), state);
     if compiled.has_input_errors() {
         out.diagnostics(&compiled.diagnostics, &compiled.project.sources);
         return Ok(Outcome::Error);
@@ -29,20 +30,24 @@ pub(super) fn run(g: &GlobalArgs, out: &Printer) -> crate::Result<Outcome> {
             },
         )?
     };
-    diagnostics.extend(findings.iter().map(explain));
+    let lock_missing = !out_dir.join(output::lock::LOCK_FILE).is_file();
+    diagnostics.extend(findings.iter().map(|f| explain(f, lock_missing)));
     out.diagnostics(&diagnostics, &compiled.project.sources);
-    let empty = SourceMap::default();
-    let _ = empty;
     if compiled.has_errors() || !findings.is_empty() {
-        out.summary(&format!(
-            "kiln check: {} file(s) differ from what `kiln build` would write{}",
-            findings.len(),
-            if compiled.has_errors() {
-                "; lint errors found"
-            } else {
-                ""
-            }
-        ));
+        let mut line = format!(
+            "kiln check: {} file(s) differ from what `kiln build` would write",
+            findings.len()
+        );
+        if !findings.is_empty() {
+            line.push_str(&format!(" ({})", tally(&findings)));
+        }
+        if compiled.has_errors() {
+            line.push_str("; lint errors found");
+        }
+        out.summary(&line);
+        if let Some(next) = next_step(&findings, compiled.has_errors()) {
+            out.summary(&format!("  next: {next}"));
+        }
         return Ok(Outcome::Findings);
     }
     out.summary(&format!(
@@ -52,33 +57,98 @@ pub(super) fn run(g: &GlobalArgs, out: &Printer) -> crate::Result<Outcome> {
     Ok(Outcome::Clean)
 }
 
+fn kind(f: &Finding) -> &'static str {
+    match f {
+        Finding::Stale { .. } => "stale",
+        Finding::HandEdited { .. } => "hand-edited",
+        Finding::Missing { .. } => "missing",
+        Finding::Obsolete { .. } => "obsolete",
+        Finding::Foreign { .. } => "not kiln's",
+    }
+}
+
+/// `2 stale, 1 hand-edited`.
+fn tally(findings: &[Finding]) -> String {
+    let mut counts: Vec<(&str, usize)> = Vec::new();
+    for f in findings {
+        match counts.iter_mut().find(|(k, _)| *k == kind(f)) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((kind(f), 1)),
+        }
+    }
+    counts
+        .iter()
+        .map(|(k, n)| format!("{n} {k}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The one thing to do next, given everything found.
+fn next_step(findings: &[Finding], lint_errors: bool) -> Option<String> {
+    if lint_errors {
+        return Some(
+            "fix the lint errors above (or waive them with a reason), then run `kiln build`"
+                .to_owned(),
+        );
+    }
+    let edited = findings
+        .iter()
+        .filter(|f| matches!(f, Finding::HandEdited { .. }))
+        .count();
+    let foreign = findings
+        .iter()
+        .filter(|f| matches!(f, Finding::Foreign { .. }))
+        .count();
+    Some(match (edited, foreign) {
+        (0, 0) => "run `kiln build` and commit out/".to_owned(),
+        (0, _) => "move the files kiln did not write out of its way (or `kiln build --force`), then commit out/".to_owned(),
+        (_, _) => "carry the hand edits over into environments/ (a build overwrites them), run `kiln build`, and commit out/".to_owned(),
+    })
+}
+
 /// A finding as a diagnostic that says what to do.
-fn explain(f: &Finding) -> Diagnostic {
+fn explain(f: &Finding, lock_missing: bool) -> Diagnostic {
     let path = format!("out/{}", f.path());
     match f {
         Finding::Stale { actual, expected, .. } => {
             Diagnostic::error(checks::STALE_OUTPUT, format!("{path} is stale: the model changed since it was built"))
-                .help("run `kiln build`")
+                .help("run `kiln build`; what changes:")
                 .help(diff(actual, expected))
         }
         Finding::HandEdited { actual, expected, .. } => Diagnostic::error(
             checks::HAND_EDITED,
             format!("{path} was edited by hand; kiln would write something else"),
         )
-        .help("change the model instead and run `kiln build` (which overwrites the edit); what kiln would write:")
+        .help("change the model instead and run `kiln build` (which overwrites the edit); the edit against what kiln would write:")
         .help(diff(actual, expected)),
-        Finding::Missing { .. } => Diagnostic::error(checks::MISSING_OUTPUT, format!("{path} is missing"))
-            .help("run `kiln build`"),
+        Finding::Missing { deleted: true, .. } => Diagnostic::error(
+            checks::MISSING_OUTPUT,
+            format!("{path} is missing: kiln wrote it, and it was deleted since"),
+        )
+        .help("run `kiln build` to write it again; to stop generating it, change the model"),
+        Finding::Missing { deleted: false, .. } => Diagnostic::error(
+            checks::MISSING_OUTPUT,
+            format!("{path} is missing: the model now generates it"),
+        )
+        .help("run `kiln build`"),
         Finding::Obsolete { .. } => Diagnostic::error(
             checks::STALE_OUTPUT,
             format!("{path} is no longer generated by the model"),
         )
         .help("run `kiln build`, which deletes it"),
-        Finding::Foreign { .. } => Diagnostic::error(
-            checks::UNEXPECTED_OUTPUT,
-            format!("{path} was not written by kiln, but kiln writes a file there"),
-        )
-        .help("move the file away, or run `kiln build --force` to replace it"),
+        Finding::Foreign { actual, expected, .. } => {
+            let d = Diagnostic::error(
+                checks::UNEXPECTED_OUTPUT,
+                format!("{path} was not written by kiln, but kiln writes a file there"),
+            );
+            let d = if lock_missing {
+                d.help("out/kiln.lock is missing, so kiln cannot tell which files it wrote; if this is kiln's output, `kiln build --force` rewrites it and the lock")
+            } else {
+                d.help("move the file away, or run `kiln build --force` to replace it")
+            };
+            d.help("the file against what kiln would write:")
+                .help(diff(actual, expected))
+        }
     }
 }
 

@@ -3,6 +3,8 @@
 
 mod build;
 mod check;
+mod completions;
+mod diff;
 mod rules;
 mod seal;
 mod set_image;
@@ -11,8 +13,9 @@ mod targets;
 use crate::cli::{Cli, ColorChoice, Command, GlobalArgs};
 use crate::diagnostic::render::{self, Format};
 use crate::diagnostic::{Diagnostic, Diagnostics, SourceMap};
-use crate::model::Project;
-use crate::render::{Context, OutputTree, State};
+use crate::model::{Files, Project};
+use crate::render::{Context, OutputTree, State, Templates};
+use crate::secrets::sealed_file::Sealed;
 use crate::validate;
 use clap::Parser;
 use std::io::{IsTerminal, Write};
@@ -53,6 +56,8 @@ pub fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Build(args) => build::run(&cli.global, args, &out),
         Command::Check => check::run(&cli.global, &out),
+        Command::Diff(args) => diff::run(&cli.global, args, &out),
+        Command::Completions(args) => completions::run(args, &out),
         Command::Seal(args) => seal::run(&cli.global, args, &out),
         Command::Targets => targets::run(&out),
         Command::SetImage(args) => set_image::run(&cli.global, args, &out),
@@ -67,27 +72,40 @@ pub fn main() -> ExitCode {
     }
 }
 
-/// Where output goes: human text on stderr, JSON lines on stdout.
+/// Where output goes: human diagnostics on stderr, JSON and Markdown on stdout;
+/// command output (lists, diffs) on stdout.
 pub struct Printer {
     format: Format,
+    /// Colour diagnostics (stderr).
     color: bool,
+    /// Colour command output (stdout).
+    stdout_color: bool,
     quiet: bool,
 }
 
 impl Printer {
     fn new(g: &GlobalArgs) -> Self {
-        let color = match g.color {
+        let color = |terminal: bool| match g.color {
             ColorChoice::Always => true,
             ColorChoice::Never => false,
-            ColorChoice::Auto => {
-                std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()
-            }
+            ColorChoice::Auto => terminal && std::env::var_os("NO_COLOR").is_none(),
         };
         Printer {
             format: g.format,
-            color,
+            color: color(std::io::stderr().is_terminal()),
+            stdout_color: color(std::io::stdout().is_terminal()),
             quiet: g.quiet,
         }
+    }
+
+    /// The output format.
+    pub fn format(&self) -> Format {
+        self.format
+    }
+
+    /// Whether command output on stdout may be coloured.
+    pub fn stdout_color(&self) -> bool {
+        self.stdout_color
     }
 
     /// Prints diagnostics in the chosen format.
@@ -98,7 +116,7 @@ impl Printer {
         let text = render::all(diagnostics, sources, self.format, self.color);
         match self.format {
             Format::Human => self.stderr(&text),
-            Format::Json => self.stdout(&text),
+            Format::Json | Format::Markdown => self.stdout(&text),
         }
     }
 
@@ -124,7 +142,7 @@ impl Printer {
     /// A failure without a location.
     pub fn error(&self, message: &str) {
         match self.format {
-            Format::Human => self.stderr(&format!("{message}\n")),
+            Format::Human | Format::Markdown => self.stderr(&format!("{message}\n")),
             Format::Json => self.stdout(&format!(
                 "{}\n",
                 serde_json::json!({"severity": "error", "code": "E0000", "name": "error", "message": message})
@@ -137,7 +155,14 @@ impl Printer {
 pub struct Compiled {
     /// The model.
     pub project: Project,
-    /// What a build writes (empty when there were errors).
+    /// Text templates (defaults and the project's overrides).
+    pub templates: Templates,
+    /// What the build keeps from the committed output.
+    pub state: State,
+    /// The committed sealed values (`environments/sealed/`).
+    pub sealed: Sealed,
+    /// What a build writes: every target's files (empty when the model has input
+    /// errors; rendered but not to be written when a lint rule failed).
     pub tree: OutputTree,
     /// Every diagnostic, sorted.
     pub diagnostics: Vec<Diagnostic>,
@@ -155,21 +180,31 @@ impl Compiled {
     pub fn has_errors(&self) -> bool {
         self.diagnostics.iter().any(Diagnostic::is_error)
     }
+
+    /// What renderers receive, for asking targets about this model again.
+    pub fn context(&self) -> Context<'_> {
+        Context {
+            project: &self.project,
+            state: &self.state,
+            templates: &self.templates,
+            sealed: &self.sealed,
+        }
+    }
 }
 
-/// Loads, validates and renders the model under `root`, stopping after the first
-/// stage that finds errors.
-pub fn compile(root: &std::path::Path, state: &State) -> Compiled {
-    let (mut project, mut diags) = crate::model::load(root);
-    let (templates, template_diags) = crate::render::Templates::load(root, &mut project.sources);
+/// Loads, validates and renders the model in `files`, stopping after the first stage
+/// that finds errors.
+pub fn compile(files: &Files, state: State) -> Compiled {
+    let (mut project, mut diags) = crate::model::load_files(files);
+    let (templates, template_diags) = Templates::load(files, &mut project.sources);
     diags.extend(template_diags);
-    let (recorded, tag_diags) = crate::model::tags::load(root, &mut project.sources);
+    let (recorded, tag_diags) = crate::model::tags::load_files(files, &mut project.sources);
     diags.extend(tag_diags);
-    let state = &State {
+    let state = State {
         recorded_tags: recorded,
-        ..state.clone()
+        ..state
     };
-    let (sealed, sealed_diags) = crate::secrets::sealed_file::load(root, &mut project);
+    let (sealed, sealed_diags) = crate::secrets::sealed_file::load_files(files, &mut project);
     diags.extend(sealed_diags.into_sorted(&project.sources));
     // Reference checks run on every environment that loaded, even when another did
     // not, so one run reports as much as it can.
@@ -178,7 +213,7 @@ pub fn compile(root: &std::path::Path, state: &State) -> Compiled {
     if !diags.has_errors() {
         let cx = Context {
             project: &project,
-            state,
+            state: &state,
             templates: &templates,
             sealed: &sealed,
         };
@@ -194,6 +229,9 @@ pub fn compile(root: &std::path::Path, state: &State) -> Compiled {
     let diagnostics = finish(diags, &project.sources);
     Compiled {
         project,
+        templates,
+        state,
+        sealed,
         tree,
         diagnostics,
     }

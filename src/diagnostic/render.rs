@@ -12,6 +12,9 @@ pub enum Format {
     Human,
     /// One JSON object per line.
     Json,
+    /// Markdown, for merge-request comments: diagnostics in the human form, in a
+    /// fenced block.
+    Markdown,
 }
 
 /// Renders one diagnostic for a person to read.
@@ -148,6 +151,11 @@ pub fn all(diagnostics: &[Diagnostic], sources: &SourceMap, format: Format, colo
                 out.push_str(&json(d, sources));
                 out.push('\n');
             }
+        }
+        Format::Markdown => {
+            let text = all(diagnostics, sources, Format::Human, false);
+            let fence = if text.contains("```") { "~~~~" } else { "```" };
+            out.push_str(&format!("{fence}text\n{text}{fence}\n"));
         }
     }
     out

@@ -4,6 +4,7 @@
 //! Every problem is collected; an environment with errors is left out of the
 //! returned [`Project`], and the caller stops before rendering.
 
+use super::files::{ENVIRONMENTS, Entry, Files};
 use super::yaml::{self, Key, Node, Value};
 use super::{Environment, Model, Name, Project};
 use crate::diagnostic::{Diagnostic, Diagnostics, FileId, Span, checks};
@@ -83,56 +84,54 @@ pub fn escape(segment: &str) -> String {
 /// One file of `environments/` after parsing.
 struct File {
     id: FileId,
+    /// The path relative to the project root (what generated files name as their source).
+    rel: String,
     stem: String,
     node: Node,
     extends: Option<(String, Span)>,
     is_abstract: bool,
 }
 
-/// Loads every environment under `root/environments`.
+/// Loads every environment under `root/environments` from the file system.
 ///
 /// Returns the project (with only the environments that loaded cleanly) and every
 /// diagnostic found. An unreadable directory is reported as a diagnostic too.
 pub fn load(root: &Path) -> (Project, Diagnostics) {
+    load_files(&Files::read(root))
+}
+
+/// Loads every environment from an in-memory set of input files (the working tree's
+/// or a git revision's). See [`load`].
+pub fn load_files(input: &Files) -> (Project, Diagnostics) {
     let mut project = Project::default();
     let mut diags = Diagnostics::default();
-    let dir = root.join("environments");
-    let entries = match std::fs::read_dir(&dir) {
-        Ok(entries) => entries,
-        Err(e) => {
-            diags.push(
-                Diagnostic::error(
-                    checks::NO_ENVIRONMENT,
-                    format!("cannot read {}: {e}", dir.display()),
-                )
+    let dir = input.location(ENVIRONMENTS);
+    if let Some(e) = input.env_dir_error() {
+        diags.push(
+            Diagnostic::error(checks::NO_ENVIRONMENT, format!("cannot read {dir}: {e}"))
                 .help("run kiln in the project root, or pass --root DIR; the model lives in DIR/environments/"),
-            );
-            return (project, diags);
-        }
-    };
-    let mut paths: Vec<_> = entries.filter_map(Result::ok).map(|e| e.path()).collect();
-    paths.sort();
+        );
+        return (project, diags);
+    }
     let mut files = Vec::new();
-    for path in paths {
+    for (name, entry) in input.dir(ENVIRONMENTS) {
+        let path = Path::new(name);
         let Some(ext) = path.extension().and_then(|e| e.to_str()) else {
             continue;
         };
         if ext != "yaml" && ext != "yml" {
             continue;
         }
-        let display = Path::new("environments").join(path.file_name().unwrap_or_default());
-        if let Some(file) = read_file(&path, &display, &mut project, &mut diags) {
+        let rel = format!("{ENVIRONMENTS}/{name}");
+        if let Some(file) = read_file(&rel, entry, input, &mut project, &mut diags) {
             files.push(file);
         }
     }
     let environments: Vec<&File> = files.iter().filter(|f| !f.is_abstract).collect();
     if environments.is_empty() && !diags.has_errors() {
         diags.push(
-            Diagnostic::error(
-                checks::NO_ENVIRONMENT,
-                format!("no environment in {}", dir.display()),
-            )
-            .help("add a file such as environments/dev.yaml (files with `abstract: true` are only shared bases)"),
+            Diagnostic::error(checks::NO_ENVIRONMENT, format!("no environment in {dir}"))
+                .help("add a file such as environments/dev.yaml (files with `abstract: true` are only shared bases)"),
         );
     }
     let by_stem: BTreeMap<&str, &File> = files.iter().map(|f| (f.stem.as_str(), f)).collect();
@@ -158,10 +157,7 @@ pub fn load(root: &Path) -> (Project, Diagnostics) {
                 continue;
             }
         };
-        let sources: Vec<String> = chain
-            .iter()
-            .map(|f| project.sources.file(f.id).path.display().to_string())
-            .collect();
+        let sources: Vec<String> = chain.iter().map(|f| f.rel.clone()).collect();
         if let Some(env) = resolve(name, &chain, file.id, sources, &mut diags) {
             project.environments.push(env);
         }
@@ -188,25 +184,23 @@ pub fn load(root: &Path) -> (Project, Diagnostics) {
 }
 
 fn read_file(
-    path: &Path,
-    display: &Path,
+    rel: &str,
+    entry: &Entry,
+    input: &Files,
     project: &mut Project,
     diags: &mut Diagnostics,
 ) -> Option<File> {
-    let stem = path
+    let display = input.source_path(rel);
+    let display = display.as_path();
+    let stem = Path::new(rel)
         .file_stem()
         .and_then(|s| s.to_str())
         .unwrap_or_default()
         .to_owned();
-    let bytes = match std::fs::read(path) {
-        Ok(b) => b,
-        Err(e) => {
+    let bytes = match entry {
+        Entry::File(b) => b.clone(),
+        Entry::Unreadable(why) => {
             let id = project.sources.add(display, String::new());
-            let why = if path.is_dir() {
-                "it is a directory, not a file".to_owned()
-            } else {
-                e.to_string()
-            };
             diags.push(
                 Diagnostic::error(
                     checks::IO,
@@ -308,6 +302,7 @@ fn read_file(
     };
     ok.then_some(File {
         id,
+        rel: rel.to_owned(),
         stem,
         node,
         extends,
@@ -618,6 +613,7 @@ fn substitute(s: &str, vars: &BTreeMap<String, String>) -> Result<String, String
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::diagnostic::SourceMap;
 
     fn vars() -> BTreeMap<String, String> {
         [("env", "dev"), ("domain", "example.com")]
@@ -637,6 +633,38 @@ mod tests {
             "${HOME} and $5"
         );
         assert_eq!(substitute("${nope}", &vars()).unwrap_err(), "nope");
+    }
+
+    #[test]
+    fn loads_from_in_memory_files_with_the_same_paths_in_diagnostics() {
+        let files = Files::in_memory(
+            Path::new("/nowhere"),
+            [
+                (
+                    "environments/common.yaml".to_owned(),
+                    b"abstract: true\n".to_vec(),
+                ),
+                (
+                    "environments/dev.yaml".to_owned(),
+                    b"extends: common\nbogus: 1\n".to_vec(),
+                ),
+                (
+                    "environments/README.md".to_owned(),
+                    b"not a model file".to_vec(),
+                ),
+                ("templates/x".to_owned(), b"".to_vec()),
+            ],
+        );
+        let (project, diags) = load_files(&files);
+        let diags = diags.into_sorted(&project.sources);
+        assert_eq!(diags.len(), 1, "{diags:?}");
+        assert_eq!(diags[0].name, checks::UNKNOWN_FIELD.name);
+        let span = diags[0].span.unwrap();
+        assert_eq!(project.sources.location(span), "environments/dev.yaml:2:1");
+
+        let (_, diags) = load_files(&Files::in_memory(Path::new("/nowhere"), []));
+        let diags = diags.into_sorted(&SourceMap::default());
+        assert_eq!(diags[0].message, "no environment in /nowhere/environments");
     }
 
     #[test]

@@ -13,6 +13,7 @@
 
 mod app;
 mod ci;
+pub mod files;
 pub mod graph;
 mod infra;
 pub mod load;
@@ -30,11 +31,12 @@ pub use ci::{
     Build, CiCredentials, CiProvider, CiVariable, RepositoryCi, Runner, SelfHosted, TestJob,
     TestStage,
 };
+pub use files::Files;
 pub use infra::{
     Arch, Caddy, CaddyTls, Cluster, DeployFrom, Flux, GatewayRef, Host, Ingress, IngressKind,
     NetworkPolicyFlavour, Registry, TlsMode, Tunnel, TunnelProvider,
 };
-pub use load::{SpanIndex, load};
+pub use load::{SpanIndex, load, load_files};
 pub use names::Name;
 pub use secret::{
     Alphabet, GenerateSource, Generator, KeySource, ManualSource, OnePasswordSource, Secret,

@@ -7,6 +7,7 @@
 //!   invoicetron: prod-3f9c2a1-20260207143000
 //! ```
 
+use super::files::{Entry, Files};
 use super::yaml::{self, Value};
 use crate::diagnostic::{Diagnostic, SourceMap, Span, checks};
 use std::collections::BTreeMap;
@@ -25,22 +26,38 @@ pub fn path(root: &Path) -> PathBuf {
     root.join(TAGS_FILE)
 }
 
-/// Reads the recorded tags; a missing file records nothing.
+/// Reads the recorded tags from the working tree under `root`; a missing file records
+/// nothing.
 pub fn load(root: &Path, sources: &mut SourceMap) -> (RecordedTags, Vec<Diagnostic>) {
+    load_files(&Files::read(root), sources)
+}
+
+/// Reads the recorded tags from the model's input files (the working tree's or a git
+/// revision's); a missing file records nothing.
+pub fn load_files(files: &Files, sources: &mut SourceMap) -> (RecordedTags, Vec<Diagnostic>) {
     let mut tags = RecordedTags::new();
     let mut diags = Vec::new();
-    let text = match std::fs::read_to_string(path(root)) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return (tags, diags),
-        Err(e) => {
+    let text = match files.get(TAGS_FILE) {
+        None => return (tags, diags),
+        Some(Entry::File(bytes)) => match String::from_utf8(bytes.clone()) {
+            Ok(t) => t,
+            Err(_) => {
+                diags.push(Diagnostic::error(
+                    checks::IO,
+                    format!("cannot read {TAGS_FILE}: stream did not contain valid UTF-8"),
+                ));
+                return (tags, diags);
+            }
+        },
+        Some(Entry::Unreadable(why)) => {
             diags.push(Diagnostic::error(
                 checks::IO,
-                format!("cannot read {TAGS_FILE}: {e}"),
+                format!("cannot read {TAGS_FILE}: {why}"),
             ));
             return (tags, diags);
         }
     };
-    let id = sources.add(TAGS_FILE, text);
+    let id = sources.add(files.source_path(TAGS_FILE), text);
     let node = match yaml::parse(id, &sources.file(id).text) {
         Ok(n) => n,
         Err(errors) => return (tags, errors),

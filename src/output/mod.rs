@@ -75,6 +75,9 @@ pub enum Finding {
     Missing {
         /// The path under `out/`.
         path: String,
+        /// Whether kiln wrote it before (the lock lists it): it was deleted, rather
+        /// than being new output of a changed model.
+        deleted: bool,
     },
     /// Kiln wrote this file before but no longer generates it.
     Obsolete {
@@ -85,6 +88,10 @@ pub enum Finding {
     Foreign {
         /// The path under `out/`.
         path: String,
+        /// What is on disk.
+        actual: Vec<u8>,
+        /// What kiln would write.
+        expected: Vec<u8>,
     },
 }
 
@@ -94,9 +101,9 @@ impl Finding {
         match self {
             Finding::Stale { path, .. }
             | Finding::HandEdited { path, .. }
-            | Finding::Missing { path }
+            | Finding::Missing { path, .. }
             | Finding::Obsolete { path }
-            | Finding::Foreign { path } => path,
+            | Finding::Foreign { path, .. } => path,
         }
     }
 }
@@ -132,7 +139,10 @@ pub fn check(out_dir: &Path, tree: &OutputTree, scope: &Scope) -> Result<Vec<Fin
     {
         let on_disk = read_existing(&out_dir.join(path))?;
         let Some(actual) = on_disk else {
-            findings.push(Finding::Missing { path: path.clone() });
+            findings.push(Finding::Missing {
+                path: path.clone(),
+                deleted: lock.files.contains_key(path),
+            });
             continue;
         };
         if actual == file.bytes {
@@ -150,7 +160,11 @@ pub fn check(out_dir: &Path, tree: &OutputTree, scope: &Scope) -> Result<Vec<Fin
                 actual,
                 expected,
             },
-            None => Finding::Foreign { path: path.clone() },
+            None => Finding::Foreign {
+                path: path.clone(),
+                actual,
+                expected,
+            },
         });
     }
     for (path, entry) in &lock.files {
@@ -173,7 +187,7 @@ pub fn foreign_files(
     Ok(check(out_dir, tree, scope)?
         .into_iter()
         .filter_map(|f| match f {
-            Finding::Foreign { path } => Some(path),
+            Finding::Foreign { path, .. } => Some(path),
             _ => None,
         })
         .collect())

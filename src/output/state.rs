@@ -1,63 +1,111 @@
 //! Reading back what automation owns in the committed output: the image tags Flux
 //! image automation (or `kiln set-image`) wrote into overlays' `images:` entries and
 //! into the `image:` lines of host compose files.
+//!
+//! [`read`] reads them from `out/`; [`from_files`] from any set of files, such as a
+//! git revision's `out/` for `kiln diff --against`.
 
 use crate::render::State;
 use std::path::Path;
 
-/// Reads the image tags recorded in `out/kubernetes/apps/<app>/overlays/<env>/kustomization.yaml`.
+/// The directories under `out/` that hold automation-owned values.
+pub const STATE_DIRS: &[&str] = &["kubernetes/apps", "hosts"];
+
+/// What a state file is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StateFile<'a> {
+    /// `kubernetes/apps/<app>/overlays/<env>/kustomization.yaml`.
+    Overlay {
+        /// The app.
+        app: &'a str,
+        /// The environment.
+        env: &'a str,
+    },
+    /// `hosts/<host>/<project>/compose.yaml`.
+    Compose,
+}
+
+/// What the file at `path` (relative to `out/`) holds of the state, if anything.
+pub fn state_file(path: &str) -> Option<StateFile<'_>> {
+    match path.split('/').collect::<Vec<_>>()[..] {
+        [
+            "kubernetes",
+            "apps",
+            app,
+            "overlays",
+            env,
+            "kustomization.yaml",
+        ] => Some(StateFile::Overlay { app, env }),
+        ["hosts", _, _, "compose.yaml"] => Some(StateFile::Compose),
+        _ => None,
+    }
+}
+
+/// Reads the image tags recorded in `out/kubernetes/apps/<app>/overlays/<env>/kustomization.yaml`
+/// and `out/hosts/<host>/<project>/compose.yaml`.
 ///
 /// A file that cannot be read or parsed contributes nothing: `check` will then report
 /// it as hand-edited, and `build` rewrites it.
 pub fn read(out_dir: &Path) -> State {
-    let mut state = State::default();
-    read_compose_tags(out_dir, &mut state);
-    let apps = out_dir.join("kubernetes").join("apps");
-    let Ok(entries) = std::fs::read_dir(&apps) else {
-        return state;
+    let mut files = Vec::new();
+    let mut read = |path: String| {
+        if let Ok(bytes) = std::fs::read(out_dir.join(&path)) {
+            files.push((path, bytes));
+        }
     };
-    for app in entries.flatten() {
-        let Ok(envs) = std::fs::read_dir(app.path().join("overlays")) else {
+    let names = |dir: &Path| -> Vec<String> {
+        std::fs::read_dir(dir)
+            .map(|entries| {
+                entries
+                    .flatten()
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    for host in names(&out_dir.join("hosts")) {
+        for project in names(&out_dir.join("hosts").join(&host)) {
+            read(format!("hosts/{host}/{project}/compose.yaml"));
+        }
+    }
+    let apps = out_dir.join("kubernetes").join("apps");
+    for app in names(&apps) {
+        for env in names(&apps.join(&app).join("overlays")) {
+            read(format!(
+                "kubernetes/apps/{app}/overlays/{env}/kustomization.yaml"
+            ));
+        }
+    }
+    from_files(files)
+}
+
+/// The state recorded in these files (paths relative to `out/`; other files are
+/// ignored). A tag in an overlay wins over the same app's tag in a compose file.
+pub fn from_files(files: impl IntoIterator<Item = (String, Vec<u8>)>) -> State {
+    let mut state = State::default();
+    let mut overlays = Vec::new();
+    for (path, bytes) in files {
+        let Ok(text) = String::from_utf8(bytes) else {
             continue;
         };
-        for env in envs.flatten() {
-            let file = env.path().join("kustomization.yaml");
-            let Ok(text) = std::fs::read_to_string(&file) else {
-                continue;
-            };
-            if let Some(tag) = first_image_tag(&text) {
-                state.image_tags.insert(
-                    (
-                        app.file_name().to_string_lossy().into_owned(),
-                        env.file_name().to_string_lossy().into_owned(),
-                    ),
-                    tag,
-                );
+        match state_file(&path) {
+            Some(StateFile::Compose) => {
+                for (key, tag) in compose_tags(&text) {
+                    state.image_tags.insert(key, tag);
+                }
             }
+            Some(StateFile::Overlay { app, env }) => {
+                overlays.push(((app.to_owned(), env.to_owned()), text));
+            }
+            None => {}
+        }
+    }
+    for (key, text) in overlays {
+        if let Some(tag) = first_image_tag(&text) {
+            state.image_tags.insert(key, tag);
         }
     }
     state
-}
-
-/// Reads the tags in `out/hosts/<host>/<project>/compose.yaml`: every service
-/// labelled with `kiln.app` and `kiln.env` runs that app's image.
-fn read_compose_tags(out_dir: &Path, state: &mut State) {
-    let Ok(hosts) = std::fs::read_dir(out_dir.join("hosts")) else {
-        return;
-    };
-    for host in hosts.flatten() {
-        let Ok(projects) = std::fs::read_dir(host.path()) else {
-            continue;
-        };
-        for project in projects.flatten() {
-            let Ok(text) = std::fs::read_to_string(project.path().join("compose.yaml")) else {
-                continue;
-            };
-            for (key, tag) in compose_tags(&text) {
-                state.image_tags.insert(key, tag);
-            }
-        }
-    }
 }
 
 #[derive(serde::Deserialize)]
@@ -135,6 +183,29 @@ fn first_image_tag(text: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn state_files_are_overlay_kustomizations_and_host_compose_files() {
+        assert_eq!(
+            state_file("kubernetes/apps/web/overlays/prod/kustomization.yaml"),
+            Some(StateFile::Overlay {
+                app: "web",
+                env: "prod"
+            })
+        );
+        assert_eq!(
+            state_file("hosts/vm/shop-prod/compose.yaml"),
+            Some(StateFile::Compose)
+        );
+        assert_eq!(
+            state_file("kubernetes/apps/web/base/kustomization.yaml"),
+            None
+        );
+        assert_eq!(
+            state_file("kubernetes/apps/web/overlays/prod/patches/x.yaml"),
+            None
+        );
+    }
 
     #[test]
     fn reads_the_tag_flux_wrote_with_its_marker() {

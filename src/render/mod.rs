@@ -12,16 +12,18 @@ pub mod images;
 pub mod kubernetes;
 mod output_tree;
 pub mod pipelines;
+pub mod resource;
 mod runbook;
 pub mod secrets;
 pub mod templates;
 pub mod yaml;
 
 pub use output_tree::{OutputFile, OutputTree};
+pub use resource::{Content, Resource};
 pub use templates::Templates;
 
 use crate::diagnostic::Diagnostics;
-use crate::model::Project;
+use crate::model::{Environment, Project};
 use std::collections::BTreeMap;
 
 /// What renderers receive.
@@ -53,6 +55,15 @@ pub trait Target: Sync {
     fn description(&self) -> &'static str;
     /// Renders every environment into `out`, reporting problems into `diags`.
     fn render(&self, cx: &Context<'_>, out: &mut OutputTree, diags: &mut Diagnostics);
+    /// What environment `env` gets from this target, fully resolved, for `kiln diff`.
+    /// `files` are the files this target rendered. The default reads them back
+    /// ([`resource::from_files`]: the environment's files and the shared ones, YAML as
+    /// data, Kubernetes objects by kind and name); override it when the files are not
+    /// the environment's objects as deployed.
+    fn resources(&self, cx: &Context<'_>, env: &Environment, files: &OutputTree) -> Vec<Resource> {
+        let _ = cx;
+        resource::from_files(self.id(), env.name.as_str(), files)
+    }
 }
 
 /// Every target, in the order they render.
@@ -84,10 +95,78 @@ pub fn render_all(cx: &Context<'_>) -> (OutputTree, Diagnostics) {
     (out, diags)
 }
 
+/// Every target's resources for environment `env`, given everything the targets
+/// rendered, sorted by target, scope, kind, namespace and name.
+pub fn resources(cx: &Context<'_>, env: &Environment, rendered: &OutputTree) -> Vec<Resource> {
+    let mut out = Vec::new();
+    for target in TARGETS {
+        let prefix = format!("{}/", target.id());
+        let mut files = OutputTree::default();
+        for (path, file) in rendered.iter().filter(|(p, _)| p.starts_with(&prefix)) {
+            files.insert(path.clone(), file.clone());
+        }
+        out.extend(target.resources(cx, env, &files));
+    }
+    out.sort_by(|a, b| {
+        (a.target, &a.scope, &a.kind, &a.namespace, &a.name).cmp(&(
+            b.target,
+            &b.scope,
+            &b.kind,
+            &b.namespace,
+            &b.name,
+        ))
+    });
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::collections::HashSet;
+
+    /// A target that only renders takes part in `kiln diff` through the default
+    /// `resources`: its environment's files and its shared ones.
+    #[test]
+    fn a_new_target_gets_resources_without_implementing_them() {
+        struct Notes;
+        impl Target for Notes {
+            fn id(&self) -> &'static str {
+                "notes"
+            }
+            fn description(&self) -> &'static str {
+                "one note per environment"
+            }
+            fn render(&self, cx: &Context<'_>, out: &mut OutputTree, _: &mut Diagnostics) {
+                for env in &cx.project.environments {
+                    out.add(
+                        format!("notes/{}.yaml", env.name),
+                        format!("env: {}\n", env.name).into_bytes(),
+                        Some(env.name.as_str()),
+                    );
+                }
+                out.add("notes/README", b"shared\n".to_vec(), None);
+            }
+        }
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let (project, _) = crate::model::load(root);
+        let (state, templates) = (State::default(), Templates::default());
+        let cx = Context {
+            project: &project,
+            state: &state,
+            templates: &templates,
+            sealed: &Default::default(),
+        };
+        let mut files = OutputTree::default();
+        Notes.render(&cx, &mut files, &mut Diagnostics::default());
+        let prod = project.environment("prod").unwrap();
+        let got = Notes.resources(&cx, prod, &files);
+        let names: Vec<(&str, bool)> = got.iter().map(|r| (r.name.as_str(), r.shared)).collect();
+        assert_eq!(names, [("notes/README", true), ("notes/prod.yaml", false)]);
+        assert_eq!(
+            got[1].content,
+            Content::Data(serde_json::json!({"env": "prod"}))
+        );
+    }
 
     #[test]
     fn target_ids_are_unique_kebab_case() {

