@@ -134,6 +134,15 @@ Examples:
     /// Seal secret values for the Sealed Secrets controller into environments/sealed/.
     #[command(after_help = SEAL_HELP)]
     Seal(SealArgs),
+    /// Print the diagram of an environment: clusters, namespaces, apps, databases,
+    /// hosts, routes, the tunnel and registries.
+    ///
+    /// `--format mermaid` (the default) prints a Mermaid flowchart, as in the runbook;
+    /// `--format dot` prints Graphviz DOT; `--format json` the nodes and edges.
+    #[command(
+        after_help = "Examples:\n  kiln graph --env prod > prod.mmd\n  kiln graph --env prod --format dot | dot -Tsvg > prod.svg"
+    )]
+    Graph,
     /// List the targets kiln compiles.
     #[command(after_help = "Example:\n  kiln targets")]
     Targets,

@@ -240,3 +240,39 @@ fn a_missing_environments_directory_is_a_clear_error() {
     assert!(run.stderr.contains("--root"), "{}", run.stderr);
     assert!(!tmp.path().join("out").exists());
 }
+
+#[test]
+fn graph_prints_the_environment_in_mermaid_dot_and_json() {
+    let project = reference_project();
+    let root = project.path();
+    let run = kiln(root, &["graph", "--env", "prod"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.starts_with("flowchart LR\n"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("subgraph cluster_pi[\"cluster pi\"]"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("tunnel_homelab --> app_invoicetron"),
+        "{}",
+        run.stdout
+    );
+    let run = kiln(root, &["graph", "--env", "prod", "--format", "dot"]);
+    assert_eq!(run.code, 0);
+    assert!(
+        run.stdout.contains("digraph environment {"),
+        "{}",
+        run.stdout
+    );
+    let run = kiln(root, &["graph", "--format", "json"]);
+    assert_eq!(run.code, 0);
+    let envs: Vec<serde_json::Value> = run
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(envs.len(), 2);
+    let run = kiln(root, &["diff", "dev", "prod", "--format", "dot"]);
+    assert_eq!(run.code, 2, "dot is for graph only");
+}

@@ -48,6 +48,11 @@ pub(super) fn run(g: &GlobalArgs, args: &DiffArgs, out: &Printer) -> crate::Resu
         Format::Human => report::human(&report, out.stdout_color()),
         Format::Markdown => report::markdown(&report),
         Format::Json => report::json(&report),
+        Format::Mermaid | Format::Dot => {
+            return Err(crate::Error::Usage(
+                "--format mermaid and dot are for `kiln graph`; diff prints human, markdown or json".to_owned(),
+            ));
+        }
     };
     out.stdout(&text);
     Ok(if report.has_differences() {

@@ -5,6 +5,7 @@ mod build;
 mod check;
 mod completions;
 mod diff;
+mod graph;
 mod rules;
 mod seal;
 mod set_image;
@@ -60,6 +61,7 @@ pub fn main() -> ExitCode {
         Command::Completions(args) => completions::run(args, &out),
         Command::Seal(args) => seal::run(&cli.global, args, &out),
         Command::Targets => targets::run(&out),
+        Command::Graph => graph::run(&cli.global, &out),
         Command::SetImage(args) => set_image::run(&cli.global, args, &out),
         Command::Rules(args) => rules::run(args, &out),
     };
@@ -115,14 +117,14 @@ impl Printer {
         }
         let text = render::all(diagnostics, sources, self.format, self.color);
         match self.format {
-            Format::Human => self.stderr(&text),
+            Format::Human | Format::Mermaid | Format::Dot => self.stderr(&text),
             Format::Json | Format::Markdown => self.stdout(&text),
         }
     }
 
     /// A summary line (human format only; suppressed by --quiet).
     pub fn summary(&self, line: &str) {
-        if !self.quiet && self.format == Format::Human {
+        if !self.quiet && matches!(self.format, Format::Human | Format::Mermaid | Format::Dot) {
             self.stderr(&format!("{line}\n"));
         }
     }
@@ -142,7 +144,9 @@ impl Printer {
     /// A failure without a location.
     pub fn error(&self, message: &str) {
         match self.format {
-            Format::Human | Format::Markdown => self.stderr(&format!("{message}\n")),
+            Format::Human | Format::Markdown | Format::Mermaid | Format::Dot => {
+                self.stderr(&format!("{message}\n"))
+            }
             Format::Json => self.stdout(&format!(
                 "{}\n",
                 serde_json::json!({"severity": "error", "code": "E0000", "name": "error", "message": message})

@@ -15,6 +15,10 @@ pub enum Format {
     /// Markdown, for merge-request comments: diagnostics in the human form, in a
     /// fenced block.
     Markdown,
+    /// `kiln graph` only: a Mermaid flowchart (diagnostics as in `human`).
+    Mermaid,
+    /// `kiln graph` only: Graphviz DOT (diagnostics as in `human`).
+    Dot,
 }
 
 /// Renders one diagnostic for a person to read.
@@ -134,7 +138,7 @@ pub fn json(d: &Diagnostic, sources: &SourceMap) -> String {
 pub fn all(diagnostics: &[Diagnostic], sources: &SourceMap, format: Format, color: bool) -> String {
     let mut out = String::new();
     match format {
-        Format::Human => {
+        Format::Human | Format::Mermaid | Format::Dot => {
             for d in diagnostics {
                 out.push_str(&human(d, sources, color));
                 out.push_str("\n\n");

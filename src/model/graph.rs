@@ -7,7 +7,8 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 
 /// What a node is; decides its shape.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum NodeKind {
     /// An app or stack.
     App,
@@ -22,7 +23,7 @@ pub enum NodeKind {
 }
 
 /// A node of the diagram.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize)]
 pub struct Node {
     /// A stable identifier (letters, digits, `_`).
     pub id: String,
@@ -35,7 +36,7 @@ pub struct Node {
 }
 
 /// An edge: `from` → `to`, solid for traffic, dotted for images.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize)]
 pub struct Edge {
     /// Source node id.
     pub from: String,
@@ -48,7 +49,7 @@ pub struct Edge {
 }
 
 /// The diagram of one environment.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, serde::Serialize)]
 pub struct Graph {
     /// Nodes, in a deterministic order.
     pub nodes: Vec<Node>,

@@ -127,7 +127,30 @@ pub(super) fn by_hand(cx: &Context<'_>, env: &Environment) -> Value {
             "repository": m.repository.as_ref().map(|r| r.url.clone()),
         }));
     }
-    json!({"env": env.name.as_str(), "clusters": clusters, "tunnel_routes": tunnel_routes, "hosts": hosts})
+    let mut pipelines = Vec::new();
+    for (name, app) in m.enabled_apps() {
+        let Some(build) = &app.build else { continue };
+        let runner = match &build.runner {
+            crate::model::Runner::Hosted => None,
+            crate::model::Runner::SelfHosted(s) => Some(s.self_hosted.clone()),
+        };
+        pipelines.push(json!({
+            "app": name.as_str(),
+            "repository": build.repository,
+            "provider": match build.ci { crate::model::CiProvider::Github => "GitHub Actions", crate::model::CiProvider::Gitlab => "GitLab CI" },
+            "branch": build.branch,
+            "runner": runner,
+        }));
+    }
+    let config_ci = m.repository.as_ref().and_then(|r| r.ci.as_ref()).is_some();
+    json!({
+        "env": env.name.as_str(),
+        "clusters": clusters,
+        "tunnel_routes": tunnel_routes,
+        "hosts": hosts,
+        "pipelines": pipelines,
+        "config_ci": config_ci,
+    })
 }
 
 /// The order things are applied in: Flux units per cluster, deploy scripts per host.
