@@ -221,6 +221,11 @@ pub struct BuildArgs {
     /// Overwrite files under out/ that kiln did not write (normally an error).
     #[arg(long)]
     pub force: bool,
+    /// Flush everything written to disk before writing out/kiln.lock, so that what the
+    /// lock lists survives a power loss. Without it, writes are atomic (a killed build
+    /// leaves every file old or new) but not flushed.
+    #[arg(long)]
+    pub fsync: bool,
 }
 
 /// Options of `kiln diff`.

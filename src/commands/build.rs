@@ -3,7 +3,7 @@
 use super::{Outcome, Printer, check_envs, compile};
 use crate::cli::{BuildArgs, GlobalArgs};
 use crate::model::Files;
-use crate::output::{self, Scope};
+use crate::output::{self, Durability, Scope, WriteOptions};
 
 pub(super) fn run(g: &GlobalArgs, args: &BuildArgs, out: &Printer) -> crate::Result<Outcome> {
     let out_dir = g.root.join("out");
@@ -19,19 +19,24 @@ pub(super) fn run(g: &GlobalArgs, args: &BuildArgs, out: &Printer) -> crate::Res
         return Ok(Outcome::Findings);
     }
     check_envs(g, &compiled.project)?;
-    let scope = Scope {
-        envs: g.envs.clone(),
+    let options = WriteOptions {
+        scope: Scope {
+            envs: g.envs.clone(),
+        },
+        force: args.force,
+        durability: if args.fsync {
+            Durability::Flushed
+        } else {
+            Durability::Atomic
+        },
     };
-    if !args.force {
-        let foreign = output::foreign_files(&out_dir, &compiled.tree, &scope)?;
-        if !foreign.is_empty() {
-            return Err(crate::Error::Usage(format!(
-                "these files under out/ were not written by kiln and would be overwritten: {}\n  move them away, or run `kiln build --force` to replace them",
-                foreign.join(", ")
-            )));
-        }
+    let report = output::write_with(&out_dir, &compiled.tree, &options)?;
+    if !report.foreign.is_empty() {
+        return Err(crate::Error::Usage(format!(
+            "these files under out/ were not written by kiln and would be overwritten: {}\n  move them away, or run `kiln build --force` to replace them",
+            report.foreign.join(", ")
+        )));
     }
-    let report = output::write(&out_dir, &compiled.tree, &scope)?;
     out.summary(&format!(
         "kiln build: {} files written, {} unchanged, {} deleted ({} environments)",
         report.written.len(),

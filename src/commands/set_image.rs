@@ -80,7 +80,14 @@ pub(super) fn run(g: &GlobalArgs, args: &SetImageArgs, out: &Printer) -> crate::
         args.tag,
         g.envs.join(", ")
     ));
-    build::run(g, &BuildArgs { force: false }, out)
+    build::run(
+        g,
+        &BuildArgs {
+            force: false,
+            fsync: false,
+        },
+        out,
+    )
 }
 
 fn valid_tag(tag: &str) -> bool {

@@ -2,17 +2,31 @@
 //! [`OutputTree`] atomically, compare it with what is on disk, and read back the
 //! values automation owns.
 //!
-//! Writes go file by file through a temporary file and a rename, so a crash leaves
-//! every file either old or new; `kiln.lock` is written last. Files whose bytes are
-//! unchanged are not rewritten (their mtime stays). Only files the previous lock lists
-//! are ever deleted.
+//! Writes go file by file through a temporary file and a rename, so a build that is
+//! killed (SIGKILL, Ctrl-C, a crashed CI job) leaves every file either old or new; the
+//! list of files it is about to write is recorded first (`.kiln.lock.pending`), and
+//! `kiln.lock` last, so the next build recognises a half-finished build's files as
+//! kiln's and removes its temporary files. Files whose bytes are unchanged are not
+//! rewritten (their mtime stays). Only files the previous lock lists are ever deleted.
+//!
+//! Durability is a choice ([`Durability`]). By default nothing is flushed to disk:
+//! a rename is atomic with respect to processes, which is what a killed build needs,
+//! and `out/` is also in git. Flushing every file before its rename (as kiln once did)
+//! made a build of 100 apps spend 7 of its 8 seconds in `fsync` on a disk like the
+//! benchmark's. After a power loss or kernel crash, files written shortly before may
+//! be empty or old; `kiln check` reports them (as hand-edited, or not kiln's when the
+//! lock itself was lost) and `kiln build --force` rewrites them. `kiln build --fsync`
+//! ([`Durability::Flushed`]) flushes everything once before the lock is written, so
+//! what the lock lists survives a power loss (bench/RESULTS.md measures both).
 
 pub mod lock;
 pub mod state;
 
 use crate::error::Error;
-use crate::render::OutputTree;
+use crate::render::{OutputFile, OutputTree};
 use lock::{LOCK_FILE, Lock, LockEntry, sha256};
+use rayon::prelude::*;
+use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -39,6 +53,31 @@ impl Scope {
     }
 }
 
+/// Whether a build flushes what it wrote to disk (see the module doc).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Durability {
+    /// Atomic with respect to processes: a killed build leaves every file old or new.
+    /// Nothing is flushed.
+    #[default]
+    Atomic,
+    /// Also flushed to disk once, before the lock is written (one `syncfs` of `out/`'s
+    /// filesystem on Linux, an `fsync` of each written file elsewhere), then the lock
+    /// and `out/` itself: what the lock lists survives a power loss.
+    Flushed,
+}
+
+/// How a build writes.
+#[derive(Clone, Debug, Default)]
+pub struct WriteOptions {
+    /// Which files it may touch.
+    pub scope: Scope,
+    /// Overwrite files kiln did not write; without it, the build writes nothing and
+    /// reports them ([`WriteReport::foreign`]).
+    pub force: bool,
+    /// Whether to flush.
+    pub durability: Durability,
+}
+
 /// What a build did.
 #[derive(Debug, Default)]
 pub struct WriteReport {
@@ -48,6 +87,9 @@ pub struct WriteReport {
     pub unchanged: usize,
     /// Files deleted because the build no longer produces them.
     pub deleted: Vec<String>,
+    /// Files kiln did not write that the build would overwrite. When there are any
+    /// (and `force` is off), nothing was written.
+    pub foreign: Vec<String>,
 }
 
 /// A difference between `out/` and what a build would write.
@@ -129,44 +171,19 @@ fn read_existing(path: &Path) -> Result<Option<Vec<u8>>, Error> {
     }
 }
 
-/// Compares `out_dir` with `tree`, for the files in `scope`.
+/// Compares `out_dir` with `tree`, for the files in `scope`. Files are read in
+/// parallel; findings come in path order.
 pub fn check(out_dir: &Path, tree: &OutputTree, scope: &Scope) -> Result<Vec<Finding>, Error> {
     let lock = known_files(out_dir)?;
-    let mut findings = Vec::new();
-    for (path, file) in tree
+    let files: Vec<(&String, &OutputFile)> = tree
         .iter()
         .filter(|(_, f)| scope.includes(f.env.as_deref()))
-    {
-        let on_disk = read_existing(&out_dir.join(path))?;
-        let Some(actual) = on_disk else {
-            findings.push(Finding::Missing {
-                path: path.clone(),
-                deleted: lock.files.contains_key(path),
-            });
-            continue;
-        };
-        if actual == file.bytes {
-            continue;
-        }
-        let expected = file.bytes.clone();
-        findings.push(match lock.files.get(path) {
-            Some(entry) if entry.sha256 == sha256(&actual) => Finding::Stale {
-                path: path.clone(),
-                actual,
-                expected,
-            },
-            Some(_) => Finding::HandEdited {
-                path: path.clone(),
-                actual,
-                expected,
-            },
-            None => Finding::Foreign {
-                path: path.clone(),
-                actual,
-                expected,
-            },
-        });
-    }
+        .collect();
+    let found: Vec<Option<Finding>> = files
+        .par_iter()
+        .map(|(path, file)| compare(out_dir, &lock, path, file))
+        .collect::<Result<_, _>>()?;
+    let mut findings: Vec<Finding> = found.into_iter().flatten().collect();
     for (path, entry) in &lock.files {
         if tree.get(path).is_none()
             && scope.includes(entry.env.as_deref())
@@ -178,27 +195,109 @@ pub fn check(out_dir: &Path, tree: &OutputTree, scope: &Scope) -> Result<Vec<Fin
     Ok(findings)
 }
 
-/// Files that a build would overwrite although kiln did not write them.
-pub fn foreign_files(
+/// How the file at `path` differs from what kiln would write, if it does.
+fn compare(
     out_dir: &Path,
-    tree: &OutputTree,
-    scope: &Scope,
-) -> Result<Vec<String>, Error> {
-    Ok(check(out_dir, tree, scope)?
-        .into_iter()
-        .filter_map(|f| match f {
-            Finding::Foreign { path, .. } => Some(path),
-            _ => None,
-        })
-        .collect())
+    lock: &Lock,
+    path: &str,
+    file: &OutputFile,
+) -> Result<Option<Finding>, Error> {
+    let Some(actual) = read_existing(&out_dir.join(path))? else {
+        return Ok(Some(Finding::Missing {
+            path: path.to_owned(),
+            deleted: lock.files.contains_key(path),
+        }));
+    };
+    if actual == file.bytes {
+        return Ok(None);
+    }
+    let (path, expected) = (path.to_owned(), file.bytes.clone());
+    Ok(Some(match lock.files.get(&path) {
+        Some(entry) if entry.sha256 == sha256(&actual) => Finding::Stale {
+            path,
+            actual,
+            expected,
+        },
+        Some(_) => Finding::HandEdited {
+            path,
+            actual,
+            expected,
+        },
+        None => Finding::Foreign {
+            path,
+            actual,
+            expected,
+        },
+    }))
 }
 
-/// Writes `tree` into `out_dir` (files in `scope` only), deletes files the previous
-/// lock lists that the tree no longer has, and writes the lock last.
+/// Writes `tree` into `out_dir` (files in `scope` only), overwriting files kiln did
+/// not write, deletes files the previous lock lists that the tree no longer has, and
+/// writes the lock last.
 pub fn write(out_dir: &Path, tree: &OutputTree, scope: &Scope) -> Result<WriteReport, Error> {
+    write_with(
+        out_dir,
+        tree,
+        &WriteOptions {
+            scope: scope.clone(),
+            force: true,
+            durability: Durability::Atomic,
+        },
+    )
+}
+
+/// What to do with one file.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Plan {
+    Unchanged,
+    Write,
+    Foreign,
+}
+
+/// Writes `tree` into `out_dir` as `options` say: first every file is compared with
+/// what is there (in parallel), and when some file is not kiln's and `force` is off,
+/// nothing is written and the report lists them; otherwise the pending list, the
+/// changed files (in parallel), the deletions and the lock, in that order.
+pub fn write_with(
+    out_dir: &Path,
+    tree: &OutputTree,
+    options: &WriteOptions,
+) -> Result<WriteReport, Error> {
+    let scope = &options.scope;
     std::fs::create_dir_all(out_dir).map_err(|e| Error::io("cannot create", out_dir, e))?;
-    remove_stray_temporaries(out_dir);
+    // A build killed half-way leaves temporary files: while it wrote the pending list
+    // (in out/ itself), or after, when the pending list is there to say so. Only then
+    // is the whole tree searched.
+    remove_stray_temporaries(out_dir, out_dir.join(PENDING_FILE).exists());
     let old = known_files(out_dir)?;
+    let files: Vec<(&String, &OutputFile)> = tree
+        .iter()
+        .filter(|(_, f)| scope.includes(f.env.as_deref()))
+        .collect();
+    let plans: Vec<(Plan, String)> = files
+        .par_iter()
+        .map(|(path, file)| {
+            let plan = match read_existing(&out_dir.join(path))? {
+                Some(actual) if actual == file.bytes => Plan::Unchanged,
+                Some(_) if !old.files.contains_key(*path) => Plan::Foreign,
+                _ => Plan::Write,
+            };
+            Ok((plan, sha256(&file.bytes)))
+        })
+        .collect::<Result<_, Error>>()?;
+    let mut report = WriteReport::default();
+    if !options.force {
+        report.foreign = files
+            .iter()
+            .zip(&plans)
+            .filter(|(_, (plan, _))| *plan == Plan::Foreign)
+            .map(|((path, _), _)| (*path).clone())
+            .collect();
+        if !report.foreign.is_empty() {
+            return Ok(report);
+        }
+    }
+
     let mut new = Lock::default();
     // Entries out of scope keep their old records.
     for (path, entry) in &old.files {
@@ -210,14 +309,11 @@ pub fn write(out_dir: &Path, tree: &OutputTree, scope: &Scope) -> Result<WriteRe
             new.files.insert(path.clone(), entry.clone());
         }
     }
-    for (path, file) in tree
-        .iter()
-        .filter(|(_, f)| scope.includes(f.env.as_deref()))
-    {
+    for ((path, file), (_, sha)) in files.iter().zip(&plans) {
         new.files.insert(
-            path.clone(),
+            (*path).clone(),
             LockEntry {
-                sha256: sha256(&file.bytes),
+                sha256: sha.clone(),
                 env: file.env.clone(),
             },
         );
@@ -230,25 +326,35 @@ pub fn write(out_dir: &Path, tree: &OutputTree, scope: &Scope) -> Result<WriteRe
             .entry(path.clone())
             .or_insert_with(|| entry.clone());
     }
-    atomic_write(
+    let flushed = options.durability == Durability::Flushed;
+    write_file(
         &out_dir.join(PENDING_FILE),
         pending.render().as_bytes(),
         false,
+        flushed,
     )?;
 
-    let mut report = WriteReport::default();
-    for (path, file) in tree
+    let to_write: Vec<(&String, &OutputFile)> = files
         .iter()
-        .filter(|(_, f)| scope.includes(f.env.as_deref()))
-    {
-        let target = out_dir.join(path);
-        if read_existing(&target)?.as_deref() == Some(file.bytes.as_slice()) {
-            report.unchanged += 1;
-            continue;
-        }
-        atomic_write(&target, &file.bytes, file.executable)?;
-        report.written.push(path.clone());
+        .zip(&plans)
+        .filter(|(_, (plan, _))| *plan != Plan::Unchanged)
+        .map(|(f, _)| *f)
+        .collect();
+    report.unchanged = files.len() - to_write.len();
+    // Folders first, once each, so that the parallel writes only write files.
+    let dirs: BTreeSet<PathBuf> = to_write
+        .iter()
+        .filter_map(|(path, _)| out_dir.join(path).parent().map(Path::to_path_buf))
+        .collect();
+    for dir in &dirs {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io("cannot create", dir, e))?;
     }
+    to_write
+        .par_iter()
+        .map(|(path, file)| write_file(&out_dir.join(path), &file.bytes, file.executable, false))
+        .collect::<Result<Vec<()>, Error>>()?;
+    report.written = to_write.iter().map(|(p, _)| (*p).clone()).collect();
+
     for (path, entry) in &old.files {
         if new.files.contains_key(path) || !scope.includes(entry.env.as_deref()) {
             continue;
@@ -263,33 +369,86 @@ pub fn write(out_dir: &Path, tree: &OutputTree, scope: &Scope) -> Result<WriteRe
             Err(e) => return Err(Error::io("cannot delete", target, e)),
         }
     }
+    if flushed {
+        let written: Vec<PathBuf> = to_write.iter().map(|(p, _)| out_dir.join(p)).collect();
+        flush(out_dir, &written, &dirs)?;
+    }
     let lock_path = out_dir.join(LOCK_FILE);
     let lock_text = new.render();
     if std::fs::read_to_string(&lock_path).ok().as_deref() != Some(lock_text.as_str()) {
-        atomic_write(&lock_path, lock_text.as_bytes(), false)?;
+        write_file(&lock_path, lock_text.as_bytes(), false, flushed)?;
+    }
+    if flushed {
+        sync_dir(out_dir)?;
     }
     std::fs::remove_file(out_dir.join(PENDING_FILE))
         .map_err(|e| Error::io("cannot delete", out_dir.join(PENDING_FILE), e))?;
     Ok(report)
 }
 
+/// Flushes the written files and the folders that hold them to disk.
+#[cfg(target_os = "linux")]
+fn flush(out_dir: &Path, _written: &[PathBuf], _dirs: &BTreeSet<PathBuf>) -> Result<(), Error> {
+    // One syncfs flushes everything at once, which costs far less than an fsync per
+    // file on the disks measured.
+    let dir = std::fs::File::open(out_dir).map_err(|e| Error::io("cannot open", out_dir, e))?;
+    rustix::fs::syncfs(&dir).map_err(|e| Error::io("cannot sync", out_dir, e.into()))
+}
+
+#[cfg(not(target_os = "linux"))]
+fn flush(_out_dir: &Path, written: &[PathBuf], dirs: &BTreeSet<PathBuf>) -> Result<(), Error> {
+    for path in written {
+        std::fs::File::open(path)
+            .and_then(|f| f.sync_all())
+            .map_err(|e| Error::io("cannot sync", path, e))?;
+    }
+    for dir in dirs {
+        sync_dir(dir)?;
+    }
+    Ok(())
+}
+
+/// Flushes a folder's entries (a rename in it) to disk.
+fn sync_dir(dir: &Path) -> Result<(), Error> {
+    #[cfg(unix)]
+    {
+        std::fs::File::open(dir)
+            .and_then(|d| d.sync_all())
+            .map_err(|e| Error::io("cannot sync", dir, e))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = dir;
+        Ok(())
+    }
+}
+
 /// Writes `bytes` to `path` through a temporary file in the same directory and a
-/// rename, so readers see the old file or the new one, never half of one.
+/// rename, so readers see the old file or the new one, never half of one, and flushes
+/// it to disk before the rename (for single files that matter, like sealed values).
 pub fn atomic_write(path: &Path, bytes: &[u8], executable: bool) -> Result<(), Error> {
     let dir = path
         .parent()
         .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
     std::fs::create_dir_all(&dir).map_err(|e| Error::io("cannot create", &dir, e))?;
+    write_file(path, bytes, executable, true)
+}
+
+/// [`atomic_write`] into an existing folder, flushing only when `sync` is set.
+fn write_file(path: &Path, bytes: &[u8], executable: bool, sync: bool) -> Result<(), Error> {
+    let dir = path.parent().unwrap_or_else(|| Path::new("."));
     let mut tmp = tempfile::Builder::new()
         .prefix(TMP_PREFIX)
-        .tempfile_in(&dir)
-        .map_err(|e| Error::io("cannot create a temporary file in", &dir, e))?;
+        .tempfile_in(dir)
+        .map_err(|e| Error::io("cannot create a temporary file in", dir, e))?;
     tmp.write_all(bytes)
         .map_err(|e| Error::io("cannot write", tmp.path().to_path_buf(), e))?;
     set_mode(tmp.as_file(), executable).map_err(|e| Error::io("cannot set mode of", path, e))?;
-    tmp.as_file()
-        .sync_all()
-        .map_err(|e| Error::io("cannot sync", path, e))?;
+    if sync {
+        tmp.as_file()
+            .sync_all()
+            .map_err(|e| Error::io("cannot sync", path, e))?;
+    }
     tmp.persist(path)
         .map_err(|e| Error::io("cannot write", path, e.error))?;
     Ok(())
@@ -320,7 +479,7 @@ fn remove_empty_parents(out_dir: &Path, file: &Path) {
     }
 }
 
-fn remove_stray_temporaries(out_dir: &Path) {
+fn remove_stray_temporaries(out_dir: &Path, recursive: bool) {
     let mut stack = vec![out_dir.to_path_buf()];
     while let Some(dir) = stack.pop() {
         let Ok(entries) = std::fs::read_dir(&dir) else {
@@ -330,7 +489,9 @@ fn remove_stray_temporaries(out_dir: &Path) {
             let path = entry.path();
             let name = entry.file_name();
             if entry.file_type().is_ok_and(|t| t.is_dir()) {
-                stack.push(path);
+                if recursive {
+                    stack.push(path);
+                }
             } else if name.to_string_lossy().starts_with(TMP_PREFIX) {
                 let _ = std::fs::remove_file(path);
             }
@@ -415,5 +576,84 @@ mod tests {
         assert_eq!(r.deleted, ["d/old.yaml"]);
         assert!(!out.join("d").exists(), "empty directory left behind");
         assert!(out.join("user.txt").exists());
+    }
+
+    #[test]
+    fn a_foreign_file_stops_the_build_before_anything_is_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("out");
+        write(&out, &tree(&[("a.yaml", "1\n")]), &Scope::default()).unwrap();
+        std::fs::write(out.join("mine.yaml"), "mine\n").unwrap();
+        let options = WriteOptions::default();
+        let next = tree(&[("a.yaml", "2\n"), ("mine.yaml", "kiln\n")]);
+        let r = write_with(&out, &next, &options).unwrap();
+        assert_eq!(r.foreign, ["mine.yaml"]);
+        assert!(r.written.is_empty());
+        assert_eq!(std::fs::read_to_string(out.join("a.yaml")).unwrap(), "1\n");
+        assert_eq!(
+            std::fs::read_to_string(out.join("mine.yaml")).unwrap(),
+            "mine\n"
+        );
+        assert!(!out.join(PENDING_FILE).exists());
+        let forced = WriteOptions {
+            force: true,
+            ..WriteOptions::default()
+        };
+        let r = write_with(&out, &next, &forced).unwrap();
+        assert_eq!(r.written, ["a.yaml", "mine.yaml"]);
+        assert!(check(&out, &next, &Scope::default()).unwrap().is_empty());
+    }
+
+    /// What a build killed half-way leaves (its pending list, temporary files in any
+    /// folder, or a temporary file of the pending list itself) is cleaned up by the
+    /// next build, and its files are recognised as kiln's.
+    #[test]
+    fn the_next_build_recovers_what_a_killed_build_left() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("out");
+        let t = tree(&[("a/x.yaml", "x\n"), ("b.yaml", "b\n")]);
+        // Killed while writing the pending list: only its temporary file exists.
+        std::fs::create_dir_all(&out).unwrap();
+        std::fs::write(out.join(format!("{TMP_PREFIX}pending")), "half").unwrap();
+        write(&out, &t, &Scope::default()).unwrap();
+        assert!(!out.join(format!("{TMP_PREFIX}pending")).exists());
+        // Killed after writing a.yaml's replacement but before renaming it, and before
+        // the lock: the pending list names the new file c.yaml, which was written.
+        let next = tree(&[("a/x.yaml", "x2\n"), ("b.yaml", "b\n"), ("c.yaml", "c\n")]);
+        let mut pending = Lock::read(&out.join(LOCK_FILE)).unwrap();
+        pending.files.insert(
+            "c.yaml".into(),
+            LockEntry {
+                sha256: sha256(b"c\n"),
+                env: None,
+            },
+        );
+        std::fs::write(out.join(PENDING_FILE), pending.render()).unwrap();
+        std::fs::write(out.join("c.yaml"), "c\n").unwrap();
+        std::fs::write(out.join("a").join(format!("{TMP_PREFIX}x")), "x2\n").unwrap();
+        let r = write_with(&out, &next, &WriteOptions::default()).unwrap();
+        assert!(r.foreign.is_empty(), "{:?}", r.foreign);
+        assert!(!out.join("a").join(format!("{TMP_PREFIX}x")).exists());
+        assert!(!out.join(PENDING_FILE).exists());
+        assert!(check(&out, &next, &Scope::default()).unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_flushed_build_writes_what_an_atomic_one_does() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+        let t = tree(&[("x/y.yaml", "y\n"), ("z.yaml", "z\n")]);
+        write(&a, &t, &Scope::default()).unwrap();
+        let flushed = WriteOptions {
+            durability: Durability::Flushed,
+            ..WriteOptions::default()
+        };
+        write_with(&b, &t, &flushed).unwrap();
+        for f in ["x/y.yaml", "z.yaml", LOCK_FILE] {
+            assert_eq!(
+                std::fs::read(a.join(f)).unwrap(),
+                std::fs::read(b.join(f)).unwrap()
+            );
+        }
     }
 }

@@ -6,6 +6,7 @@
 //! git revision's `out/` for `kiln diff --against`.
 
 use crate::render::State;
+use rayon::prelude::*;
 use std::path::Path;
 
 /// The directories under `out/` that hold automation-owned values.
@@ -47,12 +48,6 @@ pub fn state_file(path: &str) -> Option<StateFile<'_>> {
 /// A file that cannot be read or parsed contributes nothing: `check` will then report
 /// it as hand-edited, and `build` rewrites it.
 pub fn read(out_dir: &Path) -> State {
-    let mut files = Vec::new();
-    let mut read = |path: String| {
-        if let Ok(bytes) = std::fs::read(out_dir.join(&path)) {
-            files.push((path, bytes));
-        }
-    };
     let names = |dir: &Path| -> Vec<String> {
         std::fs::read_dir(dir)
             .map(|entries| {
@@ -63,45 +58,75 @@ pub fn read(out_dir: &Path) -> State {
             })
             .unwrap_or_default()
     };
+    let mut paths = Vec::new();
     for host in names(&out_dir.join("hosts")) {
         for project in names(&out_dir.join("hosts").join(&host)) {
-            read(format!("hosts/{host}/{project}/compose.yaml"));
+            paths.push(format!("hosts/{host}/{project}/compose.yaml"));
         }
     }
     let apps = out_dir.join("kubernetes").join("apps");
     for app in names(&apps) {
         for env in names(&apps.join(&app).join("overlays")) {
-            read(format!(
+            paths.push(format!(
                 "kubernetes/apps/{app}/overlays/{env}/kustomization.yaml"
             ));
         }
     }
-    from_files(files)
+    // One file per app and environment: read and parsed in parallel, then taken in
+    // the order found, as one after the other would.
+    let found: Vec<Found> = paths
+        .into_par_iter()
+        .filter_map(|path| {
+            let bytes = std::fs::read(out_dir.join(&path)).ok()?;
+            Some(found_in(&path, bytes))
+        })
+        .collect();
+    state_of(found)
 }
 
 /// The state recorded in these files (paths relative to `out/`; other files are
 /// ignored). A tag in an overlay wins over the same app's tag in a compose file.
 pub fn from_files(files: impl IntoIterator<Item = (String, Vec<u8>)>) -> State {
+    state_of(
+        files
+            .into_iter()
+            .map(|(path, bytes)| found_in(&path, bytes))
+            .collect(),
+    )
+}
+
+/// The tags one file holds.
+enum Found {
+    Compose(Vec<((String, String), String)>),
+    Overlay((String, String), Option<String>),
+    Nothing,
+}
+
+fn found_in(path: &str, bytes: Vec<u8>) -> Found {
+    let Ok(text) = String::from_utf8(bytes) else {
+        return Found::Nothing;
+    };
+    match state_file(path) {
+        Some(StateFile::Compose) => Found::Compose(compose_tags(&text)),
+        Some(StateFile::Overlay { app, env }) => {
+            Found::Overlay((app.to_owned(), env.to_owned()), first_image_tag(&text))
+        }
+        None => Found::Nothing,
+    }
+}
+
+fn state_of(found: Vec<Found>) -> State {
     let mut state = State::default();
     let mut overlays = Vec::new();
-    for (path, bytes) in files {
-        let Ok(text) = String::from_utf8(bytes) else {
-            continue;
-        };
-        match state_file(&path) {
-            Some(StateFile::Compose) => {
-                for (key, tag) in compose_tags(&text) {
-                    state.image_tags.insert(key, tag);
-                }
-            }
-            Some(StateFile::Overlay { app, env }) => {
-                overlays.push(((app.to_owned(), env.to_owned()), text));
-            }
-            None => {}
+    for f in found {
+        match f {
+            Found::Compose(tags) => state.image_tags.extend(tags),
+            Found::Overlay(key, tag) => overlays.push((key, tag)),
+            Found::Nothing => {}
         }
     }
-    for (key, text) in overlays {
-        if let Some(tag) = first_image_tag(&text) {
+    for (key, tag) in overlays {
+        if let Some(tag) = tag {
             state.image_tags.insert(key, tag);
         }
     }

@@ -18,6 +18,7 @@ use crate::render::OutputTree;
 use crate::render::kubernetes::kustomize::apply_ops;
 use crate::secrets::placement::placements;
 use crate::secrets::sealed_file::data_keys;
+use rayon::prelude::*;
 use serde_json::Value;
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
@@ -41,24 +42,47 @@ pub fn check(project: &Project, tree: &OutputTree, diags: &mut Diagnostics) {
     let roots = roots(tree);
     let mut available = Available::new();
     let mut uses: Vec<(String, Option<String>, Use)> = Vec::new();
-    for (dir, env) in &roots {
-        let mut objects = Vec::new();
-        if let Err(why) = build(tree, dir, &mut objects, 0) {
-            diags.push(Diagnostic::error(
-                checks::SECRET_REFERENCE,
-                format!("out/{dir} cannot be built to check its secret references: {why}"),
-            ));
-            continue;
-        }
-        for object in &objects {
-            let namespace = object["metadata"]["namespace"]
-                .as_str()
-                .unwrap_or("default")
-                .to_owned();
-            collect_secret(object, &namespace, &mut available);
-            for u in secret_uses(object, &namespace) {
-                uses.push((dir.clone(), env.clone(), u));
+    // Each root is built on its own (in parallel); what they hold is gathered in order.
+    let built: Vec<Result<Built, String>> = roots
+        .par_iter()
+        .map(|(dir, _)| {
+            let mut objects = Vec::new();
+            build(tree, dir, &mut objects, 0)?;
+            let mut found = Built::default();
+            for object in &objects {
+                let namespace = object["metadata"]["namespace"]
+                    .as_str()
+                    .unwrap_or("default")
+                    .to_owned();
+                if let Some(secret) = secret_of(object, &namespace) {
+                    found.secrets.push(secret);
+                }
+                found.uses.extend(secret_uses(object, &namespace));
             }
+            Ok(found)
+        })
+        .collect();
+    for ((dir, env), built) in roots.iter().zip(built) {
+        let found = match built {
+            Ok(found) => found,
+            Err(why) => {
+                diags.push(Diagnostic::error(
+                    checks::SECRET_REFERENCE,
+                    format!("out/{dir} cannot be built to check its secret references: {why}"),
+                ));
+                continue;
+            }
+        };
+        for (namespace, name, keys) in found.secrets {
+            available
+                .entry(namespace)
+                .or_default()
+                .entry(name)
+                .or_default()
+                .extend(keys);
+        }
+        for u in found.uses {
+            uses.push((dir.clone(), env.clone(), u));
         }
     }
     for env in &project.environments {
@@ -203,7 +227,17 @@ fn build(tree: &OutputTree, dir: &str, out: &mut Vec<Value>, depth: usize) -> Re
     Ok(())
 }
 
-fn collect_secret(object: &Value, namespace: &str, available: &mut Available) {
+/// What the objects of one kustomization root hold and read.
+#[derive(Default)]
+struct Built {
+    /// (namespace, name, keys) of every Secret and SealedSecret.
+    secrets: Vec<(String, String, BTreeSet<String>)>,
+    /// Every secret a pod reads.
+    uses: Vec<Use>,
+}
+
+/// The namespace, name and keys of a Secret or SealedSecret.
+fn secret_of(object: &Value, namespace: &str) -> Option<(String, String, BTreeSet<String>)> {
     let name = object["metadata"]["name"]
         .as_str()
         .unwrap_or_default()
@@ -217,19 +251,14 @@ fn collect_secret(object: &Value, namespace: &str, available: &mut Available) {
             &["/data", "/stringData"]
         }
         Some("SealedSecret") => &["/spec/encryptedData", "/spec/template/data"],
-        _ => return,
+        _ => return None,
     };
     for f in fields {
         if let Some(map) = object.pointer(f).and_then(Value::as_object) {
             keys.extend(map.keys().cloned());
         }
     }
-    available
-        .entry(namespace.to_owned())
-        .or_default()
-        .entry(name)
-        .or_default()
-        .extend(keys);
+    Some((namespace.to_owned(), name, keys))
 }
 
 /// Every secret an object's pod template reads.

@@ -12,6 +12,7 @@ mod rules;
 use crate::diagnostic::{Check, Diagnostic, Diagnostics, Severity, checks};
 use crate::model::{Environment, Project};
 use crate::render::OutputTree;
+use rayon::prelude::*;
 use std::sync::Arc;
 
 pub use rules::RULES;
@@ -231,11 +232,25 @@ pub fn locate<'a>(
     }
 }
 
-/// Runs every rule, then checks the waivers themselves.
+/// Runs every rule (in parallel, each into its own diagnostics, merged in `RULES`
+/// order), then checks the waivers themselves.
 pub fn run(cx: &LintContext<'_>, diags: &mut Diagnostics) {
-    for rule in RULES {
-        let mut sink = Sink { rule: *rule, diags };
-        rule.check(cx, &mut sink);
+    // The objects every rule reads, prepared once before the rules start.
+    cx.objects();
+    let found: Vec<Diagnostics> = RULES
+        .par_iter()
+        .map(|rule| {
+            let mut diags = Diagnostics::default();
+            let mut sink = Sink {
+                rule: *rule,
+                diags: &mut diags,
+            };
+            rule.check(cx, &mut sink);
+            diags
+        })
+        .collect();
+    for d in found {
+        diags.append(d);
     }
     for env in &cx.project.environments {
         let apps = env
