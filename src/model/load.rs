@@ -9,6 +9,7 @@ use super::yaml::{self, Key, Node, Value};
 use super::{Environment, Model, Name, Project};
 use crate::diagnostic::{Diagnostic, Diagnostics, FileId, Span, checks};
 use crate::validate::schema;
+use rayon::prelude::*;
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
@@ -136,6 +137,7 @@ pub fn load_files(input: &Files) -> (Project, Diagnostics) {
     }
     let by_stem: BTreeMap<&str, &File> = files.iter().map(|f| (f.stem.as_str(), f)).collect();
     let mut extended = std::collections::BTreeSet::new();
+    let mut to_resolve = Vec::new();
     for file in &environments {
         let Some(chain) = chain(file, &by_stem, &mut diags) else {
             continue;
@@ -158,9 +160,20 @@ pub fn load_files(input: &Files) -> (Project, Diagnostics) {
             }
         };
         let sources: Vec<String> = chain.iter().map(|f| f.rel.clone()).collect();
-        if let Some(env) = resolve(name, &chain, file.id, sources, &mut diags) {
-            project.environments.push(env);
-        }
+        to_resolve.push((name, chain, file.id, sources));
+    }
+    // Environments resolve independently: in parallel, diagnostics kept in order.
+    let resolved: Vec<(Option<Environment>, Diagnostics)> = to_resolve
+        .into_par_iter()
+        .map(|(name, chain, id, sources)| {
+            let mut diags = Diagnostics::default();
+            let env = resolve(name, &chain, id, sources, &mut diags);
+            (env, diags)
+        })
+        .collect();
+    for (env, d) in resolved {
+        diags.append(d);
+        project.environments.extend(env);
     }
     let all_parsed = !diags.has_errors();
     for f in files
