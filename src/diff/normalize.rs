@@ -31,6 +31,10 @@ pub struct Rule {
 pub struct Normalizer {
     /// Longest literal first, so `dev.example.com` wins over `example.com`.
     rules: Vec<Rule>,
+    /// Finds every literal in a string in one pass (pattern i is `rules[i]`): a
+    /// fleet has a namespace rule per app and environment, far too many to search
+    /// for one by one in every string.
+    matcher: Option<aho_corasick::AhoCorasick>,
 }
 
 impl Normalizer {
@@ -78,7 +82,11 @@ impl Normalizer {
         rules.retain(|r| !r.literal.is_empty());
         rules.sort_by(|a, b| b.literal.len().cmp(&a.literal.len()).then_with(|| a.cmp(b)));
         rules.dedup_by(|a, b| a.literal == b.literal);
-        Normalizer { rules }
+        let matcher = (!rules.is_empty()).then(|| {
+            aho_corasick::AhoCorasick::new(rules.iter().map(|r| r.literal.as_str()))
+                .unwrap_or_else(|e| panic!("literals kiln derived cannot be searched: {e}"))
+        });
+        Normalizer { rules, matcher }
     }
 
     /// The rules, longest literal first.
@@ -86,23 +94,36 @@ impl Normalizer {
         &self.rules
     }
 
-    /// Rewrites one string.
+    /// Rewrites one string: from left to right, at the start of a token, the first
+    /// rule (longest literal first) whose literal is there as a whole token.
     pub fn text<'s>(&self, s: &'s str) -> Cow<'s, str> {
-        if self.rules.is_empty() || !self.rules.iter().any(|r| s.contains(&r.literal)) {
+        let Some(matcher) = &self.matcher else {
+            return Cow::Borrowed(s);
+        };
+        // Where each literal occurs, by position, then rule order.
+        let mut found: Vec<(usize, usize)> = matcher
+            .find_overlapping_iter(s)
+            .map(|m| (m.start(), m.pattern().as_usize()))
+            .collect();
+        if found.is_empty() {
             return Cow::Borrowed(s);
         }
+        found.sort_unstable();
         let mut out = String::with_capacity(s.len());
         let mut i = 0;
+        let mut next = 0;
         let mut prev: Option<char> = None;
         'scan: while i < s.len() {
+            while next < found.len() && found[next].0 < i {
+                next += 1;
+            }
             if !prev.is_some_and(is_word) {
-                for rule in &self.rules {
-                    let rest = &s[i..];
-                    if rest.starts_with(&rule.literal)
-                        && !rest[rule.literal.len()..]
-                            .chars()
-                            .next()
-                            .is_some_and(is_word)
+                for &(_, r) in found[next..].iter().take_while(|(at, _)| *at == i) {
+                    let rule = &self.rules[r];
+                    if !s[i + rule.literal.len()..]
+                        .chars()
+                        .next()
+                        .is_some_and(is_word)
                     {
                         out.push_str(&rule.placeholder);
                         i += rule.literal.len();
