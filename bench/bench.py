@@ -142,6 +142,7 @@ class Bench:
 
     def measure(self, n):
         a = self.a
+        runs = a.runs if n <= 1000 else a.big_runs
         base = os.path.join(self.work, f"n{n}")
         model = os.path.join(base, "kiln")
         kapitan_dir = os.path.join(base, "kapitan")
@@ -158,16 +159,16 @@ class Bench:
 
         out = os.path.join(model, "out")
         move_out = f"if [ -e out ]; then mv out {self.trash}/out-$(date +%s%N); fi"
-        res["build_full"] = self.hyperfine(f"{k} build -q", model, a.runs, prepare=move_out)
+        res["build_full"] = self.hyperfine(f"{k} build -q", model, runs, prepare=move_out)
         files, size = tree_size(out)
         res["out_files"], res["out_bytes"] = files, size
         if self.supports_fsync():
-            res["build_full_fsync"] = self.hyperfine(f"{k} build -q --fsync", model, a.runs,
+            res["build_full_fsync"] = self.hyperfine(f"{k} build -q --fsync", model, runs,
                                                      prepare=move_out)
         run([k, "check", "-q"], cwd=model)
 
         before = snapshot(out)
-        res["build_nochange"] = self.hyperfine(f"{k} build -q", model, a.runs)
+        res["build_nochange"] = self.hyperfine(f"{k} build -q", model, runs)
         after = snapshot(out)
         changed = sorted(p for p in set(before) | set(after) if before.get(p) != after.get(p))
         res["nochange_files_touched"] = len(changed)
@@ -179,7 +180,7 @@ class Bench:
         with open(common) as fh:
             original = fh.read()
         toggle_cmd = f"{sys.executable} {os.path.abspath(__file__)} toggle {common}"
-        res["build_one_app"] = self.hyperfine(f"{k} build -q", model, a.runs, prepare=toggle_cmd)
+        res["build_one_app"] = self.hyperfine(f"{k} build -q", model, runs, prepare=toggle_cmd)
         toggle(common)
         summary = run([k, "build"], cwd=model, capture=True).stderr.strip().splitlines()[-1]
         res["one_app_summary"] = summary
@@ -187,20 +188,20 @@ class Bench:
             fh.write(original)
         run([k, "build", "-q"], cwd=model)
 
-        res["check"] = self.hyperfine(f"{k} check -q", model, a.runs)
-        res["diff"] = self.hyperfine(f"{k} diff dev prod", model, a.runs, ignore_failure=True)
+        res["check"] = self.hyperfine(f"{k} check -q", model, runs)
+        res["diff"] = self.hyperfine(f"{k} diff dev prod", model, runs, ignore_failure=True)
 
         if n <= a.kapitan_skip_above:
             log(f"N={n}: generating the Kapitan inventory")
             run([sys.executable, os.path.join(HERE, "gen_kapitan.py"), str(n), kapitan_dir],
                 capture=True)
-            runs = a.kapitan_runs if n <= a.kapitan_once_above else 1
+            kruns = a.kapitan_runs if n <= a.kapitan_once_above else 1
             move = f"if [ -e compiled ]; then mv compiled {self.trash}/kapitan-$(date +%s%N); fi"
-            res["kapitan"] = self.hyperfine(f"{a.kapitan} compile", kapitan_dir, runs, prepare=move)
+            res["kapitan"] = self.hyperfine(f"{a.kapitan} compile", kapitan_dir, kruns, prepare=move)
             res["kapitan_files"], res["kapitan_bytes"] = tree_size(
                 os.path.join(kapitan_dir, "compiled"))
 
-        res["floor"] = self.floor(out)
+        res["floor"] = self.floor(out, runs)
         if shutil.which("kubectl") and n <= a.kustomize_max:
             res["kustomize"] = self.kustomize(out, n)
         elif not shutil.which("kubectl"):
@@ -210,13 +211,13 @@ class Bench:
         help_text = run([self.kiln, "build", "--help"], capture=True).stdout
         return "--fsync" in help_text
 
-    def floor(self, out):
+    def floor(self, out, runs):
         blob = os.path.join(self.work, "floor.blob")
         run([sys.executable, os.path.join(HERE, "write_floor.py"), "pack", out, blob],
             capture=True)
         walls, loops = [], []
-        log(f"write floor x{self.a.runs}")
-        for _ in range(self.a.runs):
+        log(f"write floor x{runs}")
+        for _ in range(runs):
             dest = self.unique("floor")
             t0 = time.perf_counter()
             p = run([sys.executable, os.path.join(HERE, "write_floor.py"), "write", blob, dest],
@@ -337,7 +338,7 @@ def report(r):
     L = [BEGIN, ""]
     m, v = r["machine"], r["versions"]
     L += [f"Measured {r['date']} by `bench/run.sh{' ' if r['args'] else ''}{r['args']}` "
-          f"({r['runs']} runs per kiln figure; seconds, median (min–max) of whole processes).", "",
+          f"({r['runs']} runs per kiln figure, {r['big_runs']} above N = 1,000; seconds, median (min–max) of whole processes).", "",
           f"- Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB; disk `{m['disk']}` "
           f"({m['disk_space']}); Linux {m['kernel']}; load average before {' '.join(m['load_before'])}, "
           f"after {' '.join(r['load_after'])}.",
@@ -459,6 +460,7 @@ def main():
     p.add_argument("--kapitan", default="kapitan")
     p.add_argument("--sizes", default="10,100,1000,5000")
     p.add_argument("--runs", type=int, default=5)
+    p.add_argument("--big-runs", type=int, default=3, help="runs per kiln figure above N = 1,000")
     p.add_argument("--kapitan-runs", type=int, default=3)
     p.add_argument("--kapitan-once-above", type=int, default=1000,
                    help="above this N, Kapitan runs once (it takes minutes)")
@@ -478,7 +480,7 @@ def main():
     r = b.results
     r.update({"date": datetime.date.today().isoformat(),
               "args": os.environ.get("BENCH_CMDLINE", " ".join(sys.argv[1:])),
-              "runs": a.runs, "machine": machine(), "versions": versions(a),
+              "runs": a.runs, "big_runs": a.big_runs, "machine": machine(), "versions": versions(a),
               "kiln": b.kiln, "kapitan": a.kapitan})
     try:
         for n in [int(x) for x in a.sizes.split(",")]:
