@@ -33,3 +33,5 @@ mod secrets;
 /// The real validators (kubectl kustomize, kubernetes-validate, CRD schemas, ...)
 /// over the committed `out/` and every golden tree.
 mod validators;
+/// Wiring points: all verified in the reference; any one broken is located.
+mod wiring;

@@ -33,6 +33,11 @@ pub(super) fn run(g: &GlobalArgs, out: &Printer) -> crate::Result<Outcome> {
     let lock_missing = !out_dir.join(output::lock::LOCK_FILE).is_file();
     diagnostics.extend(findings.iter().map(|f| explain(f, lock_missing)));
     out.diagnostics(&diagnostics, &compiled.project.sources);
+    let wiring = compiled.wiring;
+    let wiring_line = format!(
+        "wiring: {}/{} points verified",
+        wiring.verified, wiring.total
+    );
     if compiled.has_errors() || !findings.is_empty() {
         let mut line = format!(
             "kiln check: {} file(s) differ from what `kiln build` would write",
@@ -48,12 +53,16 @@ pub(super) fn run(g: &GlobalArgs, out: &Printer) -> crate::Result<Outcome> {
         if let Some(next) = next_step(&findings, compiled.has_errors()) {
             out.summary(&format!("  next: {next}"));
         }
+        if wiring.total > 0 {
+            out.summary(&wiring_line);
+        }
         return Ok(Outcome::Findings);
     }
     out.summary(&format!(
         "kiln check: out/ is up to date ({} files)",
         compiled.tree.len()
     ));
+    out.summary(&wiring_line);
     Ok(Outcome::Clean)
 }
 
