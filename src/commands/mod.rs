@@ -230,7 +230,7 @@ pub fn compile(files: &Files, state: State) -> Compiled {
         diags.extend(render_diags.into_sorted(&project.sources));
         validate::secret_refs::check(&project, &rendered, &mut diags);
         if !diags.has_errors() {
-            let lint_cx = validate::lint::LintContext::new(&project, &rendered);
+            let lint_cx = validate::lint::LintContext::new(&project, &rendered).with_state(&state);
             validate::lint::run(&lint_cx, &mut diags);
             wiring = validate::wiring::run(&lint_cx, &mut diags);
             tree = rendered;

@@ -8,8 +8,9 @@
 use crate::render::State;
 use std::path::Path;
 
-/// The directories under `out/` that hold automation-owned values.
-pub const STATE_DIRS: &[&str] = &["kubernetes/apps", "hosts"];
+/// The directories under `out/` that hold automation-owned values (and the sealed
+/// values rules compare against).
+pub const STATE_DIRS: &[&str] = &["kubernetes/apps", "hosts", "secrets"];
 
 /// What a state file is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -23,6 +24,8 @@ pub enum StateFile<'a> {
     },
     /// `hosts/<host>/<project>/compose.yaml`.
     Compose,
+    /// `secrets/<cluster>/<namespace>/sealedsecret-<name>.yaml`.
+    Sealed,
 }
 
 /// What the file at `path` (relative to `out/`) holds of the state, if anything.
@@ -37,6 +40,7 @@ pub fn state_file(path: &str) -> Option<StateFile<'_>> {
             "kustomization.yaml",
         ] => Some(StateFile::Overlay { app, env }),
         ["hosts", _, _, "compose.yaml"] => Some(StateFile::Compose),
+        ["secrets", _, _, file] if file.starts_with("sealedsecret-") => Some(StateFile::Sealed),
         _ => None,
     }
 }
@@ -68,6 +72,16 @@ pub fn read(out_dir: &Path) -> State {
             read(format!("hosts/{host}/{project}/compose.yaml"));
         }
     }
+    let secrets = out_dir.join("secrets");
+    for cluster in names(&secrets) {
+        for namespace in names(&secrets.join(&cluster)) {
+            for file in names(&secrets.join(&cluster).join(&namespace)) {
+                if file.starts_with("sealedsecret-") {
+                    read(format!("secrets/{cluster}/{namespace}/{file}"));
+                }
+            }
+        }
+    }
     let apps = out_dir.join("kubernetes").join("apps");
     for app in names(&apps) {
         for env in names(&apps.join(&app).join("overlays")) {
@@ -97,6 +111,11 @@ pub fn from_files(files: impl IntoIterator<Item = (String, Vec<u8>)>) -> State {
             Some(StateFile::Overlay { app, env }) => {
                 overlays.push(((app.to_owned(), env.to_owned()), text));
             }
+            Some(StateFile::Sealed) => {
+                if let Some(values) = sealed_values(&text) {
+                    state.committed_sealed.insert(path.clone(), values);
+                }
+            }
             None => {}
         }
     }
@@ -106,6 +125,17 @@ pub fn from_files(files: impl IntoIterator<Item = (String, Vec<u8>)>) -> State {
         }
     }
     state
+}
+
+/// `spec.encryptedData` of a SealedSecret.
+pub fn sealed_values(text: &str) -> Option<std::collections::BTreeMap<String, String>> {
+    let v: serde_json::Value = serde_saphyr::from_str(text).ok()?;
+    let data = v["spec"]["encryptedData"].as_object()?;
+    Some(
+        data.iter()
+            .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned())))
+            .collect(),
+    )
 }
 
 #[derive(serde::Deserialize)]

@@ -21,6 +21,8 @@ pub struct LintContext<'a> {
     pub project: &'a Project,
     /// What a build would write.
     pub output: &'a OutputTree,
+    /// What the committed output holds that rules compare against, when known.
+    pub state: Option<&'a crate::render::State>,
     objects: std::sync::OnceLock<Vec<OutputObject>>,
 }
 
@@ -41,8 +43,16 @@ impl<'a> LintContext<'a> {
         LintContext {
             project,
             output,
+            state: None,
             objects: std::sync::OnceLock::new(),
         }
+    }
+
+    /// The same, comparing with what the committed output holds.
+    #[must_use]
+    pub fn with_state(mut self, state: &'a crate::render::State) -> Self {
+        self.state = Some(state);
+        self
     }
 
     /// Every Kubernetes object (a YAML document with `apiVersion` and `kind`) in the
