@@ -30,6 +30,8 @@ mod schema;
 /// Secrets end to end: `kiln seal` with a fake `op`, round-trip decryption of the
 /// SealedSecrets `build` writes, incremental sealing, certificates, no plaintext in out/.
 mod secrets;
+/// Secret scanning of out/ and the repository.
+mod security;
 /// The real validators (kubectl kustomize, kubernetes-validate, CRD schemas, ...)
 /// over the committed `out/` and every golden tree.
 mod validators;

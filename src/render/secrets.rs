@@ -84,7 +84,7 @@ impl Target for Secrets {
                 if let Some(object) = sealed_secret(env, p, sealed, diags) {
                     out.add(
                         format!("secrets/{}/{}/{file}", p.cluster, p.namespace),
-                        yaml::file(&sources, &object),
+                        yaml::file_comments_above(&sources, &SealedDoc::of(&object)),
                         Some(env.name.as_str()),
                     );
                     dir.files.insert(file);
@@ -237,6 +237,56 @@ fn sealed_secret(
             },
         },
     }))
+}
+
+/// A SealedSecret as written: each sealed value carries, on the line above it, the
+/// suppression secret scanners (checkov's `CKV_SECRET_6`) read: it is ciphertext only
+/// the cluster's controller can open, not a secret in the clear.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SealedDoc<'a> {
+    api_version: &'a Value,
+    kind: &'a Value,
+    metadata: &'a Value,
+    spec: SealedSpecDoc<'a>,
+}
+
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SealedSpecDoc<'a> {
+    encrypted_data: BTreeMap<String, serde_saphyr::Commented<String>>,
+    template: &'a Value,
+}
+
+/// Why scanners may skip a sealed value.
+const SEALED_SKIP: &str = "checkov:skip=CKV_SECRET_6: sealed with the cluster's Sealed Secrets certificate; only its controller can decrypt it";
+
+impl<'a> SealedDoc<'a> {
+    fn of(object: &'a Value) -> Self {
+        let encrypted_data = object["spec"]["encryptedData"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .map(|(k, v)| {
+                (
+                    k.clone(),
+                    serde_saphyr::Commented(
+                        v.as_str().unwrap_or_default().to_owned(),
+                        SEALED_SKIP.to_owned(),
+                    ),
+                )
+            })
+            .collect();
+        SealedDoc {
+            api_version: &object["apiVersion"],
+            kind: &object["kind"],
+            metadata: &object["metadata"],
+            spec: SealedSpecDoc {
+                encrypted_data,
+                template: &object["spec"]["template"],
+            },
+        }
+    }
 }
 
 /// The pointer of a data key in the model (`.dockerconfigjson` points at the secret).

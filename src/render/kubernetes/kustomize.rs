@@ -2,11 +2,13 @@
 //! overlay per environment with its namespace, image tags, JSON patches for what
 //! differs, and the objects only that environment has.
 //!
-//! The base takes each shared object as the first environment renders it (objects
-//! carry no namespace and a placeholder image tag, so those never differ); every
-//! other environment's overlay patches exactly the fields that differ, as RFC 6902
-//! operations, so `kubectl kustomize overlays/<env>` gives back that environment's
-//! objects byte for byte in meaning.
+//! The base takes each shared object as the first environment renders it. Objects are
+//! compared without namespace and with a placeholder image tag, so those never differ:
+//! each overlay sets its namespace and tags (the base carries the first environment's
+//! namespace, so no file says `default`). Every other environment's overlay patches
+//! exactly the fields that differ, as RFC 6902 operations, so
+//! `kubectl kustomize overlays/<env>` gives back that environment's objects byte for
+//! byte in meaning.
 
 use super::Object;
 use crate::render::{OutputTree, yaml};
@@ -134,6 +136,10 @@ pub fn write_app(root: &str, envs: &[EnvObjects], out: &mut OutputTree) {
     let mut base_files = Vec::new();
     for object in &base {
         let file = object.file_name();
+        // The base is the first environment's objects, so it carries that namespace
+        // (each overlay sets its own); no object kiln writes is in `default`.
+        let mut object = (*object).clone();
+        object.set_namespace(&first.namespace);
         out.add(
             format!("{root}/base/{file}"),
             yaml::file(&all_sources, &object.0),
@@ -173,6 +179,8 @@ pub fn write_app(root: &str, envs: &[EnvObjects], out: &mut OutputTree) {
                 }
                 None => {
                     let file = object.file_name();
+                    let mut object = object.clone();
+                    object.set_namespace(&env.namespace);
                     out.add(
                         format!("{dir}/{file}"),
                         yaml::file(&env.sources, &object.0),

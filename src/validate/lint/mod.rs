@@ -253,11 +253,12 @@ pub fn run(cx: &LintContext<'_>, diags: &mut Diagnostics) {
         for (owner, waive) in apps.chain(registries) {
             for (rule, reason) in waive {
                 let pointer = format!("{owner}/waive/{rule}");
-                if !RULES.iter().any(|r| r.name() == rule) {
+                let checkov = crate::render::kubernetes::is_checkov_id(rule);
+                if !checkov && !RULES.iter().any(|r| r.name() == rule) {
                     diags.push(
                         Diagnostic::error(checks::WAIVER, format!("no rule is named `{rule}`"))
                             .at(env.key_span(&pointer))
-                            .help("`kiln rules` lists them"),
+                            .help("`kiln rules` lists kiln's rules; checkov checks are waived by their id, e.g. `CKV_K8S_43`"),
                     );
                 } else if reason.trim().is_empty() {
                     diags.push(
