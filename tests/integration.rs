@@ -30,7 +30,7 @@ mod schema;
 /// Secrets end to end: `kiln seal` with a fake `op`, round-trip decryption of the
 /// SealedSecrets `build` writes, incremental sealing, certificates, no plaintext in out/.
 mod secrets;
-/// Secret scanning of out/ and the repository.
+/// Pod Security "restricted" on every workload; secret scanning of out/ and the repository.
 mod security;
 /// The real validators (kubectl kustomize, kubernetes-validate, CRD schemas, ...)
 /// over the committed `out/` and every golden tree.
