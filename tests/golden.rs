@@ -35,7 +35,9 @@ fn run_case(case: &Path) -> Result<(), String> {
 
     // Case names say what they expect: `bad-*` cases fail, the others build. This keeps
     // an UPDATE_GOLDEN run from recording a broken case as its expectation.
-    let bad = case.file_name().is_some_and(|n| n.to_string_lossy().starts_with("bad-"));
+    let bad = case
+        .file_name()
+        .is_some_and(|n| n.to_string_lossy().starts_with("bad-"));
     if bad == (run.code == 0) {
         return Err(format!(
             "a {} case exited {}:\n{stderr}",
