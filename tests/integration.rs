@@ -3,6 +3,9 @@
 /// Shared helpers: run kiln, copy and compare trees, update expectations.
 mod support;
 
+/// The bad-input corpus `tests/bad_inputs/`: every case exits 2, located, without
+/// touching `out/` or panicking; the alias bomb is refused in under a second.
+mod bad_inputs;
 /// The command line: exit codes, `check` findings, `--env`, `--format json`.
 mod cli;
 /// Runbooks: diagrams parse, commands name generated objects.
