@@ -6,7 +6,7 @@
 
 use super::yaml::{self, Key, Node, Value};
 use super::{Environment, Model, Name, Project};
-use crate::diagnostic::{Diagnostic, Diagnostics, FileId, Span, checks};
+use crate::diagnostic::{Diagnostic, Diagnostics, FileId, SourceMap, Span, checks};
 use crate::validate::schema;
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
@@ -195,34 +195,32 @@ pub fn load(root: &Path) -> (Project, Diagnostics) {
     (project, diags)
 }
 
-fn read_file(
+/// Reads one source file (model, sealed values, recorded tags, template override) into
+/// `sources` under its display path. `Ok(None)` when it does not exist; a located
+/// error when it cannot be read (a directory, permissions), is not UTF-8 (UTF-16 is
+/// named) or starts with a byte-order mark.
+pub fn read_source(
     path: &Path,
     display: &Path,
-    project: &mut Project,
-    diags: &mut Diagnostics,
-) -> Option<File> {
-    let stem = path
-        .file_stem()
-        .and_then(|s| s.to_str())
-        .unwrap_or_default()
-        .to_owned();
+    sources: &mut SourceMap,
+) -> Result<Option<FileId>, Box<Diagnostic>> {
     let bytes = match std::fs::read(path) {
         Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => {
-            let id = project.sources.add(display, String::new());
+            let id = sources.add(display, String::new());
             let why = if path.is_dir() {
                 "it is a directory, not a file".to_owned()
             } else {
                 e.to_string()
             };
-            diags.push(
+            return Err(Box::new(
                 Diagnostic::error(
                     checks::IO,
                     format!("cannot read {}: {why}", display.display()),
                 )
                 .at(Some(Span::new(id, 0, 0))),
-            );
-            return None;
+            ));
         }
     };
     let utf16 = bytes.starts_with(&[0xff, 0xfe]) || bytes.starts_with(&[0xfe, 0xff]);
@@ -233,11 +231,11 @@ fn read_file(
             (String::from_utf8_lossy(e.as_bytes()).into_owned(), Some(at))
         }
     };
-    let id = project.sources.add(display, text);
-    let text = &project.sources.file(id).text;
+    let bom = text.starts_with('\u{feff}');
+    let id = sources.add(display, text);
     if let Some(at) = bad_at {
-        diags.push(
-            // The text holds U+FFFD where the first invalid bytes were.
+        // The text holds U+FFFD where the first invalid bytes were.
+        return Err(Box::new(
             Diagnostic::error(
                 checks::IO,
                 if utf16 {
@@ -252,20 +250,41 @@ fn read_file(
                 at + char::REPLACEMENT_CHARACTER.len_utf8(),
             )))
             .help("save the file as UTF-8"),
-        );
-        return None;
+        ));
     }
-    if text.starts_with('\u{feff}') {
-        diags.push(
+    if bom {
+        return Err(Box::new(
             Diagnostic::error(
                 checks::YAML_SYNTAX,
                 "the file starts with a byte-order mark",
             )
             .at(Some(Span::new(id, 0, 3)))
             .help("save the file as UTF-8 without BOM"),
-        );
-        return None;
+        ));
     }
+    Ok(Some(id))
+}
+
+fn read_file(
+    path: &Path,
+    display: &Path,
+    project: &mut Project,
+    diags: &mut Diagnostics,
+) -> Option<File> {
+    let stem = path
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or_default()
+        .to_owned();
+    let id = match read_source(path, display, &mut project.sources) {
+        Ok(Some(id)) => id,
+        Ok(None) => return None,
+        Err(d) => {
+            diags.push(*d);
+            return None;
+        }
+    };
+    let text = &project.sources.file(id).text;
     let node = match yaml::parse(id, text) {
         Ok(node) => node,
         Err(errors) => {

@@ -29,18 +29,14 @@ pub fn path(root: &Path) -> PathBuf {
 pub fn load(root: &Path, sources: &mut SourceMap) -> (RecordedTags, Vec<Diagnostic>) {
     let mut tags = RecordedTags::new();
     let mut diags = Vec::new();
-    let text = match std::fs::read_to_string(path(root)) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return (tags, diags),
-        Err(e) => {
-            diags.push(Diagnostic::error(
-                checks::IO,
-                format!("cannot read {TAGS_FILE}: {e}"),
-            ));
+    let id = match super::load::read_source(&path(root), Path::new(TAGS_FILE), sources) {
+        Ok(Some(id)) => id,
+        Ok(None) => return (tags, diags),
+        Err(d) => {
+            diags.push(*d);
             return (tags, diags);
         }
     };
-    let id = sources.add(TAGS_FILE, text);
     let node = match yaml::parse(id, &sources.file(id).text) {
         Ok(n) => n,
         Err(errors) => return (tags, errors),

@@ -135,16 +135,11 @@ impl Templates {
         let mut diags = Vec::new();
         for (name, _) in DEFAULTS {
             let path = root.join("templates").join(name);
-            match std::fs::read_to_string(&path) {
-                Ok(text) => {
-                    let id = sources.add(Path::new("templates").join(name), text);
-                    overrides.push(((*name).to_owned(), id));
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => diags.push(Diagnostic::error(
-                    checks::IO,
-                    format!("cannot read template override {}: {e}", path.display()),
-                )),
+            let display = Path::new("templates").join(name);
+            match crate::model::load::read_source(&path, &display, sources) {
+                Ok(Some(id)) => overrides.push(((*name).to_owned(), id)),
+                Ok(None) => {}
+                Err(d) => diags.push(*d),
             }
         }
         let (templates, more) = Templates::with_overrides(overrides, sources);

@@ -152,17 +152,14 @@ pub fn load(root: &Path, project: &mut Project) -> (Sealed, Diagnostics) {
         let display = Path::new("environments")
             .join("sealed")
             .join(p.file_name().unwrap_or_default());
-        let text = match std::fs::read_to_string(&p) {
-            Ok(t) => t,
-            Err(e) => {
-                diags.push(Diagnostic::error(
-                    SEALED_FILE,
-                    format!("cannot read {}: {e}", display.display()),
-                ));
+        let id = match crate::model::load::read_source(&p, &display, &mut project.sources) {
+            Ok(Some(id)) => id,
+            Ok(None) => continue,
+            Err(d) => {
+                diags.push(*d);
                 continue;
             }
         };
-        let id = project.sources.add(&display, text);
         let text = &project.sources.file(id).text;
         if project.environment(&stem).is_none() {
             diags.push(
