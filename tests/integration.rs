@@ -8,6 +8,9 @@ mod support;
 mod bad_inputs;
 /// The command line: exit codes, `check` findings, `--env`, `--format json`.
 mod cli;
+/// Crash safety: `kiln build` SIGKILLed at random points leaves every file old or
+/// new; `check` and the next `build` recover without manual steps.
+mod crash_safety;
 /// Runbooks: diagrams parse, commands name generated objects.
 mod docs;
 /// Flux trees, tag ownership, `kiln set-image`.

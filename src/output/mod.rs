@@ -86,6 +86,12 @@ pub enum Finding {
         /// The path under `out/`.
         path: String,
     },
+    /// `kiln.lock` or the pending list shows a build that did not finish (every
+    /// generated file may be right while the lock still describes the build before).
+    Unfinished {
+        /// The path under `out/`.
+        path: String,
+    },
 }
 
 impl Finding {
@@ -96,7 +102,8 @@ impl Finding {
             | Finding::HandEdited { path, .. }
             | Finding::Missing { path }
             | Finding::Obsolete { path }
-            | Finding::Foreign { path } => path,
+            | Finding::Foreign { path }
+            | Finding::Unfinished { path } => path,
         }
     }
 }
@@ -161,7 +168,52 @@ pub fn check(out_dir: &Path, tree: &OutputTree, scope: &Scope) -> Result<Vec<Fin
             findings.push(Finding::Obsolete { path: path.clone() });
         }
     }
+    // A build killed after writing every file, but before its lock: nothing else
+    // differs, yet the lock describes the build before.
+    if out_dir.join(PENDING_FILE).exists() {
+        findings.push(Finding::Unfinished {
+            path: PENDING_FILE.to_owned(),
+        });
+    } else if findings.is_empty() {
+        let old = Lock::read(&out_dir.join(LOCK_FILE))?;
+        let on_disk = std::fs::read_to_string(out_dir.join(LOCK_FILE)).ok();
+        if !tree.is_empty()
+            && on_disk.as_deref() != Some(next_lock(&old, tree, scope).render().as_str())
+        {
+            findings.push(Finding::Unfinished {
+                path: LOCK_FILE.to_owned(),
+            });
+        }
+    }
     Ok(findings)
+}
+
+/// The lock a build of `tree` in `scope` writes over `old`: entries out of scope keep
+/// their old records.
+fn next_lock(old: &Lock, tree: &OutputTree, scope: &Scope) -> Lock {
+    let mut new = Lock::default();
+    for (path, entry) in &old.files {
+        if !scope.includes(entry.env.as_deref())
+            && tree
+                .get(path)
+                .is_none_or(|f| !scope.includes(f.env.as_deref()))
+        {
+            new.files.insert(path.clone(), entry.clone());
+        }
+    }
+    for (path, file) in tree
+        .iter()
+        .filter(|(_, f)| scope.includes(f.env.as_deref()))
+    {
+        new.files.insert(
+            path.clone(),
+            LockEntry {
+                sha256: sha256(&file.bytes),
+                env: file.env.clone(),
+            },
+        );
+    }
+    new
 }
 
 /// Files that a build would overwrite although kiln did not write them.
@@ -185,29 +237,7 @@ pub fn write(out_dir: &Path, tree: &OutputTree, scope: &Scope) -> Result<WriteRe
     std::fs::create_dir_all(out_dir).map_err(|e| Error::io("cannot create", out_dir, e))?;
     remove_stray_temporaries(out_dir);
     let old = known_files(out_dir)?;
-    let mut new = Lock::default();
-    // Entries out of scope keep their old records.
-    for (path, entry) in &old.files {
-        if !scope.includes(entry.env.as_deref())
-            && tree
-                .get(path)
-                .is_none_or(|f| !scope.includes(f.env.as_deref()))
-        {
-            new.files.insert(path.clone(), entry.clone());
-        }
-    }
-    for (path, file) in tree
-        .iter()
-        .filter(|(_, f)| scope.includes(f.env.as_deref()))
-    {
-        new.files.insert(
-            path.clone(),
-            LockEntry {
-                sha256: sha256(&file.bytes),
-                env: file.env.clone(),
-            },
-        );
-    }
+    let new = next_lock(&old, tree, scope);
     // Record what is about to be written before writing it.
     let mut pending = new.clone();
     for (path, entry) in &old.files {
@@ -378,6 +408,7 @@ mod tests {
                 Finding::Missing { .. } => "missing",
                 Finding::Obsolete { .. } => "obsolete",
                 Finding::Foreign { .. } => "foreign",
+                Finding::Unfinished { .. } => "unfinished",
             })
             .collect();
         assert_eq!(
@@ -401,5 +432,38 @@ mod tests {
         assert_eq!(r.deleted, ["d/old.yaml"]);
         assert!(!out.join("d").exists(), "empty directory left behind");
         assert!(out.join("user.txt").exists());
+    }
+
+    #[test]
+    fn check_reports_a_build_that_wrote_every_file_but_not_its_lock() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("out");
+        let before = tree(&[("a.yaml", "1\n"), ("gone.yaml", "g\n")]);
+        write(&out, &before, &Scope::default()).unwrap();
+        let old_lock = std::fs::read(out.join(LOCK_FILE)).unwrap();
+        let next = tree(&[("a.yaml", "2\n")]);
+        write(&out, &next, &Scope::default()).unwrap();
+        assert!(check(&out, &next, &Scope::default()).unwrap().is_empty());
+
+        // Killed after the files, before the lock.
+        std::fs::write(out.join(LOCK_FILE), &old_lock).unwrap();
+        assert_eq!(
+            check(&out, &next, &Scope::default()).unwrap(),
+            [Finding::Unfinished {
+                path: LOCK_FILE.to_owned()
+            }]
+        );
+        // Killed after the lock, before the pending list was removed.
+        write(&out, &next, &Scope::default()).unwrap();
+        std::fs::write(out.join(PENDING_FILE), "").unwrap();
+        assert_eq!(
+            check(&out, &next, &Scope::default()).unwrap(),
+            [Finding::Unfinished {
+                path: PENDING_FILE.to_owned()
+            }]
+        );
+        write(&out, &next, &Scope::default()).unwrap();
+        assert!(check(&out, &next, &Scope::default()).unwrap().is_empty());
+        assert!(!out.join(PENDING_FILE).exists());
     }
 }
