@@ -34,3 +34,6 @@ mod secrets;
 /// The real validators (kubectl kustomize, kubernetes-validate, CRD schemas, ...)
 /// over the committed `out/` and every golden tree.
 mod validators;
+/// Values that survive YAML 1.1: strings a 1.1 reader would retype come back the same
+/// through `kubectl kustomize`, `docker compose config` and PyYAML.
+mod yaml11;
