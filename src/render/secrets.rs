@@ -90,7 +90,7 @@ impl Target for Secrets {
                     dir.files.insert(file);
                 }
             }
-            report_obsolete(env, &placed, sealed, diags);
+            report_obsolete(cx, env, &placed, sealed, diags);
         }
         for (
             (cluster, namespace),
@@ -299,11 +299,35 @@ fn key_pointer(env: &Environment, secret: &Name, key: &str) -> String {
 
 /// Sealed values the model no longer places: `kiln seal` removes them.
 fn report_obsolete(
+    cx: &Context<'_>,
     env: &Environment,
     placed: &[SecretPlacement],
     sealed: &sealed_file::SealedFile,
     diags: &mut Diagnostics,
 ) {
+    // The sealed file as YAML nodes with spans, to point at each obsolete secret.
+    let sources = &cx.project.sources;
+    let file = sources.find(std::path::Path::new(&format!(
+        "environments/sealed/{}.yaml",
+        env.name
+    )));
+    let nodes = file.and_then(|id| crate::model::yaml::parse(id, &sources.file(id).text).ok());
+    let key_span = |cluster: &str, namespace: &str, secret: &str| {
+        let secrets = nodes
+            .as_ref()?
+            .get("clusters")?
+            .get(cluster)?
+            .get("namespaces")?
+            .get(namespace)?;
+        match &secrets.value {
+            crate::model::yaml::Value::Map(entries) => entries
+                .iter()
+                .find(|(k, _)| k.name == secret)
+                .map(|(k, _)| k.span),
+            _ => None,
+        }
+        .or(Some(secrets.span))
+    };
     let wanted: BTreeSet<(String, String, String)> = placed
         .iter()
         .map(|p| {
@@ -326,6 +350,7 @@ fn report_obsolete(
                                 env.name
                             ),
                         )
+                        .at(key_span(cluster, namespace, secret).or_else(|| file.map(|id| crate::diagnostic::Span::new(id, 0, 0))))
                         .help(format!("`kiln seal --cert CERT.pem --env {}` removes them", env.name)),
                     );
                 }

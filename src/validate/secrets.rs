@@ -317,6 +317,13 @@ fn references(env: &Environment) -> Vec<(Name, Name, String)> {
                 format!("/apps/{app}/database/password/secret"),
             ));
         }
+        for (i, secret) in a.env_from.iter().enumerate() {
+            refs.push((
+                app.clone(),
+                secret.clone(),
+                format!("/apps/{app}/envFrom/{i}"),
+            ));
+        }
     }
     refs
 }
