@@ -2,14 +2,20 @@
 """Generate a kiln project of N applications x 2 environments (dev, prod).
 
 Each application is shaped like Invoicetron (seed 004) and like the apps of
-shared/bench/gen_kapitan.py, so the two tools compile comparable work: a Deployment
-with probes, securityContext, env from secretKeyRef and resources; a Service; an
-HTTPRoute; a PostgreSQL StatefulSet with volumeClaimTemplates and its headless
-Service; a daily backup CronJob (prod); a Namespace per app and environment; plus what
-kiln adds on its own: a migration Job, the Flux Kustomization per app and environment,
-secrets references and the Kustomize base/overlay layout.
+bench/gen_kapitan.py, so the two tools compile comparable work: a Deployment with
+probes, securityContext, env from secretKeyRef and resources; a Service; an HTTPRoute;
+a PostgreSQL StatefulSet with its volume claim and headless Service; a daily backup
+CronJob with its volume; a Namespace per app and environment. On top of that, what
+kiln adds on its own for such an app: a migration Job, the deploy ServiceAccount and
+Role, the Flux Kustomization per app and environment, the SealedSecrets of the
+secrets it references, the Kustomize base/overlay layout, a GitLab pipeline
+(validate -> test -> build -> deploy -> verify) and the runbooks.
 
 Usage: gen_kiln.py N DIR   (writes DIR/environments/{common,dev,prod}.yaml)
+
+The secrets are not sealed by this script: `bench/run.sh` seals them once with
+`kiln seal` and the throwaway test certificate (src/secrets/test_data/cert2048.pem),
+so that builds embed SealedSecrets as a real fleet's would.
 """
 import os
 import sys
@@ -19,6 +25,9 @@ HEADER = "# yaml-language-server: $schema=../schema/environment-file.schema.json
 COMMON = HEADER + """abstract: true
 repository:
   url: ssh://git@git.example.internal/acme/fleet.git
+  ci:
+    provider: gitlab
+    image: images.example.internal/acme/kiln-ci:0.1.0
 environment:
   runsOn: lab
 registries:
@@ -33,12 +42,6 @@ clusters:
       gateway: {name: public-gateway, namespace: gateway-system, listener: https}
     storageClass: standard-rwo
     flux: {}
-secrets:
-  registry-pull:
-    type: docker-registry
-    keys:
-      username: {manual: "registry robot account"}
-      password: {op: "op://Fleet/registry/password"}
 """
 
 APP = """  {app}:
@@ -46,7 +49,7 @@ APP = """  {app}:
     image:
       registry: internal
       repository: acme/{app}
-      tag: "1.{minor}.{patch}"
+      tagFormat: "${{env}}-{{sha}}-{{timestamp}}"
     port: {port}
     health:
       path: /healthz
@@ -65,8 +68,19 @@ APP = """  {app}:
       version: 16
       storage: 5Gi
       password: {{secret: {app}, key: db-password}}
+      backup: {{schedule: "0 4 * * *", retentionDays: 3, storage: 5Gi}}
     migrations:
       command: [./migrate, up]
+    deploy:
+      serviceAccount: deploy
+    build:
+      repository: https://git.example.internal/acme/{app}
+      ci: gitlab
+      tests:
+        lint: {{stage: validate, image: "node:22-slim", run: [npm ci, npm run lint]}}
+        unit: {{image: "node:22-slim", run: [npm ci, npm test]}}
+      args:
+        PUBLIC_URL: https://{app}.${{domain}}
 """
 
 SECRET = """  {app}:
@@ -77,6 +91,17 @@ SECRET = """  {app}:
         template: "postgresql://{db}:{{db-password}}@{app}-db:5432/{db}"
 """
 
+REGISTRY_SECRET = """  registry-pull:
+    type: docker-registry
+    keys:
+      username: {manual: "registry robot account"}
+      password: {op: "op://Fleet/registry/password"}
+"""
+
+DEV_APP = """  {app}:
+    build: {{branch: develop}}
+"""
+
 PROD_APP = """  {app}:
     replicas: 3
     resources:
@@ -85,7 +110,12 @@ PROD_APP = """  {app}:
     database:
       storage: 100Gi
       backup: {{schedule: "15 1 * * *", retentionDays: 30, storage: 20Gi}}
+    build: {{branch: main}}
 """
+
+
+def app_names(n):
+    return [f"app-{i:04d}" for i in range(n)]
 
 
 def main():
@@ -94,22 +124,30 @@ def main():
     n, out = int(sys.argv[1]), sys.argv[2]
     env_dir = os.path.join(out, "environments")
     os.makedirs(env_dir, exist_ok=True)
-    apps = [f"app-{i:04d}" for i in range(n)]
+    apps = app_names(n)
     common = [COMMON, "apps:\n"]
-    secrets = []
     for i, app in enumerate(apps):
-        common.append(APP.format(app=app, minor=i % 20, patch=i % 7, port=8000 + i % 1000, team=i % 12))
-        secrets.append(SECRET.format(app=app, db=app.replace("-", "_")))
-    common.append("\n".join([]))
-    text = "".join(common).replace("secrets:\n  registry-pull:", "secrets:\n" + "".join(secrets) + "  registry-pull:")
+        common.append(APP.format(app=app, port=8000 + i % 1000, team=i % 12))
+    common.append("secrets:\n")
+    for app in apps:
+        common.append(SECRET.format(app=app, db=app.replace("-", "_")))
+    common.append(REGISTRY_SECRET)
     with open(os.path.join(env_dir, "common.yaml"), "w") as fh:
-        fh.write(text)
+        fh.write("".join(common))
     with open(os.path.join(env_dir, "dev.yaml"), "w") as fh:
-        fh.write(HEADER + "extends: common\nenvironment:\n  domain: dev.example.com\n")
+        fh.write(HEADER + "extends: common\nenvironment:\n  domain: dev.example.com\napps:\n")
+        fh.write("".join(DEV_APP.format(app=app) for app in apps))
     with open(os.path.join(env_dir, "prod.yaml"), "w") as fh:
         fh.write(HEADER + "extends: common\nenvironment:\n  domain: example.com\n  production: true\napps:\n")
-        for app in apps:
-            fh.write(PROD_APP.format(app=app))
+        fh.write("".join(PROD_APP.format(app=app) for app in apps))
+    # The tags the apps' pipelines deployed, as `kiln set-image` records them.
+    os.makedirs(os.path.join(env_dir, "state"), exist_ok=True)
+    with open(os.path.join(env_dir, "state", "image-tags.yaml"), "w") as fh:
+        fh.write("# Written by `kiln set-image`.\n")
+        for env in ("dev", "prod"):
+            fh.write(f"{env}:\n")
+            for i, app in enumerate(apps):
+                fh.write(f"  {app}: {env}-{i % 4096:03x}c1e0-2026112{i % 10}093000\n")
     print(f"wrote {n} apps x 2 environments to {env_dir}")
 
 

@@ -193,6 +193,11 @@ impl Diagnostics {
         self.items.extend(diagnostics);
     }
 
+    /// Records everything `other` recorded, after what this one has.
+    pub fn append(&mut self, mut other: Diagnostics) {
+        self.items.append(&mut other.items);
+    }
+
     /// Whether any error was recorded.
     pub fn has_errors(&self) -> bool {
         self.items.iter().any(Diagnostic::is_error)

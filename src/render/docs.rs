@@ -92,6 +92,7 @@ fn cell(s: &str) -> String {
 fn secrets_section(env: &Environment) -> Value {
     let m = &env.model;
     let placed = placements(env);
+    let url_keys = crate::render::secrets::UrlKeys::of(env);
     let mut items: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
     let mut url_fields = Vec::new();
     let mut keys = Vec::new();
@@ -131,9 +132,7 @@ fn secrets_section(env: &Environment) -> Value {
                     if !fields.contains(&field) {
                         fields.push(field.clone());
                     }
-                    if crate::render::secrets::used_in_url(env, name.as_str(), key)
-                        && !url_fields.contains(&field)
-                    {
+                    if url_keys.contains(name.as_str(), key) && !url_fields.contains(&field) {
                         url_fields.push(field);
                     }
                     format!("1Password `{}`", cell(&o.op))

@@ -454,14 +454,14 @@ fn write_cluster(
         let file = object.file_name();
         out.add(
             format!("{root}/flux-system/{file}"),
-            yaml::file(&sources, &object.0),
+            yaml::document(&sources, object.0.clone()),
             None,
         );
         sync_files.push(file);
     }
     out.add(
         format!("{root}/flux-system/kustomization.yaml"),
-        yaml::file(&sources, &plain_kustomization(sync_files)),
+        yaml::typed(&sources, &plain_kustomization(sync_files)),
         None,
     );
 
@@ -472,7 +472,7 @@ fn write_cluster(
         let file = object.file_name();
         out.add(
             format!("{root}/{file}"),
-            yaml::file(&sources, &object.0),
+            yaml::document(&sources, object.0.clone()),
             None,
         );
         resources.push(file);
@@ -480,7 +480,7 @@ fn write_cluster(
     resources.sort();
     out.add(
         format!("{root}/kustomization.yaml"),
-        yaml::file(&sources, &plain_kustomization(resources)),
+        yaml::typed(&sources, &plain_kustomization(resources)),
         None,
     );
 
@@ -509,7 +509,7 @@ fn write_cluster(
             let file = object.file_name();
             out.add(
                 format!("{dir}/{file}"),
-                yaml::file(&sources, &object.0),
+                yaml::document(&sources, object.0.clone()),
                 None,
             );
             files.push(file);
@@ -517,7 +517,7 @@ fn write_cluster(
         files.sort();
         out.add(
             format!("{dir}/kustomization.yaml"),
-            yaml::file(&sources, &plain_kustomization(files)),
+            yaml::typed(&sources, &plain_kustomization(files)),
             None,
         );
     }
@@ -555,14 +555,14 @@ fn write_cluster(
             let file = object.file_name();
             out.add(
                 format!("{dir}/{file}"),
-                yaml::file(&sources, &object.0),
+                yaml::document(&sources, object.0.clone()),
                 None,
             );
             files.push(file);
         }
         out.add(
             format!("{dir}/kustomization.yaml"),
-            yaml::file(&sources, &plain_kustomization(files)),
+            yaml::typed(&sources, &plain_kustomization(files)),
             None,
         );
     }

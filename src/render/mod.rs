@@ -18,12 +18,13 @@ pub mod secrets;
 pub mod templates;
 pub mod yaml;
 
-pub use output_tree::{OutputFile, OutputTree};
+pub use output_tree::{Contents, OutputFile, OutputTree};
 pub use resource::{Content, Resource};
 pub use templates::Templates;
 
 use crate::diagnostic::Diagnostics;
 use crate::model::{Environment, Project};
+use rayon::prelude::*;
 use std::collections::BTreeMap;
 
 /// What renderers receive.
@@ -79,22 +80,35 @@ pub static TARGETS: &[&dyn Target] = &[
     &docs::Docs,
 ];
 
-/// Renders every target.
+/// Renders every target, the targets (and within them apps or environments) in
+/// parallel. The result is the same whatever the number of threads (rayon's pool:
+/// `RAYON_NUM_THREADS`, default one per core): each part renders into its own tree
+/// and diagnostics, merged in a fixed order.
 pub fn render_all(cx: &Context<'_>) -> (OutputTree, Diagnostics) {
+    let rendered: Vec<(OutputTree, Diagnostics)> = TARGETS
+        .par_iter()
+        .map(|target| {
+            let mut tree = OutputTree::default();
+            let mut diags = Diagnostics::default();
+            target.render(cx, &mut tree, &mut diags);
+            debug_assert!(
+                tree.iter()
+                    .all(|(p, _)| p.starts_with(&format!("{}/", target.id()))),
+                "target {} wrote outside out/{}/",
+                target.id(),
+                target.id()
+            );
+            (tree, diags)
+        })
+        .collect();
     let mut out = OutputTree::default();
     let mut diags = Diagnostics::default();
-    for target in TARGETS {
-        let mut tree = OutputTree::default();
-        target.render(cx, &mut tree, &mut diags);
-        debug_assert!(
-            tree.iter()
-                .all(|(p, _)| p.starts_with(&format!("{}/", target.id()))),
-            "target {} wrote outside out/{}/",
-            target.id(),
-            target.id()
-        );
-        out.merge(tree);
+    let mut trees = Vec::with_capacity(rendered.len());
+    for (tree, d) in rendered {
+        trees.push(tree);
+        diags.append(d);
     }
+    out.merge_all(trees);
     (out, diags)
 }
 
@@ -169,6 +183,132 @@ mod tests {
             got[1].content,
             Content::Data(serde_json::json!({"env": "prod"}))
         );
+    }
+
+    /// The repository's model and every golden case's.
+    pub(crate) fn models() -> Vec<std::path::PathBuf> {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut out = vec![root.to_path_buf()];
+        let mut cases: Vec<_> = std::fs::read_dir(root.join("tests/golden"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.join("environments").is_dir())
+            .collect();
+        cases.sort();
+        out.extend(cases);
+        out
+    }
+
+    /// Checks over the output read the data renderers kept instead of parsing the
+    /// bytes; it must be exactly what parsing them gives. And every Kubernetes object,
+    /// kustomization and patch carries it, or the checks would parse (slowly) again.
+    #[test]
+    fn kept_data_is_what_the_bytes_say_and_every_object_has_it() {
+        let mut with_data = 0;
+        for root in models() {
+            let compiled =
+                crate::commands::compile(&crate::model::Files::read(&root), State::default());
+            for (path, file) in compiled.tree.iter() {
+                let text = std::str::from_utf8(&file.bytes).unwrap_or_default();
+                match &file.data {
+                    Some(data) => {
+                        let parsed: serde_json::Value = serde_saphyr::from_str(text)
+                            .unwrap_or_else(|e| panic!("{}: {path}: {e}", root.display()));
+                        assert_eq!(**data, parsed, "{}: {path}", root.display());
+                        with_data += 1;
+                    }
+                    None => assert!(
+                        !(path.contains("/patches/")
+                            || path.ends_with(".yaml") && text.contains("\nkind: ")),
+                        "{}: {path} has no data",
+                        root.display()
+                    ),
+                }
+            }
+        }
+        assert!(with_data > 100, "{with_data}");
+    }
+
+    /// A fleet of `n` apps in dev and prod, each with a database, backups, a route, a
+    /// secret and a pipeline; secrets unsealed, so every app also gets warnings.
+    fn fleet(n: usize) -> crate::model::Files {
+        let mut common = String::from(
+            "abstract: true\nrepository:\n  url: ssh://git@git.example.internal/acme/fleet.git\n  ci: {provider: gitlab, image: images.example.internal/kiln-ci:1}\nenvironment:\n  runsOn: lab\nregistries:\n  internal: {host: images.example.internal, private: true, pullSecret: pull}\nclusters:\n  lab:\n    ingress: {kind: gateway, gateway: {name: gw, namespace: gw, listener: https}}\n    storageClass: standard\n    flux: {}\napps:\n",
+        );
+        let mut secrets = String::from(
+            "secrets:\n  pull:\n    type: docker-registry\n    keys: {username: {manual: robot}, password: {op: \"op://v/pull/password\"}}\n",
+        );
+        let (mut dev, mut prod) = (String::from("apps:\n"), String::from("apps:\n"));
+        for i in 0..n {
+            let app = format!("app-{i:03}");
+            common.push_str(&format!(
+                "  {app}:\n    image: {{registry: internal, repository: acme/{app}, tag: \"1.{i}.0\", tagFormat: \"main-{{sha}}-{{run}}\"}}\n    port: {}\n    health: {{path: /healthz}}\n    resources: {{requests: {{cpu: 50m, memory: 64Mi}}, limits: {{cpu: 500m, memory: 256Mi}}}}\n    env: {{TEAM: t{}, DATABASE_URL: {{secret: {app}, key: url}}}}\n    routes: {{main: {{host: \"{app}.${{domain}}\"}}}}\n    database: {{version: 16, storage: 5Gi, password: {{secret: {app}, key: password}}, backup: {{schedule: \"0 4 * * *\", retentionDays: 3, storage: 1Gi}}}}\n    migrations: {{command: [./migrate]}}\n    build: {{repository: https://git.example.internal/acme/{app}, ci: {}}}\n",
+                8000 + i,
+                i % 5,
+                if i % 2 == 0 { "gitlab" } else { "github" },
+            ));
+            secrets.push_str(&format!(
+                "  {app}:\n    usedBy: [{app}]\n    keys:\n      password: {{generate: {{}}}}\n      url: {{template: \"postgresql://a:{{password}}@{app}-db:5432/a\"}}\n"
+            ));
+            dev.push_str(&format!("  {app}: {{build: {{branch: develop}}}}\n"));
+            prod.push_str(&format!(
+                "  {app}: {{replicas: {}, build: {{branch: main}}}}\n",
+                2 + i % 3
+            ));
+        }
+        common.push_str(&secrets);
+        let files = [
+            ("environments/common.yaml", common),
+            (
+                "environments/dev.yaml",
+                format!("extends: common\nenvironment: {{domain: dev.example.com}}\n{dev}"),
+            ),
+            (
+                "environments/prod.yaml",
+                format!(
+                    "extends: common\nenvironment: {{domain: example.com, production: true}}\n{prod}"
+                ),
+            ),
+        ];
+        crate::model::Files::in_memory(
+            std::path::Path::new("/fleet"),
+            files.map(|(p, t)| (p.to_owned(), t.into_bytes())),
+        )
+    }
+
+    /// Rendering and checking in parallel gives exactly what one thread gives: the
+    /// same files, bytes and diagnostics (in the same order), for a fleet of apps, the
+    /// repository's model and every golden case.
+    #[test]
+    fn parallel_compile_equals_sequential() {
+        let on = |threads: usize, files: &crate::model::Files| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap()
+                .install(|| crate::commands::compile(files, State::default()))
+        };
+        let mut inputs = vec![("fleet".to_owned(), fleet(60))];
+        for root in models() {
+            inputs.push((root.display().to_string(), crate::model::Files::read(&root)));
+        }
+        for (name, files) in &inputs {
+            let one = on(1, files);
+            let many = on(4, files);
+            assert_eq!(one.diagnostics, many.diagnostics, "{name}");
+            assert!(one.tree == many.tree, "{name}: the trees differ");
+            if name == "fleet" {
+                let errors: Vec<_> = one
+                    .diagnostics
+                    .iter()
+                    .filter(|d| d.is_error())
+                    .map(|d| &d.message)
+                    .collect();
+                assert!(errors.is_empty(), "{errors:?}");
+                assert!(one.tree.len() > 60 * 20, "{}", one.tree.len());
+                assert!(one.diagnostics.len() >= 120, "{:?}", one.diagnostics);
+            }
+        }
     }
 
     #[test]

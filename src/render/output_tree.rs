@@ -1,9 +1,12 @@
 //! [`OutputTree`]: what a build produces, in memory, before anything touches the disk.
 
+use serde_json::Value;
+use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// One generated file.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub struct OutputFile {
     /// The file's bytes.
     pub bytes: Vec<u8>,
@@ -11,6 +14,58 @@ pub struct OutputFile {
     pub executable: bool,
     /// The environment the file belongs to, or `None` for files shared by environments.
     pub env: Option<String>,
+    /// The YAML document `bytes` hold, as data, when the renderer built the file from
+    /// a value it had at hand ([`crate::render::yaml::document`]): Kubernetes objects,
+    /// kustomizations, patches. Checks over the output read this instead of parsing
+    /// the bytes again, which costs far more than rendering them; a test proves that
+    /// it equals what parsing the bytes gives.
+    pub data: Option<Arc<Value>>,
+}
+
+/// Files are equal when their bytes, mode and environment are: `data` is what the
+/// bytes say.
+impl PartialEq for OutputFile {
+    fn eq(&self, other: &Self) -> bool {
+        (&self.bytes, self.executable, &self.env) == (&other.bytes, other.executable, &other.env)
+    }
+}
+
+impl Eq for OutputFile {}
+
+impl OutputFile {
+    /// The file's one YAML document as data: the value the renderer kept, or else
+    /// the bytes parsed (`None` when they are not one YAML document).
+    pub fn data(&self) -> Option<Cow<'_, Value>> {
+        if let Some(data) = &self.data {
+            return Some(Cow::Borrowed(data));
+        }
+        let text = std::str::from_utf8(&self.bytes).ok()?;
+        serde_saphyr::from_str::<Value>(text).ok().map(Cow::Owned)
+    }
+
+    /// Like [`OutputFile::data`], shared.
+    pub fn shared_data(&self) -> Option<Arc<Value>> {
+        match &self.data {
+            Some(data) => Some(Arc::clone(data)),
+            None => self.data().map(|d| Arc::new(d.into_owned())),
+        }
+    }
+}
+
+/// What a renderer hands over for one file: its bytes, and the YAML document they
+/// hold when the renderer has it as a value (see [`OutputFile::data`]).
+#[derive(Clone, Debug, Default)]
+pub struct Contents {
+    /// The bytes.
+    pub bytes: Vec<u8>,
+    /// The document, as data.
+    pub data: Option<Value>,
+}
+
+impl From<Vec<u8>> for Contents {
+    fn from(bytes: Vec<u8>) -> Self {
+        Contents { bytes, data: None }
+    }
 }
 
 /// Paths (relative to `out/`, `/`-separated) → generated files, sorted.
@@ -27,14 +82,21 @@ impl OutputTree {
     }
 
     /// Adds a regular file belonging to `env` (or shared when `None`).
-    pub fn add(&mut self, path: impl Into<String>, bytes: Vec<u8>, env: Option<&str>) {
+    pub fn add(
+        &mut self,
+        path: impl Into<String>,
+        contents: impl Into<Contents>,
+        env: Option<&str>,
+    ) {
         let path = path.into();
+        let Contents { bytes, data } = contents.into();
         let previous = self.insert(
             path.clone(),
             OutputFile {
                 bytes,
                 executable: false,
                 env: env.map(str::to_owned),
+                data: data.map(Arc::new),
             },
         );
         debug_assert!(previous.is_none(), "two renderers wrote {path}");
@@ -48,6 +110,7 @@ impl OutputTree {
                 bytes,
                 executable: true,
                 env: env.map(str::to_owned),
+                data: None,
             },
         );
     }
@@ -55,6 +118,19 @@ impl OutputTree {
     /// Moves every file of `other` into this tree.
     pub fn merge(&mut self, other: OutputTree) {
         self.files.extend(other.files);
+    }
+
+    /// Moves every file of every tree into this one, in one pass (as
+    /// [`OutputTree::merge`] one after the other would, but without inserting files
+    /// one by one).
+    pub fn merge_all(&mut self, trees: impl IntoIterator<Item = OutputTree>) {
+        let mut all: Vec<(String, OutputFile)> =
+            std::mem::take(&mut self.files).into_iter().collect();
+        for tree in trees {
+            all.extend(tree.files);
+        }
+        // Collecting sorts (stably, so the last of equal paths wins, as with `merge`).
+        self.files = all.into_iter().collect();
     }
 
     /// The files, sorted by path.
@@ -65,6 +141,15 @@ impl OutputTree {
     /// The file at `path`.
     pub fn get(&self, path: &str) -> Option<&OutputFile> {
         self.files.get(path)
+    }
+
+    /// Whether some file is under the folder `dir` (no trailing `/`).
+    pub fn has_dir(&self, dir: &str) -> bool {
+        let prefix = format!("{dir}/");
+        self.files
+            .range(prefix.clone()..)
+            .next()
+            .is_some_and(|(p, _)| p.starts_with(&prefix))
     }
 
     /// Number of files.
@@ -80,5 +165,19 @@ impl OutputTree {
     /// Keeps only the files `keep` returns true for.
     pub fn retain(&mut self, mut keep: impl FnMut(&str, &OutputFile) -> bool) {
         self.files.retain(|p, f| keep(p, f));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn has_dir_means_a_file_below_that_folder() {
+        let mut t = OutputTree::default();
+        t.add("a/b/c.yaml", b"x".to_vec(), None);
+        t.add("a/bc", b"x".to_vec(), None);
+        assert!(t.has_dir("a") && t.has_dir("a/b"));
+        assert!(!t.has_dir("a/b/c.yaml") && !t.has_dir("a/bc") && !t.has_dir("b"));
     }
 }

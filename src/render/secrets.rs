@@ -16,7 +16,7 @@
 //! that the build's own output sets up).
 
 use super::kubernetes::labels::{MANAGED_BY, PART_OF};
-use super::{Context, OutputTree, Target, yaml};
+use super::{Contents, Context, OutputTree, Target, yaml};
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::model::{Environment, KeySource, Name, SecretScope, SecretType, TemplatePart};
 use crate::secrets::checks::{SEALED_FILE, SECRET_NOT_SEALED};
@@ -84,7 +84,10 @@ impl Target for Secrets {
                 if let Some(object) = sealed_secret(env, p, sealed, diags) {
                     out.add(
                         format!("secrets/{}/{}/{file}", p.cluster, p.namespace),
-                        yaml::file_comments_above(&sources, &SealedDoc::of(&object)),
+                        Contents {
+                            bytes: yaml::file_comments_above(&sources, &SealedDoc::of(&object)),
+                            data: Some(object),
+                        },
                         Some(env.name.as_str()),
                     );
                     dir.files.insert(file);
@@ -113,7 +116,7 @@ impl Target for Secrets {
             };
             out.add(
                 format!("secrets/{cluster}/{namespace}/kustomization.yaml"),
-                yaml::file(
+                yaml::typed(
                     &sources,
                     &super::kubernetes::kustomize::plain_kustomization(files.into_iter().collect()),
                 ),
@@ -126,7 +129,7 @@ impl Target for Secrets {
             sources.dedup();
             out.add(
                 format!("secrets/{cluster}/kustomization.yaml"),
-                yaml::file(
+                yaml::typed(
                     &sources,
                     &super::kubernetes::kustomize::plain_kustomization(
                         namespaces.into_iter().collect(),
@@ -466,24 +469,56 @@ fn visit(
     }
 }
 
-/// Whether `secret.key` is put into a URL template of any secret.
+/// Whether `secret.key` is put into a URL template of any secret. Asking about many
+/// keys, use [`UrlKeys`].
 pub fn used_in_url(env: &Environment, secret: &str, key: &str) -> bool {
-    env.model.secrets.iter().any(|(name, s)| {
-        s.keys.values().any(|source| match source {
-            KeySource::Template(t) if t.is_url() => t.parts().unwrap_or_default().iter().any(|p| {
-                matches!(p, TemplatePart::Key { secret: ps, key: pk }
-                    if pk == key && ps.as_deref().unwrap_or(name.as_str()) == secret)
-            }),
-            _ => false,
-        })
-    })
+    UrlKeys::of(env).contains(secret, key)
+}
+
+/// The secret keys whose values some URL template of an environment uses.
+#[derive(Debug, Default)]
+pub struct UrlKeys(BTreeSet<(String, String)>);
+
+impl UrlKeys {
+    /// The keys of `env`.
+    pub fn of(env: &Environment) -> UrlKeys {
+        let mut keys = BTreeSet::new();
+        for (name, s) in &env.model.secrets {
+            for source in s.keys.values() {
+                let KeySource::Template(t) = source else {
+                    continue;
+                };
+                if !t.is_url() {
+                    continue;
+                }
+                for part in t.parts().unwrap_or_default() {
+                    if let TemplatePart::Key { secret, key } = part {
+                        keys.insert((secret.unwrap_or_else(|| name.to_string()), key));
+                    }
+                }
+            }
+        }
+        UrlKeys(keys)
+    }
+
+    /// Whether `secret.key` is one of them.
+    pub fn contains(&self, secret: &str, key: &str) -> bool {
+        // A BTreeSet of owned pairs cannot be asked with borrowed ones; the set is
+        // small next to what builds it.
+        self.0
+            .range((secret.to_owned(), key.to_owned())..)
+            .next()
+            .is_some_and(|(s, k)| s == secret && k == key)
+    }
 }
 
 fn seal_script(cx: &Context<'_>) -> Value {
     let mut envs = Vec::new();
     for env in &cx.project.environments {
         let placed = placements(env);
+        let url_keys = UrlKeys::of(env);
         let mut values: Vec<ScriptValue> = Vec::new();
+        let mut value_ids: BTreeSet<String> = BTreeSet::new();
         let mut clusters: BTreeMap<String, BTreeMap<String, Vec<ScriptSecret>>> = BTreeMap::new();
         for p in &placed {
             let Some(secret) = env.model.secrets.get(&p.secret) else {
@@ -492,15 +527,14 @@ fn seal_script(cx: &Context<'_>) -> Value {
             let mut keys = Vec::new();
             for data_key in data_keys(env, &p.secret) {
                 for (s, k) in value_order(env, &p.secret, &data_key) {
-                    let id = format!("{s}.{k}");
-                    if !values.iter().any(|v| v.id == id) {
-                        values.push(script_value(env, &s, &k));
+                    if value_ids.insert(format!("{s}.{k}")) {
+                        values.push(script_value(env, &url_keys, &s, &k));
                     }
                 }
                 let value =
                     if data_key == DOCKER_CONFIG_KEY && secret.kind == SecretType::DockerRegistry {
                         let id = format!("{}.{DOCKER_CONFIG_KEY}", p.secret);
-                        if !values.iter().any(|v| v.id == id) {
+                        if value_ids.insert(id.clone()) {
                             values.push(ScriptValue {
                                 id: id.clone(),
                                 kind: "dockerconfig",
@@ -554,7 +588,7 @@ fn seal_script(cx: &Context<'_>) -> Value {
     json!({ "envs": envs })
 }
 
-fn script_value(env: &Environment, secret: &str, key: &str) -> ScriptValue {
+fn script_value(env: &Environment, url_keys: &UrlKeys, secret: &str, key: &str) -> ScriptValue {
     let mut v = ScriptValue {
         id: format!("{secret}.{key}"),
         kind: "manual",
@@ -562,7 +596,7 @@ fn script_value(env: &Environment, secret: &str, key: &str) -> ScriptValue {
         length: 0,
         var: manual_var(secret, key),
         parts: Vec::new(),
-        url_safe: used_in_url(env, secret, key),
+        url_safe: url_keys.contains(secret, key),
     };
     match env.model.secrets.get(secret).and_then(|s| s.keys.get(key)) {
         Some(KeySource::OnePassword(o)) => {

@@ -19,6 +19,7 @@ use crate::render::kubernetes::kustomize::apply_ops;
 use crate::secrets::placement::placements;
 use crate::secrets::sealed_file::data_keys;
 use serde_json::Value;
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Namespace → secret → its keys.
@@ -120,15 +121,20 @@ fn roots(tree: &OutputTree) -> Vec<(String, Option<String>)> {
         .collect()
 }
 
-fn parse(tree: &OutputTree, path: &str) -> Option<Value> {
-    let bytes = &tree.get(path)?.bytes;
-    serde_saphyr::from_str(std::str::from_utf8(bytes).ok()?).ok()
+/// The document of the file at `path`, as the renderer kept it (or parsed).
+fn data<'t>(tree: &'t OutputTree, path: &str) -> Option<Cow<'t, Value>> {
+    tree.get(path)?.data()
 }
 
 fn resources(tree: &OutputTree, dir: &str) -> Vec<String> {
-    parse(tree, &format!("{dir}/kustomization.yaml"))
-        .and_then(|k| k.get("resources").cloned())
-        .and_then(|r| serde_json::from_value(r).ok())
+    data(tree, &format!("{dir}/kustomization.yaml"))
+        .and_then(|k| {
+            k.get("resources")?
+                .as_array()?
+                .iter()
+                .map(|r| r.as_str().map(str::to_owned))
+                .collect::<Option<Vec<String>>>()
+        })
         .unwrap_or_default()
 }
 
@@ -152,7 +158,7 @@ fn build(tree: &OutputTree, dir: &str, out: &mut Vec<Value>, depth: usize) -> Re
     if depth > 16 {
         return Err("kustomizations include each other too deeply".to_owned());
     }
-    let k = parse(tree, &format!("{dir}/kustomization.yaml"))
+    let k = data(tree, &format!("{dir}/kustomization.yaml"))
         .ok_or_else(|| format!("{dir}/kustomization.yaml does not parse"))?;
     let mut objects = Vec::new();
     for r in resources(tree, dir) {
@@ -161,7 +167,9 @@ fn build(tree: &OutputTree, dir: &str, out: &mut Vec<Value>, depth: usize) -> Re
             build(tree, &path, &mut objects, depth + 1)?;
         } else {
             objects.push(
-                parse(tree, &path).ok_or_else(|| format!("{path} is missing or does not parse"))?,
+                data(tree, &path)
+                    .ok_or_else(|| format!("{path} is missing or does not parse"))?
+                    .into_owned(),
             );
         }
     }
@@ -181,8 +189,8 @@ fn build(tree: &OutputTree, dir: &str, out: &mut Vec<Value>, depth: usize) -> Re
         let (Some(path), Some(target)) = (patch["path"].as_str(), patch.get("target")) else {
             continue;
         };
-        let ops: Vec<Value> = parse(tree, &normalize(&format!("{dir}/{path}")))
-            .and_then(|v| serde_json::from_value(v).ok())
+        let ops: Vec<Value> = data(tree, &normalize(&format!("{dir}/{path}")))
+            .and_then(|v| v.as_array().cloned())
             .ok_or_else(|| format!("patch {path} is missing or does not parse"))?;
         for o in objects
             .iter_mut()

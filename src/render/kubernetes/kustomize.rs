@@ -57,7 +57,7 @@ impl ImageTag {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 struct Kustomization {
     api_version: &'static str,
@@ -73,27 +73,65 @@ struct Kustomization {
     patches: Vec<KustomizePatch>,
 }
 
-#[derive(Serialize)]
+impl Kustomization {
+    /// The kustomization as data: what reading the file back gives (setter markers
+    /// are comments).
+    fn data(&self) -> Value {
+        let mut data = yaml::to_data(&Kustomization {
+            common_annotations: BTreeMap::new(),
+            images: Vec::new(),
+            ..self.clone()
+        });
+        let plain = |t: &TagValue| Value::String(t.plain().to_owned());
+        if !self.common_annotations.is_empty() {
+            data["commonAnnotations"] = self
+                .common_annotations
+                .iter()
+                .map(|(k, t)| (k.clone(), plain(t)))
+                .collect::<serde_json::Map<_, _>>()
+                .into();
+        }
+        if !self.images.is_empty() {
+            data["images"] = self
+                .images
+                .iter()
+                .map(|i| json!({"name": i.name, "newTag": plain(&i.new_tag)}))
+                .collect();
+        }
+        data
+    }
+}
+
+#[derive(Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 struct KustomizeImage {
     name: String,
     new_tag: TagValue,
 }
 
-#[derive(Serialize)]
+#[derive(Clone, Serialize)]
 #[serde(untagged)]
 enum TagValue {
     Plain(String),
     Marked(serde_saphyr::Commented<String>),
 }
 
-#[derive(Serialize)]
+impl TagValue {
+    /// The tag without its marker.
+    fn plain(&self) -> &str {
+        match self {
+            TagValue::Plain(t) | TagValue::Marked(serde_saphyr::Commented(t, _)) => t,
+        }
+    }
+}
+
+#[derive(Clone, Serialize)]
 struct KustomizePatch {
     path: String,
     target: PatchTarget,
 }
 
-#[derive(Serialize)]
+#[derive(Clone, Serialize)]
 struct PatchTarget {
     #[serde(skip_serializing_if = "Option::is_none")]
     group: Option<String>,
@@ -115,52 +153,49 @@ pub fn plain_kustomization(resources: Vec<String>) -> impl Serialize {
     }
 }
 
-/// Writes `root/base/` and `root/overlays/<env>/` for one app.
-pub fn write_app(root: &str, envs: &[EnvObjects], out: &mut OutputTree) {
-    let Some(first) = envs.first() else { return };
-    let shared: BTreeSet<(String, String)> = first
+/// Writes `root/base/` and `root/overlays/<env>/` for one app. The objects move into
+/// the files' data (see [`crate::render::OutputFile::data`]).
+pub fn write_app(root: &str, mut envs: Vec<EnvObjects>, out: &mut OutputTree) {
+    if envs.is_empty() {
+        return;
+    }
+    let shared: BTreeSet<(String, String)> = envs[0]
         .objects
         .iter()
         .map(Object::id)
-        .filter(|id| envs.iter().all(|e| e.objects.iter().any(|o| &o.id() == id)))
+        .filter(|(kind, name)| {
+            envs.iter().all(|e| {
+                e.objects
+                    .iter()
+                    .any(|o| o.kind() == kind && o.name() == name)
+            })
+        })
         .collect();
     let mut all_sources: Vec<String> = envs.iter().flat_map(|e| e.sources.clone()).collect();
     all_sources.sort();
     all_sources.dedup();
 
-    let base: Vec<&Object> = first
-        .objects
-        .iter()
-        .filter(|o| shared.contains(&o.id()))
-        .collect();
-    let mut base_files = Vec::new();
-    for object in &base {
-        let file = object.file_name();
-        // The base is the first environment's objects, so it carries that namespace
-        // (each overlay sets its own); no object kiln writes is in `default`.
-        let mut object = (*object).clone();
-        object.set_namespace(&first.namespace);
-        out.add(
-            format!("{root}/base/{file}"),
-            yaml::file(&all_sources, &object.0),
-            None,
-        );
-        base_files.push(file);
+    // The base is the first environment's shared objects; in that environment's
+    // overlay they would patch nothing, so they leave its list. It carries that
+    // environment's namespace (each overlay sets its own); no object kiln writes is in
+    // `default`.
+    let first_namespace = envs[0].namespace.clone();
+    let (base, first_own): (Vec<Object>, Vec<Object>) = std::mem::take(&mut envs[0].objects)
+        .into_iter()
+        .partition(|o| shared.contains(&o.id()));
+    envs[0].objects = first_own;
+    let mut base_index: BTreeMap<(String, String), usize> = BTreeMap::new();
+    for (i, object) in base.iter().enumerate() {
+        base_index.entry(object.id()).or_insert(i);
     }
-    base_files.sort();
-    out.add(
-        format!("{root}/base/kustomization.yaml"),
-        yaml::file(&all_sources, &plain_kustomization(base_files)),
-        None,
-    );
 
     for env in envs {
         let dir = format!("{root}/overlays/{}", env.env);
         let mut resources = vec!["../../base".to_owned()];
         let mut patches = Vec::new();
         let mut own = Vec::new();
-        for object in &env.objects {
-            match base.iter().find(|b| b.id() == object.id()) {
+        for object in env.objects {
+            match base_index.get(&object.id()).map(|&i| &base[i]) {
                 Some(base_object) => {
                     let ops = diff_ops(&base_object.0, &object.0);
                     if ops.is_empty() {
@@ -169,21 +204,21 @@ pub fn write_app(root: &str, envs: &[EnvObjects], out: &mut OutputTree) {
                     let file = format!("patches/{}", object.file_name());
                     out.add(
                         format!("{dir}/{file}"),
-                        yaml::file(&env.sources, &ops),
+                        yaml::typed(&env.sources, &ops),
                         Some(&env.env),
                     );
                     patches.push(KustomizePatch {
                         path: file,
-                        target: target(object),
+                        target: target(&object),
                     });
                 }
                 None => {
                     let file = object.file_name();
-                    let mut object = object.clone();
+                    let mut object = object;
                     object.set_namespace(&env.namespace);
                     out.add(
                         format!("{dir}/{file}"),
-                        yaml::file(&env.sources, &object.0),
+                        yaml::document(&env.sources, object.0),
                         Some(&env.env),
                     );
                     own.push(file);
@@ -214,12 +249,31 @@ pub fn write_app(root: &str, envs: &[EnvObjects], out: &mut OutputTree) {
             images,
             patches,
         };
+        let data = k.data();
         out.add(
             format!("{dir}/kustomization.yaml"),
-            yaml::file(&env.sources, &k),
+            yaml::typed_with(&env.sources, &k, data),
             Some(&env.env),
         );
     }
+
+    let mut base_files = Vec::new();
+    for mut object in base {
+        let file = object.file_name();
+        object.set_namespace(&first_namespace);
+        out.add(
+            format!("{root}/base/{file}"),
+            yaml::document(&all_sources, object.0),
+            None,
+        );
+        base_files.push(file);
+    }
+    base_files.sort();
+    out.add(
+        format!("{root}/base/kustomization.yaml"),
+        yaml::typed(&all_sources, &plain_kustomization(base_files)),
+        None,
+    );
 }
 
 fn target(object: &Object) -> PatchTarget {

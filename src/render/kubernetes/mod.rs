@@ -31,6 +31,7 @@ use crate::model::{App, Cluster, Environment, Host, Model, Name, Placement, Rout
 use k8s_openapi::api::core::v1::Namespace;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kustomize::{EnvObjects, ImageTag, PLACEHOLDER_TAG};
+use rayon::prelude::*;
 use std::collections::BTreeMap;
 
 /// The Kubernetes target.
@@ -91,52 +92,63 @@ impl<'a> ClusterApp<'a> {
 /// Every app with objects on a cluster in `env`: apps running on a cluster, and apps
 /// on hosts that a cluster routes to (`via`) or deploys (`deployFrom`).
 pub fn cluster_apps(env: &Environment) -> Vec<ClusterApp<'_>> {
+    env.model
+        .enabled_apps()
+        .filter_map(|(name, app)| cluster_app_of(env, name, app))
+        .collect()
+}
+
+/// App `name` of `env`, if it is enabled and has objects on a cluster (see
+/// [`cluster_apps`]).
+pub fn cluster_app<'a>(env: &'a Environment, name: &Name) -> Option<ClusterApp<'a>> {
+    let (name, app) = env.model.apps.get_key_value(name)?;
+    if !app.enabled {
+        return None;
+    }
+    cluster_app_of(env, name, app)
+}
+
+fn cluster_app_of<'a>(
+    env: &'a Environment,
+    name: &'a Name,
+    app: &'a App,
+) -> Option<ClusterApp<'a>> {
     let m = &env.model;
-    let mut out = Vec::new();
-    for (name, app) in m.enabled_apps() {
-        let namespace = |cluster: &Name| {
-            let _ = cluster;
-            m.namespace(&env.name, name, app)
-        };
-        match m.placement(app) {
-            Some(Placement::Cluster(cluster_name, cluster)) => out.push(ClusterApp {
+    match m.placement(app)? {
+        Placement::Cluster(cluster_name, cluster) => Some(ClusterApp {
+            env,
+            name,
+            app,
+            cluster_name,
+            cluster,
+            namespace: m.namespace(&env.name, name, app),
+            host: None,
+        }),
+        Placement::Host(host_name, host) => {
+            let via = app.routes.values().filter_map(|r| r.via.as_ref());
+            let deploy = host
+                .deploy_from
+                .as_ref()
+                .map(|d| &d.cluster)
+                .filter(|_| app.image.automation == TagAutomation::Flux);
+            let mut clusters: Vec<&Name> = via.chain(deploy).collect();
+            clusters.sort();
+            clusters.dedup();
+            // One cluster per app and environment; `validate::references` reports more.
+            let (cluster_name, cluster) = clusters
+                .first()
+                .and_then(|c| m.clusters.get_key_value(*c))?;
+            Some(ClusterApp {
                 env,
                 name,
                 app,
                 cluster_name,
                 cluster,
-                namespace: namespace(cluster_name),
-                host: None,
-            }),
-            Some(Placement::Host(host_name, host)) => {
-                let via = app.routes.values().filter_map(|r| r.via.as_ref());
-                let deploy = host
-                    .deploy_from
-                    .as_ref()
-                    .map(|d| &d.cluster)
-                    .filter(|_| app.image.automation == TagAutomation::Flux);
-                let mut clusters: Vec<&Name> = via.chain(deploy).collect();
-                clusters.sort();
-                clusters.dedup();
-                // One cluster per app and environment; `validate::references` reports more.
-                if let Some((cluster_name, cluster)) =
-                    clusters.first().and_then(|c| m.clusters.get_key_value(*c))
-                {
-                    out.push(ClusterApp {
-                        env,
-                        name,
-                        app,
-                        cluster_name,
-                        cluster,
-                        namespace: namespace(cluster_name),
-                        host: Some((host_name, host)),
-                    });
-                }
-            }
-            None => {}
+                namespace: m.namespace(&env.name, name, app),
+                host: Some((host_name, host)),
+            })
         }
     }
-    out
 }
 
 /// One app in one environment, with everything its renderers need.
@@ -304,6 +316,49 @@ struct NamespaceUnit {
     sources: Vec<String>,
 }
 
+/// One app's objects, image tags and annotations in one environment.
+fn env_objects(cx: &Context<'_>, unit: &ClusterApp<'_>, diags: &mut Diagnostics) -> EnvObjects {
+    let (env, name, app) = (unit.env, unit.name, unit.app);
+    let image_name = env.model.image_name(&app.image);
+    let tag = images::tag(cx, env, name, app, diags);
+    let acx = app_cx(unit, PLACEHOLDER_TAG);
+    let objects = app_objects(&acx, unit);
+    let marker = images::marker_for(name.as_str(), app, env.name.as_str(), true);
+    let (images, annotations) = if unit.host.is_none() {
+        (
+            BTreeMap::from([(
+                image_name,
+                ImageTag {
+                    tag,
+                    setter: marker,
+                },
+            )]),
+            BTreeMap::new(),
+        )
+    } else if unit.has_job() {
+        (
+            BTreeMap::new(),
+            BTreeMap::from([(
+                DEPLOYED_TAG_ANNOTATION.to_owned(),
+                ImageTag {
+                    tag,
+                    setter: marker,
+                },
+            )]),
+        )
+    } else {
+        (BTreeMap::new(), BTreeMap::new())
+    };
+    EnvObjects {
+        env: env.name.to_string(),
+        namespace: unit.namespace.clone(),
+        objects,
+        images,
+        annotations,
+        sources: env.sources.clone(),
+    }
+}
+
 impl Target for Kubernetes {
     fn id(&self) -> &'static str {
         "kubernetes"
@@ -325,7 +380,7 @@ impl Target for Kubernetes {
     }
 
     fn render(&self, cx: &Context<'_>, out: &mut OutputTree, diags: &mut Diagnostics) {
-        let mut apps: BTreeMap<String, Vec<EnvObjects>> = BTreeMap::new();
+        let mut apps: BTreeMap<&Name, Vec<ClusterApp<'_>>> = BTreeMap::new();
         let mut namespaces: BTreeMap<(String, String), NamespaceUnit> = BTreeMap::new();
         let mut tunnels: BTreeMap<String, BTreeMap<String, TunnelUnit<'_>>> = BTreeMap::new();
         for env in &cx.project.environments {
@@ -333,49 +388,15 @@ impl Target for Kubernetes {
             for unit in cluster_apps(env) {
                 let (name, app, cluster) = (unit.name, unit.app, unit.cluster);
                 let namespace = unit.namespace.clone();
-                let image_name = model.image_name(&app.image);
-                let tag = images::tag(cx, env, name, app, diags);
-                let acx = app_cx(&unit, PLACEHOLDER_TAG);
-                let objects = app_objects(&acx, &unit);
-                let marker = images::marker_for(name.as_str(), app, env.name.as_str(), true);
-                let (images, annotations) = if unit.host.is_none() {
-                    (
-                        BTreeMap::from([(
-                            image_name,
-                            ImageTag {
-                                tag,
-                                setter: marker,
-                            },
-                        )]),
-                        BTreeMap::new(),
-                    )
-                } else if unit.has_job() {
-                    (
-                        BTreeMap::new(),
-                        BTreeMap::from([(
-                            DEPLOYED_TAG_ANNOTATION.to_owned(),
-                            ImageTag {
-                                tag,
-                                setter: marker,
-                            },
-                        )]),
-                    )
-                } else {
-                    (BTreeMap::new(), BTreeMap::new())
-                };
-                apps.entry(name.to_string()).or_default().push(EnvObjects {
-                    env: env.name.to_string(),
-                    namespace: namespace.clone(),
-                    objects,
-                    images,
-                    annotations,
-                    sources: env.sources.clone(),
-                });
                 namespaces
                     .entry((unit.cluster_name.to_string(), namespace.clone()))
                     .or_insert_with(|| NamespaceUnit {
                         env: env.name.to_string(),
-                        object: namespace_object(&namespace, acx.group.as_str(), model),
+                        object: namespace_object(
+                            &namespace,
+                            model.group(name, app).as_str(),
+                            model,
+                        ),
                         sources: env.sources.clone(),
                     });
                 if unit.host.is_none() && app.routes.values().any(|r| r.tunnel) {
@@ -395,11 +416,31 @@ impl Target for Kubernetes {
                         port: app.port,
                     });
                 }
+                apps.entry(name).or_default().push(unit);
             }
         }
-        for (app, envs) in &apps {
-            kustomize::write_app(&format!("kubernetes/apps/{app}"), envs, out);
+        // App by app, in parallel: each app's objects exist only while its base and
+        // overlays are written, and the files and diagnostics are merged in app order,
+        // whatever the number of threads.
+        let rendered: Vec<(OutputTree, Diagnostics)> = apps
+            .par_iter()
+            .map(|(name, units)| {
+                let mut tree = OutputTree::default();
+                let mut diags = Diagnostics::default();
+                let envs: Vec<EnvObjects> = units
+                    .iter()
+                    .map(|unit| env_objects(cx, unit, &mut diags))
+                    .collect();
+                kustomize::write_app(&format!("kubernetes/apps/{name}"), envs, &mut tree);
+                (tree, diags)
+            })
+            .collect();
+        let mut trees = Vec::with_capacity(rendered.len());
+        for (tree, d) in rendered {
+            trees.push(tree);
+            diags.append(d);
         }
+        out.merge_all(trees);
         let mut by_cluster: BTreeMap<&str, Vec<(&String, &NamespaceUnit)>> = BTreeMap::new();
         for ((cluster, namespace), unit) in &namespaces {
             by_cluster
@@ -415,7 +456,7 @@ impl Target for Kubernetes {
                 let file = unit.object.file_name();
                 out.add(
                     format!("{dir}/{file}"),
-                    yaml::file(&unit.sources, &unit.object.0),
+                    yaml::document(&unit.sources, unit.object.0.clone()),
                     Some(&unit.env),
                 );
                 files.push(file);
@@ -425,7 +466,7 @@ impl Target for Kubernetes {
             all_sources.dedup();
             out.add(
                 format!("{dir}/kustomization.yaml"),
-                yaml::file(&all_sources, &kustomize::plain_kustomization(files)),
+                yaml::typed(&all_sources, &kustomize::plain_kustomization(files)),
                 None,
             );
         }
@@ -444,7 +485,7 @@ impl Target for Kubernetes {
                     let file = policy.file_name();
                     out.add(
                         format!("{dir}/{file}"),
-                        yaml::file(sources, &policy.0),
+                        yaml::document(sources, policy.0.clone()),
                         Some(env),
                     );
                     files.push(file);
@@ -456,7 +497,7 @@ impl Target for Kubernetes {
                 all_sources.dedup();
                 out.add(
                     format!("{dir}/kustomization.yaml"),
-                    yaml::file(&all_sources, &kustomize::plain_kustomization(files)),
+                    yaml::typed(&all_sources, &kustomize::plain_kustomization(files)),
                     None,
                 );
             }

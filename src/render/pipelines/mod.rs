@@ -222,7 +222,7 @@ impl Target for Pipelines {
                 if let Some((path, job)) = env.deploy.as_ref().and_then(|d| d.migration.as_ref()) {
                     out.add(
                         path.clone(),
-                        yaml::file(&env.env.sources, &job.0),
+                        yaml::document(&env.env.sources, job.0.clone()),
                         Some(env.name()),
                     );
                 }

@@ -398,9 +398,7 @@ fn deploy_plan(
         return None;
     }
     let deploy = app.deploy.as_ref()?;
-    let unit = kubernetes::cluster_apps(env)
-        .into_iter()
-        .find(|u| u.name == name && u.host.is_none())?;
+    let unit = kubernetes::cluster_app(env, name).filter(|u| u.host.is_none())?;
     let repo = match m.repository.as_ref().map(|r| (r, r.ci.as_ref())) {
         Some((r, Some(ci))) => match ConfigRepo::https(&r.url) {
             Some((https_url, host)) => ConfigRepo {

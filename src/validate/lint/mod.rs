@@ -12,6 +12,7 @@ mod rules;
 use crate::diagnostic::{Check, Diagnostic, Diagnostics, Severity, checks};
 use crate::model::{Environment, Project};
 use crate::render::OutputTree;
+use std::sync::Arc;
 
 pub use rules::RULES;
 
@@ -26,7 +27,7 @@ pub struct LintContext<'a> {
     objects: std::sync::OnceLock<Vec<OutputObject>>,
 }
 
-/// One YAML document kiln would write, parsed.
+/// One YAML document kiln would write, as data.
 #[derive(Debug)]
 pub struct OutputObject {
     /// Its path under `out/`.
@@ -34,7 +35,7 @@ pub struct OutputObject {
     /// Its environment (None: shared).
     pub env: Option<String>,
     /// The document.
-    pub value: serde_json::Value,
+    pub value: Arc<serde_json::Value>,
 }
 
 impl<'a> LintContext<'a> {
@@ -56,19 +57,26 @@ impl<'a> LintContext<'a> {
     }
 
     /// Every Kubernetes object (a YAML document with `apiVersion` and `kind`) in the
-    /// output, parsed once for all rules.
+    /// output, read once for all rules (from the data renderers kept, without parsing
+    /// the bytes again when they did).
     pub fn objects(&self) -> &[OutputObject] {
         self.objects.get_or_init(|| {
             self.output
                 .iter()
                 .filter(|(p, _)| p.ends_with(".yaml") && !p.contains("/patches/"))
                 .filter_map(|(path, file)| {
-                    let text = std::str::from_utf8(&file.bytes).ok()?;
-                    if !text.contains("\nkind: ") {
-                        return None;
-                    }
-                    let value: serde_json::Value = serde_saphyr::from_str(text).ok()?;
+                    let value = match &file.data {
+                        Some(data) => Arc::clone(data),
+                        None => {
+                            let text = std::str::from_utf8(&file.bytes).ok()?;
+                            if !text.contains("\nkind: ") {
+                                return None;
+                            }
+                            Arc::new(serde_saphyr::from_str(text).ok()?)
+                        }
+                    };
                     value.get("apiVersion")?;
+                    value.get("kind")?;
                     Some(OutputObject {
                         path: path.clone(),
                         env: file.env.clone(),

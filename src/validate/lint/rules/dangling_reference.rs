@@ -42,11 +42,7 @@ override or a target that drifts.
             };
             for reference in references(text) {
                 let target = reference.trim_end_matches('/');
-                let exists = tree.get(target).is_some()
-                    || tree.iter().any(|(p, _)| {
-                        p.strip_prefix(target)
-                            .is_some_and(|rest| rest.starts_with('/'))
-                    });
+                let exists = tree.get(target).is_some() || tree.has_dir(target);
                 if exists || target.contains("<") {
                     continue;
                 }

@@ -1,6 +1,6 @@
 use crate::diagnostic::Severity;
-use crate::render::OutputTree;
 use crate::render::kubernetes::cluster_apps;
+use crate::render::{OutputFile, OutputTree};
 use crate::validate::lint::{LintContext, Rule, Sink, Subject};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
@@ -76,7 +76,7 @@ or a template override that does not.
             let Some(cluster) = path.strip_prefix("flux/").and_then(|p| p.split('/').next()) else {
                 continue;
             };
-            for doc in parse(&file.bytes) {
+            if let Some(doc) = file.data() {
                 if doc["apiVersion"] != "kustomize.toolkit.fluxcd.io/v1"
                     || doc["kind"] != "Kustomization"
                 {
@@ -95,7 +95,7 @@ or a template override that does not.
                 };
                 for (file, namespace) in resolve(tree, dir, None, 0) {
                     *reached.entry(file.clone()).or_default() += 1;
-                    for object in tree.get(&file).map(|f| parse(&f.bytes)).unwrap_or_default() {
+                    if let Some(object) = tree.get(&file).and_then(OutputFile::data) {
                         let ns = namespace
                             .clone()
                             .or_else(|| object["metadata"]["namespace"].as_str().map(str::to_owned))
@@ -122,9 +122,9 @@ or a template override that does not.
                 || !path.ends_with(".yaml")
                 || path.ends_with("/kustomization.yaml")
                 || path.contains("/patches/")
-                || !managed.iter().any(|d| path.starts_with(d))
+                || !dirs(path).any(|d| managed.contains(d))
                 || reached.contains_key(path)
-                || !parse(&file.bytes).iter().any(|d| d.get("kind").is_some())
+                || file.data().is_none_or(|d| d.get("kind").is_none())
             {
                 continue;
             }
@@ -152,13 +152,9 @@ or a template override that does not.
     }
 }
 
-/// Every document of a YAML file (kiln writes one per file).
-fn parse(bytes: &[u8]) -> Vec<Value> {
-    std::str::from_utf8(bytes)
-        .ok()
-        .and_then(|t| serde_saphyr::from_str::<Value>(t).ok())
-        .into_iter()
-        .collect()
+/// The folders `path` is in, each with its trailing `/`: `a/b/c` → `a/`, `a/b/`.
+fn dirs(path: &str) -> impl Iterator<Item = &str> {
+    path.match_indices('/').map(|(i, _)| &path[..=i])
 }
 
 /// The object files a kustomization directory applies, with the namespace its
@@ -172,7 +168,7 @@ fn resolve(
     let Some(file) = tree.get(&format!("{dir}/kustomization.yaml")) else {
         return Vec::new();
     };
-    let Some(k) = parse(&file.bytes).into_iter().next() else {
+    let Some(k) = file.data() else {
         return Vec::new();
     };
     let namespace = namespace.or_else(|| k["namespace"].as_str().map(str::to_owned));
@@ -221,5 +217,19 @@ mod tests {
             "kubernetes/apps/a/base"
         );
         assert_eq!(normalize("./x/./y"), "x/y");
+    }
+
+    #[test]
+    fn a_path_is_in_each_of_its_folders() {
+        assert_eq!(
+            dirs("kubernetes/apps/a/base/x.yaml").collect::<Vec<_>>(),
+            [
+                "kubernetes/",
+                "kubernetes/apps/",
+                "kubernetes/apps/a/",
+                "kubernetes/apps/a/base/"
+            ]
+        );
+        assert_eq!(dirs("kiln.lock").count(), 0);
     }
 }
