@@ -57,7 +57,7 @@ pub fn file<T: Serialize>(sources: &[String], value: &T) -> Vec<u8> {
 }
 
 /// A generated YAML file of `data` (a Kubernetes object, patch operations): the bytes
-/// of [`file`] and the data itself, which checks over the output read instead of
+/// of [`file()`] and the data itself, which checks over the output read instead of
 /// parsing the bytes back.
 pub fn document(sources: &[String], data: Value) -> Contents {
     Contents {
