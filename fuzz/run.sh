@@ -50,7 +50,7 @@ seed() {
     [ -n "$rel" ] || continue
     printf '#%%%% %s\n' "${rel%.yaml}" >>"$out"
     cat "${files[$rel]}" >>"$out"
-    if [ -s "${files[$rel]}" ] && [ -n "$(tail -c1 "${files[$rel]}")" ]; then
+    if [ -s "${files[$rel]}" ] && [ "$(tail -c1 "${files[$rel]}" | wc -l)" -eq 0 ]; then
       echo >>"$out"
     fi
   done < <(printf '%s\n' "${!files[@]}" | sort)
@@ -79,7 +79,8 @@ log="$here/last-run.log"
 status=0
 # -timeout: an input taking 10 s is a hang; -max_len: the largest seed (a
 # 100,000-deep nesting case) fits.
-args=(-max_total_time="$seconds" -timeout=10 -rss_limit_mb=4096 -max_len=131072 -print_final_stats=1)
+args=(-max_total_time="$seconds" -timeout=10 -rss_limit_mb=4096 -max_len=131072 -print_final_stats=1
+  -dict="$here/pipeline.dict")
 if [ "${FUZZ_JOBS:-1}" -gt 1 ]; then
   # libFuzzer then writes each job's log to ./fuzz-N.log.
   args+=(-jobs="$FUZZ_JOBS" -workers="$FUZZ_JOBS")

@@ -505,23 +505,35 @@ fn strip_nulls(mut node: Node) -> Node {
 /// of whichever file each value comes from.
 fn merge(base: Node, patch: Node) -> Node {
     match (base.value, patch.value) {
-        (Value::Map(mut entries), Value::Map(patch_entries)) => {
+        (Value::Map(entries), Value::Map(patch_entries)) => {
+            // Slots keep the base's order; a removed entry leaves an empty slot. The
+            // index keeps merging linear in the number of keys.
+            let mut slots: Vec<Option<(Key, Node)>> = entries.into_iter().map(Some).collect();
+            let mut index: HashMap<String, usize> = slots
+                .iter()
+                .enumerate()
+                .filter_map(|(i, e)| e.as_ref().map(|(k, _)| (k.name.clone(), i)))
+                .collect();
             for (key, value) in patch_entries {
-                let pos = entries.iter().position(|(k, _)| k.name == key.name);
-                match (pos, value.value == Value::Null) {
+                match (index.get(&key.name).copied(), value.value == Value::Null) {
                     (Some(i), true) => {
-                        entries.remove(i);
+                        slots[i] = None;
+                        index.remove(&key.name);
                     }
                     (None, true) => {}
                     (Some(i), false) => {
-                        let (_, old) = entries.remove(i);
-                        entries.insert(i, (key, merge(old, value)));
+                        if let Some((_, old)) = slots[i].take() {
+                            slots[i] = Some((key, merge(old, value)));
+                        }
                     }
-                    (None, false) => entries.push((key, strip_nulls(value))),
+                    (None, false) => {
+                        index.insert(key.name.clone(), slots.len());
+                        slots.push(Some((key, strip_nulls(value))));
+                    }
                 }
             }
             Node {
-                value: Value::Map(entries),
+                value: Value::Map(slots.into_iter().flatten().collect()),
                 span: patch.span,
             }
         }
@@ -779,5 +791,27 @@ mod tests {
             merged,
             serde_json::json!({"x": 2, "m": {"a": 1, "c": 3}, "l": [3]})
         );
+    }
+
+    #[test]
+    fn merging_large_maps_is_linear() {
+        let mut sources = crate::diagnostic::SourceMap::default();
+        let a = sources.add("a", String::new());
+        let keys =
+            |n: usize, v: &str| -> String { (0..n).map(|i| format!("k{i}: {v}\n")).collect() };
+        let base = yaml::parse(a, &keys(50_000, "1")).unwrap();
+        let patch = yaml::parse(
+            a,
+            &format!("{}k5: null\n", keys(49_000, "2").replace("k5: 2\n", "")),
+        )
+        .unwrap();
+        let start = std::time::Instant::now();
+        let merged = merge(base, patch).to_json();
+        assert!(start.elapsed() < std::time::Duration::from_secs(10));
+        let map = merged.as_object().unwrap();
+        assert_eq!(map.len(), 49_999);
+        assert_eq!(map["k0"], 2);
+        assert_eq!(map["k49999"], 1);
+        assert!(!map.contains_key("k5"));
     }
 }

@@ -272,6 +272,9 @@ enum Frame {
     Map {
         start: usize,
         entries: Vec<(Key, Node)>,
+        /// Where each key in `entries` is written: duplicates are found in constant
+        /// time, so a mapping with many keys cannot make parsing quadratic.
+        seen: std::collections::HashMap<String, Span>,
         pending: Option<Key>,
     },
 }
@@ -364,6 +367,7 @@ impl Builder<'_> {
                     Frame::Map {
                         start,
                         entries: Vec::new(),
+                        seen: std::collections::HashMap::new(),
                         pending: None,
                     }
                 };
@@ -406,7 +410,10 @@ impl Builder<'_> {
             None => self.docs.push(node),
             Some(Frame::Seq { items, .. }) => items.push(node),
             Some(Frame::Map {
-                entries, pending, ..
+                entries,
+                seen,
+                pending,
+                ..
             }) => match pending.take() {
                 None => {
                     let name = match node.value {
@@ -433,13 +440,13 @@ impl Builder<'_> {
                         .help("use `extends` to share values between files");
                         self.errors.push(d);
                     }
-                    if let Some((first, _)) = entries.iter().find(|(k, _)| k.name == name) {
+                    if let Some(first) = seen.get(&name) {
                         let d = Diagnostic::error(
                             checks::DUPLICATE_KEY,
                             format!("duplicate key `{name}`"),
                         )
                         .at(Some(node.span))
-                        .label(Some(first.span), "first defined here")
+                        .label(Some(*first), "first defined here")
                         .help("remove one of them; YAML parsers disagree on which one wins");
                         self.errors.push(d);
                     }
@@ -450,7 +457,8 @@ impl Builder<'_> {
                 }
                 Some(key) => {
                     // A duplicate key keeps its first value; the error above stops the run.
-                    if !entries.iter().any(|(k, _)| k.name == key.name) {
+                    if !seen.contains_key(&key.name) {
+                        seen.insert(key.name.clone(), key.span);
                         entries.push((key, node));
                     }
                 }
@@ -599,6 +607,17 @@ mod tests {
         // One error for the anchors and one for the aliases, not one per alias.
         assert_eq!(errors.len(), 2, "{errors:?}");
         assert!(errors[1].help.iter().any(|h| h.contains("72 aliases")));
+    }
+
+    #[test]
+    fn many_keys_parse_in_linear_time() {
+        // A bound for correctness, not a benchmark: checking each key against every
+        // earlier one took minutes here.
+        let doc: String = (0..100_000).map(|i| format!("k{i}: v\n")).collect();
+        let start = std::time::Instant::now();
+        let node = load(&format!("{doc}k7: again\n"));
+        assert!(start.elapsed() < std::time::Duration::from_secs(10));
+        assert_eq!(node.unwrap_err()[0].name, "duplicate-key");
     }
 
     #[test]

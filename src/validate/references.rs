@@ -3,7 +3,7 @@
 
 use crate::diagnostic::{Diagnostic, Diagnostics, checks};
 use crate::model::{EnvValue, Environment, IngressKind, Name, Placement, SecretRef, names};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 /// Runs every reference check on one environment.
 pub fn check(env: &Environment, diags: &mut Diagnostics) {
@@ -331,31 +331,43 @@ fn check_namespace_pattern(env: &Environment, diags: &mut Diagnostics) -> bool {
     ok
 }
 
+/// Reports each `dependsOn` entry that closes a cycle, with the cycle. A depth-first
+/// walk that visits every app once: linear in apps and dependencies, however many
+/// paths the graph has.
 fn check_cycles(env: &Environment, diags: &mut Diagnostics) {
-    let apps = &env.model.apps;
-    let mut reported = BTreeSet::new();
-    for start in apps.keys() {
-        let mut path = vec![start.clone()];
-        walk(env, start, &mut path, &mut reported, diags);
+    #[derive(Clone, Copy, PartialEq)]
+    enum Mark {
+        OnPath,
+        Done,
     }
-    fn walk(
-        env: &Environment,
-        at: &Name,
-        path: &mut Vec<Name>,
-        reported: &mut BTreeSet<BTreeSet<Name>>,
-        diags: &mut Diagnostics,
-    ) {
-        let Some(app) = env.model.apps.get(at) else {
-            return;
-        };
-        for (i, dep) in app.depends_on.iter().enumerate() {
-            if let Some(pos) = path.iter().position(|p| p == dep) {
-                let cycle: Vec<&str> = path[pos..]
-                    .iter()
-                    .map(Name::as_str)
-                    .chain([dep.as_str()])
-                    .collect();
-                if reported.insert(path[pos..].iter().cloned().collect()) {
+    let apps = &env.model.apps;
+    let mut marks: BTreeMap<&Name, Mark> = BTreeMap::new();
+    for start in apps.keys() {
+        if marks.contains_key(start) {
+            continue;
+        }
+        // The path from `start`, each app with the index of its next dependency.
+        let mut path: Vec<(&Name, usize)> = vec![(start, 0)];
+        marks.insert(start, Mark::OnPath);
+        while let Some((at, next)) = path.last_mut() {
+            let at: &Name = at;
+            let deps = apps.get(at).map_or(&[][..], |a| &a.depends_on[..]);
+            let Some(dep) = deps.get(*next) else {
+                marks.insert(at, Mark::Done);
+                path.pop();
+                continue;
+            };
+            let i = *next;
+            *next += 1;
+            match marks.get(dep) {
+                Some(Mark::Done) => {}
+                Some(Mark::OnPath) => {
+                    let pos = path.iter().position(|(p, _)| *p == dep).unwrap_or(0);
+                    let cycle: Vec<&str> = path[pos..]
+                        .iter()
+                        .map(|(p, _)| p.as_str())
+                        .chain([dep.as_str()])
+                        .collect();
                     diags.push(
                         Diagnostic::error(
                             checks::CYCLE,
@@ -368,14 +380,14 @@ fn check_cycles(env: &Environment, diags: &mut Diagnostics) {
                         .help("remove one of these `dependsOn` entries"),
                     );
                 }
-                continue;
+                None => {
+                    // An unknown app is reported elsewhere; it has no dependencies.
+                    if let Some((name, _)) = apps.get_key_value(dep) {
+                        marks.insert(name, Mark::OnPath);
+                        path.push((name, 0));
+                    }
+                }
             }
-            if path.len() > 64 {
-                return;
-            }
-            path.push(dep.clone());
-            walk(env, dep, path, reported, diags);
-            path.pop();
         }
     }
 }

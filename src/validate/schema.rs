@@ -229,12 +229,24 @@ fn describe(
                 }
                 return;
             }
-            None => Diagnostic::error(
-                checks::SCHEMA,
-                format!("{} is not a valid value{}", show(found), place(&pointer)),
-            )
-            .at(at)
-            .help(describe_any_of(&c.schema, error.schema_path().as_str())),
+            None => match several_alternatives(&c.schema, error.schema_path().as_str(), found) {
+                Some(keys) => Diagnostic::error(
+                    checks::SCHEMA,
+                    format!(
+                        "{} are alternatives: write one of them{}",
+                        keys.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(" and "),
+                        place(&pointer)
+                    ),
+                )
+                .at(at)
+                .help(format!("a file that `extends` another merges into its mappings: to replace the base's choice, set it to null here, e.g. `{}: null`", keys[0])),
+                None => Diagnostic::error(
+                    checks::SCHEMA,
+                    format!("{} is not a valid value{}", show(found), place(&pointer)),
+                )
+                .at(at)
+                .help(describe_any_of(&c.schema, error.schema_path().as_str())),
+            },
         },
         ValidationErrorKind::Pattern { .. } => pattern_error(&c.schema, error, found, &pointer, at),
         ValidationErrorKind::PropertyNames { error: inner } => {
@@ -413,6 +425,29 @@ fn one_of_strings(root: &Value, location: &str) -> Option<Vec<String>> {
         loc = candidate;
     }
     None
+}
+
+/// For a mapping that holds the fields of two or more alternatives of an `anyOf` (a
+/// secret key with `op` and `template`), the first field each of those requires.
+fn several_alternatives(
+    root: &Value,
+    location: &str,
+    found: Option<&Value>,
+) -> Option<Vec<String>> {
+    let fields = found?.as_object()?;
+    let alts = schema_at(root, parent_keyword(location))?
+        .get("anyOf")?
+        .as_array()?;
+    let matched: Vec<String> = alts
+        .iter()
+        .filter_map(|alt| {
+            let required = resolve_refs(root, alt).get("required")?.as_array()?;
+            let names: Vec<&str> = required.iter().filter_map(Value::as_str).collect();
+            (!names.is_empty() && names.iter().all(|n| fields.contains_key(*n)))
+                .then(|| names[0].to_owned())
+        })
+        .collect();
+    (matched.len() > 1).then_some(matched)
 }
 
 fn describe_any_of(root: &Value, location: &str) -> String {
