@@ -86,8 +86,8 @@ pub enum Finding {
         /// The path under `out/`.
         path: String,
     },
-    /// `kiln.lock` or the pending list shows a build that did not finish (every
-    /// generated file may be right while the lock still describes the build before).
+    /// The pending list shows a build that did not finish (every generated file may
+    /// be right while the lock still describes the build before).
     Unfinished {
         /// The path under `out/`.
         path: String,
@@ -168,22 +168,13 @@ pub fn check(out_dir: &Path, tree: &OutputTree, scope: &Scope) -> Result<Vec<Fin
             findings.push(Finding::Obsolete { path: path.clone() });
         }
     }
-    // A build killed after writing every file, but before its lock: nothing else
-    // differs, yet the lock describes the build before.
+    // A build writes its pending list first and removes it after its lock: while the
+    // list exists, the build did not finish (every file may already be new while the
+    // lock still describes the build before).
     if out_dir.join(PENDING_FILE).exists() {
         findings.push(Finding::Unfinished {
             path: PENDING_FILE.to_owned(),
         });
-    } else if findings.is_empty() {
-        let old = Lock::read(&out_dir.join(LOCK_FILE))?;
-        let on_disk = std::fs::read_to_string(out_dir.join(LOCK_FILE)).ok();
-        if !tree.is_empty()
-            && on_disk.as_deref() != Some(next_lock(&old, tree, scope).render().as_str())
-        {
-            findings.push(Finding::Unfinished {
-                path: LOCK_FILE.to_owned(),
-            });
-        }
     }
     Ok(findings)
 }
@@ -435,27 +426,14 @@ mod tests {
     }
 
     #[test]
-    fn check_reports_a_build_that_wrote_every_file_but_not_its_lock() {
+    fn check_reports_a_build_that_wrote_every_file_but_did_not_finish() {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("out");
-        let before = tree(&[("a.yaml", "1\n"), ("gone.yaml", "g\n")]);
-        write(&out, &before, &Scope::default()).unwrap();
-        let old_lock = std::fs::read(out.join(LOCK_FILE)).unwrap();
         let next = tree(&[("a.yaml", "2\n")]);
         write(&out, &next, &Scope::default()).unwrap();
         assert!(check(&out, &next, &Scope::default()).unwrap().is_empty());
-
-        // Killed after the files, before the lock.
-        std::fs::write(out.join(LOCK_FILE), &old_lock).unwrap();
-        assert_eq!(
-            check(&out, &next, &Scope::default()).unwrap(),
-            [Finding::Unfinished {
-                path: LOCK_FILE.to_owned()
-            }]
-        );
-        // Killed after the lock, before the pending list was removed.
-        write(&out, &next, &Scope::default()).unwrap();
-        std::fs::write(out.join(PENDING_FILE), "").unwrap();
+        // Killed after the files (or after the lock), before the pending list went.
+        std::fs::write(out.join(PENDING_FILE), Lock::default().render()).unwrap();
         assert_eq!(
             check(&out, &next, &Scope::default()).unwrap(),
             [Finding::Unfinished {
