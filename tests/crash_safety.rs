@@ -17,8 +17,14 @@
 //! appears), up to a little past its end; every fifth a random time after it starts.
 //! Runs: `KILN_KILL_RUNS` (default 20; the bar is 200), seed `KILN_KILL_SEED`.
 //!
-//! Recorded: 200 runs (`KILN_KILL_RUNS=200 cargo test -q crash_safety`) passed on the
-//! 2-core machine: see the summary the test prints with `--nocapture`.
+//! Recorded (`KILN_KILL_RUNS=200 cargo test -q crash_safety -- --nocapture`, on the
+//! 2-core machine, busy with a fuzz run): 200 of 200 runs passed in 12.5 minutes;
+//! 156 kills landed while files were being written, 38 before, 6 after the build
+//! finished (KILN_KILL_SEED=1795318965899543189). An earlier 200-run, before the
+//! kill window was aimed at the shortest writing time, also passed (101 mid-write).
+//! The test found one problem: a build killed after writing its files but before
+//! removing its pending list left an `out/` that `kiln check` called up to date;
+//! `check` now reports the pending list as an unfinished build.
 
 use crate::support::{compare_trees, kiln, snapshot};
 use std::collections::BTreeMap;
