@@ -17,8 +17,14 @@
 //! appears), up to a little past its end; every fifth a random time after it starts.
 //! Runs: `KILN_KILL_RUNS` (default 20; the bar is 200), seed `KILN_KILL_SEED`.
 //!
-//! Recorded: 200 runs (`KILN_KILL_RUNS=200 cargo test -q crash_safety`) passed on the
-//! 2-core machine: see the summary the test prints with `--nocapture`.
+//! Recorded (`KILN_KILL_RUNS=200 cargo test -q crash_safety -- --nocapture`, on the
+//! 2-core machine, busy with a fuzz run): 200 of 200 runs passed in 12.5 minutes;
+//! 156 kills landed while files were being written, 38 before, 6 after the build
+//! finished (KILN_KILL_SEED=1795318965899543189). An earlier 200-run, before the
+//! kill window was aimed at the shortest writing time, also passed (101 mid-write).
+//! The test found one problem: a build killed after writing its files but before
+//! removing its pending list left an `out/` that `kiln check` called up to date;
+//! `check` now reports the pending list as an unfinished build.
 
 use crate::support::{compare_trees, kiln, snapshot};
 use std::collections::BTreeMap;
@@ -177,14 +183,20 @@ fn fixture() -> Fixture {
     assert_eq!(run.code, 0, "model A must build:\n{}", run.stderr);
     let a = snapshot(&root.join("out"));
 
-    // How long a build of B over A spends compiling, then writing.
-    write_model(root, &model_b);
-    let (mut child, start) = spawn_build(root);
-    let compile = wait_for_writing(root, &mut child);
-    let status = child.wait().unwrap();
-    let full = start.elapsed();
-    assert!(status.success(), "model B must build over A");
-    let writing = full.saturating_sub(compile);
+    // How long a build of B over A spends compiling, then writing: the shortest of
+    // three, so that kills aimed at the writing land in it on a busy machine too.
+    let (mut compile, mut writing) = (Duration::MAX, Duration::MAX);
+    for _ in 0..3 {
+        let _ = std::fs::remove_dir_all(root.join("out"));
+        write_tree(&root.join("out"), &a);
+        write_model(root, &model_b);
+        let (mut child, start) = spawn_build(root);
+        let before = wait_for_writing(root, &mut child);
+        let status = child.wait().unwrap();
+        assert!(status.success(), "model B must build over A");
+        compile = compile.min(before);
+        writing = writing.min(start.elapsed().saturating_sub(before));
+    }
 
     let clean = tempfile::tempdir().unwrap();
     write_model(clean.path(), &model_b);
@@ -360,8 +372,8 @@ fn a_build_killed_at_any_point_leaves_old_or_new_files_and_recovers() {
         });
     let fx = fixture();
     // Most kills land while files are written (a random time after the pending list
-    // appears, up to a little past the end); every fifth at a random time from the
-    // start, which also covers compiling and finishing.
+    // appears, up to a little past the shortest writing time measured); every fifth
+    // at a random time from the start, which also covers compiling and finishing.
     let mut rng = Rng(seed);
     let whole = (fx.compile + fx.writing).mul_f64(1.2);
     let kills: Vec<Kill> = (0..runs)
@@ -369,7 +381,7 @@ fn a_build_killed_at_any_point_leaves_old_or_new_files_and_recovers() {
             if i % 5 == 4 {
                 Kill::After(rng.between(Duration::ZERO, whole))
             } else {
-                Kill::Writing(rng.between(Duration::ZERO, fx.writing.mul_f64(1.2)))
+                Kill::Writing(rng.between(Duration::ZERO, fx.writing.mul_f64(1.1)))
             }
         })
         .collect();
