@@ -10,8 +10,9 @@ const ABOUT: &str =
 const LONG_ABOUT: &str = "\
 kiln reads the environment model in DIR/environments/*.yaml (a shared base plus one file
 per environment, e.g. dev.yaml and prod.yaml), checks it, and compiles it into DIR/out/:
-Kustomize bases and overlays, SealedSecrets (values sealed by `kiln seal`), runbooks, and
-more targets as they are added. The output is meant to be committed; `kiln check` keeps
+Kustomize bases and overlays, Flux trees with image automation, SealedSecrets (values
+sealed by `kiln seal`), docker compose projects with Caddy for plain hosts, CI pipelines
+and a runbook per environment. The output is meant to be committed; `kiln check` keeps
 it honest in pre-commit and CI, and `kiln diff` shows what differs between environments
 or what a change does before it is merged.";
 

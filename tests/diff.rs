@@ -295,7 +295,16 @@ fn against_a_revision_shows_an_added_then_a_removed_app_per_environment() {
         .iter()
         .map(|r| r["kind"].as_str().unwrap())
         .collect();
-    assert_eq!(removed, ["Deployment", "HTTPRoute", "Namespace", "Service"]);
+    assert_eq!(
+        removed,
+        [
+            "Deployment",
+            "HTTPRoute",
+            "Namespace",
+            "NetworkPolicy",
+            "Service"
+        ]
+    );
     assert!(prod["summary"]["onlyA"].as_u64().unwrap() >= 4);
 
     assert_eq!(kiln(&root, &["build"]).code, 0);

@@ -69,6 +69,37 @@ fn a_tag_flux_wrote_into_a_compose_file_survives_builds_and_a_pin_wins() {
     );
 }
 
+/// `via` may name the app's own host: the host's Caddy serves the route, exactly as
+/// with no `via` (found by the bad-input corpus: the reference check took every
+/// `via` for a cluster).
+#[test]
+fn a_route_via_its_own_host_is_the_same_as_no_via() {
+    let plain = reference_project();
+    assert_eq!(kiln(plain.path(), &["build"]).code, 0);
+    let named = reference_project();
+    let dev = named.path().join("environments/dev.yaml");
+    let text = std::fs::read_to_string(&dev).unwrap();
+    assert!(text.contains("        via: null\n"));
+    std::fs::write(
+        &dev,
+        text.replace("        via: null\n", "        via: local\n"),
+    )
+    .unwrap();
+    let run = kiln(named.path(), &["build"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    // The runbook's diagram labels the route with its `via` (and the lock hashes the
+    // runbook); every file that runs anything is the same.
+    let runs = |p: &String, _: &mut Vec<u8>| !p.starts_with("docs/") && p != "kiln.lock";
+    let mut a = crate::support::snapshot(&plain.path().join("out"));
+    let mut b = crate::support::snapshot(&named.path().join("out"));
+    a.retain(runs);
+    b.retain(runs);
+    assert!(a.keys().any(|p| p == "hosts/local/Caddyfile"));
+    if let Some(report) = crate::support::compare_trees(&a, &b) {
+        panic!("`via: local` changed the output:\n{report}");
+    }
+}
+
 /// A model with one host, apps on loopback ports the test serves, and Caddy with
 /// internal TLS on high loopback ports.
 fn live_model(https: u16, http: u16, shop: u16, api: u16, tls: &str) -> String {

@@ -3,9 +3,15 @@
 /// Shared helpers: run kiln, copy and compare trees, update expectations.
 mod support;
 
+/// The bad-input corpus `tests/bad_inputs/`: every case exits 2, located, without
+/// touching `out/` or panicking; the alias bomb is refused in under a second.
+mod bad_inputs;
 /// The command line: exit codes, `check` findings, `--env`, `--format json`, help
 /// and completions.
 mod cli;
+/// Crash safety: `kiln build` SIGKILLed at random points leaves every file old or
+/// new; `check` and the next `build` recover without manual steps.
+mod crash_safety;
 /// `kiln diff` between environments and against git revisions.
 mod diff;
 /// Runbooks: diagrams parse, commands name generated objects.
@@ -30,6 +36,13 @@ mod schema;
 /// Secrets end to end: `kiln seal` with a fake `op`, round-trip decryption of the
 /// SealedSecrets `build` writes, incremental sealing, certificates, no plaintext in out/.
 mod secrets;
+/// Pod Security "restricted" on every workload; secret scanning of out/ and the repository.
+mod security;
 /// The real validators (kubectl kustomize, kubernetes-validate, CRD schemas, ...)
 /// over the committed `out/` and every golden tree.
 mod validators;
+/// Wiring points: all verified in the reference; any one broken is located.
+mod wiring;
+/// Values that survive YAML 1.1: strings a 1.1 reader would retype come back the same
+/// through `kubectl kustomize`, `docker compose config` and PyYAML.
+mod yaml11;

@@ -1,7 +1,9 @@
 //! One fixture pair per lint rule: `tests/lint/<rule>/triggers.yaml` must make the
 //! rule fire (its diagnostics are pinned in `expected`), `passes.yaml` must not. Both
 //! extend `tests/lint/base.yaml`, which passes every rule, as environment `dev` (with
-//! `<fixture>.prod.yaml` as a second environment `prod`, for rules across environments). Rules that guard generated
+//! `<fixture>.prod.yaml` as a second environment `prod`, for rules across environments;
+//! `sealed/` as the sealed values and `<fixture>.out/` as the committed output, for
+//! rules about what a build changes). Rules that guard generated
 //! output (kiln never writes such output itself) get files injected from `inject/`
 //! (and `inject-passes/`) into the rendered tree before linting.
 //! `UPDATE_GOLDEN=1 cargo test lint` rewrites `expected`.
@@ -32,9 +34,19 @@ fn lint(fixture: &Path, inject: &Path, rule: &str) -> String {
             &std::fs::read_to_string(&prod).unwrap(),
         );
     }
+    // Sealed values (`sealed/`) and a committed output to compare with
+    // (`<fixture>.out/`), for rules that look at what a build changes.
+    let dir = fixture.parent().unwrap();
+    if dir.join("sealed").is_dir() {
+        crate::support::copy_tree(&dir.join("sealed"), &tmp.path().join("environments/sealed"));
+    }
+    let committed = fixture.with_extension("out");
+    if committed.is_dir() {
+        crate::support::copy_tree(&committed, &tmp.path().join("out"));
+    }
     let mut compiled = kiln::commands::compile(
         &kiln::model::Files::read(tmp.path()),
-        kiln::render::State::default(),
+        kiln::output::state::read(&tmp.path().join("out")),
     );
     assert!(
         !compiled.has_input_errors(),

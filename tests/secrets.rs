@@ -583,7 +583,14 @@ fn seal_sh_writes_the_file_kiln_build_embeds() {
         root.join("out/secrets/homelab/invoicetron-prod/sealedsecret-invoicetron-app.yaml"),
     )
     .unwrap();
-    assert!(sealed.contains("database-url: FAKESEALED"), "{sealed}");
+    // Each value sits under its checkov waiver comment: `key:`, `# checkov:skip=...`, value.
+    let value = sealed
+        .lines()
+        .skip_while(|l| l.trim() != "database-url:")
+        .skip(1)
+        .find(|l| !l.trim_start().starts_with('#'))
+        .unwrap_or_default();
+    assert!(value.trim().starts_with("FAKESEALED"), "{sealed}");
     let calls = std::fs::read_to_string(&log).unwrap();
     let sealed_value = |name: &str, needle: &str| -> String {
         calls
@@ -610,4 +617,36 @@ fn seal_sh_writes_the_file_kiln_build_embeds() {
         config, expected,
         "the same .dockerconfigjson as `kiln seal` writes"
     );
+}
+
+/// Sealed values the model no longer places are reported where they are in the sealed
+/// file (found by fuzzing: the warning had no location).
+#[test]
+fn obsolete_sealed_values_are_located_in_the_sealed_file() {
+    let project = reference_project();
+    let root = project.path();
+    let sealed = root.join("environments/sealed/dev.yaml");
+    let text = std::fs::read_to_string(&sealed).unwrap();
+    assert!(text.contains("\n      invoicetron-dev:\n"));
+    std::fs::write(
+        &sealed,
+        text.replace("\n      invoicetron-dev:\n", "\n      old-ns:\n"),
+    )
+    .unwrap();
+    let run = kiln(root, &["build", "--format", "json"]);
+    let obsolete: Vec<serde_json::Value> = run
+        .stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .filter(|d: &serde_json::Value| {
+            d["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("no longer places"))
+        })
+        .collect();
+    assert!(!obsolete.is_empty(), "{}{}", run.stdout, run.stderr);
+    for d in obsolete {
+        assert_eq!(d["file"], "environments/sealed/dev.yaml", "{d}");
+        assert!(d["line"].as_u64().unwrap() > 1, "{d}");
+    }
 }

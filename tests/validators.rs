@@ -10,13 +10,16 @@ use crate::support::repo;
 use std::path::Path;
 use std::process::Command;
 
-fn validate(dir: &Path) -> Result<(), String> {
+/// Runs every validator over `dir`; with `security`, checkov too, and any failed
+/// check fails (skips come only from the model, as annotations in the output).
+fn validate(dir: &Path, security: bool) -> Result<(), String> {
     let script = repo().join("tools/validators/validate-out.sh");
     let out = Command::new("bash")
         .arg(&script)
         .arg(dir)
         .env("VALIDATE_STRICT_SKIP", "1")
-        .env("CHECKOV", "0")
+        .env("CHECKOV", if security { "1" } else { "0" })
+        .env("CHECKOV_GATE", "1")
         .output()
         .expect("bash runs");
     let text = format!(
@@ -40,7 +43,7 @@ fn committed_out_passes_every_validator() {
     if skipped() {
         return;
     }
-    validate(&repo().join("out")).unwrap_or_else(|e| panic!("{e}"));
+    validate(&repo().join("out"), true).unwrap_or_else(|e| panic!("{e}"));
 }
 
 #[test]
@@ -55,7 +58,7 @@ fn golden_outputs_pass_every_validator() {
     {
         let out = entry.path().join("expected/out");
         if out.is_dir()
-            && let Err(e) = validate(&out)
+            && let Err(e) = validate(&out, false)
         {
             failures.push(e);
         }

@@ -170,14 +170,18 @@ pub struct Compiled {
     pub tree: OutputTree,
     /// Every diagnostic, sorted.
     pub diagnostics: Vec<Diagnostic>,
+    /// The wiring points checked in the output (zero when nothing was rendered).
+    pub wiring: validate::wiring::Report,
 }
 
 impl Compiled {
     /// Whether input errors (not lint findings) stop the command.
     pub fn has_input_errors(&self) -> bool {
-        self.diagnostics
-            .iter()
-            .any(|d| d.is_error() && !validate::lint::is_rule(d))
+        self.diagnostics.iter().any(|d| {
+            d.is_error()
+                && !validate::lint::is_rule(d)
+                && d.code != validate::wiring::BROKEN_WIRE.code
+        })
     }
 
     /// Whether any error exists (input or lint).
@@ -214,6 +218,7 @@ pub fn compile(files: &Files, state: State) -> Compiled {
     // not, so one run reports as much as it can.
     validate::model(&project, &mut diags);
     let mut tree = OutputTree::default();
+    let mut wiring = validate::wiring::Report::default();
     if !diags.has_errors() {
         let cx = Context {
             project: &project,
@@ -225,13 +230,15 @@ pub fn compile(files: &Files, state: State) -> Compiled {
         diags.extend(render_diags.into_sorted(&project.sources));
         validate::secret_refs::check(&project, &rendered, &mut diags);
         if !diags.has_errors() {
-            let lint_cx = validate::lint::LintContext::new(&project, &rendered);
+            let lint_cx = validate::lint::LintContext::new(&project, &rendered).with_state(&state);
             validate::lint::run(&lint_cx, &mut diags);
+            wiring = validate::wiring::run(&lint_cx, &mut diags);
             tree = rendered;
         }
     }
     let diagnostics = finish(diags, &project.sources);
     Compiled {
+        wiring,
         project,
         templates,
         state,

@@ -17,11 +17,7 @@ pub(super) fn run(args: &RulesArgs, out: &Printer) -> crate::Result<Outcome> {
                     .take_while(|l| !l.trim().is_empty())
                     .collect::<Vec<_>>()
                     .join(" ");
-                let first = summary
-                    .split(". ")
-                    .next()
-                    .unwrap_or_default()
-                    .trim_end_matches('.');
+                let first = first_sentence(&summary);
                 text.push_str(&format!(
                     "{}  {:width$}  {:7}  {first}.\n",
                     r.code(),
@@ -55,5 +51,30 @@ pub(super) fn run(args: &RulesArgs, out: &Printer) -> crate::Result<Outcome> {
                 )))
             }
         },
+    }
+}
+
+/// The text up to the first `. ` outside backticks, without its full stop.
+fn first_sentence(text: &str) -> &str {
+    let mut in_code = false;
+    for (i, c) in text.char_indices() {
+        match c {
+            '`' => in_code = !in_code,
+            '.' if !in_code && text[i + 1..].starts_with(' ') => return &text[..i],
+            _ => {}
+        }
+    }
+    text.trim_end_matches('.')
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn first_sentence_skips_full_stops_in_code() {
+        assert_eq!(
+            super::first_sentence("Flags `a . b` keys. More."),
+            "Flags `a . b` keys"
+        );
+        assert_eq!(super::first_sentence("One sentence."), "One sentence");
     }
 }

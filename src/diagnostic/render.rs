@@ -34,11 +34,11 @@ pub fn human(d: &Diagnostic, sources: &SourceMap, color: bool) -> String {
         let mut snippet = Snippet::source(file.text.as_str())
             .path(path)
             .fold(true)
-            .annotation(AnnotationKind::Primary.span(span.range()));
+            .annotation(AnnotationKind::Primary.span(file.clamp(span.range())));
         for label in d.labels.iter().filter(|l| l.span.file == span.file) {
             snippet = snippet.annotation(
                 AnnotationKind::Context
-                    .span(label.span.range())
+                    .span(file.clamp(label.span.range()))
                     .label(&label.message),
             );
         }
@@ -51,7 +51,7 @@ pub fn human(d: &Diagnostic, sources: &SourceMap, color: bool) -> String {
                     .fold(true)
                     .annotation(
                         AnnotationKind::Context
-                            .span(label.span.range())
+                            .span(other.clamp(label.span.range()))
                             .label(&label.message),
                     ),
             );

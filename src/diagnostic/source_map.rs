@@ -59,6 +59,21 @@ impl SourceFile {
         }
     }
 
+    /// `range` shrunk to the text and widened to character boundaries, so that a span
+    /// computed from bytes that were not valid UTF-8 can never split a character.
+    pub fn clamp(&self, range: std::ops::Range<usize>) -> std::ops::Range<usize> {
+        let len = self.text.len();
+        let mut start = range.start.min(len);
+        while !self.text.is_char_boundary(start) {
+            start -= 1;
+        }
+        let mut end = range.end.clamp(start, len);
+        while !self.text.is_char_boundary(end) {
+            end += 1;
+        }
+        start..end
+    }
+
     /// 1-based line and 1-based column (in characters) of a byte offset.
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
         let offset = offset.min(self.text.len());
@@ -132,5 +147,15 @@ mod tests {
         let mut map = SourceMap::default();
         let id = map.add("a.yaml", "x\n".to_owned());
         assert_eq!(map.file(id).line_col(99), (2, 1));
+    }
+
+    #[test]
+    fn clamp_never_splits_a_character_or_leaves_the_text() {
+        let mut map = SourceMap::default();
+        let id = map.add("a.yaml", "caf\u{fffd}\n".to_owned());
+        let f = map.file(id);
+        assert_eq!(f.clamp(3..4), 3..6);
+        assert_eq!(f.clamp(4..5), 3..6);
+        assert_eq!(f.clamp(50..60), 7..7);
     }
 }

@@ -79,7 +79,9 @@ pub struct App {
     /// Apps that must be ready before this one is deployed.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub depends_on: Vec<Name>,
-    /// Lint rules waived for this app, by rule name, each with the reason why.
+    /// Checks waived for this app, each with the reason why: kiln lint rules by name
+    /// (`runs-as-root`), and checkov checks by id (`CKV_K8S_43`), which kiln writes onto
+    /// the app's objects as `checkov.io/skip` annotations.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub waive: BTreeMap<String, String>,
 }

@@ -7,7 +7,7 @@
 use super::files::{ENVIRONMENTS, Entry, Files};
 use super::yaml::{self, Key, Node, Value};
 use super::{Environment, Model, Name, Project};
-use crate::diagnostic::{Diagnostic, Diagnostics, FileId, Span, checks};
+use crate::diagnostic::{Diagnostic, Diagnostics, FileId, SourceMap, Span, checks};
 use crate::validate::schema;
 use rayon::prelude::*;
 use std::collections::{BTreeMap, HashMap};
@@ -130,8 +130,19 @@ pub fn load_files(input: &Files) -> (Project, Diagnostics) {
     }
     let environments: Vec<&File> = files.iter().filter(|f| !f.is_abstract).collect();
     if environments.is_empty() && !diags.has_errors() {
+        // Point at the first `abstract: true` when there is one: that is what makes
+        // this file a base rather than an environment.
+        let at = files
+            .iter()
+            .find_map(|f| f.node.get("abstract").map(|n| n.span));
+        let message = if at.is_some() {
+            "no environment in environments/: every file is `abstract: true`".to_owned()
+        } else {
+            format!("no environment in {dir}")
+        };
         diags.push(
-            Diagnostic::error(checks::NO_ENVIRONMENT, format!("no environment in {dir}"))
+            Diagnostic::error(checks::NO_ENVIRONMENT, message)
+                .at(at)
                 .help("add a file such as environments/dev.yaml (files with `abstract: true` are only shared bases)"),
         );
     }
@@ -196,6 +207,70 @@ pub fn load_files(input: &Files) -> (Project, Diagnostics) {
     (project, diags)
 }
 
+/// Adds one input file (model, sealed values, recorded tags, template override) to
+/// `sources` under its display path, or a located error when it could not be read (a
+/// directory, permissions), is not UTF-8 (UTF-16 is named) or starts with a
+/// byte-order mark.
+pub fn add_source(
+    entry: &Entry,
+    display: &Path,
+    sources: &mut SourceMap,
+) -> Result<FileId, Box<Diagnostic>> {
+    let bytes = match entry {
+        Entry::File(bytes) => bytes.clone(),
+        Entry::Unreadable(why) => {
+            let id = sources.add(display, String::new());
+            return Err(Box::new(
+                Diagnostic::error(
+                    checks::IO,
+                    format!("cannot read {}: {why}", display.display()),
+                )
+                .at(Some(Span::new(id, 0, 0))),
+            ));
+        }
+    };
+    let utf16 = bytes.starts_with(&[0xff, 0xfe]) || bytes.starts_with(&[0xfe, 0xff]);
+    let (text, bad_at) = match String::from_utf8(bytes) {
+        Ok(text) => (text, None),
+        Err(e) => {
+            let at = e.utf8_error().valid_up_to();
+            (String::from_utf8_lossy(e.as_bytes()).into_owned(), Some(at))
+        }
+    };
+    let bom = text.starts_with('\u{feff}');
+    let id = sources.add(display, text);
+    if let Some(at) = bad_at {
+        // The text holds U+FFFD where the first invalid bytes were.
+        return Err(Box::new(
+            Diagnostic::error(
+                checks::IO,
+                if utf16 {
+                    "the file is UTF-16; kiln reads UTF-8"
+                } else {
+                    "the file is not valid UTF-8"
+                },
+            )
+            .at(Some(Span::new(
+                id,
+                at,
+                at + char::REPLACEMENT_CHARACTER.len_utf8(),
+            )))
+            .help("save the file as UTF-8"),
+        ));
+    }
+    if bom {
+        return Err(Box::new(
+            Diagnostic::error(
+                checks::YAML_SYNTAX,
+                "the file starts with a byte-order mark",
+            )
+            .at(Some(Span::new(id, 0, 3)))
+            .help("save the file as UTF-8 without BOM"),
+        ));
+    }
+    Ok(id)
+}
+
 fn read_file(
     rel: &str,
     entry: &Entry,
@@ -210,48 +285,14 @@ fn read_file(
         .and_then(|s| s.to_str())
         .unwrap_or_default()
         .to_owned();
-    let bytes = match entry {
-        Entry::File(b) => b.clone(),
-        Entry::Unreadable(why) => {
-            let id = project.sources.add(display, String::new());
-            diags.push(
-                Diagnostic::error(
-                    checks::IO,
-                    format!("cannot read {}: {why}", display.display()),
-                )
-                .at(Some(Span::new(id, 0, 0))),
-            );
+    let id = match add_source(entry, display, &mut project.sources) {
+        Ok(id) => id,
+        Err(d) => {
+            diags.push(*d);
             return None;
         }
     };
-    let (text, bad_at) = match String::from_utf8(bytes) {
-        Ok(text) => (text, None),
-        Err(e) => {
-            let at = e.utf8_error().valid_up_to();
-            (String::from_utf8_lossy(e.as_bytes()).into_owned(), Some(at))
-        }
-    };
-    let id = project.sources.add(display, text);
     let text = &project.sources.file(id).text;
-    if let Some(at) = bad_at {
-        diags.push(
-            Diagnostic::error(checks::IO, "the file is not valid UTF-8")
-                .at(Some(Span::new(id, at, at + 1)))
-                .help("save the file as UTF-8"),
-        );
-        return None;
-    }
-    if text.starts_with('\u{feff}') {
-        diags.push(
-            Diagnostic::error(
-                checks::YAML_SYNTAX,
-                "the file starts with a byte-order mark",
-            )
-            .at(Some(Span::new(id, 0, 3)))
-            .help("save the file as UTF-8 without BOM"),
-        );
-        return None;
-    }
     let node = match yaml::parse(id, text) {
         Ok(node) => node,
         Err(errors) => {
@@ -477,23 +518,35 @@ fn strip_nulls(mut node: Node) -> Node {
 /// of whichever file each value comes from.
 fn merge(base: Node, patch: Node) -> Node {
     match (base.value, patch.value) {
-        (Value::Map(mut entries), Value::Map(patch_entries)) => {
+        (Value::Map(entries), Value::Map(patch_entries)) => {
+            // Slots keep the base's order; a removed entry leaves an empty slot. The
+            // index keeps merging linear in the number of keys.
+            let mut slots: Vec<Option<(Key, Node)>> = entries.into_iter().map(Some).collect();
+            let mut index: HashMap<String, usize> = slots
+                .iter()
+                .enumerate()
+                .filter_map(|(i, e)| e.as_ref().map(|(k, _)| (k.name.clone(), i)))
+                .collect();
             for (key, value) in patch_entries {
-                let pos = entries.iter().position(|(k, _)| k.name == key.name);
-                match (pos, value.value == Value::Null) {
+                match (index.get(&key.name).copied(), value.value == Value::Null) {
                     (Some(i), true) => {
-                        entries.remove(i);
+                        slots[i] = None;
+                        index.remove(&key.name);
                     }
                     (None, true) => {}
                     (Some(i), false) => {
-                        let (_, old) = entries.remove(i);
-                        entries.insert(i, (key, merge(old, value)));
+                        if let Some((_, old)) = slots[i].take() {
+                            slots[i] = Some((key, merge(old, value)));
+                        }
                     }
-                    (None, false) => entries.push((key, strip_nulls(value))),
+                    (None, false) => {
+                        index.insert(key.name.clone(), slots.len());
+                        slots.push(Some((key, strip_nulls(value))));
+                    }
                 }
             }
             Node {
-                value: Value::Map(entries),
+                value: Value::Map(slots.into_iter().flatten().collect()),
                 span: patch.span,
             }
         }
@@ -506,57 +559,105 @@ fn merge(base: Node, patch: Node) -> Node {
 
 /// Replaces `${name}` in every string with the environment's variables; `$${` is a
 /// literal `${`.
+///
+/// A variable whose definition is itself wrong (a `domain` that is not a string, an
+/// `environment` or `vars` that is not a mapping, a variable that is a list) is
+/// reported once, where it is defined, and not again at every use.
 fn interpolate(root: &mut Node, env: &Name, diags: &mut Diagnostics) {
     let mut vars: BTreeMap<String, String> = BTreeMap::new();
+    // Names whose definition was reported as wrong; `None` in the set: all of `vars`.
+    let mut broken: std::collections::BTreeSet<Option<String>> = Default::default();
     vars.insert("env".to_owned(), env.to_string());
-    if let Some(domain) = root
-        .get("environment")
-        .and_then(|e| e.get("domain"))
-        .and_then(Node::as_str)
-    {
-        vars.insert("domain".to_owned(), domain.to_owned());
+    let mut not_a = |node: &Node, expected: &str, pointer: &str| {
+        diags.push(
+            Diagnostic::error(
+                checks::SCHEMA,
+                format!(
+                    "expected {expected}, found a {} (at {pointer})",
+                    node.type_name()
+                ),
+            )
+            .at(Some(node.span)),
+        );
+    };
+    match root.get("environment") {
+        Some(
+            e @ Node {
+                value: Value::Map(_),
+                ..
+            },
+        ) => match e.get("domain") {
+            Some(Node {
+                value: Value::String(domain),
+                ..
+            }) => {
+                vars.insert("domain".to_owned(), domain.clone());
+            }
+            Some(d) => {
+                not_a(d, "a string", "/environment/domain");
+                broken.insert(Some("domain".to_owned()));
+            }
+            None => {}
+        },
+        Some(e) => {
+            not_a(e, "a mapping", "/environment");
+            broken.insert(Some("domain".to_owned()));
+        }
+        None => {}
     }
-    if let Some(Node {
-        value: Value::Map(entries),
-        ..
-    }) = root.get("vars")
-    {
-        for (Key { name, span }, value) in entries {
-            match value.as_str() {
-                Some(v) if !v.contains("${") => {
-                    if name == "env" || name == "domain" {
+    match root.get("vars") {
+        Some(Node {
+            value: Value::Map(entries),
+            ..
+        }) => {
+            for (Key { name, span }, value) in entries {
+                match value.as_str() {
+                    Some(v) if !v.contains("${") => {
+                        if name == "env" || name == "domain" {
+                            diags.push(
+                                Diagnostic::error(
+                                    checks::INTERPOLATION,
+                                    format!(
+                                        "`{name}` is a built-in variable and cannot be set under `vars`"
+                                    ),
+                                )
+                                .at(Some(*span)),
+                            );
+                        } else {
+                            vars.insert(name.clone(), v.to_owned());
+                        }
+                    }
+                    Some(_) => {
+                        broken.insert(Some(name.clone()));
+                        diags.push(
+                            Diagnostic::error(
+                                checks::INTERPOLATION,
+                                "variables cannot refer to other variables",
+                            )
+                            .at(Some(value.span)),
+                        );
+                    }
+                    None => {
+                        broken.insert(Some(name.clone()));
                         diags.push(
                             Diagnostic::error(
                                 checks::INTERPOLATION,
                                 format!(
-                                    "`{name}` is a built-in variable and cannot be set under `vars`"
+                                    "variable `{name}` must be a string, found a {}",
+                                    value.type_name()
                                 ),
                             )
-                            .at(Some(*span)),
+                            .at(Some(value.span)),
                         );
-                    } else {
-                        vars.insert(name.clone(), v.to_owned());
                     }
                 }
-                Some(_) => diags.push(
-                    Diagnostic::error(
-                        checks::INTERPOLATION,
-                        "variables cannot refer to other variables",
-                    )
-                    .at(Some(value.span)),
-                ),
-                None => diags.push(
-                    Diagnostic::error(
-                        checks::INTERPOLATION,
-                        format!(
-                            "variable `{name}` must be a string, found a {}",
-                            value.type_name()
-                        ),
-                    )
-                    .at(Some(value.span)),
-                ),
             }
         }
+        Some(v) => {
+            not_a(v, "a mapping", "/vars");
+            broken.insert(None);
+        }
+        None => {}
     }
     walk_strings(root, &mut |node| {
         let Value::String(s) = &node.value else {
@@ -567,7 +668,14 @@ fn interpolate(root: &mut Node, env: &Name, diags: &mut Diagnostics) {
         }
         match substitute(s, &vars) {
             Ok(out) => node.value = Value::String(out),
-            Err(unknown) => {
+            Err(None) => diags.push(
+                Diagnostic::error(checks::INTERPOLATION, "`${` is not closed with `}`")
+                    .at(Some(node.span))
+                    .help("write `${name}`, or `$${` for a literal `${`"),
+            ),
+            Err(Some(unknown))
+                if broken.contains(&Some(unknown.clone())) || broken.contains(&None) => {}
+            Err(Some(unknown)) => {
                 let known: Vec<_> = vars.keys().map(String::as_str).collect();
                 diags.push(
                     Diagnostic::error(checks::INTERPOLATION, format!("`${{{unknown}}}` is not defined"))
@@ -597,8 +705,9 @@ fn walk_strings(node: &mut Node, f: &mut impl FnMut(&mut Node)) {
     }
 }
 
-/// Substitutes `${name}`; returns the first unknown name on failure.
-fn substitute(s: &str, vars: &BTreeMap<String, String>) -> Result<String, String> {
+/// Substitutes `${name}`; on failure returns the first unknown name, or `None` for a
+/// `${` that is never closed.
+fn substitute(s: &str, vars: &BTreeMap<String, String>) -> Result<String, Option<String>> {
     let mut out = String::with_capacity(s.len());
     let mut rest = s;
     while let Some(i) = rest.find('$') {
@@ -609,10 +718,10 @@ fn substitute(s: &str, vars: &BTreeMap<String, String>) -> Result<String, String
             rest = lit;
         } else if let Some(body) = after.strip_prefix('{') {
             let Some(end) = body.find('}') else {
-                return Err(body.to_owned());
+                return Err(None);
             };
             let name = &body[..end];
-            out.push_str(vars.get(name).ok_or_else(|| name.to_owned())?);
+            out.push_str(vars.get(name).ok_or_else(|| Some(name.to_owned()))?);
             rest = &body[end + 1..];
         } else {
             out.push('$');
@@ -645,7 +754,11 @@ mod tests {
             substitute("$${HOME} and $5", &vars()).unwrap(),
             "${HOME} and $5"
         );
-        assert_eq!(substitute("${nope}", &vars()).unwrap_err(), "nope");
+        assert_eq!(
+            substitute("${nope}", &vars()).unwrap_err().as_deref(),
+            Some("nope")
+        );
+        assert_eq!(substitute("a.${domain", &vars()).unwrap_err(), None);
     }
 
     #[test]
@@ -691,5 +804,27 @@ mod tests {
             merged,
             serde_json::json!({"x": 2, "m": {"a": 1, "c": 3}, "l": [3]})
         );
+    }
+
+    #[test]
+    fn merging_large_maps_is_linear() {
+        let mut sources = crate::diagnostic::SourceMap::default();
+        let a = sources.add("a", String::new());
+        let keys =
+            |n: usize, v: &str| -> String { (0..n).map(|i| format!("k{i}: {v}\n")).collect() };
+        let base = yaml::parse(a, &keys(50_000, "1")).unwrap();
+        let patch = yaml::parse(
+            a,
+            &format!("{}k5: null\n", keys(49_000, "2").replace("k5: 2\n", "")),
+        )
+        .unwrap();
+        let start = std::time::Instant::now();
+        let merged = merge(base, patch).to_json();
+        assert!(start.elapsed() < std::time::Duration::from_secs(10));
+        let map = merged.as_object().unwrap();
+        assert_eq!(map.len(), 49_999);
+        assert_eq!(map["k0"], 2);
+        assert_eq!(map["k49999"], 1);
+        assert!(!map.contains_key("k5"));
     }
 }

@@ -7,7 +7,7 @@
 //!   invoicetron: prod-3f9c2a1-20260207143000
 //! ```
 
-use super::files::{Entry, Files};
+use super::files::Files;
 use super::yaml::{self, Value};
 use crate::diagnostic::{Diagnostic, SourceMap, Span, checks};
 use std::collections::BTreeMap;
@@ -37,27 +37,16 @@ pub fn load(root: &Path, sources: &mut SourceMap) -> (RecordedTags, Vec<Diagnost
 pub fn load_files(files: &Files, sources: &mut SourceMap) -> (RecordedTags, Vec<Diagnostic>) {
     let mut tags = RecordedTags::new();
     let mut diags = Vec::new();
-    let text = match files.get(TAGS_FILE) {
-        None => return (tags, diags),
-        Some(Entry::File(bytes)) => match String::from_utf8(bytes.clone()) {
-            Ok(t) => t,
-            Err(_) => {
-                diags.push(Diagnostic::error(
-                    checks::IO,
-                    format!("cannot read {TAGS_FILE}: stream did not contain valid UTF-8"),
-                ));
-                return (tags, diags);
-            }
-        },
-        Some(Entry::Unreadable(why)) => {
-            diags.push(Diagnostic::error(
-                checks::IO,
-                format!("cannot read {TAGS_FILE}: {why}"),
-            ));
+    let Some(entry) = files.get(TAGS_FILE) else {
+        return (tags, diags);
+    };
+    let id = match super::load::add_source(entry, &files.source_path(TAGS_FILE), sources) {
+        Ok(id) => id,
+        Err(d) => {
+            diags.push(*d);
             return (tags, diags);
         }
     };
-    let id = sources.add(files.source_path(TAGS_FILE), text);
     let node = match yaml::parse(id, &sources.file(id).text) {
         Ok(n) => n,
         Err(errors) => return (tags, errors),

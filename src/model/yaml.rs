@@ -110,6 +110,8 @@ pub fn parse(file: FileId, text: &str) -> Result<Node, Vec<Diagnostic>> {
         errors: Vec::new(),
         stack: Vec::new(),
         docs: Vec::new(),
+        anchors: Vec::new(),
+        aliases: Vec::new(),
     };
     if let Some(pos) = text.find('\t').filter(|&p| is_indent_tab(text, p)) {
         builder.errors.push(
@@ -130,10 +132,13 @@ pub fn parse(file: FileId, text: &str) -> Result<Node, Vec<Diagnostic>> {
             }
             Err(e) => {
                 let at = builder.offset(e.marker());
-                builder.errors.push(
-                    Diagnostic::error(checks::YAML_SYNTAX, syntax_message(&e.to_string()))
-                        .at(Some(Span::new(file, at, at))),
-                );
+                let (message, help) = syntax_message(&e.to_string());
+                let mut d = Diagnostic::error(checks::YAML_SYNTAX, message)
+                    .at(Some(Span::new(file, at, at)));
+                if let Some(help) = help {
+                    d = d.help(help);
+                }
+                builder.errors.push(d);
                 return Err(builder.errors);
             }
         }
@@ -141,8 +146,37 @@ pub fn parse(file: FileId, text: &str) -> Result<Node, Vec<Diagnostic>> {
     let Builder {
         mut errors,
         mut docs,
+        anchors,
+        aliases,
         ..
     } = builder;
+    // One diagnostic per kind and file: an alias bomb has thousands.
+    for (spans, what, help) in [
+        (
+            &anchors,
+            "anchors",
+            "move shared values into the base file this one `extends`",
+        ),
+        (
+            &aliases,
+            "aliases",
+            "write the value out, or move shared values into the base file this one `extends`",
+        ),
+    ] {
+        let Some(first) = spans.first() else {
+            continue;
+        };
+        let mut d = Diagnostic::error(
+            checks::YAML_UNSUPPORTED,
+            format!("YAML {what} are not supported in the model"),
+        )
+        .at(Some(*first))
+        .help(help);
+        if spans.len() > 1 {
+            d = d.help(format!("this file has {} {what} in all", spans.len()));
+        }
+        errors.push(d);
+    }
     if docs.len() > 1 {
         errors.push(
             Diagnostic::error(
@@ -172,12 +206,62 @@ fn is_indent_tab(text: &str, pos: usize) -> bool {
         .all(|b| b == b' ' || b == b'\t')
 }
 
-fn syntax_message(raw: &str) -> String {
-    // granit appends " at byte N line L column C"; kiln prints the location itself.
+/// The parser's message without its position (kiln prints the location itself), in
+/// kiln's words where the parser's are obscure, and a hint at the usual cause.
+fn syntax_message(raw: &str) -> (String, Option<&'static str>) {
+    // granit appends " at byte N line L column C".
     let trimmed = raw.split(" at byte ").next().unwrap_or(raw).trim();
     let trimmed = trimmed.split(" at line ").next().unwrap_or(trimmed).trim();
     let trimmed = trimmed.split(" at char ").next().unwrap_or(trimmed).trim();
-    format!("invalid YAML: {trimmed}")
+    if trimmed.contains("recursion limit exceeded") {
+        return (
+            "invalid YAML: nested too deeply".to_owned(),
+            Some("kiln reads at most 255 levels of nested lists and mappings"),
+        );
+    }
+    if let Some(c) = trimmed
+        .strip_prefix("unexpected character: `")
+        .and_then(|rest| rest.strip_suffix('\''))
+        .and_then(quoted_char)
+    {
+        let what = if c.is_control() {
+            format!("the control character U+{:04X}", u32::from(c))
+        } else {
+            format!("`{c}`")
+        };
+        return (
+            format!("invalid YAML: {what} cannot start a value or appear here"),
+            Some("quote the value if the character belongs in it"),
+        );
+    }
+    let help = if trimmed.contains("unknown escape character") {
+        Some(
+            "in double quotes `\\` starts an escape such as `\\n`; write `\\\\`, or use single quotes",
+        )
+    } else if trimmed.contains("quoted scalar") {
+        Some("a quoted string ends at its closing quote: is one missing?")
+    } else if trimmed.contains("':' indicator") {
+        Some("is a `]` or `}` missing on an earlier line?")
+    } else if trimmed.contains("did not find expected key") {
+        Some("check the indentation: keys of one mapping start in the same column")
+    } else if trimmed.contains("mapping values are not allowed") {
+        Some("a value containing `: ` must be quoted")
+    } else {
+        None
+    };
+    (format!("invalid YAML: {trimmed}"), help)
+}
+
+/// The character granit shows as `c` or, for a control character, `\u{7}`.
+fn quoted_char(shown: &str) -> Option<char> {
+    if let Some(hex) = shown
+        .strip_prefix("\\u{")
+        .and_then(|rest| rest.strip_suffix('}'))
+    {
+        return u32::from_str_radix(hex, 16).ok().and_then(char::from_u32);
+    }
+    let mut chars = shown.chars();
+    chars.next().filter(|_| chars.next().is_none())
 }
 
 enum Frame {
@@ -188,6 +272,9 @@ enum Frame {
     Map {
         start: usize,
         entries: Vec<(Key, Node)>,
+        /// Where each key in `entries` is written: duplicates are found in constant
+        /// time, so a mapping with many keys cannot make parsing quadratic.
+        seen: std::collections::HashMap<String, Span>,
         pending: Option<Key>,
     },
 }
@@ -198,6 +285,9 @@ struct Builder<'a> {
     errors: Vec<Diagnostic>,
     stack: Vec<Frame>,
     docs: Vec<Node>,
+    /// Where anchors and aliases are (refused; reported once per file).
+    anchors: Vec<Span>,
+    aliases: Vec<Span>,
 }
 
 impl Builder<'_> {
@@ -235,7 +325,7 @@ impl Builder<'_> {
         match event {
             Event::Scalar(text, style, anchor, tag) => {
                 if anchor != 0 {
-                    self.anchor(span);
+                    self.anchors.push(span);
                 }
                 if tag.is_some() {
                     self.unsupported(
@@ -245,11 +335,20 @@ impl Builder<'_> {
                     );
                 }
                 let value = resolve(&text, style);
+                if let Value::Float(f) = value
+                    && !f.is_finite()
+                {
+                    self.unsupported(
+                        span,
+                        &format!("the number `{text}` is too large"),
+                        "quote it if it is meant as text",
+                    );
+                }
                 self.push(Node { value, span });
             }
             Event::SequenceStart(_, anchor, ref tag) | Event::MappingStart(_, anchor, ref tag) => {
                 if anchor != 0 {
-                    self.anchor(span);
+                    self.anchors.push(span);
                 }
                 if tag.is_some() {
                     self.unsupported(
@@ -268,6 +367,7 @@ impl Builder<'_> {
                     Frame::Map {
                         start,
                         entries: Vec::new(),
+                        seen: std::collections::HashMap::new(),
                         pending: None,
                     }
                 };
@@ -289,11 +389,7 @@ impl Builder<'_> {
                 self.push(node);
             }
             Event::Alias(_) | Event::UnresolvedAlias(_) => {
-                self.unsupported(
-                    span,
-                    "YAML aliases are not supported in the model",
-                    "write the value out, or move shared values into the base file this one `extends`",
-                );
+                self.aliases.push(span);
                 self.push(Node {
                     value: Value::Null,
                     span,
@@ -309,20 +405,15 @@ impl Builder<'_> {
         }
     }
 
-    fn anchor(&mut self, span: Span) {
-        self.unsupported(
-            span,
-            "YAML anchors are not supported in the model",
-            "move shared values into the base file this one `extends`",
-        );
-    }
-
     fn push(&mut self, node: Node) {
         match self.stack.last_mut() {
             None => self.docs.push(node),
             Some(Frame::Seq { items, .. }) => items.push(node),
             Some(Frame::Map {
-                entries, pending, ..
+                entries,
+                seen,
+                pending,
+                ..
             }) => match pending.take() {
                 None => {
                     let name = match node.value {
@@ -349,13 +440,13 @@ impl Builder<'_> {
                         .help("use `extends` to share values between files");
                         self.errors.push(d);
                     }
-                    if let Some((first, _)) = entries.iter().find(|(k, _)| k.name == name) {
+                    if let Some(first) = seen.get(&name) {
                         let d = Diagnostic::error(
                             checks::DUPLICATE_KEY,
                             format!("duplicate key `{name}`"),
                         )
                         .at(Some(node.span))
-                        .label(Some(first.span), "first defined here")
+                        .label(Some(*first), "first defined here")
                         .help("remove one of them; YAML parsers disagree on which one wins");
                         self.errors.push(d);
                     }
@@ -366,7 +457,8 @@ impl Builder<'_> {
                 }
                 Some(key) => {
                     // A duplicate key keeps its first value; the error above stops the run.
-                    if !entries.iter().any(|(k, _)| k.name == key.name) {
+                    if !seen.contains_key(&key.name) {
+                        seen.insert(key.name.clone(), key.span);
                         entries.push((key, node));
                     }
                 }
@@ -511,8 +603,44 @@ mod tests {
         }
         let start = std::time::Instant::now();
         let errors = load(&doc).unwrap_err();
-        assert!(!errors.is_empty());
         assert!(start.elapsed() < std::time::Duration::from_secs(1));
+        // One error for the anchors and one for the aliases, not one per alias.
+        assert_eq!(errors.len(), 2, "{errors:?}");
+        assert!(errors[1].help.iter().any(|h| h.contains("72 aliases")));
+    }
+
+    #[test]
+    fn many_keys_parse_in_linear_time() {
+        // A bound for correctness, not a benchmark: checking each key against every
+        // earlier one took minutes here.
+        let doc: String = (0..100_000).map(|i| format!("k{i}: v\n")).collect();
+        let start = std::time::Instant::now();
+        let node = load(&format!("{doc}k7: again\n"));
+        assert!(start.elapsed() < std::time::Duration::from_secs(10));
+        assert_eq!(node.unwrap_err()[0].name, "duplicate-key");
+    }
+
+    #[test]
+    fn numbers_too_large_for_a_float_are_refused_not_nulled() {
+        let errors = load("a: 1e999\n").unwrap_err();
+        assert_eq!(errors[0].message, "the number `1e999` is too large");
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_with_a_plain_message() {
+        let doc = format!("a: {}\n", "[".repeat(100_000));
+        let errors = load(&doc).unwrap_err();
+        assert_eq!(errors[0].message, "invalid YAML: nested too deeply");
+    }
+
+    #[test]
+    fn control_characters_are_named() {
+        let errors = load("a: x\u{7}y\n").unwrap_err();
+        assert!(
+            errors[0].message.contains("U+0007"),
+            "{}",
+            errors[0].message
+        );
     }
 
     #[test]

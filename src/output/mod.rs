@@ -135,6 +135,12 @@ pub enum Finding {
         /// What kiln would write.
         expected: Vec<u8>,
     },
+    /// `kiln.lock` or the pending list shows a build that did not finish (every
+    /// generated file may be right while the lock still describes the build before).
+    Unfinished {
+        /// The path under `out/`.
+        path: String,
+    },
 }
 
 impl Finding {
@@ -145,7 +151,8 @@ impl Finding {
             | Finding::HandEdited { path, .. }
             | Finding::Missing { path, .. }
             | Finding::Obsolete { path }
-            | Finding::Foreign { path, .. } => path,
+            | Finding::Foreign { path, .. }
+            | Finding::Unfinished { path } => path,
         }
     }
 }
@@ -191,6 +198,16 @@ pub fn check(out_dir: &Path, tree: &OutputTree, scope: &Scope) -> Result<Vec<Fin
         {
             findings.push(Finding::Obsolete { path: path.clone() });
         }
+    }
+    // A build killed after writing every file, but before its lock: nothing else
+    // differs, yet the lock describes the build before. The pending list is there
+    // from before the first file is written until after the lock is. (Comparing the
+    // lock with the tree's instead would flag every tag Flux commits into out/, which
+    // changes a file without changing the lock.)
+    if out_dir.join(PENDING_FILE).exists() {
+        findings.push(Finding::Unfinished {
+            path: PENDING_FILE.to_owned(),
+        });
     }
     Ok(findings)
 }
@@ -553,6 +570,7 @@ mod tests {
                 Finding::Missing { .. } => "missing",
                 Finding::Obsolete { .. } => "obsolete",
                 Finding::Foreign { .. } => "foreign",
+                Finding::Unfinished { .. } => "unfinished",
             })
             .collect();
         assert_eq!(
@@ -655,5 +673,43 @@ mod tests {
                 std::fs::read(b.join(f)).unwrap()
             );
         }
+    }
+
+    #[test]
+    fn check_reports_a_build_that_wrote_every_file_but_not_its_lock() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("out");
+        let before = tree(&[("a.yaml", "1\n"), ("gone.yaml", "g\n")]);
+        write(&out, &before, &Scope::default()).unwrap();
+        let old_lock = std::fs::read(out.join(LOCK_FILE)).unwrap();
+        let next = tree(&[("a.yaml", "2\n")]);
+        write(&out, &next, &Scope::default()).unwrap();
+        assert!(check(&out, &next, &Scope::default()).unwrap().is_empty());
+
+        // A file changed by automation (a tag Flux committed) that the tree agrees
+        // with: the lock still has kiln's hash of it, and that is not a finding.
+        std::fs::write(out.join(LOCK_FILE), &old_lock).unwrap();
+        assert!(check(&out, &next, &Scope::default()).unwrap().is_empty());
+        // Killed after the files, before the lock: the pending list is still there.
+        std::fs::write(out.join(PENDING_FILE), "").unwrap();
+        assert_eq!(
+            check(&out, &next, &Scope::default()).unwrap(),
+            [Finding::Unfinished {
+                path: PENDING_FILE.to_owned()
+            }]
+        );
+        std::fs::remove_file(out.join(PENDING_FILE)).unwrap();
+        // Killed after the lock, before the pending list was removed.
+        write(&out, &next, &Scope::default()).unwrap();
+        std::fs::write(out.join(PENDING_FILE), "").unwrap();
+        assert_eq!(
+            check(&out, &next, &Scope::default()).unwrap(),
+            [Finding::Unfinished {
+                path: PENDING_FILE.to_owned()
+            }]
+        );
+        write(&out, &next, &Scope::default()).unwrap();
+        assert!(check(&out, &next, &Scope::default()).unwrap().is_empty());
+        assert!(!out.join(PENDING_FILE).exists());
     }
 }

@@ -9,8 +9,9 @@ use crate::render::State;
 use rayon::prelude::*;
 use std::path::Path;
 
-/// The directories under `out/` that hold automation-owned values.
-pub const STATE_DIRS: &[&str] = &["kubernetes/apps", "hosts"];
+/// The directories under `out/` that hold automation-owned values (and the sealed
+/// values rules compare against).
+pub const STATE_DIRS: &[&str] = &["kubernetes/apps", "hosts", "secrets"];
 
 /// What a state file is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -24,6 +25,8 @@ pub enum StateFile<'a> {
     },
     /// `hosts/<host>/<project>/compose.yaml`.
     Compose,
+    /// `secrets/<cluster>/<namespace>/sealedsecret-<name>.yaml`.
+    Sealed,
 }
 
 /// What the file at `path` (relative to `out/`) holds of the state, if anything.
@@ -38,6 +41,7 @@ pub fn state_file(path: &str) -> Option<StateFile<'_>> {
             "kustomization.yaml",
         ] => Some(StateFile::Overlay { app, env }),
         ["hosts", _, _, "compose.yaml"] => Some(StateFile::Compose),
+        ["secrets", _, _, file] if file.starts_with("sealedsecret-") => Some(StateFile::Sealed),
         _ => None,
     }
 }
@@ -62,6 +66,16 @@ pub fn read(out_dir: &Path) -> State {
     for host in names(&out_dir.join("hosts")) {
         for project in names(&out_dir.join("hosts").join(&host)) {
             paths.push(format!("hosts/{host}/{project}/compose.yaml"));
+        }
+    }
+    let secrets = out_dir.join("secrets");
+    for cluster in names(&secrets) {
+        for namespace in names(&secrets.join(&cluster)) {
+            for file in names(&secrets.join(&cluster).join(&namespace)) {
+                if file.starts_with("sealedsecret-") {
+                    paths.push(format!("secrets/{cluster}/{namespace}/{file}"));
+                }
+            }
         }
     }
     let apps = out_dir.join("kubernetes").join("apps");
@@ -99,6 +113,7 @@ pub fn from_files(files: impl IntoIterator<Item = (String, Vec<u8>)>) -> State {
 enum Found {
     Compose(Vec<((String, String), String)>),
     Overlay((String, String), Option<String>),
+    Sealed(String, std::collections::BTreeMap<String, String>),
     Nothing,
 }
 
@@ -111,6 +126,10 @@ fn found_in(path: &str, bytes: Vec<u8>) -> Found {
         Some(StateFile::Overlay { app, env }) => {
             Found::Overlay((app.to_owned(), env.to_owned()), first_image_tag(&text))
         }
+        Some(StateFile::Sealed) => match sealed_values(&text) {
+            Some(values) => Found::Sealed(path.to_owned(), values),
+            None => Found::Nothing,
+        },
         None => Found::Nothing,
     }
 }
@@ -122,6 +141,9 @@ fn state_of(found: Vec<Found>) -> State {
         match f {
             Found::Compose(tags) => state.image_tags.extend(tags),
             Found::Overlay(key, tag) => overlays.push((key, tag)),
+            Found::Sealed(path, values) => {
+                state.committed_sealed.insert(path, values);
+            }
             Found::Nothing => {}
         }
     }
@@ -131,6 +153,17 @@ fn state_of(found: Vec<Found>) -> State {
         }
     }
     state
+}
+
+/// `spec.encryptedData` of a SealedSecret.
+pub fn sealed_values(text: &str) -> Option<std::collections::BTreeMap<String, String>> {
+    let v: serde_json::Value = serde_saphyr::from_str(text).ok()?;
+    let data = v["spec"]["encryptedData"].as_object()?;
+    Some(
+        data.iter()
+            .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned())))
+            .collect(),
+    )
 }
 
 #[derive(serde::Deserialize)]

@@ -1,8 +1,9 @@
 //! The `docs` target: `out/docs/<env>.md`, a runbook per environment, built from
 //! sections rendered by minijinja templates under `templates/docs/`.
 //!
-//! Today it has one section, the secrets: the 1Password items and fields to create
-//! (as the Invoicetron runbook's table), and where every value comes from. Adding a
+//! Sections: overview (with a Mermaid diagram), steps by hand, the secrets (the
+//! 1Password items and fields to create, as the Invoicetron runbook's table, and where
+//! every value comes from), apply order, verification, rollback, waivers. Adding a
 //! section is a template plus one entry in [`SECTIONS`].
 
 use super::{Context, OutputTree, Target, runbook};
@@ -27,6 +28,7 @@ pub static SECTIONS: &[Section] = &[
     ("docs/apply.md.j2", runbook::apply),
     ("docs/verify.md.j2", runbook::verify),
     ("docs/rollback.md.j2", runbook::rollback),
+    ("docs/waivers.md.j2", runbook::waivers),
 ];
 
 impl Target for Docs {

@@ -46,6 +46,9 @@ pub struct State {
     pub image_tags: BTreeMap<(String, String), String>,
     /// Image tags recorded by `kiln set-image`, by (app, environment).
     pub recorded_tags: BTreeMap<(String, String), String>,
+    /// The sealed values of the committed SealedSecrets: path under `out/` → key →
+    /// ciphertext (to tell which values a build changes).
+    pub committed_sealed: BTreeMap<String, BTreeMap<String, String>>,
 }
 
 /// A compilation target: one kind of output.

@@ -5,7 +5,7 @@
 //! objects and paths kiln generates (the `dangling-reference` rule reads them).
 
 use super::Context;
-use super::kubernetes::{cluster_apps, database, external, workload};
+use super::kubernetes::{self, cluster_apps, database, external, workload};
 use crate::model::graph::Graph;
 use crate::model::{Environment, IngressKind, NetworkPolicyFlavour, Placement, TagAutomation};
 use serde_json::{Value, json};
@@ -340,4 +340,31 @@ pub(super) fn rollback(cx: &Context<'_>, env: &Environment) -> Value {
         }
     }
     json!({"env": env.name.as_str(), "apps": apps, "host_restores": host_restores})
+}
+
+/// The waivers: every lint rule or checkov check the model turns off, for what, and why.
+pub(super) fn waivers(_: &Context<'_>, env: &Environment) -> Value {
+    let model = &env.model;
+    let mut rows = Vec::new();
+    for (name, app) in model.enabled_apps() {
+        for (check, reason) in &app.waive {
+            rows.push(json!({
+                "subject": format!("app `{name}`"),
+                "check": check,
+                "checkov": kubernetes::is_checkov_id(check),
+                "reason": reason,
+            }));
+        }
+    }
+    for (name, registry) in &model.registries {
+        for (check, reason) in &registry.waive {
+            rows.push(json!({
+                "subject": format!("registry `{name}`"),
+                "check": check,
+                "checkov": false,
+                "reason": reason,
+            }));
+        }
+    }
+    json!({"env": env.name.as_str(), "waivers": rows})
 }

@@ -16,7 +16,7 @@
 //! that the build's own output sets up).
 
 use super::kubernetes::labels::{MANAGED_BY, PART_OF};
-use super::{Context, OutputTree, Target, yaml};
+use super::{Contents, Context, OutputTree, Target, yaml};
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::model::{Environment, KeySource, Name, SecretScope, SecretType, TemplatePart};
 use crate::secrets::checks::{SEALED_FILE, SECRET_NOT_SEALED};
@@ -84,13 +84,16 @@ impl Target for Secrets {
                 if let Some(object) = sealed_secret(env, p, sealed, diags) {
                     out.add(
                         format!("secrets/{}/{}/{file}", p.cluster, p.namespace),
-                        yaml::document(&sources, object),
+                        Contents {
+                            bytes: yaml::file_comments_above(&sources, &SealedDoc::of(&object)),
+                            data: Some(object),
+                        },
                         Some(env.name.as_str()),
                     );
                     dir.files.insert(file);
                 }
             }
-            report_obsolete(env, &placed, sealed, diags);
+            report_obsolete(cx, env, &placed, sealed, diags);
         }
         for (
             (cluster, namespace),
@@ -239,6 +242,56 @@ fn sealed_secret(
     }))
 }
 
+/// A SealedSecret as written: each sealed value carries, on the line above it, the
+/// suppression secret scanners (checkov's `CKV_SECRET_6`) read: it is ciphertext only
+/// the cluster's controller can open, not a secret in the clear.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SealedDoc<'a> {
+    api_version: &'a Value,
+    kind: &'a Value,
+    metadata: &'a Value,
+    spec: SealedSpecDoc<'a>,
+}
+
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SealedSpecDoc<'a> {
+    encrypted_data: BTreeMap<String, serde_saphyr::Commented<String>>,
+    template: &'a Value,
+}
+
+/// Why scanners may skip a sealed value.
+const SEALED_SKIP: &str = "checkov:skip=CKV_SECRET_6: sealed with the cluster's Sealed Secrets certificate; only its controller can decrypt it";
+
+impl<'a> SealedDoc<'a> {
+    fn of(object: &'a Value) -> Self {
+        let encrypted_data = object["spec"]["encryptedData"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .map(|(k, v)| {
+                (
+                    k.clone(),
+                    serde_saphyr::Commented(
+                        v.as_str().unwrap_or_default().to_owned(),
+                        SEALED_SKIP.to_owned(),
+                    ),
+                )
+            })
+            .collect();
+        SealedDoc {
+            api_version: &object["apiVersion"],
+            kind: &object["kind"],
+            metadata: &object["metadata"],
+            spec: SealedSpecDoc {
+                encrypted_data,
+                template: &object["spec"]["template"],
+            },
+        }
+    }
+}
+
 /// The pointer of a data key in the model (`.dockerconfigjson` points at the secret).
 fn key_pointer(env: &Environment, secret: &Name, key: &str) -> String {
     match env.model.secrets.get(secret) {
@@ -249,11 +302,35 @@ fn key_pointer(env: &Environment, secret: &Name, key: &str) -> String {
 
 /// Sealed values the model no longer places: `kiln seal` removes them.
 fn report_obsolete(
+    cx: &Context<'_>,
     env: &Environment,
     placed: &[SecretPlacement],
     sealed: &sealed_file::SealedFile,
     diags: &mut Diagnostics,
 ) {
+    // The sealed file as YAML nodes with spans, to point at each obsolete secret.
+    let sources = &cx.project.sources;
+    let file = sources.find(std::path::Path::new(&format!(
+        "environments/sealed/{}.yaml",
+        env.name
+    )));
+    let nodes = file.and_then(|id| crate::model::yaml::parse(id, &sources.file(id).text).ok());
+    let key_span = |cluster: &str, namespace: &str, secret: &str| {
+        let secrets = nodes
+            .as_ref()?
+            .get("clusters")?
+            .get(cluster)?
+            .get("namespaces")?
+            .get(namespace)?;
+        match &secrets.value {
+            crate::model::yaml::Value::Map(entries) => entries
+                .iter()
+                .find(|(k, _)| k.name == secret)
+                .map(|(k, _)| k.span),
+            _ => None,
+        }
+        .or(Some(secrets.span))
+    };
     let wanted: BTreeSet<(String, String, String)> = placed
         .iter()
         .map(|p| {
@@ -276,6 +353,7 @@ fn report_obsolete(
                                 env.name
                             ),
                         )
+                        .at(key_span(cluster, namespace, secret).or_else(|| file.map(|id| crate::diagnostic::Span::new(id, 0, 0))))
                         .help(format!("`kiln seal --cert CERT.pem --env {}` removes them", env.name)),
                     );
                 }

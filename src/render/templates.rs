@@ -10,7 +10,7 @@
 //! that go into scripts.
 
 use crate::diagnostic::{Diagnostic, FileId, SourceMap, Span, checks};
-use crate::model::files::{Entry, Files, TEMPLATES};
+use crate::model::files::{Files, TEMPLATES};
 use minijinja::{Environment, UndefinedBehavior, syntax::SyntaxConfig};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -48,6 +48,10 @@ pub static DEFAULTS: &[(&str, &str)] = &[
     (
         "docs/rollback.md.j2",
         include_str!("../../templates/docs/rollback.md.j2"),
+    ),
+    (
+        "docs/waivers.md.j2",
+        include_str!("../../templates/docs/waivers.md.j2"),
     ),
     (
         "docs/runbook.md.j2",
@@ -135,25 +139,13 @@ impl Templates {
         let mut diags = Vec::new();
         for (name, _) in DEFAULTS {
             let rel = format!("{TEMPLATES}/{name}");
-            let why = match files.get(&rel) {
-                None => continue,
-                Some(Entry::File(bytes)) => match String::from_utf8(bytes.clone()) {
-                    Ok(text) => {
-                        let id = sources.add(files.source_path(&rel), text);
-                        overrides.push(((*name).to_owned(), id));
-                        continue;
-                    }
-                    Err(_) => "stream did not contain valid UTF-8".to_owned(),
-                },
-                Some(Entry::Unreadable(why)) => why.clone(),
+            let Some(entry) = files.get(&rel) else {
+                continue;
             };
-            diags.push(Diagnostic::error(
-                checks::IO,
-                format!(
-                    "cannot read template override {}: {why}",
-                    files.location(&rel)
-                ),
-            ));
+            match crate::model::load::add_source(entry, &files.source_path(&rel), sources) {
+                Ok(id) => overrides.push(((*name).to_owned(), id)),
+                Err(d) => diags.push(*d),
+            }
         }
         let (templates, more) = Templates::with_overrides(overrides, sources);
         diags.extend(more);

@@ -23,7 +23,20 @@ pub fn header(sources: &[String]) -> String {
 
 /// Serializes `value` as one YAML document (no `---`), with a trailing newline.
 pub fn to_string<T: Serialize>(value: &T) -> String {
+    serialize(value, serde_saphyr::CommentPosition::Inline)
+}
+
+/// A complete generated YAML file whose `Commented` values carry their comment on the
+/// line above (for scanner suppressions, which must precede the line they suppress).
+pub fn file_comments_above<T: Serialize>(sources: &[String], value: &T) -> Vec<u8> {
+    let mut out = header(sources);
+    out.push_str(&serialize(value, serde_saphyr::CommentPosition::Above));
+    out.into_bytes()
+}
+
+fn serialize<T: Serialize>(value: &T, comments: serde_saphyr::CommentPosition) -> String {
     let mut options = serde_saphyr::SerializerOptions::default();
+    options.comment_position = comments;
     options.min_fold_chars = usize::MAX;
     options.folded_wrap_chars = usize::MAX;
     options.prefer_block_scalars = true;
@@ -44,7 +57,7 @@ pub fn file<T: Serialize>(sources: &[String], value: &T) -> Vec<u8> {
 }
 
 /// A generated YAML file of `data` (a Kubernetes object, patch operations): the bytes
-/// of [`file`] and the data itself, which checks over the output read instead of
+/// of [`file()`] and the data itself, which checks over the output read instead of
 /// parsing the bytes back.
 pub fn document(sources: &[String], data: Value) -> Contents {
     Contents {

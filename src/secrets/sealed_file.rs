@@ -31,7 +31,7 @@
 
 use super::checks::SEALED_FILE;
 use crate::diagnostic::{Diagnostic, Diagnostics, SourceMap, Span};
-use crate::model::files::{Entry, Files};
+use crate::model::files::Files;
 use crate::model::{Environment, KeySource, Name, Project, SecretType, TemplatePart};
 use crate::secrets::cert::hex;
 use crate::secrets::placement::registry_of;
@@ -152,22 +152,13 @@ pub fn load_files(files: &Files, project: &mut Project) -> (Sealed, Diagnostics)
             .to_owned();
         let rel = format!("environments/sealed/{name}");
         let display = files.source_path(&rel);
-        let why = match entry {
-            Entry::File(bytes) => String::from_utf8(bytes.clone())
-                .map_err(|_| "stream did not contain valid UTF-8".to_owned()),
-            Entry::Unreadable(why) => Err(why.clone()),
-        };
-        let text = match why {
-            Ok(t) => t,
-            Err(e) => {
-                diags.push(Diagnostic::error(
-                    SEALED_FILE,
-                    format!("cannot read {}: {e}", display.display()),
-                ));
+        let id = match crate::model::load::add_source(entry, &display, &mut project.sources) {
+            Ok(id) => id,
+            Err(d) => {
+                diags.push(*d);
                 continue;
             }
         };
-        let id = project.sources.add(&display, text);
         let text = &project.sources.file(id).text;
         if project.environment(&stem).is_none() {
             diags.push(

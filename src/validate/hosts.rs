@@ -114,16 +114,6 @@ fn check_env(env: &Environment, diags: &mut Diagnostics) {
             }
         }
         let Some(Placement::Host(host_name, host)) = placement else {
-            for (route_name, route) in &app.routes {
-                if let Some(via) = &route.via {
-                    check_via_exists(
-                        env,
-                        &format!("/apps/{name}/routes/{route_name}"),
-                        via,
-                        diags,
-                    );
-                }
-            }
             continue;
         };
         if name.as_str() == CADDY_PROJECT {
@@ -285,23 +275,6 @@ fn check_env(env: &Environment, diags: &mut Diagnostics) {
     }
 }
 
-fn check_via_exists(env: &Environment, pointer: &str, via: &Name, diags: &mut Diagnostics) {
-    let m = &env.model;
-    if !m.clusters.contains_key(via) && !m.hosts.contains_key(via) {
-        diags.push(unknown(
-            env,
-            &format!("{pointer}/via"),
-            "cluster or host",
-            via,
-            m.clusters
-                .keys()
-                .chain(m.hosts.keys())
-                .map(Name::to_string)
-                .collect(),
-        ));
-    }
-}
-
 fn check_host_route(
     env: &Environment,
     pointer: &str,
@@ -311,18 +284,22 @@ fn check_host_route(
     diags: &mut Diagnostics,
 ) {
     let m = &env.model;
-    if let Some(via) = &route.via {
-        check_via_exists(env, pointer, via, diags);
-        if via != host_name && m.hosts.contains_key(via) {
-            diags.push(
-                Diagnostic::error(
-                    checks::INVALID_VALUE,
-                    format!("`via: {via}` names another host; a host's Caddy serves only what runs on it"),
-                )
-                .at(env.span(&format!("{pointer}/via")))
-                .help(format!("remove `via` to serve it from `{host_name}`, or name a cluster")),
-            );
-        }
+    if let Some(via) = &route.via
+        && via != host_name
+        && m.hosts.contains_key(via)
+    {
+        diags.push(
+            Diagnostic::error(
+                checks::INVALID_VALUE,
+                format!(
+                    "`via: {via}` names another host; a host's Caddy serves only what runs on it"
+                ),
+            )
+            .at(env.span(&format!("{pointer}/via")))
+            .help(format!(
+                "remove `via` to serve it from `{host_name}`, or name a cluster"
+            )),
+        );
     }
     if !route.served_by_host(host_name) {
         return;

@@ -10,6 +10,7 @@ pub mod references;
 pub mod schema;
 pub mod secret_refs;
 pub mod secrets;
+pub mod wiring;
 
 use crate::diagnostic::Diagnostics;
 use crate::model::Project;

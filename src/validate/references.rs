@@ -3,7 +3,7 @@
 
 use crate::diagnostic::{Diagnostic, Diagnostics, checks};
 use crate::model::{EnvValue, Environment, IngressKind, Name, Placement, SecretRef, names};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 /// Runs every reference check on one environment.
 pub fn check(env: &Environment, diags: &mut Diagnostics) {
@@ -57,7 +57,8 @@ pub fn check(env: &Environment, diags: &mut Diagnostics) {
             );
         }
     }
-    check_namespace_pattern(env, diags);
+    // A pattern with an unknown placeholder makes every namespace invalid: say it once.
+    let pattern_ok = check_namespace_pattern(env, diags);
     let mut routes: BTreeMap<(String, String), (Name, Name)> = BTreeMap::new();
     for (name, app) in m.enabled_apps() {
         let at = |p: &str| format!("/apps/{name}{p}");
@@ -118,6 +119,17 @@ pub fn check(env: &Environment, diags: &mut Diagnostics) {
         if let Some(db) = &app.database {
             secret_ref(env, &at("/database/password"), &db.password, diags);
         }
+        for (i, secret) in app.env_from.iter().enumerate() {
+            if !m.secrets.contains_key(secret) {
+                diags.push(unknown(
+                    env,
+                    &at(&format!("/envFrom/{i}")),
+                    "secret",
+                    secret,
+                    m.secrets.keys().map(Name::to_string).collect(),
+                ));
+            }
+        }
         for dep in &app.depends_on {
             if !m.apps.contains_key(dep) {
                 let i = app.depends_on.iter().position(|d| d == dep).unwrap_or(0);
@@ -130,31 +142,31 @@ pub fn check(env: &Environment, diags: &mut Diagnostics) {
                 ));
             }
         }
-        let mut via_clusters = BTreeSet::new();
         for (route_name, route) in &app.routes {
             let pointer = at(&format!("/routes/{route_name}"));
+            // `via` names the cluster that serves a route of an app on a host, or the
+            // app's own host (see `validate::hosts`, which checks which host).
             if let Some(via) = &route.via {
-                if !m.clusters.contains_key(via) {
+                let via_cluster = m.clusters.contains_key(via);
+                if !via_cluster && !m.hosts.contains_key(via) {
                     diags.push(unknown(
                         env,
                         &format!("{pointer}/via"),
-                        "cluster",
+                        "cluster or host",
                         via,
-                        m.clusters.keys().map(Name::to_string).collect(),
+                        known(&m.clusters, &m.hosts),
                     ));
-                } else {
-                    via_clusters.insert(via.clone());
                 }
                 match placement {
                     Some(Placement::Cluster(own, _)) if own != via => diags.push(
                         Diagnostic::error(
                             checks::INVALID_VALUE,
-                            format!("`{name}` runs on cluster `{own}`; its routes cannot be served by cluster `{via}`"),
+                            format!("`{name}` runs on cluster `{own}`; its routes cannot be served by `{via}`"),
                         )
                         .at(env.span(&format!("{pointer}/via")))
                         .help("drop `via`: an app on a cluster is routed by that cluster"),
                     ),
-                    Some(Placement::Host(host_name, _)) => {
+                    Some(Placement::Host(host_name, _)) if via_cluster => {
                         let reachable = app.publish.as_ref().is_some_and(|p| !is_loopback(&p.address));
                         if !reachable {
                             diags.push(
@@ -225,10 +237,12 @@ pub fn check(env: &Environment, diags: &mut Diagnostics) {
                 break;
             }
         }
-        if let Some(ns) = placement.and_then(|p| match p {
-            Placement::Cluster(..) => Some(m.namespace(&env.name, name, app)),
-            Placement::Host(..) => None,
-        }) && let Err(why) = names::validate(&ns, 63)
+        if pattern_ok
+            && let Some(ns) = placement.and_then(|p| match p {
+                Placement::Cluster(..) => Some(m.namespace(&env.name, name, app)),
+                Placement::Host(..) => None,
+            })
+            && let Err(why) = names::validate(&ns, 63)
         {
             diags.push(
                 Diagnostic::error(
@@ -292,14 +306,17 @@ pub fn check(env: &Environment, diags: &mut Diagnostics) {
     }
 }
 
-fn check_namespace_pattern(env: &Environment, diags: &mut Diagnostics) {
+/// Reports placeholders of `environment.namespaces` kiln does not fill; false if any.
+fn check_namespace_pattern(env: &Environment, diags: &mut Diagnostics) -> bool {
     let pattern = &env.model.environment.namespaces;
+    let mut ok = true;
     let mut rest = pattern.as_str();
     while let Some(i) = rest.find('{') {
         let after = &rest[i + 1..];
         let end = after.find('}').unwrap_or(after.len());
         let var = &after[..end];
         if !["group", "app", "env"].contains(&var) {
+            ok = false;
             diags.push(
                 Diagnostic::error(
                     checks::INTERPOLATION,
@@ -311,33 +328,46 @@ fn check_namespace_pattern(env: &Environment, diags: &mut Diagnostics) {
         }
         rest = &after[(end + 1).min(after.len())..];
     }
+    ok
 }
 
+/// Reports each `dependsOn` entry that closes a cycle, with the cycle. A depth-first
+/// walk that visits every app once: linear in apps and dependencies, however many
+/// paths the graph has.
 fn check_cycles(env: &Environment, diags: &mut Diagnostics) {
-    let apps = &env.model.apps;
-    let mut reported = BTreeSet::new();
-    for start in apps.keys() {
-        let mut path = vec![start.clone()];
-        walk(env, start, &mut path, &mut reported, diags);
+    #[derive(Clone, Copy, PartialEq)]
+    enum Mark {
+        OnPath,
+        Done,
     }
-    fn walk(
-        env: &Environment,
-        at: &Name,
-        path: &mut Vec<Name>,
-        reported: &mut BTreeSet<BTreeSet<Name>>,
-        diags: &mut Diagnostics,
-    ) {
-        let Some(app) = env.model.apps.get(at) else {
-            return;
-        };
-        for (i, dep) in app.depends_on.iter().enumerate() {
-            if let Some(pos) = path.iter().position(|p| p == dep) {
-                let cycle: Vec<&str> = path[pos..]
-                    .iter()
-                    .map(Name::as_str)
-                    .chain([dep.as_str()])
-                    .collect();
-                if reported.insert(path[pos..].iter().cloned().collect()) {
+    let apps = &env.model.apps;
+    let mut marks: BTreeMap<&Name, Mark> = BTreeMap::new();
+    for start in apps.keys() {
+        if marks.contains_key(start) {
+            continue;
+        }
+        // The path from `start`, each app with the index of its next dependency.
+        let mut path: Vec<(&Name, usize)> = vec![(start, 0)];
+        marks.insert(start, Mark::OnPath);
+        while let Some((at, next)) = path.last_mut() {
+            let at: &Name = at;
+            let deps = apps.get(at).map_or(&[][..], |a| &a.depends_on[..]);
+            let Some(dep) = deps.get(*next) else {
+                marks.insert(at, Mark::Done);
+                path.pop();
+                continue;
+            };
+            let i = *next;
+            *next += 1;
+            match marks.get(dep) {
+                Some(Mark::Done) => {}
+                Some(Mark::OnPath) => {
+                    let pos = path.iter().position(|(p, _)| *p == dep).unwrap_or(0);
+                    let cycle: Vec<&str> = path[pos..]
+                        .iter()
+                        .map(|(p, _)| p.as_str())
+                        .chain([dep.as_str()])
+                        .collect();
                     diags.push(
                         Diagnostic::error(
                             checks::CYCLE,
@@ -350,14 +380,14 @@ fn check_cycles(env: &Environment, diags: &mut Diagnostics) {
                         .help("remove one of these `dependsOn` entries"),
                     );
                 }
-                continue;
+                None => {
+                    // An unknown app is reported elsewhere; it has no dependencies.
+                    if let Some((name, _)) = apps.get_key_value(dep) {
+                        marks.insert(name, Mark::OnPath);
+                        path.push((name, 0));
+                    }
+                }
             }
-            if path.len() > 64 {
-                return;
-            }
-            path.push(dep.clone());
-            walk(env, dep, path, reported, diags);
-            path.pop();
         }
     }
 }

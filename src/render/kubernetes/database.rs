@@ -6,9 +6,9 @@ use crate::model::{Backup, Database};
 use k8s_openapi::api::apps::v1::{StatefulSet, StatefulSetSpec};
 use k8s_openapi::api::batch::v1::{CronJob, CronJobSpec, JobSpec, JobTemplateSpec};
 use k8s_openapi::api::core::v1::{
-    Container, ContainerPort, EnvVar, EnvVarSource, ExecAction, PersistentVolumeClaim,
+    Container, ContainerPort, EnvVar, ExecAction, KeyToPath, PersistentVolumeClaim,
     PersistentVolumeClaimSpec, PersistentVolumeClaimVolumeSource, PodSpec, PodTemplateSpec, Probe,
-    SecretKeySelector, Service, ServicePort, ServiceSpec, Volume, VolumeMount,
+    SecretVolumeSource, Service, ServicePort, ServiceSpec, Volume, VolumeMount,
     VolumeResourceRequirements,
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
@@ -62,19 +62,34 @@ fn meta(cx: &AppCx<'_>, name: &str, component: &str) -> ObjectMeta {
     }
 }
 
-fn password_env(name: &str, db: &Database) -> EnvVar {
-    EnvVar {
-        name: name.to_owned(),
-        value: None,
-        value_from: Some(EnvVarSource {
-            secret_key_ref: Some(SecretKeySelector {
-                name: db.password.secret.to_string(),
-                key: db.password.key.clone(),
-                optional: None,
+/// Where the password file is mounted: a file, not an environment variable, so the
+/// value never shows in `kubectl describe` or the process environment.
+const PASSWORD_DIR: &str = "/run/secrets/db";
+
+/// The database password as a read-only file (`<PASSWORD_DIR>/password`).
+fn password_volume(db: &Database) -> (Volume, VolumeMount) {
+    (
+        Volume {
+            name: "db-password".to_owned(),
+            secret: Some(SecretVolumeSource {
+                secret_name: Some(db.password.secret.to_string()),
+                default_mode: Some(0o440),
+                items: Some(vec![KeyToPath {
+                    key: db.password.key.clone(),
+                    path: "password".to_owned(),
+                    ..Default::default()
+                }]),
+                ..Default::default()
             }),
             ..Default::default()
-        }),
-    }
+        },
+        VolumeMount {
+            name: "db-password".to_owned(),
+            mount_path: PASSWORD_DIR.to_owned(),
+            read_only: Some(true),
+            ..Default::default()
+        },
+    )
 }
 
 fn plain(name: &str, value: impl Into<String>) -> EnvVar {
@@ -131,6 +146,7 @@ fn statefulset(cx: &AppCx<'_>, db: &Database) -> StatefulSet {
     let db_name = db.db_name(cx.name);
     let (run_vol, run_mount) = scratch("run", "/var/run/postgresql");
     let (tmp_vol, tmp_mount) = scratch("tmp", "/tmp");
+    let (password_vol, password_mount) = password_volume(db);
     let container = Container {
         name: "postgres".to_owned(),
         image: Some(image(db.version)),
@@ -143,7 +159,8 @@ fn statefulset(cx: &AppCx<'_>, db: &Database) -> StatefulSet {
         }]),
         env: Some(vec![
             plain("POSTGRES_DB", &db_name),
-            password_env("POSTGRES_PASSWORD", db),
+            // The official image reads the password from this file on first start.
+            plain("POSTGRES_PASSWORD_FILE", format!("{PASSWORD_DIR}/password")),
             plain("POSTGRES_USER", &db_name),
         ]),
         resources: pod::resources(db.resources.as_ref()),
@@ -161,6 +178,7 @@ fn statefulset(cx: &AppCx<'_>, db: &Database) -> StatefulSet {
             },
             run_mount,
             tmp_mount,
+            password_mount,
         ]),
         ..Default::default()
     };
@@ -179,7 +197,7 @@ fn statefulset(cx: &AppCx<'_>, db: &Database) -> StatefulSet {
                     automount_service_account_token: Some(false),
                     security_context: Some(pod::pod_security(POSTGRES_UID, POSTGRES_UID)),
                     containers: vec![container],
-                    volumes: Some(vec![run_vol, tmp_vol]),
+                    volumes: Some(vec![run_vol, tmp_vol, password_vol]),
                     ..Default::default()
                 }),
             },
@@ -252,6 +270,7 @@ fn backup_cronjob(cx: &AppCx<'_>, db: &Database, backup: &Backup) -> CronJob {
     let name = backup_name(cx);
     let db_name = db.db_name(cx.name);
     let (tmp_vol, tmp_mount) = scratch("tmp", "/tmp");
+    let (password_vol, password_mount) = password_volume(db);
     let container = Container {
         name: "backup".to_owned(),
         image: Some(image(db.version)),
@@ -259,9 +278,11 @@ fn backup_cronjob(cx: &AppCx<'_>, db: &Database, backup: &Backup) -> CronJob {
         command: Some(vec![
             "sh".to_owned(),
             "-c".to_owned(),
-            backup_script(&cx.db_service(), &db_name, backup.retention_days),
+            format!(
+                "PGPASSWORD=\"$(cat {PASSWORD_DIR}/password)\"\nexport PGPASSWORD\n{}",
+                backup_script(&cx.db_service(), &db_name, backup.retention_days)
+            ),
         ]),
-        env: Some(vec![password_env("PGPASSWORD", db)]),
         resources: Some(pod::helper_resources()),
         security_context: Some(pod::container_security(true)),
         volume_mounts: Some(vec![
@@ -271,6 +292,7 @@ fn backup_cronjob(cx: &AppCx<'_>, db: &Database, backup: &Backup) -> CronJob {
                 ..Default::default()
             },
             tmp_mount,
+            password_mount,
         ]),
         ..Default::default()
     };
@@ -304,6 +326,7 @@ fn backup_cronjob(cx: &AppCx<'_>, db: &Database, backup: &Backup) -> CronJob {
                                     ..Default::default()
                                 },
                                 tmp_vol,
+                                password_vol,
                             ]),
                             ..Default::default()
                         }),

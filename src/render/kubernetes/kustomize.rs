@@ -2,11 +2,13 @@
 //! overlay per environment with its namespace, image tags, JSON patches for what
 //! differs, and the objects only that environment has.
 //!
-//! The base takes each shared object as the first environment renders it (objects
-//! carry no namespace and a placeholder image tag, so those never differ); every
-//! other environment's overlay patches exactly the fields that differ, as RFC 6902
-//! operations, so `kubectl kustomize overlays/<env>` gives back that environment's
-//! objects byte for byte in meaning.
+//! The base takes each shared object as the first environment renders it. Objects are
+//! compared without namespace and with a placeholder image tag, so those never differ:
+//! each overlay sets its namespace and tags (the base carries the first environment's
+//! namespace, so no file says `default`). Every other environment's overlay patches
+//! exactly the fields that differ, as RFC 6902 operations, so
+//! `kubectl kustomize overlays/<env>` gives back that environment's objects byte for
+//! byte in meaning.
 
 use super::Object;
 use crate::render::{OutputTree, yaml};
@@ -174,7 +176,10 @@ pub fn write_app(root: &str, mut envs: Vec<EnvObjects>, out: &mut OutputTree) {
     all_sources.dedup();
 
     // The base is the first environment's shared objects; in that environment's
-    // overlay they would patch nothing, so they leave its list.
+    // overlay they would patch nothing, so they leave its list. It carries that
+    // environment's namespace (each overlay sets its own); no object kiln writes is in
+    // `default`.
+    let first_namespace = envs[0].namespace.clone();
     let (base, first_own): (Vec<Object>, Vec<Object>) = std::mem::take(&mut envs[0].objects)
         .into_iter()
         .partition(|o| shared.contains(&o.id()));
@@ -209,6 +214,8 @@ pub fn write_app(root: &str, mut envs: Vec<EnvObjects>, out: &mut OutputTree) {
                 }
                 None => {
                     let file = object.file_name();
+                    let mut object = object;
+                    object.set_namespace(&env.namespace);
                     out.add(
                         format!("{dir}/{file}"),
                         yaml::document(&env.sources, object.0),
@@ -251,8 +258,9 @@ pub fn write_app(root: &str, mut envs: Vec<EnvObjects>, out: &mut OutputTree) {
     }
 
     let mut base_files = Vec::new();
-    for object in base {
+    for mut object in base {
         let file = object.file_name();
+        object.set_namespace(&first_namespace);
         out.add(
             format!("{root}/base/{file}"),
             yaml::document(&all_sources, object.0),

@@ -213,6 +213,7 @@ pub fn app_objects(cx: &AppCx<'_>, unit: &ClusterApp<'_>) -> Vec<Object> {
                 objects.extend(database::objects(cx, db));
             }
             objects.extend(rbac::objects(cx));
+            objects.extend(network::app_policies(cx, false));
         }
         Some((host_name, host)) => {
             if !cx.routes.is_empty() {
@@ -220,11 +221,59 @@ pub fn app_objects(cx: &AppCx<'_>, unit: &ClusterApp<'_>) -> Vec<Object> {
             }
             if let Some(from) = host.deploy_from.as_ref().filter(|_| unit.deploys(host)) {
                 objects.push(external::deploy_job(cx, host_name.as_str(), host, from));
+                objects.extend(network::app_policies(cx, true));
             }
         }
     }
     objects.extend(routes::objects(cx));
+    for object in &mut objects {
+        skip_checks(object, cx.app);
+    }
     objects
+}
+
+/// Whether a waiver names a checkov check (`CKV_K8S_43`, `CKV2_K8S_6`) rather than a
+/// kiln rule.
+pub fn is_checkov_id(id: &str) -> bool {
+    let rest = id.strip_prefix("CKV2_").or_else(|| id.strip_prefix("CKV_"));
+    rest.is_some_and(|r| {
+        !r.is_empty()
+            && r.bytes()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+    })
+}
+
+/// Writes the app's checkov waivers onto an object as the annotations checkov reads
+/// (`checkov.io/skip<N>: <check>=<reason>`), so a scan of `out/` skips exactly the
+/// checks the model says do not apply, each with its reason.
+pub fn skip_checks(object: &mut Object, app: &App) {
+    let skips: Vec<String> = app
+        .waive
+        .iter()
+        .filter(|(id, _)| is_checkov_id(id))
+        .map(|(id, reason)| format!("{id}={}", reason.trim()))
+        .collect();
+    if skips.is_empty() {
+        return;
+    }
+    let Some(meta) = object
+        .0
+        .get_mut("metadata")
+        .and_then(serde_json::Value::as_object_mut)
+    else {
+        return;
+    };
+    let annotations = meta
+        .entry("annotations")
+        .or_insert_with(|| serde_json::json!({}));
+    if let Some(map) = annotations.as_object_mut() {
+        for (i, skip) in skips.into_iter().enumerate() {
+            map.insert(
+                format!("checkov.io/skip{}", i + 1),
+                serde_json::Value::String(skip),
+            );
+        }
+    }
 }
 
 fn namespace_object(name: &str, group: &str, model: &Model) -> Object {

@@ -1,8 +1,10 @@
-//! Network policies that let a cluster's tunnel agent reach the apps with public
-//! (tunnel) routes. Cilium matches namespaces by exact name, so the namespace in the
-//! policy is the one kiln computed for the app, never typed by hand.
+//! Network policies: each app's pods accept connections only on their port, its
+//! database only from the app's own pods, and a cluster's tunnel agent may reach the
+//! apps with public (tunnel) routes. Cilium matches namespaces by exact name, so the
+//! namespace in a tunnel policy is the one kiln computed for the app, never typed by
+//! hand.
 
-use super::{Object, labels};
+use super::{AppCx, Object, labels};
 use crate::model::{Cluster, NetworkPolicyFlavour};
 use serde_json::json;
 
@@ -57,4 +59,47 @@ pub fn tunnel_policy(
             "egress": egress,
         },
     })))
+}
+
+/// The NetworkPolicies of one app: its pods accept traffic on the app's port only (from
+/// anywhere: ingress controllers, the tunnel, other apps), its database only from the
+/// app's own pods; an app that runs on a host has only Jobs on the cluster, which
+/// accept nothing.
+pub fn app_policies(cx: &AppCx<'_>, on_host: bool) -> Vec<Object> {
+    let policy = |name: &str, selector: &str, ingress: serde_json::Value| {
+        Object::from(&json!({
+            "apiVersion": "networking.k8s.io/v1",
+            "kind": "NetworkPolicy",
+            "metadata": {
+                "name": name,
+                "labels": labels::standard(cx.name.as_str(), cx.group.as_str(), "network"),
+            },
+            "spec": {
+                "podSelector": {"matchLabels": {(labels::NAME): selector}},
+                "policyTypes": ["Ingress"],
+                "ingress": ingress,
+            },
+        }))
+    };
+    let app = cx.name.as_str();
+    if on_host {
+        return vec![policy(app, app, json!([]))];
+    }
+    let mut out = vec![policy(
+        app,
+        app,
+        json!([{"ports": [{"port": cx.app.port, "protocol": "TCP"}]}]),
+    )];
+    if cx.app.database.is_some() {
+        let db = cx.db_service();
+        out.push(policy(
+            &db,
+            &db,
+            json!([{
+                "from": [{"podSelector": {"matchLabels": {(labels::NAME): app}}}],
+                "ports": [{"port": super::database::PORT, "protocol": "TCP"}],
+            }]),
+        ));
+    }
+    out
 }

@@ -116,8 +116,13 @@ impl DeployStep {
 
 /// The steps an app's deploy job runs.
 pub fn steps(cx: &AppCx<'_>) -> Vec<DeployStep> {
+    steps_for(cx.app)
+}
+
+/// The steps the deploy job of `app` runs.
+pub fn steps_for(app: &crate::model::App) -> Vec<DeployStep> {
     let mut steps = Vec::new();
-    if cx.app.migrations.is_some() {
+    if app.migrations.is_some() {
         steps.extend([DeployStep::RunMigration, DeployStep::WaitMigration]);
     }
     steps.extend([DeployStep::SetImage, DeployStep::WaitRollout]);

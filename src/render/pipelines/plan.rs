@@ -441,6 +441,7 @@ fn deploy_plan(
         job.0["metadata"]["name"] = job_name.clone().into();
         job.0["spec"]["template"]["metadata"]["name"] = job_name.clone().into();
         job.set_namespace(&unit.namespace);
+        kubernetes::skip_checks(&mut job, app);
         (
             migration_path(name.as_str(), env.name.as_str(), &job_name),
             job,

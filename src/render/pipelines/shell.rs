@@ -136,7 +136,7 @@ impl ConfigRepo {
         };
         vec![
             format!(
-                "(umask 077 && printf 'https://{user}:%s@%s\\n' \"${}\" {} > \"$HOME/.git-credentials\")",
+                "(umask 077 && printf 'https://{user}:%s@%s\\n' \"${}\" {} > \"$HOME/.git-credentials\")", // pragma: allowlist secret
                 self.token,
                 shell_quote(&self.host)
             ),

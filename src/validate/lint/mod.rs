@@ -23,6 +23,8 @@ pub struct LintContext<'a> {
     pub project: &'a Project,
     /// What a build would write.
     pub output: &'a OutputTree,
+    /// What the committed output holds that rules compare against, when known.
+    pub state: Option<&'a crate::render::State>,
     objects: std::sync::OnceLock<Vec<OutputObject>>,
 }
 
@@ -43,8 +45,16 @@ impl<'a> LintContext<'a> {
         LintContext {
             project,
             output,
+            state: None,
             objects: std::sync::OnceLock::new(),
         }
+    }
+
+    /// The same, comparing with what the committed output holds.
+    #[must_use]
+    pub fn with_state(mut self, state: &'a crate::render::State) -> Self {
+        self.state = Some(state);
+        self
     }
 
     /// Every Kubernetes object (a YAML document with `apiVersion` and `kind`) in the
@@ -266,11 +276,12 @@ pub fn run(cx: &LintContext<'_>, diags: &mut Diagnostics) {
         for (owner, waive) in apps.chain(registries) {
             for (rule, reason) in waive {
                 let pointer = format!("{owner}/waive/{rule}");
-                if !RULES.iter().any(|r| r.name() == rule) {
+                let checkov = crate::render::kubernetes::is_checkov_id(rule);
+                if !checkov && !RULES.iter().any(|r| r.name() == rule) {
                     diags.push(
                         Diagnostic::error(checks::WAIVER, format!("no rule is named `{rule}`"))
                             .at(env.key_span(&pointer))
-                            .help("`kiln rules` lists them"),
+                            .help("`kiln rules` lists kiln's rules; checkov checks are waived by their id, e.g. `CKV_K8S_43`"),
                     );
                 } else if reason.trim().is_empty() {
                     diags.push(

@@ -15,6 +15,7 @@ mod missing_pull_secret;
 mod missing_resources;
 mod orphan_object;
 mod postgres_data_mount;
+mod postgres_password_change;
 mod promoted_build_args;
 mod runs_as_root;
 mod unsortable_image_tag;
@@ -40,6 +41,7 @@ pub static RULES: &[&dyn Rule] = &[
     &url_unsafe_secret::UrlUnsafeSecret,
     &promoted_build_args::PromotedBuildArgs,
     &lan_registry_hosted_runner::LanRegistryHostedRunner,
+    &postgres_password_change::PostgresPasswordChange,
 ];
 
 #[cfg(test)]

@@ -26,7 +26,7 @@ Values from 1Password or entered by hand are checked the same way by `kiln seal`
 the value is known.
 
 ## Why is this bad?
-A `/`, `+`, `=` or `@` inside the password of `postgresql://user:password@host/db`
+A `/`, `+`, `=` or `@` inside the password of a `postgresql://` URL (`user:password@host`)
 changes how the URL is parsed: Prisma and most drivers then fail to connect, or connect
 somewhere else. The Invoicetron migration learned it the hard way and settled on
 `openssl rand -hex 20`.

@@ -1,0 +1,89 @@
+use crate::diagnostic::Severity;
+use crate::render::kubernetes::cluster_apps;
+use crate::validate::lint::{LintContext, Rule, Sink, Subject};
+
+/// A database password that changed after the database was created.
+pub(crate) struct PostgresPasswordChange;
+
+impl Rule for PostgresPasswordChange {
+    fn code(&self) -> &'static str {
+        "K018"
+    }
+
+    fn name(&self) -> &'static str {
+        "postgres-password-change"
+    }
+
+    fn severity(&self) -> Severity {
+        Severity::Warning
+    }
+
+    fn doc(&self) -> &'static str {
+        r#"## What it does
+Compares the sealed database password a build writes with the one in the committed
+output, and warns when an existing database's password changes, with the command that
+changes it inside PostgreSQL.
+
+## Why is this bad?
+The PostgreSQL image reads `POSTGRES_PASSWORD` only when it creates its data directory.
+A new value in the secret changes nothing in the running database: the app, given the
+new password, can no longer log in (seed 004: "Changing secret requires `ALTER USER`
+inside the pod").
+
+## Example
+Rotating `invoicetron-db.postgres-password` with `kiln seal --rotate invoicetron-db`
+changes its SealedSecret. Before the app restarts, run in the database pod:
+```sh
+kubectl -n invoicetron-prod exec invoicetron-db-0 -- \
+  psql -U invoicetron -c "ALTER USER invoicetron PASSWORD '<new value>'"
+```
+Then waive nothing: the warning goes away once the build is committed.
+"#
+    }
+
+    fn check(&self, cx: &LintContext<'_>, sink: &mut Sink<'_>) {
+        let Some(state) = cx.state else { return };
+        for env in &cx.project.environments {
+            for unit in cluster_apps(env) {
+                let Some(db) = unit.app.database.as_ref().filter(|_| unit.host.is_none()) else {
+                    continue;
+                };
+                let path = format!(
+                    "secrets/{}/{}/sealedsecret-{}.yaml",
+                    unit.cluster_name, unit.namespace, db.password.secret
+                );
+                let Some(before) = state
+                    .committed_sealed
+                    .get(&path)
+                    .and_then(|v| v.get(&db.password.key))
+                else {
+                    continue;
+                };
+                let Some(after) = cx
+                    .output
+                    .get(&path)
+                    .and_then(|f| std::str::from_utf8(&f.bytes).ok())
+                    .and_then(crate::output::state::sealed_values)
+                    .and_then(|v| v.get(&db.password.key).cloned())
+                else {
+                    continue;
+                };
+                if *before == after {
+                    continue;
+                }
+                let user = db.db_name(unit.name);
+                let d = sink
+                    .diagnostic(format!(
+                        "the password of database `{}-db` in `{}` changes, but PostgreSQL keeps the old one",
+                        unit.name, unit.namespace
+                    ))
+                    .at(env.span(&format!("/apps/{}/database/password", unit.name)))
+                    .help(format!(
+                        "before the app restarts with the new secret, run: kubectl -n {} exec {}-db-0 -- psql -U {user} -c \"ALTER USER {user} PASSWORD '<new value>'\"",
+                        unit.namespace, unit.name
+                    ));
+                sink.report(env, Subject::App(unit.name.as_str()), d);
+            }
+        }
+    }
+}

@@ -1,0 +1,153 @@
+//! Wiring checks: the reference output verifies every point, every kind of point is
+//! exercised, and breaking any one reference in the output fails with its location.
+
+use crate::support::{copy_tree, reference_project, repo};
+use kiln::render::OutputFile;
+use kiln::validate::lint::LintContext;
+use kiln::validate::wiring::{self, WIRES};
+
+fn compiled() -> (tempfile::TempDir, kiln::commands::Compiled) {
+    let project = reference_project();
+    copy_tree(&repo().join("out"), &project.path().join("out"));
+    let compiled = kiln::commands::compile(
+        &kiln::model::Files::read(project.path()),
+        kiln::render::State::default(),
+    );
+    assert!(!compiled.has_errors(), "{:?}", compiled.diagnostics);
+    (project, compiled)
+}
+
+#[test]
+fn the_reference_verifies_every_point_of_every_kind() {
+    let (_dir, c) = compiled();
+    assert_eq!(c.wiring.verified, c.wiring.total);
+    for wire in WIRES {
+        let mut diags = kiln::diagnostic::Diagnostics::default();
+        let cx = LintContext::new(&c.project, &c.tree);
+        let mut report = wiring::Report::default();
+        let before = report;
+        report = wiring::run_one(wire, &cx, &mut diags, report);
+        assert!(
+            report.total > before.total,
+            "no `{}` point in the reference output",
+            wire.name
+        );
+    }
+}
+
+/// (wire, file under out/, text to replace, replacement)
+const BREAKS: &[(&str, &str, &str, &str)] = &[
+    (
+        "route → service → port",
+        "kubernetes/apps/frontend/base/ingress-frontend.yaml",
+        "number: 8080",
+        "number: 9999",
+    ),
+    (
+        "env var → secret → key",
+        "kubernetes/apps/invoicetron/base/deployment-invoicetron.yaml",
+        "key: database-url",
+        "key: database_url",
+    ),
+    (
+        "network policy → namespace and port",
+        "kubernetes/clusters/homelab/tunnel/ciliumnetworkpolicy-tunnel-to-invoicetron-prod.yaml",
+        "port: \"3000\"",
+        "port: \"3001\"",
+    ),
+    (
+        "wait-for-db → database service and port",
+        "kubernetes/apps/invoicetron/base/deployment-invoicetron.yaml",
+        "invoicetron-db 5432",
+        "invoicetron-db 5433",
+    ),
+    (
+        "Flux Kustomization → path",
+        "flux/pi/kustomization-frontend-prod.yaml",
+        "overlays/prod",
+        "overlays/production",
+    ),
+    (
+        "Flux Kustomization → GitRepository",
+        "flux/pi/kustomization-frontend-prod.yaml",
+        "name: flux-system",
+        "name: flux",
+    ),
+    (
+        "ImagePolicy → ImageRepository → marked image",
+        "flux/pi/image-automation/imagepolicy-frontend-prod.yaml",
+        "name: frontend-prod\n  policy",
+        "name: frontend\n  policy",
+    ),
+    (
+        "CI tag format → ImagePolicy pattern",
+        "flux/pi/image-automation/imagepolicy-frontend-prod.yaml",
+        "[0-9]{14}",
+        "[0-9]{12}",
+    ),
+    (
+        "deploy steps → Role verbs",
+        "kubernetes/apps/invoicetron/base/role-gitlab-deploy.yaml",
+        "  - patch\n",
+        "",
+    ),
+    (
+        "Service+Endpoints → host address and port",
+        "kubernetes/apps/backend/base/endpoints-backend.yaml",
+        "192.168.1.50",
+        "192.168.1.51",
+    ),
+    (
+        "Caddy route → published port",
+        "hosts/local/Caddyfile",
+        "127.0.0.1:3001",
+        "127.0.0.1:3002",
+    ),
+    (
+        "backup job → database service",
+        "kubernetes/apps/invoicetron/overlays/prod/cronjob-invoicetron-db-backup.yaml",
+        "-h invoicetron-db",
+        "-h invoicetron-database",
+    ),
+];
+
+#[test]
+fn breaking_any_one_reference_fails_with_its_location() {
+    let (_dir, c) = compiled();
+    assert_eq!(
+        BREAKS.len(),
+        WIRES.len(),
+        "one break per kind of wiring point"
+    );
+    for (wire, path, from, to) in BREAKS {
+        let mut tree = c.tree.clone();
+        let file = tree
+            .get(path)
+            .unwrap_or_else(|| panic!("{path} is not in the output"))
+            .clone();
+        let text = String::from_utf8(file.bytes.clone()).unwrap();
+        assert!(text.contains(from), "{path} does not contain {from:?}");
+        tree.insert(
+            *path,
+            OutputFile {
+                bytes: text.replacen(from, to, 1).into_bytes(),
+                // The edited bytes are the truth now, not the data the renderer kept.
+                data: None,
+                ..file
+            },
+        );
+        let mut diags = kiln::diagnostic::Diagnostics::default();
+        let report = wiring::run(&LintContext::new(&c.project, &tree), &mut diags);
+        assert!(
+            report.verified < report.total,
+            "breaking {path} broke no `{wire}` point"
+        );
+        let broken: Vec<_> = diags.iter().filter(|d| d.name == "broken-wire").collect();
+        assert!(
+            broken
+                .iter()
+                .any(|d| d.message.starts_with(wire) && d.span.is_some()),
+            "breaking {path}: no located `{wire}` error in {broken:#?}"
+        );
+    }
+}
