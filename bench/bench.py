@@ -323,6 +323,10 @@ def fmt(s):
     return f"{s:.3f}" if s < 10 else f"{s:.1f}"
 
 
+def times(x):
+    return f"{x:.1f}×" if x < 10 else f"{x:.0f}×"
+
+
 def cell(m):
     if not m:
         return "–"
@@ -338,7 +342,7 @@ def report(r):
     L = [BEGIN, ""]
     m, v = r["machine"], r["versions"]
     L += [f"Measured {r['date']} by `bench/run.sh{' ' if r['args'] else ''}{r['args']}` "
-          f"({r['runs']} runs per kiln figure, {r['big_runs']} above N = 1,000; seconds, median (min–max) of whole processes).", "",
+          f"({r['runs']} runs per kiln figure, {r.get('big_runs', r['runs'])} above N = 1,000; seconds, median (min–max) of whole processes).", "",
           f"- Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB; disk `{m['disk']}` "
           f"({m['disk_space']}); Linux {m['kernel']}; load average before {' '.join(m['load_before'])}, "
           f"after {' '.join(r['load_after'])}.",
@@ -348,7 +352,7 @@ def report(r):
           "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for n, s in r["sizes"].items():
         kap = s.get("kapitan")
-        ratio = f"{kap['median'] / s['build_full']['median']:.0f}×" if kap else "–"
+        ratio = times(kap["median"] / s["build_full"]["median"]) if kap else "–"
         L.append(f"| {int(n):,} | {s['out_files']:,} ({s['out_bytes'] / 2**20:.0f}) | {cell(s['build_full'])} | "
                  f"{cell(s['build_nochange'])} | {cell(s['build_one_app'])} | {cell(s['check'])} | "
                  f"{cell(s['diff'])} | {cell(kap)}{'' if not kap or kap['runs'] > 1 else ' (1 run)'} | {ratio} | "
@@ -416,7 +420,7 @@ def targets_table(r):
     row("full build ≤ 1.0 s", f"{fmt(b)} s", b <= 1.0)
     if "kapitan" in s:
         ratio = s["kapitan"]["median"] / b
-        row("≥ 50× faster than Kapitan", f"{ratio:.0f}× ({fmt(s['kapitan']['median'])} s ÷ {fmt(b)} s)", ratio >= 50)
+        row("≥ 50× faster than Kapitan", f"{times(ratio)} ({fmt(s['kapitan']['median'])} s ÷ {fmt(b)} s)", ratio >= 50)
     nc = s["build_nochange"]["median"]
     row("no-change build ≤ 0.3 s, writes no file",
         f"{fmt(nc)} s, {s['nochange_files_touched']} files touched", nc <= 0.3 and s["nochange_files_touched"] == 0)
@@ -472,7 +476,13 @@ def main():
     p.add_argument("--results", default=os.path.join(HERE, "RESULTS.md"))
     p.add_argument("--json", default=os.path.join(HERE, "results.json"))
     p.add_argument("--keep", action="store_true", help="keep the scratch directory")
+    p.add_argument("--report-only", action="store_true",
+                   help="only rewrite RESULTS.md from the figures in --json")
     a = p.parse_args()
+    if a.report_only:
+        with open(a.json) as fh:
+            write_results(a.results, report(json.load(fh)))
+        return
     a.work = a.work or f"/tmp/kiln-bench-{time.strftime('%Y%m%d-%H%M%S')}"
     a.kapitan = shutil.which(a.kapitan) or a.kapitan
     os.makedirs(a.work, exist_ok=True)
