@@ -25,6 +25,7 @@ pub mod model;
 pub mod output;
 pub mod render;
 pub mod secrets;
+pub mod timings;
 pub mod validate;
 
 pub use error::Error;

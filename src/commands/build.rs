@@ -4,11 +4,13 @@ use super::{Outcome, Printer, check_envs, compile};
 use crate::cli::{BuildArgs, GlobalArgs};
 use crate::model::Files;
 use crate::output::{self, Durability, Scope, WriteOptions};
+use crate::timings::phase;
 
 pub(super) fn run(g: &GlobalArgs, args: &BuildArgs, out: &Printer) -> crate::Result<Outcome> {
     let out_dir = g.root.join("out");
-    let state = output::state::read(&out_dir);
-    let compiled = compile(&Files::read(&g.root), state);
+    let state = phase("read state", || output::state::read(&out_dir));
+    let files = phase("read model", || Files::read(&g.root));
+    let compiled = compile(&files, state);
     out.diagnostics(&compiled.diagnostics, &compiled.project.sources);
     if compiled.has_input_errors() {
         out.summary("nothing was written: fix the errors above and run `kiln build` again");
@@ -30,7 +32,9 @@ pub(super) fn run(g: &GlobalArgs, args: &BuildArgs, out: &Printer) -> crate::Res
             Durability::Atomic
         },
     };
-    let report = output::write_with(&out_dir, &compiled.tree, &options)?;
+    let report = phase("write", || {
+        output::write_with(&out_dir, &compiled.tree, &options)
+    })?;
     if !report.foreign.is_empty() {
         return Err(crate::Error::Usage(format!(
             "these files under out/ were not written by kiln and would be overwritten: {}\n  move them away, or run `kiln build --force` to replace them",

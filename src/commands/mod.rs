@@ -203,7 +203,8 @@ impl Compiled {
 /// Loads, validates and renders the model in `files`, stopping after the first stage
 /// that finds errors.
 pub fn compile(files: &Files, state: State) -> Compiled {
-    let (mut project, mut diags) = crate::model::load_files(files);
+    use crate::timings::phase;
+    let (mut project, mut diags) = phase("load", || crate::model::load_files(files));
     let (templates, template_diags) = Templates::load(files, &mut project.sources);
     diags.extend(template_diags);
     let (recorded, tag_diags) = crate::model::tags::load_files(files, &mut project.sources);
@@ -216,7 +217,7 @@ pub fn compile(files: &Files, state: State) -> Compiled {
     diags.extend(sealed_diags.into_sorted(&project.sources));
     // Reference checks run on every environment that loaded, even when another did
     // not, so one run reports as much as it can.
-    validate::model(&project, &mut diags);
+    phase("validate", || validate::model(&project, &mut diags));
     let mut tree = OutputTree::default();
     let mut wiring = validate::wiring::Report::default();
     if !diags.has_errors() {
@@ -226,14 +227,47 @@ pub fn compile(files: &Files, state: State) -> Compiled {
             templates: &templates,
             sealed: &sealed,
         };
-        let (rendered, render_diags) = crate::render::render_all(&cx);
+        let (rendered, render_diags) = phase("render", || crate::render::render_all(&cx));
         diags.extend(render_diags.into_sorted(&project.sources));
-        validate::secret_refs::check(&project, &rendered, &mut diags);
-        if !diags.has_errors() {
+        {
+            // The secret references, the lint rules and the wiring read the rendered
+            // output side by side; lint and wiring findings count only when rendering
+            // and every secret reference succeeded (as when they ran after them).
             let lint_cx = validate::lint::LintContext::new(&project, &rendered).with_state(&state);
-            validate::lint::run(&lint_cx, &mut diags);
-            wiring = validate::wiring::run(&lint_cx, &mut diags);
-            tree = rendered;
+            let (refs, (lint, (report, wired))) = rayon::join(
+                || {
+                    phase("secret refs", || {
+                        let mut d = Diagnostics::default();
+                        validate::secret_refs::check(&project, &rendered, &mut d);
+                        d
+                    })
+                },
+                || {
+                    rayon::join(
+                        || {
+                            phase("lint", || {
+                                let mut d = Diagnostics::default();
+                                validate::lint::run(&lint_cx, &mut d);
+                                d
+                            })
+                        },
+                        || {
+                            phase("wiring", || {
+                                let mut d = Diagnostics::default();
+                                (validate::wiring::run(&lint_cx, &mut d), d)
+                            })
+                        },
+                    )
+                },
+            );
+            drop(lint_cx);
+            diags.append(refs);
+            if !diags.has_errors() {
+                diags.append(lint);
+                diags.append(wired);
+                wiring = report;
+                tree = rendered;
+            }
         }
     }
     let diagnostics = finish(diags, &project.sources);

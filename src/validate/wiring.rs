@@ -133,9 +133,25 @@ pub static WIRES: &[Wire] = &[
 
 /// Runs every wire over what a build would write.
 pub fn run(cx: &LintContext<'_>, diags: &mut Diagnostics) -> Report {
-    WIRES.iter().fold(Report::default(), |report, wire| {
-        run_one(wire, cx, diags, report)
-    })
+    use rayon::prelude::*;
+    // The objects every wire reads, prepared once; then the wires in parallel, each
+    // into its own report, merged in `WIRES` order (the same as one after the other).
+    cx.objects();
+    let found: Vec<(Report, Diagnostics)> = WIRES
+        .par_iter()
+        .map(|wire| {
+            let mut own = Diagnostics::default();
+            let report = run_one(wire, cx, &mut own, Report::default());
+            (report, own)
+        })
+        .collect();
+    let mut total = Report::default();
+    for (report, own) in found {
+        total.verified += report.verified;
+        total.total += report.total;
+        diags.append(own);
+    }
+    total
 }
 
 /// Runs one wire, adding its points to `report`.
@@ -182,7 +198,11 @@ fn name(v: &Value) -> &str {
 /// Services in an app's folder: name → ports.
 fn services_in(cx: &LintContext<'_>, app: &str) -> BTreeMap<String, BTreeSet<i64>> {
     let mut out = BTreeMap::new();
-    for o in objects_of(cx, "Service").filter(|o| o.path.starts_with(&format!("{app}/"))) {
+    for o in cx
+        .objects_under(&format!("{app}/"))
+        .iter()
+        .filter(|o| o.value["kind"] == "Service")
+    {
         let ports: BTreeSet<i64> = o.value["spec"]["ports"]
             .as_array()
             .into_iter()
@@ -247,30 +267,31 @@ fn secret_keys(cx: &LintContext<'_>, points: &mut Points<'_>) {
     // Each environment's app objects (base and overlay) land in the app's namespace;
     // every secretKeyRef there must name a secret and key placed in that namespace.
     for env in &cx.project.environments {
-        let placed = crate::secrets::placement::placements(env);
+        // (cluster, namespace) → the (secret, key) pairs placed there.
+        let mut placed: BTreeMap<(String, String), BTreeSet<(String, String)>> = BTreeMap::new();
+        for p in crate::secrets::placement::placements(env) {
+            let keys = env.model.secrets.get(&p.secret).into_iter();
+            placed
+                .entry((p.cluster.to_string(), p.namespace.to_string()))
+                .or_default()
+                .extend(
+                    keys.flat_map(|s| s.keys.keys().map(|k| (p.secret.to_string(), k.clone()))),
+                );
+        }
+        let none = BTreeSet::new();
         for unit in crate::render::kubernetes::cluster_apps(env) {
             if unit.host.is_some() {
                 continue;
             }
-            let available: BTreeSet<(String, String)> = placed
-                .iter()
-                .filter(|p| p.cluster == *unit.cluster_name && p.namespace == unit.namespace)
-                .flat_map(|p| {
-                    let keys: Vec<String> = env
-                        .model
-                        .secrets
-                        .get(&p.secret)
-                        .map(|s| s.keys.keys().cloned().collect())
-                        .unwrap_or_default();
-                    keys.into_iter().map(move |k| (p.secret.to_string(), k))
-                })
-                .collect();
+            let available = placed
+                .get(&(unit.cluster_name.to_string(), unit.namespace.to_string()))
+                .unwrap_or(&none);
             let base = format!("kubernetes/apps/{}/base/", unit.name);
             let overlay = format!("kubernetes/apps/{}/overlays/{}/", unit.name, env.name);
             for o in cx
-                .objects()
+                .objects_under(&base)
                 .iter()
-                .filter(|o| o.path.starts_with(&base) || o.path.starts_with(&overlay))
+                .chain(cx.objects_under(&overlay))
             {
                 let mut refs = Vec::new();
                 collect_secret_key_refs(&o.value, &mut refs);
@@ -309,6 +330,18 @@ fn collect_secret_key_refs(v: &Value, out: &mut Vec<(String, String)>) {
 }
 
 fn network_policies(cx: &LintContext<'_>, points: &mut Points<'_>) {
+    // (namespace, app) → the port the app listens on, over every environment (the
+    // first environment's wins, as a search in environment order would find it).
+    let mut listening: BTreeMap<(String, String), i64> = BTreeMap::new();
+    for env in &cx.project.environments {
+        for u in crate::render::kubernetes::cluster_apps(env) {
+            if u.host.is_none() {
+                listening
+                    .entry((u.namespace.to_string(), u.name.to_string()))
+                    .or_insert(i64::from(u.app.port));
+            }
+        }
+    }
     for o in objects_of(cx, "CiliumNetworkPolicy") {
         for rule in o.value["spec"]["egress"].as_array().into_iter().flatten() {
             for ep in rule["toEndpoints"].as_array().into_iter().flatten() {
@@ -326,12 +359,7 @@ fn network_policies(cx: &LintContext<'_>, points: &mut Points<'_>) {
                     .flat_map(|p| p["ports"].as_array().into_iter().flatten())
                     .filter_map(|p| p["port"].as_str().and_then(|s| s.parse().ok()))
                     .collect();
-                let target = cx.project.environments.iter().find_map(|env| {
-                    crate::render::kubernetes::cluster_apps(env)
-                        .into_iter()
-                        .find(|u| u.namespace == ns && u.name.as_str() == app && u.host.is_none())
-                        .map(|u| i64::from(u.app.port))
-                });
+                let target = listening.get(&(ns.to_owned(), app.to_owned())).copied();
                 points.expect(cx, target.is_some_and(|p| ports.contains(&p)), &o.path, || {
                     format!("allows `{app}` in namespace `{ns}` on {ports:?}, but no such app listens there")
                 });
@@ -608,10 +636,8 @@ fn endpoints(cx: &LintContext<'_>, points: &mut Points<'_>) {
             let Some((_, host)) = unit.host else { continue };
             let app = format!("kubernetes/apps/{}", unit.name);
             let want_port = i64::from(crate::render::kubernetes::external::host_port_of(unit.app));
-            let found = cx
-                .objects()
-                .iter()
-                .find(|o| o.path.starts_with(&format!("{app}/")) && o.value["kind"] == "Endpoints");
+            let mine = cx.objects_under(&format!("{app}/"));
+            let found = mine.iter().find(|o| o.value["kind"] == "Endpoints");
             match found {
                 Some(o) => {
                     let subset = &o.value["subsets"][0];
@@ -626,10 +652,10 @@ fn endpoints(cx: &LintContext<'_>, points: &mut Points<'_>) {
                 }
                 None => {
                     // A DNS name: an ExternalName Service carries the address.
-                    let Some(o) = cx.objects().iter().find(|o| {
-                        o.path.starts_with(&format!("{app}/"))
-                            && o.value["spec"]["type"] == "ExternalName"
-                    }) else {
+                    let Some(o) = mine
+                        .iter()
+                        .find(|o| o.value["spec"]["type"] == "ExternalName")
+                    else {
                         continue;
                     };
                     let target = o.value["spec"]["externalName"].as_str().unwrap_or_default();

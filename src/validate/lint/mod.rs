@@ -89,6 +89,18 @@ impl<'a> LintContext<'a> {
     }
 }
 
+impl LintContext<'_> {
+    /// The objects whose path starts with `prefix` (a folder ending in `/`): a slice of
+    /// [`objects`](Self::objects), found by binary search, as the objects are in path
+    /// order. Checks that look at one app's objects use it instead of scanning all.
+    pub fn objects_under(&self, prefix: &str) -> &[OutputObject] {
+        let all = self.objects();
+        let start = all.partition_point(|o| o.path.as_str() < prefix);
+        let len = all[start..].partition_point(|o| o.path.starts_with(prefix));
+        &all[start..start + len]
+    }
+}
+
 /// What a finding is about, for waivers.
 #[derive(Clone, Copy, Debug)]
 pub enum Subject<'a> {

@@ -1,0 +1,27 @@
+//! Phase timings for profiling: with `KILN_TIMINGS=1` in the environment, each timed
+//! phase prints `kiln: <phase> <ms>` to stderr when it ends. Off, a phase costs one
+//! check of a flag read once.
+
+use std::sync::OnceLock;
+use std::time::Instant;
+
+fn enabled() -> bool {
+    static ON: OnceLock<bool> = OnceLock::new();
+    *ON.get_or_init(|| std::env::var_os("KILN_TIMINGS").is_some_and(|v| v != "0"))
+}
+
+/// Runs `f`, printing how long it took when timings are on.
+pub fn phase<T>(name: &str, f: impl FnOnce() -> T) -> T {
+    if !enabled() {
+        return f();
+    }
+    let start = Instant::now();
+    let value = f();
+    // A developer's profiling aid, asked for by name: stderr is where it belongs.
+    #[allow(clippy::print_stderr)]
+    eprintln!(
+        "kiln: {name} {:.1} ms",
+        start.elapsed().as_secs_f64() * 1000.0
+    );
+    value
+}
