@@ -11,14 +11,13 @@ fn enabled() -> bool {
 }
 
 /// Runs `f`, printing how long it took when timings are on.
+#[allow(clippy::print_stderr)] // a profiling aid asked for by name: stderr is its place
 pub fn phase<T>(name: &str, f: impl FnOnce() -> T) -> T {
     if !enabled() {
         return f();
     }
     let start = Instant::now();
     let value = f();
-    // A developer's profiling aid, asked for by name: stderr is where it belongs.
-    #[allow(clippy::print_stderr)]
     eprintln!(
         "kiln: {name} {:.1} ms",
         start.elapsed().as_secs_f64() * 1000.0
