@@ -105,7 +105,7 @@ invalid.
 Examples (pre-commit or CI):
   kiln check
   kiln check --env prod --format json")]
-    Check,
+    Check(CheckArgs),
     /// Show what differs between two environments, or what a change does to the output.
     #[command(after_help = "\
 Two environments are matched resource by resource (kind, namespace, name) after the
@@ -227,6 +227,20 @@ pub struct BuildArgs {
     /// leaves every file old or new) but not flushed.
     #[arg(long)]
     pub fsync: bool,
+    /// Compile and compare every file even when the freshness record (.kiln/fresh,
+    /// written after a clean build) shows that neither the model nor out/ changed.
+    /// The record is still written afresh.
+    #[arg(long)]
+    pub no_cache: bool,
+}
+
+/// Options of `kiln check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Compile and compare every file even when the freshness record (.kiln/fresh,
+    /// written after a clean build) shows that neither the model nor out/ changed.
+    #[arg(long)]
+    pub no_cache: bool,
 }
 
 /// Options of `kiln diff`.

@@ -24,3 +24,11 @@ pub fn phase<T>(name: &str, f: impl FnOnce() -> T) -> T {
     );
     value
 }
+
+/// Prints `note` when timings are on.
+#[allow(clippy::print_stderr)] // as for `phase`
+pub fn note(note: &str) {
+    if enabled() {
+        eprintln!("kiln: {note}");
+    }
+}

@@ -16,6 +16,9 @@ mod crash_safety;
 mod diff;
 /// Runbooks: diagrams parse, commands name generated objects.
 mod docs;
+/// The freshness record: an unchanged build or check answers from it, with the same
+/// words; any change means a full run.
+mod fresh;
 /// Flux trees, tag ownership, `kiln set-image`.
 mod gitops;
 /// Golden cases: `tests/golden/<case>/` inputs → whole expected `out/` tree or

@@ -3,13 +3,31 @@
 use super::{Outcome, Printer, check_envs, compile};
 use crate::cli::{BuildArgs, GlobalArgs};
 use crate::model::Files;
-use crate::output::{self, Durability, Scope, WriteOptions};
+use crate::output::{self, Durability, Scope, WriteOptions, fresh};
 use crate::timings::phase;
 
 pub(super) fn run(g: &GlobalArgs, args: &BuildArgs, out: &Printer) -> crate::Result<Outcome> {
     let out_dir = g.root.join("out");
-    let state = phase("read state", || output::state::read(&out_dir));
     let files = phase("read model", || Files::read(&g.root));
+    // With every environment in scope, the freshness record can tell that nothing
+    // changed since the last clean build without compiling (see `output::fresh`).
+    // `--no-cache` does not trust the record, but still writes a new one.
+    let key = g
+        .envs
+        .is_empty()
+        .then(|| phase("key", || fresh::key(&files)));
+    if let Some(key) = &key
+        && !args.no_cache
+        && let Some(s) = phase("fresh record", || fresh::lookup(&g.root, key, &out_dir))
+    {
+        crate::timings::note("the freshness record matches: nothing to compile or write");
+        out.summary(&format!(
+            "kiln build: 0 files written, {} unchanged, 0 deleted ({} environments)",
+            s.files, s.environments
+        ));
+        return Ok(Outcome::Clean);
+    }
+    let state = phase("read state", || output::state::read(&out_dir));
     let compiled = compile(&files, state);
     out.diagnostics(&compiled.diagnostics, &compiled.project.sources);
     if compiled.has_input_errors() {
@@ -41,6 +59,24 @@ pub(super) fn run(g: &GlobalArgs, args: &BuildArgs, out: &Printer) -> crate::Res
             report.foreign.join(", ")
         )));
     }
+    if let Some(key) = &key
+        && compiled.diagnostics.is_empty()
+    {
+        phase("record", || {
+            fresh::record(
+                &g.root,
+                key,
+                &out_dir,
+                &compiled.tree,
+                fresh::Summary {
+                    files: compiled.tree.len(),
+                    environments: compiled.project.environments.len(),
+                    wiring_verified: compiled.wiring.verified,
+                    wiring_total: compiled.wiring.total,
+                },
+            );
+        });
+    }
     out.summary(&format!(
         "kiln build: {} files written, {} unchanged, {} deleted ({} environments)",
         report.written.len(),
@@ -48,5 +84,7 @@ pub(super) fn run(g: &GlobalArgs, args: &BuildArgs, out: &Printer) -> crate::Res
         report.deleted.len(),
         compiled.project.environments.len(),
     ));
+    // What the compile built is freed when the process ends, at no cost.
+    std::mem::forget(compiled);
     Ok(Outcome::Clean)
 }

@@ -1,18 +1,37 @@
 //! `kiln check`: check the model and compare `out/` with what a build would write.
 
 use super::{Outcome, Printer, check_envs, compile};
-use crate::cli::GlobalArgs;
+use crate::cli::{CheckArgs, GlobalArgs};
 use crate::diagnostic::{Diagnostic, checks};
 use crate::model::Files;
-use crate::output::{self, Finding, Scope};
+use crate::output::{self, Finding, Scope, fresh};
+use crate::timings::phase;
 
 /// Lines of unified diff shown for a hand-edited or stale file.
 const DIFF_LINES: usize = 40;
 
-pub(super) fn run(g: &GlobalArgs, out: &Printer) -> crate::Result<Outcome> {
+pub(super) fn run(g: &GlobalArgs, args: &CheckArgs, out: &Printer) -> crate::Result<Outcome> {
     let out_dir = g.root.join("out");
-    let state = output::state::read(&out_dir);
-    let compiled = compile(&Files::read(&g.root), state);
+    let files = phase("read model", || Files::read(&g.root));
+    // The freshness record of the last clean build, when neither the model nor out/
+    // changed since, is the answer a compile would give (see `output::fresh`).
+    if g.envs.is_empty() && !args.no_cache {
+        let key = phase("key", || fresh::key(&files));
+        if let Some(s) = phase("fresh record", || fresh::lookup(&g.root, &key, &out_dir)) {
+            crate::timings::note("the freshness record matches: nothing to compile or compare");
+            out.summary(&format!(
+                "kiln check: out/ is up to date ({} files)",
+                s.files
+            ));
+            out.summary(&format!(
+                "wiring: {}/{} points verified",
+                s.wiring_verified, s.wiring_total
+            ));
+            return Ok(Outcome::Clean);
+        }
+    }
+    let state = phase("read state", || output::state::read(&out_dir));
+    let compiled = compile(&files, state);
     if compiled.has_input_errors() {
         out.diagnostics(&compiled.diagnostics, &compiled.project.sources);
         return Ok(Outcome::Error);

@@ -56,7 +56,7 @@ pub fn main() -> ExitCode {
     let out = Printer::new(&cli.global);
     let result = match &cli.command {
         Command::Build(args) => build::run(&cli.global, args, &out),
-        Command::Check => check::run(&cli.global, &out),
+        Command::Check(args) => check::run(&cli.global, args, &out),
         Command::Diff(args) => diff::run(&cli.global, args, &out),
         Command::Completions(args) => completions::run(args, &out),
         Command::Seal(args) => seal::run(&cli.global, args, &out),

@@ -85,6 +85,7 @@ pub(super) fn run(g: &GlobalArgs, args: &SetImageArgs, out: &Printer) -> crate::
         &BuildArgs {
             force: false,
             fsync: false,
+            no_cache: false,
         },
         out,
     )

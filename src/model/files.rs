@@ -58,6 +58,11 @@ impl Files {
         }
     }
 
+    /// Every file, by path.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &Entry)> {
+        self.entries.iter().map(|(p, e)| (p.as_str(), e))
+    }
+
     /// Reads `root/environments/**` (model files, `state/`, `sealed/`) and
     /// `root/templates/**`. Directories are kept as unreadable entries too, so one named
     /// like a model file is reported where the file would be.

@@ -19,6 +19,7 @@
 //! ([`Durability::Flushed`]) flushes everything once before the lock is written, so
 //! what the lock lists survives a power loss (bench/RESULTS.md measures both).
 
+pub mod fresh;
 pub mod lock;
 pub mod state;
 
