@@ -86,7 +86,10 @@ fuzz_target!(|data: &[u8]| {
         std::fs::write(envs.join(path), bytes).unwrap();
     }
 
-    let compiled = kiln::commands::compile(root, &kiln::render::State::default());
+    let compiled = kiln::commands::compile(
+        &kiln::model::Files::read(root),
+        kiln::render::State::default(),
+    );
     let sources = &compiled.project.sources;
     for d in &compiled.diagnostics {
         // With no model file at all there is nothing to point at (`environments/`
