@@ -19,8 +19,9 @@ pub fn phase<T>(name: &str, f: impl FnOnce() -> T) -> T {
     let start = Instant::now();
     let value = f();
     eprintln!(
-        "kiln: {name} {:.1} ms",
-        start.elapsed().as_secs_f64() * 1000.0
+        "kiln: {name} {:.1} ms{}",
+        start.elapsed().as_secs_f64() * 1000.0,
+        memory()
     );
     value
 }
@@ -30,5 +31,20 @@ pub fn phase<T>(name: &str, f: impl FnOnce() -> T) -> T {
 pub fn note(note: &str) {
     if enabled() {
         eprintln!("kiln: {note}");
+    }
+}
+
+/// `, RSS n MiB (peak m MiB)` from `/proc/self/status`, where there is one.
+fn memory() -> String {
+    let Ok(status) = std::fs::read_to_string("/proc/self/status") else {
+        return String::new();
+    };
+    let field = |name: &str| -> Option<u64> {
+        let line = status.lines().find(|l| l.starts_with(name))?;
+        line.split_whitespace().nth(1)?.parse().ok()
+    };
+    match (field("VmRSS:"), field("VmHWM:")) {
+        (Some(rss), Some(peak)) => format!(", RSS {} MiB (peak {} MiB)", rss / 1024, peak / 1024),
+        _ => String::new(),
     }
 }

@@ -283,6 +283,10 @@ pub fn write_with(
 ) -> Result<WriteReport, Error> {
     let scope = &options.scope;
     std::fs::create_dir_all(out_dir).map_err(|e| Error::io("cannot create", out_dir, e))?;
+    // Absolute once here, or every temporary file asks for the working directory.
+    let absolute =
+        std::path::absolute(out_dir).map_err(|e| Error::io("cannot resolve", out_dir, e))?;
+    let out_dir = absolute.as_path();
     // A build killed half-way leaves temporary files: while it wrote the pending list
     // (in out/ itself), or after, when the pending list is there to say so. Only then
     // is the whole tree searched.
@@ -336,6 +340,28 @@ pub fn write_with(
             },
         );
     }
+    let lock_path = out_dir.join(LOCK_FILE);
+    let lock_text = new.render();
+    let lock_changed =
+        std::fs::read_to_string(&lock_path).ok().as_deref() != Some(lock_text.as_str());
+    let to_delete: Vec<&String> = old
+        .files
+        .iter()
+        .filter(|(path, entry)| {
+            !new.files.contains_key(*path) && scope.includes(entry.env.as_deref())
+        })
+        .map(|(path, _)| path)
+        .collect();
+    let unfinished = out_dir.join(PENDING_FILE).exists();
+    if !lock_changed
+        && to_delete.is_empty()
+        && !unfinished
+        && plans.iter().all(|(plan, _)| *plan == Plan::Unchanged)
+    {
+        // Nothing to write, delete or record: out/ is not touched at all.
+        report.unchanged = files.len();
+        return Ok(report);
+    }
     // Record what is about to be written before writing it.
     let mut pending = new.clone();
     for (path, entry) in &old.files {
@@ -373,10 +399,7 @@ pub fn write_with(
         .collect::<Result<Vec<()>, Error>>()?;
     report.written = to_write.iter().map(|(p, _)| (*p).clone()).collect();
 
-    for (path, entry) in &old.files {
-        if new.files.contains_key(path) || !scope.includes(entry.env.as_deref()) {
-            continue;
-        }
+    for path in to_delete {
         let target = out_dir.join(path);
         match std::fs::remove_file(&target) {
             Ok(()) => {
@@ -391,9 +414,7 @@ pub fn write_with(
         let written: Vec<PathBuf> = to_write.iter().map(|(p, _)| out_dir.join(p)).collect();
         flush(out_dir, &written, &dirs)?;
     }
-    let lock_path = out_dir.join(LOCK_FILE);
-    let lock_text = new.render();
-    if std::fs::read_to_string(&lock_path).ok().as_deref() != Some(lock_text.as_str()) {
+    if lock_changed {
         write_file(&lock_path, lock_text.as_bytes(), false, flushed)?;
     }
     if flushed {
@@ -595,6 +616,28 @@ mod tests {
         assert_eq!(r.deleted, ["d/old.yaml"]);
         assert!(!out.join("d").exists(), "empty directory left behind");
         assert!(out.join("user.txt").exists());
+    }
+
+    /// A build with nothing to change touches nothing: no pending list comes and goes
+    /// (which would change out/'s own times), the lock is not rewritten.
+    #[cfg(unix)]
+    #[test]
+    fn a_build_with_nothing_to_change_touches_nothing() {
+        use std::os::unix::fs::MetadataExt;
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("out");
+        let t = tree(&[("a/x.yaml", "x\n"), ("b.yaml", "b\n")]);
+        write(&out, &t, &Scope::default()).unwrap();
+        let stat = |p: &Path| {
+            let m = std::fs::metadata(p).unwrap();
+            (m.ino(), m.mtime(), m.mtime_nsec(), m.ctime(), m.ctime_nsec())
+        };
+        let before = (stat(&out), stat(&out.join(LOCK_FILE)), stat(&out.join("a")));
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        let r = write(&out, &t, &Scope::default()).unwrap();
+        assert_eq!((r.written.len(), r.unchanged), (0, 2));
+        let after = (stat(&out), stat(&out.join(LOCK_FILE)), stat(&out.join("a")));
+        assert_eq!(before, after);
     }
 
     #[test]
