@@ -630,7 +630,13 @@ mod tests {
         write(&out, &t, &Scope::default()).unwrap();
         let stat = |p: &Path| {
             let m = std::fs::metadata(p).unwrap();
-            (m.ino(), m.mtime(), m.mtime_nsec(), m.ctime(), m.ctime_nsec())
+            (
+                m.ino(),
+                m.mtime(),
+                m.mtime_nsec(),
+                m.ctime(),
+                m.ctime_nsec(),
+            )
         };
         let before = (stat(&out), stat(&out.join(LOCK_FILE)), stat(&out.join("a")));
         std::thread::sleep(std::time::Duration::from_millis(20));

@@ -460,8 +460,13 @@ fn flux_sources(cx: &LintContext<'_>, points: &mut Points<'_>) {
 /// Every Flux setter marker in the output: policy name → files whose marked value is
 /// the image (or tag) of that policy.
 fn markers(cx: &LintContext<'_>) -> BTreeMap<String, Vec<(String, String)>> {
+    const MARKER: &str = "{\"$imagepolicy\": \"";
     let mut out: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
     for (path, file) in cx.output.iter() {
+        // Most files hold no marker: one fast search skips them.
+        if memchr::memmem::find(&file.bytes, MARKER.as_bytes()).is_none() {
+            continue;
+        }
         let Ok(text) = std::str::from_utf8(&file.bytes) else {
             continue;
         };
