@@ -127,6 +127,19 @@ class Bench:
         os.remove(rss)
         return out
 
+    def phases(self, args, cwd, prepare=None):
+        """One run of `kiln ARGS` with KILN_TIMINGS=1: [(phase, ms, rss_mib, peak_mib)]."""
+        if prepare:
+            run(prepare, cwd=cwd)
+        env = dict(os.environ, KILN_TIMINGS="1")
+        p = run([self.kiln] + args, cwd=cwd, env=env, check=False, capture=True)
+        out = []
+        for line in p.stderr.splitlines():
+            m = re.match(r"kiln: (.+?) ([0-9.]+) ms, RSS ([0-9]+) MiB \(peak ([0-9]+) MiB\)$", line)
+            if m:
+                out.append([m.group(1), float(m.group(2)), int(m.group(3)), int(m.group(4))])
+        return out
+
     def kiln_env(self):
         env = dict(os.environ)
         fake_op = os.path.join(self.work, "fake-op")
@@ -189,6 +202,11 @@ class Bench:
             fh.write(original)
         run([k, "build", "-q"], cwd=model)
 
+        # Where the time and memory go, phase by phase (one run each, KILN_TIMINGS=1).
+        res["phases"] = {
+            "build, empty out/": self.phases(["build", "-q"], model, prepare=move_out),
+            "build --no-cache, nothing changed": self.phases(["build", "-q", "--no-cache"], model),
+        }
         res["check"] = self.hyperfine(f"{k} check -q", model, runs)
         res["check_full"] = self.hyperfine(f"{k} check -q --no-cache", model, runs)
         res["diff"] = self.hyperfine(f"{k} diff dev prod", model, runs, ignore_failure=True)
@@ -392,6 +410,25 @@ def report(r):
         for e in s.get("kustomize", {}).get("largest", []):
             t = f"> {e['timeout']} (timed out)" if "timeout" in e else cell(e)
             L.append(f"| {int(n):,} | `{e['path']}` | {e['objects']:,} | {t} |")
+    for n, s in r["sizes"].items():
+        if int(n) != 1000 or not s.get("phases"):
+            continue
+        L += ["", f"Where a build's time and memory go at N = {int(n):,} (`KILN_TIMINGS=1 kiln build`, one run each; "
+              "milliseconds per phase, and the process's RSS when the phase ended; lint, secret references "
+              "and wiring run side by side):", ""]
+        names = list(s["phases"])
+        L += ["| phase | " + " | ".join(names) + " |", "|---|" + "---:|" * len(names)]
+        order = []
+        for ph in s["phases"].values():
+            for p in ph:
+                if p[0] not in order:
+                    order.append(p[0])
+        for name in order:
+            cells = []
+            for key in names:
+                hit = [p for p in s["phases"][key] if p[0] == name]
+                cells.append(f"{hit[0][1]:.0f} ms, {hit[0][2]} MiB" if hit else "–")
+            L.append(f"| {name} | " + " | ".join(cells) + " |")
     targets = targets_table(r)
     if targets:
         L += ["", "Targets at N = 1,000 (issue 9):", "", "| target | measured | met |", "|---|---|---|"] + targets
