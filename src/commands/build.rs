@@ -12,15 +12,8 @@ pub(super) fn run(g: &GlobalArgs, args: &BuildArgs, out: &Printer) -> crate::Res
     // With every environment in scope, the freshness record can tell that nothing
     // changed since the last clean build without compiling (see `output::fresh`).
     // `--no-cache` does not trust the record, but still writes a new one.
-    let key = g
-        .envs
-        .is_empty()
-        .then(|| phase("key", || fresh::key(&files)));
-    if let Some(key) = &key
-        && !args.no_cache
-        && let Some(s) = phase("fresh record", || fresh::lookup(&g.root, key, &out_dir))
-    {
-        crate::timings::note("the freshness record matches: nothing to compile or write");
+    let (key, found) = fresh::consult(&g.root, &files, g.envs.is_empty(), !args.no_cache, &out_dir);
+    if let Some(s) = found {
         out.summary(&format!(
             "kiln build: 0 files written, {} unchanged, 0 deleted ({} environments)",
             s.files, s.environments

@@ -15,20 +15,17 @@ pub(super) fn run(g: &GlobalArgs, args: &CheckArgs, out: &Printer) -> crate::Res
     let files = phase("read model", || Files::read(&g.root));
     // The freshness record of the last clean build, when neither the model nor out/
     // changed since, is the answer a compile would give (see `output::fresh`).
-    if g.envs.is_empty() && !args.no_cache {
-        let key = phase("key", || fresh::key(&files));
-        if let Some(s) = phase("fresh record", || fresh::lookup(&g.root, &key, &out_dir)) {
-            crate::timings::note("the freshness record matches: nothing to compile or compare");
-            out.summary(&format!(
-                "kiln check: out/ is up to date ({} files)",
-                s.files
-            ));
-            out.summary(&format!(
-                "wiring: {}/{} points verified",
-                s.wiring_verified, s.wiring_total
-            ));
-            return Ok(Outcome::Clean);
-        }
+    let (_, found) = fresh::consult(&g.root, &files, g.envs.is_empty(), !args.no_cache, &out_dir);
+    if let Some(s) = found {
+        out.summary(&format!(
+            "kiln check: out/ is up to date ({} files)",
+            s.files
+        ));
+        out.summary(&format!(
+            "wiring: {}/{} points verified",
+            s.wiring_verified, s.wiring_total
+        ));
+        return Ok(Outcome::Clean);
     }
     let state = phase("read state", || output::state::read(&out_dir));
     let compiled = compile(&files, state);

@@ -138,6 +138,32 @@ pub fn record(root: &Path, key: &str, out_dir: &Path, tree: &OutputTree, summary
     let _ = super::write_file(&path, text.as_bytes(), false, false);
 }
 
+/// The freshness check `build` and `check` share: with every environment in scope,
+/// the key of `files` (for the record a clean run writes) and, unless `trust` is off,
+/// the recorded summary when it holds for `out_dir`.
+pub fn consult(
+    root: &Path,
+    files: &Files,
+    whole: bool,
+    trust: bool,
+    out_dir: &Path,
+) -> (Option<String>, Option<Summary>) {
+    use crate::timings::{note, phase};
+    if !whole {
+        return (None, None);
+    }
+    let key = phase("key", || key(files));
+    let found = if trust {
+        phase("fresh record", || lookup(root, &key, out_dir))
+    } else {
+        None
+    };
+    if found.is_some() {
+        note("the freshness record matches: nothing to compile, compare or write");
+    }
+    (Some(key), found)
+}
+
 /// The recorded summary, when the record says that a compile of `key` would find
 /// `out_dir` as it is.
 pub fn lookup(root: &Path, key: &str, out_dir: &Path) -> Option<Summary> {
