@@ -157,6 +157,9 @@ fn state_of(found: Vec<Found>) -> State {
 
 /// `spec.encryptedData` of a SealedSecret.
 pub fn sealed_values(text: &str) -> Option<std::collections::BTreeMap<String, String>> {
+    if let Some(values) = sealed_values_as_written(text) {
+        return Some(values);
+    }
     let v: serde_json::Value = serde_saphyr::from_str(text).ok()?;
     let data = v["spec"]["encryptedData"].as_object()?;
     Some(
@@ -164,6 +167,53 @@ pub fn sealed_values(text: &str) -> Option<std::collections::BTreeMap<String, St
             .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned())))
             .collect(),
     )
+}
+
+/// `spec.encryptedData` read line by line, when the file has exactly the shape kiln
+/// writes (`spec:` at the top level, `  encryptedData:` first under it, then per key
+/// `    key:`, comment lines, and the value alone on a line, all plain scalars); `None`
+/// for anything else, which the YAML parser then reads. Thousands of SealedSecrets are
+/// read before every build, and a parse costs far more than this.
+fn sealed_values_as_written(text: &str) -> Option<std::collections::BTreeMap<String, String>> {
+    let is_key = |s: &str| {
+        !s.is_empty()
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+    };
+    let is_value = |s: &str| {
+        !s.is_empty()
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'='))
+    };
+    let mut lines = text.lines().skip_while(|l| *l != "spec:");
+    lines.next()?;
+    if lines.next()? != "  encryptedData:" {
+        return None;
+    }
+    let mut out = std::collections::BTreeMap::new();
+    let mut key: Option<&str> = None;
+    for line in lines {
+        if let Some(k) = line.strip_prefix("    ").and_then(|l| l.strip_suffix(':')) {
+            if key.is_some() || !is_key(k) {
+                return None;
+            }
+            key = Some(k);
+        } else if let Some(rest) = line.strip_prefix("      ") {
+            if rest.starts_with("# ") {
+                continue;
+            }
+            if !is_value(rest) {
+                return None;
+            }
+            out.insert(key.take()?.to_owned(), rest.to_owned());
+        } else if line.starts_with("  ") && !line.starts_with("   ") && key.is_none() {
+            // The next field of `spec`: the map has ended.
+            return Some(out);
+        } else {
+            return None;
+        }
+    }
+    None
 }
 
 #[derive(serde::Deserialize)]
@@ -240,6 +290,52 @@ fn first_image_tag(text: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
+    /// The line reader gives what the YAML parser gives for every SealedSecret in the
+    /// committed output, and gives up on shapes it does not know.
+    #[test]
+    fn sealed_values_read_as_written_equal_the_parsed_ones() {
+        let out = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("out/secrets");
+        let mut seen = 0;
+        for cluster in std::fs::read_dir(&out).unwrap().flatten() {
+            for ns in std::fs::read_dir(cluster.path())
+                .into_iter()
+                .flatten()
+                .flatten()
+            {
+                for f in std::fs::read_dir(ns.path()).into_iter().flatten().flatten() {
+                    let name = f.file_name().to_string_lossy().into_owned();
+                    if !name.starts_with("sealedsecret-") {
+                        continue;
+                    }
+                    let text = std::fs::read_to_string(f.path()).unwrap();
+                    let parsed: serde_json::Value = serde_saphyr::from_str(&text).unwrap();
+                    let want: std::collections::BTreeMap<String, String> =
+                        parsed["spec"]["encryptedData"]
+                            .as_object()
+                            .unwrap()
+                            .iter()
+                            .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_owned()))
+                            .collect();
+                    assert_eq!(sealed_values_as_written(&text), Some(want), "{name}");
+                    seen += 1;
+                }
+            }
+        }
+        assert!(seen > 3, "only {seen} SealedSecrets in out/secrets");
+        for odd in [
+            "spec:\n  encryptedData:\n    a: AQB=\n  template: {}\n",
+            "spec:\n  encryptedData:\n    a:\n      \"AQB\"\n",
+            "spec:\n  encryptedData:\n    a:\n      AQB\n      more\n",
+            "spec:\n  encryptedData: {a: AQB}\n",
+        ] {
+            assert_eq!(sealed_values_as_written(odd), None, "{odd}");
+        }
+        assert_eq!(
+            sealed_values("spec:\n  encryptedData:\n    a: AQB=\n").unwrap()["a"],
+            "AQB="
+        );
+    }
+
     use super::*;
 
     #[test]
