@@ -1,7 +1,7 @@
 //! `kiln graph`: the diagram of each environment (or those given with `--env`), in
 //! Mermaid (default), Graphviz DOT or JSON.
 
-use super::{Outcome, Printer, check_envs};
+use super::{Outcome, Printer, selected_envs};
 use crate::cli::GlobalArgs;
 use crate::diagnostic::render::Format;
 use crate::model::graph::Graph;
@@ -15,12 +15,7 @@ pub(super) fn run(g: &GlobalArgs, out: &Printer) -> crate::Result<Outcome> {
         out.diagnostics(&diags.into_sorted(sources), sources);
         return Ok(Outcome::Error);
     }
-    check_envs(g, &project)?;
-    let envs: Vec<_> = project
-        .environments
-        .iter()
-        .filter(|e| g.envs.is_empty() || g.envs.iter().any(|n| n == e.name.as_str()))
-        .collect();
+    let envs = selected_envs(g, &project)?;
     let mut text = String::new();
     for (i, env) in envs.iter().enumerate() {
         let graph = Graph::of(env);

@@ -303,3 +303,16 @@ pub fn check_envs(g: &GlobalArgs, project: &Project) -> crate::Result<()> {
     }
     Ok(())
 }
+
+/// The environments `--env` selects (every one without it), after [`check_envs`].
+pub fn selected_envs<'p>(
+    g: &GlobalArgs,
+    project: &'p Project,
+) -> crate::Result<Vec<&'p crate::model::Environment>> {
+    check_envs(g, project)?;
+    Ok(project
+        .environments
+        .iter()
+        .filter(|e| g.envs.is_empty() || g.envs.iter().any(|n| n == e.name.as_str()))
+        .collect())
+}

@@ -1,7 +1,7 @@
 //! `kiln seal`: obtain secret values from their sources, seal them with the
 //! controller's certificate, and write `environments/sealed/<env>.yaml`.
 
-use super::{Outcome, Printer, check_envs};
+use super::{Outcome, Printer, selected_envs};
 use crate::cli::{GlobalArgs, SealArgs};
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::model::Project;
@@ -27,12 +27,7 @@ pub(super) fn run(g: &GlobalArgs, args: &SealArgs, out: &Printer) -> crate::Resu
         out.summary("nothing was sealed: fix the errors above first");
         return Ok(Outcome::Error);
     }
-    check_envs(g, &project)?;
-    let envs: Vec<_> = project
-        .environments
-        .iter()
-        .filter(|e| g.envs.is_empty() || g.envs.iter().any(|n| n == e.name.as_str()))
-        .collect();
+    let envs = selected_envs(g, &project)?;
     let known: BTreeSet<&str> = envs
         .iter()
         .flat_map(|e| e.model.secrets.keys().map(|s| s.as_str()))

@@ -114,16 +114,8 @@ fn cluster_app_of<'a>(
     app: &'a App,
 ) -> Option<ClusterApp<'a>> {
     let m = &env.model;
-    match m.placement(app)? {
-        Placement::Cluster(cluster_name, cluster) => Some(ClusterApp {
-            env,
-            name,
-            app,
-            cluster_name,
-            cluster,
-            namespace: m.namespace(&env.name, name, app),
-            host: None,
-        }),
+    let (cluster_name, cluster, host) = match m.placement(app)? {
+        Placement::Cluster(cluster_name, cluster) => (cluster_name, cluster, None),
         Placement::Host(host_name, host) => {
             let via = app.routes.values().filter_map(|r| r.via.as_ref());
             let deploy = host
@@ -138,17 +130,18 @@ fn cluster_app_of<'a>(
             let (cluster_name, cluster) = clusters
                 .first()
                 .and_then(|c| m.clusters.get_key_value(*c))?;
-            Some(ClusterApp {
-                env,
-                name,
-                app,
-                cluster_name,
-                cluster,
-                namespace: m.namespace(&env.name, name, app),
-                host: Some((host_name, host)),
-            })
+            (cluster_name, cluster, Some((host_name, host)))
         }
-    }
+    };
+    Some(ClusterApp {
+        env,
+        name,
+        app,
+        cluster_name,
+        cluster,
+        namespace: m.namespace(&env.name, name, app),
+        host,
+    })
 }
 
 /// One app in one environment, with everything its renderers need.
