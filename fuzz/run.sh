@@ -73,6 +73,15 @@ for case in "$repo"/tests/golden/*/; do
 done
 seed "$seeds/reference" "$repo/environments"
 n=$((n + 1))
+# The reference model with its lock (the output stage then compares and writes out/),
+# and with a hostile pending list naming files outside out/.
+{ cat "$seeds/reference"; echo '#%% out/kiln.lock'; cat "$repo/out/kiln.lock"; } >"$seeds/reference-lock"
+{
+  cat "$seeds/reference"
+  echo '#%% out/.kiln.lock.pending'
+  printf '%064d  -  ../../victim.txt\n%064d  dev  /tmp/victim.txt\n' 0 0
+} >"$seeds/reference-hostile-lock"
+n=$((n + 2))
 echo "fuzz/run.sh: $n seeds; fuzzing for ${seconds}s" >&2
 
 log="$here/last-run.log"

@@ -21,6 +21,15 @@ pub enum Error {
     /// A git command failed or a revision does not exist.
     #[error("git: {0}")]
     Git(String),
+    /// A path kiln refuses to read, write or delete (a link, a FIFO, a path from a
+    /// file that leaves its folder): see [`crate::boundary`].
+    #[error("{}: {reason}", path.display())]
+    Refused {
+        /// The path, inside the project.
+        path: PathBuf,
+        /// Why.
+        reason: crate::boundary::Refusal,
+    },
     /// `out/kiln.lock` exists but cannot be understood.
     #[error("{} is not a kiln lock file: {reason}", path.display())]
     Lock {
@@ -32,6 +41,21 @@ pub enum Error {
 }
 
 impl Error {
+    /// A refused path.
+    pub fn refused(path: impl Into<PathBuf>, reason: crate::boundary::Refusal) -> Self {
+        match reason {
+            crate::boundary::Refusal::Io(source) => Error::Io {
+                action: "cannot read",
+                path: path.into(),
+                source,
+            },
+            reason => Error::Refused {
+                path: path.into(),
+                reason,
+            },
+        }
+    }
+
     /// An I/O error with its action and path.
     pub fn io(action: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         Error::Io {

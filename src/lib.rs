@@ -15,6 +15,7 @@
 //! 4. [`output`]: the only stage that touches the disk: writes `out/` atomically with
 //!    `out/kiln.lock`, or compares `out/` with what a build would write.
 
+pub mod boundary;
 pub mod cli;
 pub mod commands;
 pub mod diagnostic;

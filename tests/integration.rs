@@ -24,6 +24,9 @@ mod gitops;
 /// Golden cases: `tests/golden/<case>/` inputs → whole expected `out/` tree or
 /// expected diagnostics; the repository's own `environments/` → its committed `out/`.
 mod golden;
+/// Hostile projects: lock paths outside out/, links, FIFOs, unreadable folders and
+/// builds at once never touch anything outside the project or print it.
+mod hostile;
 /// Hosts: Flux tags in compose files, the live Caddy routing test, TLS modes, the
 /// upstream stack's override stacked on its upstream file.
 mod hosts;

@@ -46,7 +46,7 @@ fn lint(fixture: &Path, inject: &Path, rule: &str) -> String {
     }
     let mut compiled = kiln::commands::compile(
         &kiln::model::Files::read(tmp.path()),
-        kiln::output::state::read(&tmp.path().join("out")),
+        kiln::output::state::read(&tmp.path().join("out")).unwrap(),
     );
     assert!(
         !compiled.has_input_errors(),

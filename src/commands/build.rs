@@ -7,6 +7,16 @@ use crate::output::{self, Durability, Scope, WriteOptions, fresh};
 use crate::timings::phase;
 
 pub(super) fn run(g: &GlobalArgs, args: &BuildArgs, out: &Printer) -> crate::Result<Outcome> {
+    let _lock = super::lock_project(g, true, out)?;
+    run_locked(g, args, out)
+}
+
+/// [`run`], with the project's lock already held.
+pub(super) fn run_locked(
+    g: &GlobalArgs,
+    args: &BuildArgs,
+    out: &Printer,
+) -> crate::Result<Outcome> {
     let out_dir = g.root.join("out");
     let files = phase("read model", || Files::read(&g.root));
     // With every environment in scope, the freshness record can tell that nothing
@@ -20,7 +30,7 @@ pub(super) fn run(g: &GlobalArgs, args: &BuildArgs, out: &Printer) -> crate::Res
         ));
         return Ok(Outcome::Clean);
     }
-    let state = phase("read state", || output::state::read(&out_dir));
+    let state = phase("read state", || output::state::read(&out_dir))?;
     let compiled = compile(&files, state);
     out.diagnostics(&compiled.diagnostics, &compiled.project.sources);
     if compiled.has_input_errors() {
@@ -51,6 +61,11 @@ pub(super) fn run(g: &GlobalArgs, args: &BuildArgs, out: &Printer) -> crate::Res
             "these files under out/ were not written by kiln and would be overwritten: {}\n  move them away, or run `kiln build --force` to replace them",
             report.foreign.join(", ")
         )));
+    }
+    for path in &report.kept {
+        out.summary(&format!(
+            "kept out/{path}: kiln no longer generates it, but it changed since kiln wrote it (kiln deletes only what it wrote); delete it if it is not needed"
+        ));
     }
     if let Some(key) = &key
         && compiled.diagnostics.is_empty()

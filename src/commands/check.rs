@@ -11,6 +11,8 @@ use crate::timings::phase;
 const DIFF_LINES: usize = 40;
 
 pub(super) fn run(g: &GlobalArgs, args: &CheckArgs, out: &Printer) -> crate::Result<Outcome> {
+    // Shared: checks run side by side, but never while a build writes out/.
+    let _lock = super::lock_project(g, false, out)?;
     let out_dir = g.root.join("out");
     let files = phase("read model", || Files::read(&g.root));
     // The freshness record of the last clean build, when neither the model nor out/
@@ -27,7 +29,7 @@ pub(super) fn run(g: &GlobalArgs, args: &CheckArgs, out: &Printer) -> crate::Res
         ));
         return Ok(Outcome::Clean);
     }
-    let state = phase("read state", || output::state::read(&out_dir));
+    let state = phase("read state", || output::state::read(&out_dir))?;
     let compiled = compile(&files, state);
     if compiled.has_input_errors() {
         out.diagnostics(&compiled.diagnostics, &compiled.project.sources);

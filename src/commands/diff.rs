@@ -26,7 +26,7 @@ pub(super) fn run(g: &GlobalArgs, args: &DiffArgs, out: &Printer) -> crate::Resu
                     "--env does not apply to `kiln diff A B`: the two environments are the arguments".to_owned(),
                 ));
             }
-            let Some(compiled) = working_tree(g, out) else {
+            let Some(compiled) = working_tree(g, out)? else {
                 return Ok(Outcome::Error);
             };
             environments(&compiled, a, b, args.unified)?
@@ -36,7 +36,7 @@ pub(super) fn run(g: &GlobalArgs, args: &DiffArgs, out: &Printer) -> crate::Resu
             let Some(before) = at_revision(&rev, out)? else {
                 return Ok(Outcome::Error);
             };
-            let Some(now) = working_tree(g, out) else {
+            let Some(now) = working_tree(g, out)? else {
                 return Ok(Outcome::Error);
             };
             let mut only: Vec<String> = args.environments.clone();
@@ -63,13 +63,13 @@ pub(super) fn run(g: &GlobalArgs, args: &DiffArgs, out: &Printer) -> crate::Resu
 }
 
 /// The working tree's model, or `None` (diagnostics printed) when it has errors.
-fn working_tree(g: &GlobalArgs, out: &Printer) -> Option<Compiled> {
-    let compiled = compile(&Files::read(&g.root), state::read(&g.root.join("out")));
-    usable(
+fn working_tree(g: &GlobalArgs, out: &Printer) -> crate::Result<Option<Compiled>> {
+    let compiled = compile(&Files::read(&g.root), state::read(&g.root.join("out"))?);
+    Ok(usable(
         compiled,
         out,
         "the model has errors; fix them to compare its output",
-    )
+    ))
 }
 
 /// The model at `rev`, read from git, or `None` (diagnostics printed) when it has errors.

@@ -22,6 +22,20 @@ use clap::Parser;
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
+/// Takes the project's lock ([`crate::boundary::ProjectLock`]): exclusive for the
+/// commands that write (`build`, `seal`, `set-image`), shared for `check`. When another
+/// kiln holds it, says so and waits.
+pub fn lock_project(
+    g: &GlobalArgs,
+    exclusive: bool,
+    out: &Printer,
+) -> crate::Result<crate::boundary::ProjectLock> {
+    crate::boundary::ProjectLock::take(&g.root, exclusive, || {
+        out.summary("kiln: waiting for another kiln build in this project to finish");
+    })
+    .map_err(|(path, why)| crate::Error::refused(path, why))
+}
+
 /// How a command ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Outcome {

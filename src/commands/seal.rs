@@ -13,6 +13,7 @@ use crate::secrets::values::System;
 use std::collections::{BTreeMap, BTreeSet};
 
 pub(super) fn run(g: &GlobalArgs, args: &SealArgs, out: &Printer) -> crate::Result<Outcome> {
+    let _lock = super::lock_project(g, true, out)?;
     let (mut project, mut diags) = crate::model::load(&g.root);
     crate::validate::model(&project, &mut diags);
     let (sealed, sealed_diags) = sealed_file::load(&g.root, &mut project);
@@ -66,8 +67,12 @@ pub(super) fn run(g: &GlobalArgs, args: &SealArgs, out: &Printer) -> crate::Resu
     let mut lines = Vec::new();
     for (env, before, outcome) in &results {
         if outcome.file != *before {
-            let path = sealed_file::path(&g.root, env);
-            crate::output::atomic_write(&path, outcome.file.to_text(env).as_bytes(), false)?;
+            crate::output::atomic_write(
+                &g.root,
+                &format!("environments/sealed/{env}.yaml"),
+                outcome.file.to_text(env).as_bytes(),
+                false,
+            )?;
         }
         for s in &outcome.sealed {
             let (cluster, namespace, secret, key) = &s.at;

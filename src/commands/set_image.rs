@@ -60,6 +60,7 @@ pub(super) fn run(g: &GlobalArgs, args: &SetImageArgs, out: &Printer) -> crate::
             ));
         }
     }
+    let _lock = super::lock_project(g, true, out)?;
     let mut sources = SourceMap::default();
     let (mut recorded, tag_diags) = tags::load(&g.root, &mut sources);
     if tag_diags.iter().any(|d| d.is_error()) {
@@ -70,7 +71,8 @@ pub(super) fn run(g: &GlobalArgs, args: &SetImageArgs, out: &Printer) -> crate::
         recorded.insert((args.app.clone(), env_name.clone()), args.tag.clone());
     }
     atomic_write(
-        &tags::path(&g.root),
+        &g.root,
+        tags::TAGS_FILE,
         tags::render(&recorded).as_bytes(),
         false,
     )?;
@@ -80,7 +82,7 @@ pub(super) fn run(g: &GlobalArgs, args: &SetImageArgs, out: &Printer) -> crate::
         args.tag,
         g.envs.join(", ")
     ));
-    build::run(
+    build::run_locked(
         g,
         &BuildArgs {
             force: false,

@@ -7,7 +7,13 @@
 //! file system) or from a git revision ([`Files::from_git`], for `kiln diff --against`)
 //! without a checkout. A file that could not be read is kept with the reason, so the
 //! loader reports it where it would have reported the file.
+//!
+//! The working tree is read through [`crate::boundary`]: links are never followed
+//! (a link, a FIFO, a device or a folder that cannot be listed is a
+//! [`Files::problems`] entry, which the loader reports as an error), and only regular
+//! files up to [`crate::boundary::MAX_FILE_BYTES`] are read.
 
+use crate::boundary;
 use crate::git::{EntryKind, Revision};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -16,6 +22,12 @@ use std::path::{Path, PathBuf};
 pub const ENVIRONMENTS: &str = "environments";
 /// The directory of template overrides.
 pub const TEMPLATES: &str = "templates";
+
+/// Whether `path` is `dir` or inside it (`/`-separated, relative).
+pub fn is_under(path: &str, dir: &str) -> bool {
+    path.strip_prefix(dir)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+}
 
 /// One input file.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -42,6 +54,9 @@ pub struct Files {
     /// Why `environments/` could not be listed, if it could not.
     env_dir_error: Option<String>,
     entries: BTreeMap<String, Entry>,
+    /// Paths under `environments/` or `templates/` kiln refuses to read (links, special
+    /// files, folders it cannot list), with why.
+    problems: BTreeMap<String, String>,
 }
 
 impl Files {
@@ -55,6 +70,7 @@ impl Files {
                 .into_iter()
                 .map(|(p, b)| (p, Entry::File(b)))
                 .collect(),
+            problems: BTreeMap::new(),
         }
     }
 
@@ -66,37 +82,113 @@ impl Files {
     /// Reads `root/environments/**` (model files, `state/`, `sealed/`) and
     /// `root/templates/**`. Directories are kept as unreadable entries too, so one named
     /// like a model file is reported where the file would be.
+    ///
+    /// No link is followed and nothing but regular files and folders is read: see
+    /// [`Files::problems`].
     pub fn read(root: &Path) -> Files {
         let mut files = Files {
             origin: Origin::Dir(root.to_path_buf()),
             env_dir_error: None,
             entries: BTreeMap::new(),
+            problems: BTreeMap::new(),
         };
-        if let Err(e) = std::fs::read_dir(root.join(ENVIRONMENTS)) {
-            files.env_dir_error = Some(e.to_string());
+        match boundary::list(&root.join(ENVIRONMENTS)) {
+            Ok(_) => {}
+            Err(boundary::Refusal::Io(e)) => files.env_dir_error = Some(e.to_string()),
+            Err(e) => {
+                files.env_dir_error = Some(e.to_string());
+                return files;
+            }
         }
         for top in [ENVIRONMENTS, TEMPLATES] {
-            let mut stack = vec![root.join(top)];
-            while let Some(dir) = stack.pop() {
-                let Ok(entries) = std::fs::read_dir(&dir) else {
+            match boundary::kind(&root.join(top)) {
+                Ok(boundary::Kind::Missing) => continue,
+                Ok(boundary::Kind::Dir) => {}
+                Ok(boundary::Kind::File) => {
+                    files
+                        .problems
+                        .insert(top.to_owned(), boundary::Refusal::NotADirectory.to_string());
                     continue;
-                };
-                for entry in entries.filter_map(Result::ok) {
-                    let path = entry.path();
-                    let Ok(rel) = path.strip_prefix(root) else {
-                        continue;
-                    };
-                    let rel = rel.to_string_lossy().replace('\\', "/");
-                    if path.is_dir() {
-                        files.entries.insert(rel, read_entry(&path));
-                        stack.push(path);
+                }
+                Ok(boundary::Kind::Symlink) => {
+                    files
+                        .problems
+                        .insert(top.to_owned(), boundary::Refusal::Symlink.to_string());
+                    continue;
+                }
+                Ok(boundary::Kind::Other(k)) => {
+                    files
+                        .problems
+                        .insert(top.to_owned(), boundary::Refusal::NotRegular(k).to_string());
+                    continue;
+                }
+                Err(e) => {
+                    files.problems.insert(top.to_owned(), e.to_string());
+                    continue;
+                }
+            }
+            let mut stack = vec![top.to_owned()];
+            while let Some(dir) = stack.pop() {
+                let entries = match boundary::list(&root.join(&dir)) {
+                    Ok(entries) => entries,
+                    Err(e) => {
+                        // A folder that cannot be listed may hold sealed values or
+                        // recorded tags: reading it as empty would delete them.
+                        files
+                            .problems
+                            .insert(dir.clone(), format!("cannot list the folder: {e}"));
                         continue;
                     }
-                    files.entries.insert(rel, read_entry(&path));
+                };
+                for (name, kind) in entries {
+                    let rel = format!("{dir}/{name}");
+                    match kind {
+                        boundary::Kind::Dir => {
+                            files.entries.insert(
+                                rel.clone(),
+                                Entry::Unreadable(boundary::Refusal::Directory.to_string()),
+                            );
+                            stack.push(rel);
+                        }
+                        boundary::Kind::File => {
+                            let entry = match boundary::read(&root.join(&rel)) {
+                                Ok(Some(bytes)) => Entry::File(bytes),
+                                Ok(None) => continue,
+                                // Permissions: reported where the file is used.
+                                Err(e @ boundary::Refusal::Io(_)) => {
+                                    Entry::Unreadable(e.to_string())
+                                }
+                                Err(e) => {
+                                    files.problems.insert(rel, e.to_string());
+                                    continue;
+                                }
+                            };
+                            files.entries.insert(rel, entry);
+                        }
+                        boundary::Kind::Missing => {}
+                        boundary::Kind::Symlink => {
+                            files
+                                .problems
+                                .insert(rel, boundary::Refusal::Symlink.to_string());
+                        }
+                        boundary::Kind::Other(k) => {
+                            files
+                                .problems
+                                .insert(rel, boundary::Refusal::NotRegular(k).to_string());
+                        }
+                    }
                 }
             }
         }
         files
+    }
+
+    /// Paths under `environments/` and `templates/` that kiln refuses to read, with why:
+    /// links (never followed), FIFOs, devices, files over the size limit, folders that
+    /// cannot be listed. Every one is an error: what it holds is unknown. They are not
+    /// among the files ([`Files::get`] does not see them).
+    pub fn problems(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.problems.iter().map(|(p, w)| (p.as_str(), w.as_str()))
     }
 
     /// Reads the same files from a git revision, without touching the working tree.
@@ -105,6 +197,7 @@ impl Files {
             origin: Origin::Git(rev.name().to_owned()),
             env_dir_error: None,
             entries: BTreeMap::new(),
+            problems: BTreeMap::new(),
         };
         let listed = rev.list(ENVIRONMENTS, true)?;
         if listed.is_none() {
@@ -121,10 +214,9 @@ impl Files {
                     );
                 }
                 EntryKind::Other => {
-                    files.entries.insert(
-                        entry.path,
-                        Entry::Unreadable("it is not a regular file in git".to_owned()),
-                    );
+                    // A link (or submodule) in git: refused as in the working tree.
+                    let why = "it is not a regular file in git (kiln does not follow links)";
+                    files.problems.insert(entry.path, why.to_owned());
                 }
             }
         }
@@ -175,13 +267,5 @@ impl Files {
             Origin::Dir(root) => root.join(path).display().to_string(),
             Origin::Git(rev) => format!("{rev}:{path}"),
         }
-    }
-}
-
-fn read_entry(path: &Path) -> Entry {
-    match std::fs::read(path) {
-        Ok(bytes) => Entry::File(bytes),
-        Err(_) if path.is_dir() => Entry::Unreadable("it is a directory, not a file".to_owned()),
-        Err(e) => Entry::Unreadable(e.to_string()),
     }
 }

@@ -114,6 +114,10 @@ pub fn load_files(input: &Files) -> (Project, Diagnostics) {
         );
         return (project, diags);
     }
+    // Recorded tags and sealed values report their own folders' problems.
+    diags.extend(problems(input, &mut project.sources, |p| {
+        !super::files::is_under(p, super::tags::STATE_DIR) && !super::files::is_under(p, SEALED_DIR)
+    }));
     let mut files = Vec::new();
     for (name, entry) in input.dir(ENVIRONMENTS) {
         let path = Path::new(name);
@@ -205,6 +209,33 @@ pub fn load_files(input: &Files) -> (Project, Diagnostics) {
     }
     project.environments.sort_by(|a, b| a.name.cmp(&b.name));
     (project, diags)
+}
+
+/// The folder of sealed values.
+pub const SEALED_DIR: &str = "environments/sealed";
+
+/// A located error for every path among `input`'s [`Files::problems`] that `select`
+/// keeps: a link, a special file, a folder that cannot be listed. The message says why
+/// and never quotes where a link points or what it holds.
+pub fn problems(
+    input: &Files,
+    sources: &mut SourceMap,
+    select: impl Fn(&str) -> bool,
+) -> Vec<Diagnostic> {
+    input
+        .problems()
+        .filter(|(path, _)| select(path))
+        .map(|(path, why)| {
+            let display = input.source_path(path);
+            let id = sources.add(&display, String::new());
+            Diagnostic::error(
+                checks::IO,
+                format!("cannot read {}: {why}", display.display()),
+            )
+            .at(Some(Span::new(id, 0, 0)))
+            .help("nothing was read from it and nothing is written until it is a regular file or folder kiln can read")
+        })
+        .collect()
 }
 
 /// Adds one input file (model, sealed values, recorded tags, template override) to

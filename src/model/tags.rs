@@ -15,6 +15,8 @@ use std::path::{Path, PathBuf};
 
 /// The file, relative to the project root.
 pub const TAGS_FILE: &str = "environments/state/image-tags.yaml";
+/// The folder of state written by automation.
+pub const STATE_DIR: &str = "environments/state";
 
 const HEADER: &str = "# Written by `kiln set-image`: the image tag each push-deployed app runs, per\n# environment. Commit it with out/; change it only with `kiln set-image`.\n";
 
@@ -36,7 +38,11 @@ pub fn load(root: &Path, sources: &mut SourceMap) -> (RecordedTags, Vec<Diagnost
 /// revision's); a missing file records nothing.
 pub fn load_files(files: &Files, sources: &mut SourceMap) -> (RecordedTags, Vec<Diagnostic>) {
     let mut tags = RecordedTags::new();
-    let mut diags = Vec::new();
+    // An unreadable state/ folder is not an empty one: the tags would be reset.
+    let mut diags = super::load::problems(files, sources, |p| super::files::is_under(p, STATE_DIR));
+    if !diags.is_empty() {
+        return (tags, diags);
+    }
     let Some(entry) = files.get(TAGS_FILE) else {
         return (tags, diags);
     };

@@ -96,6 +96,10 @@ fn watched(paths: impl IntoIterator<Item = String>) -> Vec<String> {
 pub fn record(root: &Path, key: &str, out_dir: &Path, tree: &OutputTree, summary: Summary) {
     let dir = root.join(DIR);
     let path = dir.join(FILE);
+    // `.kiln` must be this project's own folder, not a link to somewhere else.
+    if crate::boundary::create_dirs(root, Path::new(DIR)).is_err() {
+        return;
+    }
     // An old record must not outlive a failure to replace it.
     let _ = std::fs::remove_file(&path);
     let mut text = format!(
@@ -125,16 +129,10 @@ pub fn record(root: &Path, key: &str, out_dir: &Path, tree: &OutputTree, summary
             u64::try_from(wait_until - now()).unwrap_or(0),
         ));
     }
-    if std::fs::create_dir_all(&dir).is_err() {
+    if crate::boundary::create_dirs(root, Path::new(DIR)).is_err() {
         return;
     }
-    let ignore = dir.join(".gitignore");
-    if !ignore.exists() {
-        let _ = std::fs::write(
-            &ignore,
-            "# kiln's freshness record: local to this checkout, never committed.\n*\n",
-        );
-    }
+    crate::boundary::ensure_ignored(&dir);
     let _ = super::write_file(&path, text.as_bytes(), false, false);
 }
 
@@ -170,9 +168,12 @@ pub fn lookup(root: &Path, key: &str, out_dir: &Path) -> Option<Summary> {
     if out_dir.join(super::PENDING_FILE).exists() {
         return None;
     }
+    if !crate::boundary::dirs_are_real(root, Path::new(DIR)).unwrap_or(false) {
+        return None;
+    }
     let path = root.join(DIR).join(FILE);
-    let recorded_at = std::fs::metadata(&path).ok()?;
-    let text = std::fs::read_to_string(&path).ok()?;
+    let recorded_at = std::fs::symlink_metadata(&path).ok()?;
+    let text = String::from_utf8(crate::boundary::read(&path).ok()??).ok()?;
     let mut lines = text.lines();
     if lines.next()? != HEADER || lines.next()?.strip_prefix("key ")? != key {
         return None;

@@ -38,15 +38,21 @@ pub fn sha256(bytes: &[u8]) -> String {
 }
 
 impl Lock {
-    /// Reads `path`; a missing file is an empty lock.
+    /// Reads `path` (a regular file, not through a link); a missing file is an
+    /// empty lock.
     pub fn read(path: &Path) -> Result<Lock, Error> {
-        match std::fs::read_to_string(path) {
-            Ok(text) => Lock::parse(&text).map_err(|reason| Error::Lock {
-                path: path.into(),
-                reason,
-            }),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Lock::default()),
-            Err(e) => Err(Error::io("cannot read", path, e)),
+        let lock_error = |reason: String| Error::Lock {
+            path: path.into(),
+            reason,
+        };
+        match crate::boundary::read(path) {
+            Ok(Some(bytes)) => {
+                let text = String::from_utf8(bytes)
+                    .map_err(|_| lock_error("it is not UTF-8".to_owned()))?;
+                Lock::parse(&text).map_err(lock_error)
+            }
+            Ok(None) => Ok(Lock::default()),
+            Err(e) => Err(Error::refused(path, e)),
         }
     }
 
@@ -67,6 +73,13 @@ impl Lock {
             };
             if sha.len() != 64 || !sha.bytes().all(|b| b.is_ascii_hexdigit()) {
                 return Err(format!("line {}: `{sha}` is not a sha256", i + 1));
+            }
+            // Every path is one kiln deletes or overwrites: it must stay under out/.
+            if let Err(why) = crate::boundary::relative(path) {
+                return Err(format!(
+                    "line {}: {why}; kiln writes only paths under out/ into its lock, so this line is not one it wrote: delete the line and run `kiln build`",
+                    i + 1
+                ));
             }
             let env = (env != "-").then(|| env.to_owned());
             files.insert(
@@ -123,5 +136,10 @@ mod tests {
     fn rejects_garbage() {
         assert!(Lock::parse("nonsense\n").is_err());
         assert!(Lock::parse("abc  -  x\n").is_err());
+        let zeros = "0".repeat(64);
+        for path in ["/tmp/victim.txt", "../../victim", "a/../../b", "a\\b"] {
+            let err = Lock::parse(&format!("{zeros}  -  {path}\n")).unwrap_err();
+            assert!(err.contains("line 1"), "{err}");
+        }
     }
 }

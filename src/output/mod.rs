@@ -7,7 +7,12 @@
 //! list of files it is about to write is recorded first (`.kiln.lock.pending`), and
 //! `kiln.lock` last, so the next build recognises a half-finished build's files as
 //! kiln's and removes its temporary files. Files whose bytes are unchanged are not
-//! rewritten (their mtime stays). Only files the previous lock lists are ever deleted.
+//! rewritten (their mtime stays). Only files the previous lock lists are ever deleted,
+//! and only while their bytes are still the ones it recorded.
+//!
+//! Every access goes through [`crate::boundary`]: no link in `out/` is followed (a
+//! folder or file there that is a link is refused), only regular files are read, and
+//! the lock's paths must stay under `out/`.
 //!
 //! Durability is a choice ([`Durability`]). By default nothing is flushed to disk:
 //! a rename is atomic with respect to processes, which is what a killed build needs,
@@ -23,6 +28,7 @@ pub mod fresh;
 pub mod lock;
 pub mod state;
 
+use crate::boundary::{self, Refusal};
 use crate::error::Error;
 use crate::render::{OutputFile, OutputTree};
 use lock::{LOCK_FILE, Lock, LockEntry, sha256};
@@ -91,6 +97,9 @@ pub struct WriteReport {
     /// Files kiln did not write that the build would overwrite. When there are any
     /// (and `force` is off), nothing was written.
     pub foreign: Vec<String>,
+    /// Files the build no longer produces that were kept, because they changed since
+    /// kiln wrote them (kiln deletes only the bytes it wrote).
+    pub kept: Vec<String>,
 }
 
 /// A difference between `out/` and what a build would write.
@@ -158,35 +167,77 @@ impl Finding {
     }
 }
 
-/// Reads the lock, plus the pending list of a build that did not finish.
-fn known_files(out_dir: &Path) -> Result<Lock, Error> {
+/// The files kiln wrote: the lock, plus the pending list of a build that did not
+/// finish (whose files may hold either list's bytes).
+struct Known {
+    /// The lock, with the pending list's entries it lacks.
+    lock: Lock,
+    /// The pending list as it is.
+    pending: Lock,
+}
+
+/// Reads the lock, plus the pending list of a build that did not finish. Both are
+/// checked the same way: a path that leaves `out/` is an error.
+fn known_files(out_dir: &Path) -> Result<Known, Error> {
     let mut lock = Lock::read(&out_dir.join(LOCK_FILE))?;
-    let pending = Lock::read(&out_dir.join(PENDING_FILE)).unwrap_or_default();
-    for (path, entry) in pending.files {
-        lock.files.entry(path).or_insert(entry);
+    let pending = Lock::read(&out_dir.join(PENDING_FILE))?;
+    for (path, entry) in &pending.files {
+        lock.files
+            .entry(path.clone())
+            .or_insert_with(|| entry.clone());
     }
-    Ok(lock)
+    Ok(Known { lock, pending })
+}
+
+/// `out_dir` itself: a folder or nothing, never a link (`out/` is committed, and a
+/// link would send every write elsewhere).
+fn check_out_dir(out_dir: &Path) -> Result<(), Error> {
+    match boundary::kind(out_dir).map_err(|e| Error::refused(out_dir, e))? {
+        boundary::Kind::Dir | boundary::Kind::Missing => Ok(()),
+        boundary::Kind::Symlink => Err(Error::refused(out_dir, Refusal::Symlink)),
+        boundary::Kind::File => Err(Error::refused(out_dir, Refusal::NotADirectory)),
+        boundary::Kind::Other(k) => Err(Error::refused(out_dir, Refusal::NotRegular(k))),
+    }
+}
+
+/// Checks every folder that holds one of `paths` (relative to `out_dir`) once: each is
+/// a real folder or missing, never a link.
+fn check_dirs<'a>(out_dir: &Path, paths: impl Iterator<Item = &'a str>) -> Result<(), Error> {
+    let dirs: BTreeSet<&Path> = paths.filter_map(|p| Path::new(p).parent()).collect();
+    for dir in dirs {
+        boundary::dirs_are_real(out_dir, dir).map_err(|e| Error::refused(out_dir.join(dir), e))?;
+    }
+    Ok(())
 }
 
 fn read_existing(path: &Path) -> Result<Option<Vec<u8>>, Error> {
-    match std::fs::read(path) {
-        Ok(b) => Ok(Some(b)),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) if path.is_dir() => {
-            Err(Error::io("cannot replace a directory with a file", path, e))
-        }
-        Err(e) => Err(Error::io("cannot read", path, e)),
-    }
+    boundary::read(path).map_err(|e| match e {
+        Refusal::Directory => Error::Refused {
+            path: path.into(),
+            reason: Refusal::BadPath(
+                "it is a directory where kiln writes a file: move it away".to_owned(),
+            ),
+        },
+        e => Error::refused(path, e),
+    })
 }
 
 /// Compares `out_dir` with `tree`, for the files in `scope`. Files are read in
 /// parallel; findings come in path order.
 pub fn check(out_dir: &Path, tree: &OutputTree, scope: &Scope) -> Result<Vec<Finding>, Error> {
-    let lock = known_files(out_dir)?;
+    check_out_dir(out_dir)?;
+    let lock = known_files(out_dir)?.lock;
     let files: Vec<(&String, &OutputFile)> = tree
         .iter()
         .filter(|(_, f)| scope.includes(f.env.as_deref()))
         .collect();
+    check_dirs(
+        out_dir,
+        files
+            .iter()
+            .map(|(p, _)| p.as_str())
+            .chain(lock.files.keys().map(String::as_str)),
+    )?;
     let found: Vec<Option<Finding>> = files
         .par_iter()
         .map(|(path, file)| compare(out_dir, &lock, path, file))
@@ -195,7 +246,7 @@ pub fn check(out_dir: &Path, tree: &OutputTree, scope: &Scope) -> Result<Vec<Fin
     for (path, entry) in &lock.files {
         if tree.get(path).is_none()
             && scope.includes(entry.env.as_deref())
-            && out_dir.join(path).is_file()
+            && boundary::kind(&out_dir.join(path)).is_ok_and(|k| k == boundary::Kind::File)
         {
             findings.push(Finding::Obsolete { path: path.clone() });
         }
@@ -205,7 +256,7 @@ pub fn check(out_dir: &Path, tree: &OutputTree, scope: &Scope) -> Result<Vec<Fin
     // from before the first file is written until after the lock is. (Comparing the
     // lock with the tree's instead would flag every tag Flux commits into out/, which
     // changes a file without changing the lock.)
-    if out_dir.join(PENDING_FILE).exists() {
+    if pending_exists(out_dir) {
         findings.push(Finding::Unfinished {
             path: PENDING_FILE.to_owned(),
         });
@@ -282,6 +333,7 @@ pub fn write_with(
     options: &WriteOptions,
 ) -> Result<WriteReport, Error> {
     let scope = &options.scope;
+    check_out_dir(out_dir)?;
     std::fs::create_dir_all(out_dir).map_err(|e| Error::io("cannot create", out_dir, e))?;
     // Absolute once here, or every temporary file asks for the working directory.
     let absolute =
@@ -290,12 +342,20 @@ pub fn write_with(
     // A build killed half-way leaves temporary files: while it wrote the pending list
     // (in out/ itself), or after, when the pending list is there to say so. Only then
     // is the whole tree searched.
-    remove_stray_temporaries(out_dir, out_dir.join(PENDING_FILE).exists());
-    let old = known_files(out_dir)?;
+    remove_stray_temporaries(out_dir, pending_exists(out_dir));
+    let known = known_files(out_dir)?;
+    let old = &known.lock;
     let files: Vec<(&String, &OutputFile)> = tree
         .iter()
         .filter(|(_, f)| scope.includes(f.env.as_deref()))
         .collect();
+    check_dirs(
+        out_dir,
+        files
+            .iter()
+            .map(|(p, _)| p.as_str())
+            .chain(old.files.keys().map(String::as_str)),
+    )?;
     let plans: Vec<(Plan, String)> = files
         .par_iter()
         .map(|(path, file)| {
@@ -343,7 +403,7 @@ pub fn write_with(
     let lock_path = out_dir.join(LOCK_FILE);
     let lock_text = new.render();
     let lock_changed =
-        std::fs::read_to_string(&lock_path).ok().as_deref() != Some(lock_text.as_str());
+        boundary::read(&lock_path).ok().flatten().as_deref() != Some(lock_text.as_bytes());
     let to_delete: Vec<&String> = old
         .files
         .iter()
@@ -352,7 +412,7 @@ pub fn write_with(
         })
         .map(|(path, _)| path)
         .collect();
-    let unfinished = out_dir.join(PENDING_FILE).exists();
+    let unfinished = pending_exists(out_dir);
     if !lock_changed
         && to_delete.is_empty()
         && !unfinished
@@ -391,7 +451,8 @@ pub fn write_with(
         .filter_map(|(path, _)| out_dir.join(path).parent().map(Path::to_path_buf))
         .collect();
     for dir in &dirs {
-        std::fs::create_dir_all(dir).map_err(|e| Error::io("cannot create", dir, e))?;
+        let rel = dir.strip_prefix(out_dir).unwrap_or(dir);
+        boundary::create_dirs(out_dir, rel).map_err(|e| Error::refused(dir, e))?;
     }
     to_write
         .par_iter()
@@ -401,13 +462,20 @@ pub fn write_with(
 
     for path in to_delete {
         let target = out_dir.join(path);
-        match std::fs::remove_file(&target) {
-            Ok(()) => {
+        // Only the bytes kiln wrote: a file edited since (or replaced by a link) stays.
+        let sha = old.files[path].sha256.as_str();
+        let pending_sha = known.pending.files.get(path).map(|e| e.sha256.as_str());
+        let mut removal = boundary::remove_if_unchanged(&target, sha);
+        if let (Ok(boundary::Removal::Kept), Some(other)) = (&removal, pending_sha) {
+            removal = boundary::remove_if_unchanged(&target, other);
+        }
+        match removal.map_err(|e| Error::refused(&target, e))? {
+            boundary::Removal::Removed => {
                 report.deleted.push(path.clone());
                 remove_empty_parents(out_dir, &target);
             }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(Error::io("cannot delete", target, e)),
+            boundary::Removal::Missing => {}
+            boundary::Removal::Kept => report.kept.push(path.clone()),
         }
     }
     if flushed {
@@ -423,6 +491,11 @@ pub fn write_with(
     std::fs::remove_file(out_dir.join(PENDING_FILE))
         .map_err(|e| Error::io("cannot delete", out_dir.join(PENDING_FILE), e))?;
     Ok(report)
+}
+
+/// Whether a pending list is there (anything by that name, not following a link).
+fn pending_exists(out_dir: &Path) -> bool {
+    boundary::kind(&out_dir.join(PENDING_FILE)).is_ok_and(|k| k != boundary::Kind::Missing)
 }
 
 /// Flushes the written files and the folders that hold them to disk.
@@ -462,15 +535,16 @@ fn sync_dir(dir: &Path) -> Result<(), Error> {
     }
 }
 
-/// Writes `bytes` to `path` through a temporary file in the same directory and a
+/// Writes `bytes` to `root/rel` through a temporary file in the same directory and a
 /// rename, so readers see the old file or the new one, never half of one, and flushes
 /// it to disk before the rename (for single files that matter, like sealed values).
-pub fn atomic_write(path: &Path, bytes: &[u8], executable: bool) -> Result<(), Error> {
-    let dir = path
-        .parent()
-        .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
-    std::fs::create_dir_all(&dir).map_err(|e| Error::io("cannot create", &dir, e))?;
-    write_file(path, bytes, executable, true)
+/// The folders below `root` are created as needed and must not be links.
+pub fn atomic_write(root: &Path, rel: &str, bytes: &[u8], executable: bool) -> Result<(), Error> {
+    let path = root.join(rel);
+    if let Some(dir) = Path::new(rel).parent() {
+        boundary::create_dirs(root, dir).map_err(|e| Error::refused(root.join(dir), e))?;
+    }
+    write_file(&path, bytes, executable, true)
 }
 
 /// [`atomic_write`] into an existing folder, flushing only when `sync` is set.

@@ -5,6 +5,8 @@
 //! [`read`] reads them from `out/`; [`from_files`] from any set of files, such as a
 //! git revision's `out/` for `kiln diff --against`.
 
+use crate::boundary::{self, Refusal};
+use crate::error::Error;
 use crate::render::State;
 use rayon::prelude::*;
 use std::path::Path;
@@ -47,31 +49,48 @@ pub fn state_file(path: &str) -> Option<StateFile<'_>> {
 }
 
 /// Reads the image tags recorded in `out/kubernetes/apps/<app>/overlays/<env>/kustomization.yaml`
-/// and `out/hosts/<host>/<project>/compose.yaml`.
+/// and `out/hosts/<host>/<project>/compose.yaml`, through [`crate::boundary`] (no link
+/// followed).
 ///
-/// A file that cannot be read or parsed contributes nothing: `check` will then report
-/// it as hand-edited, and `build` rewrites it.
-pub fn read(out_dir: &Path) -> State {
-    let names = |dir: &Path| -> Vec<String> {
-        std::fs::read_dir(dir)
-            .map(|entries| {
-                entries
-                    .flatten()
-                    .map(|e| e.file_name().to_string_lossy().into_owned())
-                    .collect()
-            })
-            .unwrap_or_default()
+/// A file that cannot be parsed contributes nothing: `check` will then report it as
+/// hand-edited, and `build` rewrites it. A file or folder that cannot be read (its
+/// permissions, a link, a FIFO) is an error: reading it as empty would reset the tags
+/// automation recorded.
+pub fn read(out_dir: &Path) -> Result<State, Error> {
+    let names = |dir: &Path| -> Result<Vec<String>, Error> {
+        match boundary::list(dir) {
+            Ok(entries) => Ok(entries
+                .into_iter()
+                .filter(|(_, k)| *k == boundary::Kind::Dir)
+                .map(|(name, _)| name)
+                .collect()),
+            Err(Refusal::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+            Err(e) => Err(Error::refused(dir, e)),
+        }
     };
+    let files = |dir: &Path| -> Result<Vec<String>, Error> {
+        match boundary::list(dir) {
+            Ok(entries) => Ok(entries.into_iter().map(|(name, _)| name).collect()),
+            Err(Refusal::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+            Err(e) => Err(Error::refused(dir, e)),
+        }
+    };
+    if !matches!(
+        boundary::kind(out_dir).map_err(|e| Error::refused(out_dir, e))?,
+        boundary::Kind::Dir | boundary::Kind::Missing
+    ) {
+        return Err(Error::refused(out_dir, Refusal::Symlink));
+    }
     let mut paths = Vec::new();
-    for host in names(&out_dir.join("hosts")) {
-        for project in names(&out_dir.join("hosts").join(&host)) {
+    for host in names(&out_dir.join("hosts"))? {
+        for project in names(&out_dir.join("hosts").join(&host))? {
             paths.push(format!("hosts/{host}/{project}/compose.yaml"));
         }
     }
     let secrets = out_dir.join("secrets");
-    for cluster in names(&secrets) {
-        for namespace in names(&secrets.join(&cluster)) {
-            for file in names(&secrets.join(&cluster).join(&namespace)) {
+    for cluster in names(&secrets)? {
+        for namespace in names(&secrets.join(&cluster))? {
+            for file in files(&secrets.join(&cluster).join(&namespace))? {
                 if file.starts_with("sealedsecret-") {
                     paths.push(format!("secrets/{cluster}/{namespace}/{file}"));
                 }
@@ -79,8 +98,8 @@ pub fn read(out_dir: &Path) -> State {
         }
     }
     let apps = out_dir.join("kubernetes").join("apps");
-    for app in names(&apps) {
-        for env in names(&apps.join(&app).join("overlays")) {
+    for app in names(&apps)? {
+        for env in names(&apps.join(&app).join("overlays"))? {
             paths.push(format!(
                 "kubernetes/apps/{app}/overlays/{env}/kustomization.yaml"
             ));
@@ -88,14 +107,18 @@ pub fn read(out_dir: &Path) -> State {
     }
     // One file per app and environment: read and parsed in parallel, then taken in
     // the order found, as one after the other would.
-    let found: Vec<Found> = paths
+    let found: Vec<Option<Found>> = paths
         .into_par_iter()
-        .filter_map(|path| {
-            let bytes = std::fs::read(out_dir.join(&path)).ok()?;
-            Some(found_in(&path, bytes))
+        .map(|path| {
+            let full = out_dir.join(&path);
+            match boundary::read(&full) {
+                Ok(Some(bytes)) => Ok(Some(found_in(&path, bytes))),
+                Ok(None) => Ok(None),
+                Err(e) => Err(Error::refused(full, e)),
+            }
         })
-        .collect();
-    state_of(found)
+        .collect::<Result<_, Error>>()?;
+    Ok(state_of(found.into_iter().flatten().collect()))
 }
 
 /// The state recorded in these files (paths relative to `out/`; other files are

@@ -140,6 +140,12 @@ pub fn load(root: &Path, project: &mut Project) -> (Sealed, Diagnostics) {
 pub fn load_files(files: &Files, project: &mut Project) -> (Sealed, Diagnostics) {
     let mut sealed = Sealed::default();
     let mut diags = Diagnostics::default();
+    // An unreadable sealed/ folder is not an empty one: every SealedSecret would go.
+    for d in crate::model::load::problems(files, &mut project.sources, |p| {
+        crate::model::files::is_under(p, crate::model::load::SEALED_DIR)
+    }) {
+        diags.push(d);
+    }
     for (name, entry) in files.dir("environments/sealed") {
         let p = Path::new(name);
         if p.extension().and_then(|e| e.to_str()) != Some("yaml") {

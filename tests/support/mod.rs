@@ -74,6 +74,10 @@ pub fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
             let t = entry.file_type().unwrap();
             if t.is_dir() {
                 stack.push(p);
+            } else if !t.is_file() {
+                // A link or a FIFO is recorded, never read (which would follow or hang).
+                let rel = p.strip_prefix(dir).unwrap().to_string_lossy().into_owned();
+                out.insert(rel, b"<not a regular file>".to_vec());
             } else {
                 let rel = p
                     .strip_prefix(dir)
