@@ -571,3 +571,111 @@ secrets:
         );
     }
 }
+
+/// Every Caddyfile token kiln writes reads back as its value in Caddy's own parser
+/// (`caddy adapt`): quotes, backslashes, `#`, `<<` and spaces, each written bare,
+/// double-quoted or backtick-quoted by the lexer's rules.
+#[test]
+fn caddyfile_tokens_read_back_byte_for_byte() {
+    use kiln::render::hosts::caddy_token::Token;
+    if skipped() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    for value in [
+        "plain@example.com",
+        "two words",
+        "say \"hi\"",
+        r"C:\dir\x",
+        r"ends\",
+        r#"a\"b"#,
+        "#not-a-comment",
+        "<<EOF",
+        "$HOME `tick` 'q'",
+    ] {
+        let token = Token::new(value).unwrap();
+        let file = dir.path().join("Caddyfile");
+        std::fs::write(
+            &file,
+            format!(":8080 {{\n\trespond {} 200\n}}\n", token.as_str()),
+        )
+        .unwrap();
+        let mut cmd = Command::new(validator("caddy"));
+        cmd.args(["adapt", "--adapter", "caddyfile", "--config"])
+            .arg(&file);
+        caddy_env(&mut cmd, dir.path());
+        let out = cmd.output().unwrap();
+        assert!(
+            out.status.success(),
+            "{value:?} as {}: {}",
+            token.as_str(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let body = &json["apps"]["http"]["servers"]["srv0"]["routes"][0]["handle"][0]["body"];
+        assert_eq!(body, value, "{value:?} was written as {}", token.as_str());
+    }
+}
+
+/// A health path is one URL for the probe, never shell code: with `;`, `&&`, `$` and
+/// quotes (all legal in a URL path), `docker compose config` accepts the file without
+/// interpolating anything, and the health check, run by `sh` as Docker runs
+/// `CMD-SHELL`, hands wget exactly the URL.
+#[test]
+fn a_health_path_reaches_the_probe_byte_for_byte() {
+    if skipped() {
+        return;
+    }
+    let path = "/health;id&&echo$IFS$HOME'(x)";
+    let project = tempfile::tempdir().unwrap();
+    let model = format!(
+        r#"registries:
+  lan:
+    host: registry.lan
+hosts:
+  box:
+    address: 127.0.0.1
+apps:
+  shop:
+    runsOn: box
+    image: {{registry: lan, repository: shop/web, tag: "1"}}
+    port: 8080
+    health: {{path: "{path}"}}
+"#
+    );
+    let dir = build_hosts(project.path(), &model);
+    let out = Command::new(validator("docker-compose"))
+        .arg("--file")
+        .arg(dir.join("shop-test/compose.yaml"))
+        .args(["config", "--format", "json"])
+        .env_remove("COMPOSE_PROJECT_NAME")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(!stderr.contains("variable is not set"), "{stderr}");
+    let config: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let test = &config["services"]["shop"]["healthcheck"]["test"];
+    assert_eq!(test[0], "CMD-SHELL", "{test}");
+    // `config` prints `$` as `$$` again, so its output can be read back.
+    let command = test[1].as_str().unwrap().replace("$$", "$");
+
+    let bin = tempfile::tempdir().unwrap();
+    let log = bin.path().join("args");
+    let wget = bin.path().join("wget");
+    std::fs::write(&wget, "#!/bin/sh\nprintf '%s\\n' \"$@\" > \"$ARGS_LOG\"\n").unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&wget, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let run = Command::new("sh")
+        .args(["-c", &command])
+        .env("PATH", format!("{}:/usr/bin:/bin", bin.path().display()))
+        .env("ARGS_LOG", &log)
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{command}: {run:?}");
+    assert!(run.stdout.is_empty() && run.stderr.is_empty(), "{run:?}");
+    assert_eq!(
+        std::fs::read_to_string(&log).unwrap(),
+        format!("-q\n-O\n/dev/null\nhttp://127.0.0.1:8080{path}\n")
+    );
+}
