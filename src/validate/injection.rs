@@ -152,6 +152,18 @@ pub fn check(env: &Environment, diags: &mut Diagnostics) {
                 BRANCH_HELP,
             );
         }
+        if let Some(ci) = &repo.ci
+            && ci.push_token.starts_with("KILN_")
+        {
+            bad(
+                "/repository/ci/pushToken".to_owned(),
+                format!(
+                    "`{}` would be shadowed in deploy jobs by the `KILN_*` variables kiln binds its values to",
+                    ci.push_token
+                ),
+                "name the token's CI secret without the `KILN_` prefix, e.g. `CONFIG_REPO_TOKEN`",
+            );
+        }
         if let Err(why) = relative_dir(&repo.path) {
             bad(
                 "/repository/path".to_owned(),
