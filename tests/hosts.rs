@@ -679,3 +679,173 @@ apps:
         format!("-q\n-O\n/dev/null\nhttp://127.0.0.1:8080{path}\n")
     );
 }
+
+/// A value as the env template says to write it: single-quoted with `'` as `\'`, or,
+/// when it ends in `\` or holds `\'`, double-quoted with `\`, `"` and `$` escaped.
+fn fill(value: &str) -> String {
+    if value.ends_with('\\') || value.contains("\\'") {
+        let escaped = value
+            .replace('\\', "\\\\")
+            .replace('"', "\\\"")
+            .replace('$', "\\$");
+        format!("\"{escaped}\"")
+    } else {
+        format!("'{}'", value.replace('\'', "\\'"))
+    }
+}
+
+/// Secret values with `$`, quotes, `#`, spaces and backslashes, written into the env
+/// file as its template says, reach the container byte for byte (`docker compose
+/// config` resolves the service's environment as compose would start it), and so do
+/// kiln's own values (`dotenv_quote`). `deploy.sh` accepts that file, and refuses each
+/// line compose would read differently from how it is written, naming the line and
+/// variable but never the value.
+#[test]
+fn env_file_values_reach_the_container_byte_for_byte() {
+    use kiln::render::hosts::env_file::dotenv_quote;
+    if skipped() {
+        return;
+    }
+    let values = [
+        "$argon2id$v=19$m=65536,t=3,p=4$c2FsdHNhbHQ$aGFzaGhhc2hoYXNo",
+        "it's \"quoted\" # not a comment",
+        "  two  spaces  ",
+        "${HOME} $(id) `tick` $$",
+        r"a\b\\c",
+        r"ends in \",
+        r"holds \' there",
+    ];
+    let data = tempfile::tempdir().unwrap();
+    let project = tempfile::tempdir().unwrap();
+    let mut model = format!(
+        r#"registries:
+  lan:
+    host: registry.lan
+hosts:
+  box:
+    address: 127.0.0.1
+    dataDir: {}
+apps:
+  shop:
+    runsOn: box
+    image: {{registry: lan, repository: shop/web, tag: "1"}}
+    port: 8080
+    env:
+"#,
+        data.path().display()
+    );
+    for i in 0..values.len() {
+        model.push_str(&format!("      S{i}: {{secret: shop, key: k{i}}}\n"));
+    }
+    model.push_str("secrets:\n  shop:\n    usedBy: [shop]\n    keys:\n");
+    for i in 0..values.len() {
+        model.push_str(&format!("      k{i}: {{op: op://Vault/Shop/k{i}}}\n"));
+    }
+    let dir = build_hosts(project.path(), &model);
+    let template = std::fs::read_to_string(dir.join("shop-test/shop.env.template")).unwrap();
+    assert!(
+        template.contains("Write each value in single quotes"),
+        "{template}"
+    );
+    let mut filled = String::new();
+    for line in template.lines() {
+        match line.strip_prefix('S').and_then(|l| l.strip_suffix('=')) {
+            Some(i) => {
+                let i: usize = i.parse().unwrap();
+                filled.push_str(&format!("S{i}={}\n", fill(values[i])));
+            }
+            None => filled.push_str(&format!("{line}\n")),
+        }
+    }
+    // kiln's own quoting, for the values it writes into templates.
+    let plain = [
+        "two\nlines",
+        "trailing \\",
+        "it's $x",
+        "a b $HOME",
+        "",
+        "https://a.example",
+    ];
+    for (i, v) in plain.iter().enumerate() {
+        filled.push_str(&format!("P{i}={}\n", dotenv_quote(v)));
+    }
+    let env_file = data.path().join("shop-test/shop.env");
+    std::fs::create_dir_all(env_file.parent().unwrap()).unwrap();
+    std::fs::write(&env_file, &filled).unwrap();
+
+    let out = Command::new(validator("docker-compose"))
+        .arg("--file")
+        .arg(dir.join("shop-test/compose.yaml"))
+        .args(["config", "--format", "json"])
+        .env_remove("COMPOSE_PROJECT_NAME")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(!stderr.contains("variable is not set"), "{stderr}");
+    let config: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let environment = &config["services"]["shop"]["environment"];
+    // `config` prints `$` as `$$`, so that its output reads back.
+    let got = |name: &str| environment[name].as_str().unwrap().replace("$$", "$");
+    for (i, v) in values.iter().enumerate() {
+        assert_eq!(got(&format!("S{i}")), *v, "S{i}={}", fill(v));
+    }
+    for (i, v) in plain.iter().enumerate() {
+        assert_eq!(got(&format!("P{i}")), *v, "P{i}={}", dotenv_quote(v));
+    }
+
+    // deploy.sh, with a stand-in docker.
+    let bin = tempfile::tempdir().unwrap();
+    std::fs::write(bin.path().join("docker"), "#!/bin/sh\nexit 0\n").unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(
+        bin.path().join("docker"),
+        std::fs::Permissions::from_mode(0o755),
+    )
+    .unwrap();
+    let path = format!(
+        "{}:{}",
+        bin.path().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let deploy = || {
+        let out = Command::new(dir.join("deploy.sh"))
+            .arg("shop")
+            .env("PATH", &path)
+            .env("DEPLOY_TIMEOUT", "5")
+            .output()
+            .expect("deploy.sh runs");
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, err) = deploy();
+    assert_eq!(code, 0, "{err}");
+
+    let secret = values[0];
+    for (bad, why) in [
+        (format!("S0={secret}"), "would expand the $"),
+        ("S0=abc # note".to_owned(), "would cut this value"),
+        ("S0=abc \t".to_owned(), "would drop the spaces"),
+        ("S0= abc".to_owned(), "the space after ="),
+        (format!("S0=\"{secret}\""), "double-quoted value"),
+        ("S0='abc".to_owned(), "never ends"),
+        ("S0='abc'def".to_owned(), "text after the closing quote"),
+        ("export S0=abc".to_owned(), "not NAME=value"),
+        ("S0=''".to_owned(), "S0 is missing or empty"),
+    ] {
+        // The bad line last: an unterminated quote would take the lines after it.
+        let mut lines: Vec<String> = filled
+            .lines()
+            .filter(|l| !l.starts_with("S0="))
+            .map(str::to_owned)
+            .collect();
+        lines.push(bad.clone());
+        std::fs::write(&env_file, lines.join("\n") + "\n").unwrap();
+        let (code, err) = deploy();
+        assert_eq!(code, 1, "{bad:?} was accepted:\n{err}");
+        assert!(err.contains(why), "{bad:?}: {err}");
+        assert!(!err.contains("argon2id"), "the value was printed: {err}");
+    }
+}
