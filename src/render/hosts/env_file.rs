@@ -260,4 +260,40 @@ mod tests {
         assert_eq!(dotenv_quote("ends\\"), "\"ends\\\\\"");
         assert_eq!(dotenv_quote("two\nlines"), "\"two\\nlines\"");
     }
+
+    /// Text from the model (a 1Password reference, a description) never ends a
+    /// comment early: every line of the template is a comment, blank or `NAME=`.
+    #[test]
+    fn model_text_stays_in_comments() {
+        use crate::render::hosts::Hosts;
+        use crate::render::unchecked::{render, text};
+        let yaml = r#"registries:
+  lan: {host: registry.lan}
+hosts:
+  box: {address: 10.0.0.5}
+apps:
+  shop:
+    runsOn: box
+    image: {registry: lan, repository: shop/web, tag: "1"}
+    port: 8080
+    env:
+      KEY: {secret: shop, key: k}
+secrets:
+  shop:
+    description: "line one\nEVIL=1"
+    usedBy: [shop]
+    keys:
+      k: {op: "op://Vault/Shop\nEVIL=2/k'ey"}
+"#;
+        let (out, diags) = render(&Hosts, &[("environments/test.yaml", yaml)]);
+        assert!(diags.iter().all(|d| !d.is_error()), "{diags:?}");
+        let template = text(&out, "hosts/box/shop-test/shop.env.template");
+        for line in template.lines() {
+            assert!(
+                line.is_empty() || line.starts_with('#') || line == "KEY=",
+                "{line:?} in\n{template}"
+            );
+        }
+        assert!(template.contains("# EVIL=2/k'ey"), "{template}");
+    }
 }

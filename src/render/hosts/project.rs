@@ -134,6 +134,11 @@ pub fn apps_project(
                 } else {
                     address
                 };
+                let reach = if reach.contains(':') {
+                    format!("[{reach}]")
+                } else {
+                    reach
+                };
                 health_urls.push(format!("http://{reach}:{port}{}", h.path));
             }
         }
@@ -146,8 +151,10 @@ pub fn apps_project(
                         .insert(var.clone(), escape_dollars(&p.as_text()));
                 }
                 EnvValue::RouteOrigins(o) => {
-                    s.environment
-                        .insert(var.clone(), super::route_origins(env, &o.route_origins));
+                    s.environment.insert(
+                        var.clone(),
+                        escape_dollars(&super::route_origins(env, &o.route_origins)),
+                    );
                 }
             }
         }
@@ -358,7 +365,9 @@ pub fn stack_project(
                     format!("${{{var}}}")
                 }
                 EnvValue::Plain(p) => escape_dollars(&p.as_text()),
-                EnvValue::RouteOrigins(o) => super::route_origins(env, &o.route_origins),
+                EnvValue::RouteOrigins(o) => {
+                    escape_dollars(&super::route_origins(env, &o.route_origins))
+                }
             };
             environment.insert(var.clone(), text);
         }
