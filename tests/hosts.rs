@@ -571,3 +571,281 @@ secrets:
         );
     }
 }
+
+/// Every Caddyfile token kiln writes reads back as its value in Caddy's own parser
+/// (`caddy adapt`): quotes, backslashes, `#`, `<<` and spaces, each written bare,
+/// double-quoted or backtick-quoted by the lexer's rules.
+#[test]
+fn caddyfile_tokens_read_back_byte_for_byte() {
+    use kiln::render::hosts::caddy_token::Token;
+    if skipped() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    for value in [
+        "plain@example.com",
+        "two words",
+        "say \"hi\"",
+        r"C:\dir\x",
+        r"ends\",
+        r#"a\"b"#,
+        "#not-a-comment",
+        "<<EOF",
+        "$HOME `tick` 'q'",
+    ] {
+        let token = Token::new(value).unwrap();
+        let file = dir.path().join("Caddyfile");
+        std::fs::write(
+            &file,
+            format!(":8080 {{\n\trespond {} 200\n}}\n", token.as_str()),
+        )
+        .unwrap();
+        let mut cmd = Command::new(validator("caddy"));
+        cmd.args(["adapt", "--adapter", "caddyfile", "--config"])
+            .arg(&file);
+        caddy_env(&mut cmd, dir.path());
+        let out = cmd.output().unwrap();
+        assert!(
+            out.status.success(),
+            "{value:?} as {}: {}",
+            token.as_str(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let body = &json["apps"]["http"]["servers"]["srv0"]["routes"][0]["handle"][0]["body"];
+        assert_eq!(body, value, "{value:?} was written as {}", token.as_str());
+    }
+}
+
+/// A health path is one URL for the probe, never shell code: with `;`, `&&`, `$` and
+/// quotes (all legal in a URL path), `docker compose config` accepts the file without
+/// interpolating anything, and the health check, run by `sh` as Docker runs
+/// `CMD-SHELL`, hands wget exactly the URL.
+#[test]
+fn a_health_path_reaches_the_probe_byte_for_byte() {
+    if skipped() {
+        return;
+    }
+    let path = "/health;id&&echo$IFS$HOME'(x)";
+    let project = tempfile::tempdir().unwrap();
+    let model = format!(
+        r#"registries:
+  lan:
+    host: registry.lan
+hosts:
+  box:
+    address: 127.0.0.1
+apps:
+  shop:
+    runsOn: box
+    image: {{registry: lan, repository: shop/web, tag: "1"}}
+    port: 8080
+    health: {{path: "{path}"}}
+"#
+    );
+    let dir = build_hosts(project.path(), &model);
+    let out = Command::new(validator("docker-compose"))
+        .arg("--file")
+        .arg(dir.join("shop-test/compose.yaml"))
+        .args(["config", "--format", "json"])
+        .env_remove("COMPOSE_PROJECT_NAME")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(!stderr.contains("variable is not set"), "{stderr}");
+    let config: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let test = &config["services"]["shop"]["healthcheck"]["test"];
+    assert_eq!(test[0], "CMD-SHELL", "{test}");
+    // `config` prints `$` as `$$` again, so its output can be read back.
+    let command = test[1].as_str().unwrap().replace("$$", "$");
+
+    let bin = tempfile::tempdir().unwrap();
+    let log = bin.path().join("args");
+    let wget = bin.path().join("wget");
+    std::fs::write(&wget, "#!/bin/sh\nprintf '%s\\n' \"$@\" > \"$ARGS_LOG\"\n").unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&wget, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let run = Command::new("sh")
+        .args(["-c", &command])
+        .env("PATH", format!("{}:/usr/bin:/bin", bin.path().display()))
+        .env("ARGS_LOG", &log)
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{command}: {run:?}");
+    assert!(run.stdout.is_empty() && run.stderr.is_empty(), "{run:?}");
+    assert_eq!(
+        std::fs::read_to_string(&log).unwrap(),
+        format!("-q\n-O\n/dev/null\nhttp://127.0.0.1:8080{path}\n")
+    );
+}
+
+/// A value as the env template says to write it: single-quoted with `'` as `\'`, or,
+/// when it ends in `\` or holds `\'`, double-quoted with `\`, `"` and `$` escaped.
+fn fill(value: &str) -> String {
+    if value.ends_with('\\') || value.contains("\\'") {
+        let escaped = value
+            .replace('\\', "\\\\")
+            .replace('"', "\\\"")
+            .replace('$', "\\$");
+        format!("\"{escaped}\"")
+    } else {
+        format!("'{}'", value.replace('\'', "\\'"))
+    }
+}
+
+/// Secret values with `$`, quotes, `#`, spaces and backslashes, written into the env
+/// file as its template says, reach the container byte for byte (`docker compose
+/// config` resolves the service's environment as compose would start it), and so do
+/// kiln's own values (`dotenv_quote`). `deploy.sh` accepts that file, and refuses each
+/// line compose would read differently from how it is written, naming the line and
+/// variable but never the value.
+#[test]
+fn env_file_values_reach_the_container_byte_for_byte() {
+    use kiln::render::hosts::env_file::dotenv_quote;
+    if skipped() {
+        return;
+    }
+    let values = [
+        "$argon2id$v=19$m=65536,t=3,p=4$c2FsdHNhbHQ$aGFzaGhhc2hoYXNo",
+        "it's \"quoted\" # not a comment",
+        "  two  spaces  ",
+        "${HOME} $(id) `tick` $$",
+        r"a\b\\c",
+        r"ends in \",
+        r"holds \' there",
+    ];
+    let data = tempfile::tempdir().unwrap();
+    let project = tempfile::tempdir().unwrap();
+    let mut model = format!(
+        r#"registries:
+  lan:
+    host: registry.lan
+hosts:
+  box:
+    address: 127.0.0.1
+    dataDir: {}
+apps:
+  shop:
+    runsOn: box
+    image: {{registry: lan, repository: shop/web, tag: "1"}}
+    port: 8080
+    env:
+"#,
+        data.path().display()
+    );
+    for i in 0..values.len() {
+        model.push_str(&format!("      S{i}: {{secret: shop, key: k{i}}}\n"));
+    }
+    model.push_str("secrets:\n  shop:\n    usedBy: [shop]\n    keys:\n");
+    for i in 0..values.len() {
+        model.push_str(&format!("      k{i}: {{op: op://Vault/Shop/k{i}}}\n"));
+    }
+    let dir = build_hosts(project.path(), &model);
+    let template = std::fs::read_to_string(dir.join("shop-test/shop.env.template")).unwrap();
+    assert!(
+        template.contains("Write each value in single quotes"),
+        "{template}"
+    );
+    let mut filled = String::new();
+    for line in template.lines() {
+        match line.strip_prefix('S').and_then(|l| l.strip_suffix('=')) {
+            Some(i) => {
+                let i: usize = i.parse().unwrap();
+                filled.push_str(&format!("S{i}={}\n", fill(values[i])));
+            }
+            None => filled.push_str(&format!("{line}\n")),
+        }
+    }
+    // kiln's own quoting, for the values it writes into templates.
+    let plain = [
+        "two\nlines",
+        "trailing \\",
+        "it's $x",
+        "a b $HOME",
+        "",
+        "https://a.example",
+    ];
+    for (i, v) in plain.iter().enumerate() {
+        filled.push_str(&format!("P{i}={}\n", dotenv_quote(v)));
+    }
+    let env_file = data.path().join("shop-test/shop.env");
+    std::fs::create_dir_all(env_file.parent().unwrap()).unwrap();
+    std::fs::write(&env_file, &filled).unwrap();
+
+    let out = Command::new(validator("docker-compose"))
+        .arg("--file")
+        .arg(dir.join("shop-test/compose.yaml"))
+        .args(["config", "--format", "json"])
+        .env_remove("COMPOSE_PROJECT_NAME")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(!stderr.contains("variable is not set"), "{stderr}");
+    let config: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let environment = &config["services"]["shop"]["environment"];
+    // `config` prints `$` as `$$`, so that its output reads back.
+    let got = |name: &str| environment[name].as_str().unwrap().replace("$$", "$");
+    for (i, v) in values.iter().enumerate() {
+        assert_eq!(got(&format!("S{i}")), *v, "S{i}={}", fill(v));
+    }
+    for (i, v) in plain.iter().enumerate() {
+        assert_eq!(got(&format!("P{i}")), *v, "P{i}={}", dotenv_quote(v));
+    }
+
+    // deploy.sh, with a stand-in docker.
+    let bin = tempfile::tempdir().unwrap();
+    std::fs::write(bin.path().join("docker"), "#!/bin/sh\nexit 0\n").unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(
+        bin.path().join("docker"),
+        std::fs::Permissions::from_mode(0o755),
+    )
+    .unwrap();
+    let path = format!(
+        "{}:{}",
+        bin.path().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let deploy = || {
+        let out = Command::new(dir.join("deploy.sh"))
+            .arg("shop")
+            .env("PATH", &path)
+            .env("DEPLOY_TIMEOUT", "5")
+            .output()
+            .expect("deploy.sh runs");
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, err) = deploy();
+    assert_eq!(code, 0, "{err}");
+
+    let secret = values[0];
+    for (bad, why) in [
+        (format!("S0={secret}"), "would expand the $"),
+        ("S0=abc # note".to_owned(), "would cut this value"),
+        ("S0=abc \t".to_owned(), "would drop the spaces"),
+        ("S0= abc".to_owned(), "the space after ="),
+        (format!("S0=\"{secret}\""), "double-quoted value"),
+        ("S0='abc".to_owned(), "never ends"),
+        ("S0='abc'def".to_owned(), "text after the closing quote"),
+        ("export S0=abc".to_owned(), "not NAME=value"),
+        ("S0=''".to_owned(), "S0 is missing or empty"),
+    ] {
+        // The bad line last: an unterminated quote would take the lines after it.
+        let mut lines: Vec<String> = filled
+            .lines()
+            .filter(|l| !l.starts_with("S0="))
+            .map(str::to_owned)
+            .collect();
+        lines.push(bad.clone());
+        std::fs::write(&env_file, lines.join("\n") + "\n").unwrap();
+        let (code, err) = deploy();
+        assert_eq!(code, 1, "{bad:?} was accepted:\n{err}");
+        assert!(err.contains(why), "{bad:?}: {err}");
+        assert!(!err.contains("argon2id"), "the value was printed: {err}");
+    }
+}

@@ -112,21 +112,29 @@ fn ci_jobs(out: &BTreeMap<String, Vec<u8>>) -> Vec<CiJob> {
     found
 }
 
-/// The job's shell: GitHub steps' `run`s, or GitLab's `script`.
+/// The job's shell: GitHub steps' `run`s (with the values their `env:` binds put in
+/// for the `"$VAR"`s that name them, as the shell sees them), or GitLab's `script`.
 fn script(job: &CiJob) -> String {
-    let lines: Vec<&str> = if job.github {
+    let lines: Vec<String> = if job.github {
         job.job["steps"]
             .as_array()
             .unwrap()
             .iter()
-            .filter_map(|s| s["run"].as_str())
+            .filter_map(|s| {
+                let mut run = s["run"].as_str()?.to_owned();
+                for (var, value) in s["env"].as_object().into_iter().flatten() {
+                    let quoted = shlex::try_quote(value.as_str().unwrap()).unwrap();
+                    run = run.replace(&format!("\"${var}\""), &quoted);
+                }
+                Some(run)
+            })
             .collect()
     } else {
         job.job["script"]
             .as_array()
             .unwrap()
             .iter()
-            .map(|l| l.as_str().unwrap())
+            .map(|l| l.as_str().unwrap().to_owned())
             .collect()
     };
     lines.join("\n")
@@ -624,4 +632,257 @@ fn kubectl_parsing_follows_redirects_and_compound_commands() {
     assert!(needed.contains(&("apps".into(), "replicasets".into(), "list".into())));
     assert!(needed.contains(&("".into(), "pods/log".into(), "get".into())));
     assert!(!needed.iter().any(|(_, _, v)| v == "update"));
+}
+
+/// The GitHub expression a pull request controls, planted in every model value that
+/// reaches a workflow.
+const PLANTED: &str = "${{github.event.pull_request.title}}";
+
+/// A GitHub-built app deployed by its pipeline, with `PLANTED` in its values. The
+/// model checks refuse most of these; the renderer must not rely on them.
+fn hostile_model() -> String {
+    format!(
+        r#"repository:
+  url: git@github.com:acme/config.git
+  path: "infra{PLANTED}"
+  ci: {{provider: github, image: "registry.example.com/kiln:1{PLANTED}"}}
+environment:
+  runsOn: arm
+  domain: example.com
+registries:
+  ghcr:
+    host: ghcr.io
+    ciCredentials: {{username: GHCR_USER, password: GHCR_TOKEN}}
+clusters:
+  arm:
+    ingress: {{kind: traefik}}
+apps:
+  notes:
+    image: {{registry: ghcr, repository: acme/notes, tagFormat: "{{sha}}-{{timestamp}}"}}
+    port: 8080
+    health: {{path: "/healthz{PLANTED}"}}
+    routes:
+      web: {{host: notes.example.com}}
+    migrations: {{command: [./notes, migrate]}}
+    deploy: {{serviceAccount: notes-deploy}}
+    build:
+      repository: https://github.com/acme/notes
+      ci: github
+      branch: main
+      context: "src{PLANTED}"
+      args:
+        PUBLIC_API: "https://api.example.com/{PLANTED}"
+      runner: {{selfHosted: ["lan{PLANTED}"]}}
+      tests:
+        unit: {{image: "node:22{PLANTED}", run: [npm test]}}
+"#
+    )
+    .replace("${{", "$${{")
+}
+
+/// The `pipelines` target's files for `model` (one environment, `prod`), rendered
+/// without the model checks: the renderer's own escaping is what is tested.
+fn render_unchecked(model: &str) -> kiln::render::OutputTree {
+    let files = kiln::model::Files::in_memory(
+        Path::new("/hostile"),
+        [(
+            "environments/prod.yaml".to_owned(),
+            model.as_bytes().to_vec(),
+        )],
+    );
+    let (project, diags) = kiln::model::load_files(&files);
+    let loaded = diags.into_sorted(&project.sources);
+    assert!(loaded.iter().all(|d| !d.is_error()), "{loaded:?}");
+    let (state, templates) = (
+        kiln::render::State::default(),
+        kiln::render::templates::Templates::default(),
+    );
+    let cx = kiln::render::Context {
+        project: &project,
+        state: &state,
+        templates: &templates,
+        sealed: &Default::default(),
+    };
+    let mut out = kiln::render::OutputTree::default();
+    let mut diags = kiln::diagnostic::Diagnostics::default();
+    use kiln::render::Target;
+    kiln::render::pipelines::Pipelines.render(&cx, &mut out, &mut diags);
+    let errors: Vec<_> = diags.into_sorted(&project.sources);
+    assert!(errors.iter().all(|d| !d.is_error()), "{errors:?}");
+    out
+}
+
+/// Every `${{ … }}` in `s`, by its inside.
+fn expressions(s: &str) -> Vec<&str> {
+    let mut found = Vec::new();
+    let mut rest = s;
+    while let Some(start) = rest.find("${{") {
+        let inner = &rest[start + 3..];
+        // An expression ends at the first `}}` outside a '...' literal.
+        let (mut quoted, mut end) = (false, inner.len());
+        let bytes = inner.as_bytes();
+        let mut i = 0;
+        while i < bytes.len() {
+            match bytes[i] {
+                b'\'' => quoted = !quoted,
+                b'}' if !quoted && bytes.get(i + 1) == Some(&b'}') => {
+                    end = i;
+                    break;
+                }
+                _ => {}
+            }
+            i += 1;
+        }
+        found.push(&inner[..end]);
+        rest = &inner[(end + 2).min(inner.len())..];
+    }
+    found
+}
+
+fn strings<'a>(v: &'a Value, out: &mut Vec<&'a str>) {
+    match v {
+        Value::String(s) => out.push(s),
+        Value::Array(a) => a.iter().for_each(|x| strings(x, out)),
+        Value::Object(o) => o.iter().for_each(|(k, x)| {
+            out.push(k);
+            strings(x, out);
+        }),
+        _ => {}
+    }
+}
+
+/// Model values reach GitHub only as text: no `run:` holds an expression, every
+/// expression anywhere is kiln's own (the planted one is escaped into text), and
+/// actionlint accepts the workflows.
+#[test]
+fn model_values_never_become_github_expressions() {
+    let out = render_unchecked(&hostile_model());
+    let dir = tempfile::tempdir().unwrap();
+    let mut workflows = 0;
+    for (path, file) in out.iter() {
+        let dest = dir.path().join(path);
+        std::fs::create_dir_all(dest.parent().unwrap()).unwrap();
+        std::fs::write(&dest, &file.bytes).unwrap();
+        if !path.contains("/.github/workflows/") {
+            continue;
+        }
+        workflows += 1;
+        let doc = yaml(&file.bytes);
+        for (job, body) in doc["jobs"].as_object().unwrap() {
+            for step in body["steps"].as_array().unwrap() {
+                if let Some(run) = step["run"].as_str() {
+                    assert!(
+                        !run.contains("${{"),
+                        "{path}: a run of {job} holds an expression:\n{run}"
+                    );
+                }
+            }
+        }
+        let mut all = Vec::new();
+        strings(&doc, &mut all);
+        for s in all {
+            for e in expressions(s) {
+                assert!(
+                    !e.contains("pull_request"),
+                    "{path}: {s:?} evaluates the planted expression"
+                );
+            }
+        }
+        let text = std::str::from_utf8(&file.bytes).unwrap();
+        assert!(
+            text.contains("${{ '${{' }}github.event.pull_request.title}}"),
+            "{text}"
+        );
+    }
+    assert_eq!(workflows, 2, "the app's and the config repository's");
+    if std::env::var_os("KILN_SKIP_VALIDATORS").is_some_and(|v| v == "1") {
+        return;
+    }
+    for repo in ["notes", "config"] {
+        let root = dir.path().join("pipelines").join(repo);
+        let mut cmd = Command::new("/tmp/validators/bin/actionlint");
+        cmd.current_dir(&root);
+        if root.join(".github/actionlint.yaml").is_file() {
+            cmd.args(["-config-file", ".github/actionlint.yaml"]);
+        }
+        let workflows = std::fs::read_dir(root.join(".github/workflows")).unwrap();
+        for w in workflows.flatten() {
+            cmd.arg(w.path());
+        }
+        let out = cmd.output().expect("actionlint runs");
+        assert!(
+            out.status.success(),
+            "actionlint on {repo}:\n{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+/// GitLab runs `script:` lines as they are: every model value in them is one
+/// shell-quoted word, whatever it holds (`$(…)`, `$VAR`, quotes).
+#[test]
+fn gitlab_scripts_hold_model_values_as_single_words() {
+    let nasty = "$(id)'\"$CI_JOB_TOKEN";
+    let model = hostile_model()
+        .replace(
+            "$${{github.event.pull_request.title}}",
+            &nasty.replace('"', "\\\""),
+        )
+        .replace("provider: github", "provider: gitlab")
+        .replace("ci: github", "ci: gitlab");
+    let out = render_unchecked(&model);
+    let pipeline = yaml(&out.get("pipelines/notes/.gitlab-ci.yml").unwrap().bytes);
+    let lines = |job: &str| -> Vec<String> {
+        pipeline[job]["script"]
+            .as_array()
+            .unwrap_or_else(|| panic!("no job {job}"))
+            .iter()
+            .flat_map(|l| {
+                l.as_str()
+                    .unwrap()
+                    .lines()
+                    .map(str::to_owned)
+                    .collect::<Vec<_>>()
+            })
+            .collect()
+    };
+    let word_after = |lines: &[String], command: &str, flag: &str| -> String {
+        let line = lines
+            .iter()
+            .find(|l| l.trim_start().starts_with(command))
+            .unwrap_or_else(|| panic!("no `{command}` in {lines:?}"));
+        let words = shlex::split(line).unwrap_or_else(|| panic!("cannot split {line}"));
+        let at = words
+            .iter()
+            .position(|w| w == flag)
+            .unwrap_or_else(|| panic!("{line}"));
+        words[at + 1].clone()
+    };
+    let build = lines("build:prod");
+    assert_eq!(
+        word_after(&build, "docker buildx build", "--build-arg"),
+        format!("PUBLIC_API=https://api.example.com/{nasty}")
+    );
+    assert_eq!(
+        word_after(&build, "docker buildx build", "--file"),
+        format!("src{nasty}/Dockerfile")
+    );
+    let deploy = lines("deploy:prod");
+    assert_eq!(
+        word_after(&deploy, "kiln set-image", "--root"),
+        format!(".kiln-config/infra{nasty}")
+    );
+    assert_eq!(
+        word_after(&deploy, "kubectl set image --local", "-f"),
+        format!(
+            ".kiln-config/infra{nasty}/out/pipelines/notes/deploy/prod/job-notes-migrate-ci.yaml"
+        )
+    );
+    let verify = lines("verify:prod");
+    let words = shlex::split(&verify[0]).unwrap();
+    assert_eq!(
+        words.last().unwrap(),
+        &format!("https://notes.example.com/healthz{nasty}")
+    );
 }

@@ -16,6 +16,8 @@ pub mod resource;
 mod runbook;
 pub mod secrets;
 pub mod templates;
+#[cfg(test)]
+mod unchecked;
 pub mod yaml;
 
 pub use output_tree::{Contents, OutputFile, OutputTree};

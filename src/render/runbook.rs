@@ -6,6 +6,7 @@
 
 use super::Context;
 use super::kubernetes::{self, cluster_apps, database, external, workload};
+use super::templates::shell_quote as q;
 use crate::model::graph::Graph;
 use crate::model::{Environment, IngressKind, NetworkPolicyFlavour, Placement, TagAutomation};
 use serde_json::{Value, json};
@@ -218,45 +219,55 @@ pub(super) fn verify(cx: &Context<'_>, env: &Environment) -> Value {
     let m = &env.model;
     let mut workloads = Vec::new();
     for unit in cluster_apps(env) {
-        let ns = unit.namespace.clone();
+        // Every name in a command is one shell word, as the reader pastes it.
+        let ns = q(&unit.namespace);
+        let object = |kind: &str, name: &str| q(&format!("{kind}/{name}"));
         let mut checks = Vec::new();
         match unit.host {
             None => {
                 checks.push(format!(
-                    "kubectl -n {ns} rollout status deployment/{} --timeout=180s",
-                    unit.name
+                    "kubectl -n {ns} rollout status {} --timeout=180s",
+                    object("deployment", unit.name.as_str())
                 ));
                 if unit.app.migrations.is_some() {
                     checks.push(format!(
-                        "kubectl -n {ns} wait --for=condition=complete job/{} --timeout=600s",
-                        workload::migration_job_name(unit.name.as_str())
+                        "kubectl -n {ns} wait --for=condition=complete {} --timeout=600s",
+                        object("job", &workload::migration_job_name(unit.name.as_str()))
                     ));
                 }
                 if let Some(db) = &unit.app.database {
                     checks.push(format!(
-                        "kubectl -n {ns} rollout status statefulset/{}-db --timeout=180s",
-                        unit.name
+                        "kubectl -n {ns} rollout status {} --timeout=180s",
+                        object("statefulset", &format!("{}-db", unit.name))
                     ));
                     checks.push(format!("kubectl -n {ns} get pvc"));
                     if db.backup.is_some() {
                         let job = format!("{}-db-backup", unit.name);
                         checks.push(format!(
-                            "kubectl -n {ns} create job --from=cronjob/{job} {job}-manual"
+                            "kubectl -n {ns} create job --from={} {}",
+                            object("cronjob", &job),
+                            q(&format!("{job}-manual"))
                         ));
-                        checks.push(format!("kubectl -n {ns} logs job/{job}-manual --follow   # ends with: Backup completed: /backups/…"));
-                        checks.push(format!("kubectl -n {ns} delete job {job}-manual"));
+                        checks.push(format!(
+                            "kubectl -n {ns} logs {} --follow   # ends with: Backup completed: /backups/…",
+                            object("job", &format!("{job}-manual"))
+                        ));
+                        checks.push(format!(
+                            "kubectl -n {ns} delete job {}",
+                            q(&format!("{job}-manual"))
+                        ));
                     }
                 }
             }
             Some(_) => {
                 checks.push(format!(
                     "kubectl -n {ns} get service,endpoints {}",
-                    unit.name
+                    q(unit.name.as_str())
                 ));
                 if unit.has_job() {
                     checks.push(format!(
-                        "kubectl -n {ns} logs job/{} --follow",
-                        external::deploy_job_name(unit.name.as_str())
+                        "kubectl -n {ns} logs {} --follow",
+                        object("job", &external::deploy_job_name(unit.name.as_str()))
                     ));
                 }
             }
@@ -367,4 +378,60 @@ pub(super) fn waivers(_: &Context<'_>, env: &Environment) -> Value {
         }
     }
     json!({"env": env.name.as_str(), "waivers": rows})
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::render::docs::Docs;
+    use crate::render::unchecked::{render, text};
+
+    /// The runbook's commands with values the model checks would refuse: each value
+    /// is still one shell word, as a reader pastes the command.
+    #[test]
+    fn runbook_commands_take_each_value_as_one_word() {
+        let nasty = "$(id)'x;y";
+        let common = include_str!("../../tests/bad_inputs/base/environments/common.yaml")
+            .replace(
+                "ssh://git@example.com/ops/config.git",
+                &format!("\"https://git.example.com/ops{nasty}.git\""),
+            )
+            .replace(
+                "health: {path: /healthz}",
+                &format!("health: {{path: \"/healthz{nasty}\"}}"),
+            );
+        let dev = include_str!("../../tests/bad_inputs/base/environments/dev.yaml");
+        let (out, _) = render(
+            &Docs,
+            &[
+                ("environments/common.yaml", &common),
+                ("environments/dev.yaml", dev),
+            ],
+        );
+        let runbook = text(&out, "docs/dev.md");
+        let command = |start: &str| -> Vec<String> {
+            let at = runbook
+                .find(&format!("`{start}"))
+                .unwrap_or_else(|| panic!("no `{start}` in\n{runbook}"));
+            let code = &runbook[at + 1..];
+            let code = &code[..code.find('`').unwrap()];
+            shlex::split(code).unwrap_or_else(|| panic!("cannot split {code}"))
+        };
+        assert_eq!(
+            command("git clone"),
+            [
+                "git",
+                "clone",
+                &format!("https://git.example.com/ops{nasty}.git"),
+                "/opt/config"
+            ]
+        );
+        assert_eq!(
+            command("curl -fsS"),
+            [
+                "curl",
+                "-fsS",
+                &format!("https://web.dev.example.com/healthz{nasty}")
+            ]
+        );
+    }
 }

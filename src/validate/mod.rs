@@ -5,6 +5,7 @@
 //! meaningless); [`lint::run`] runs after, so rules can look at generated objects.
 
 pub mod hosts;
+pub mod injection;
 pub mod lint;
 pub mod references;
 pub mod schema;
@@ -20,6 +21,7 @@ pub fn model(project: &Project, diags: &mut Diagnostics) {
     for env in &project.environments {
         references::check(env, diags);
         secrets::check(env, diags);
+        injection::check(env, diags);
     }
     secrets::check_project(project, diags);
     hosts::check(project, diags);

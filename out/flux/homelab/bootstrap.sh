@@ -30,5 +30,5 @@ flux create secret git flux-system \
 
 kubectl apply --kustomize out/flux/homelab/flux-system
 
-echo "Flux now reconciles out/flux/homelab from branch main."
+echo 'Flux now reconciles out/flux/homelab from branch main.'
 echo "Watch it with: flux get kustomizations --watch"

@@ -33,7 +33,80 @@ require_file() {
 }
 
 require_secret() {
-	grep -Eq "^$3=.+" "$1" || die "$1: $3 is missing or empty (see $here/$2)"
+	if ! grep -Eq "^$3=.+" "$1" || grep -Eq "^$3=(''|\"\")[[:space:]]*$" "$1"; then
+		die "$1: $3 is missing or empty (see $here/$2)"
+	fi
+}
+
+# Refuses an env file compose would read differently from how it is written: its
+# dotenv parser cuts unquoted values at " #", trims them and expands $ in them and in
+# "..." values; '...' values are taken as written (\' is a quote). Says which line and
+# variable, never the value.
+check_env_file() {
+	awk -v file="$1" -v template="$here/$2" '
+	function fail(line, msg) {
+		printf "%s: line %d: %s (see %s)\n", file, line, msg, template > "/dev/stderr"
+		bad = 1
+	}
+	# The position of the quote q that closes a value in s from position i on, or 0;
+	# an unescaped $ inside double quotes sets dollar.
+	function scan(s, i, q,    c) {
+		for (; i <= length(s); i++) {
+			c = substr(s, i, 1)
+			if (esc) { esc = 0; continue }
+			if (c == "\\") { esc = 1; continue }
+			if (c == q) return i
+			if (c == "$" && q == "\"") dollar = 1
+		}
+		return 0
+	}
+	function closed(s, end,    rest) {
+		if (dollar)
+			fail(start, name ": compose would expand the $ in this double-quoted value: write it as \\$, or single-quote the value")
+		rest = substr(s, end + 1)
+		sub(/^[ \t\r]*/, "", rest)
+		if (rest != "" && substr(rest, 1, 1) != "#")
+			fail(NR, name ": text after the closing quote")
+		open = ""
+	}
+	{
+		if (open != "") {
+			# The line break is part of the value (or what an escape at the end took).
+			esc = 0
+			end = scan($0, 1, open)
+			if (end) closed($0, end)
+			next
+		}
+		if ($0 ~ /^[ \t\r]*$/ || $0 ~ /^[ \t]*#/) next
+		if (!match($0, /^[A-Za-z_][A-Za-z0-9_]*=/)) {
+			fail(NR, "not NAME=value (the name at the start of the line, no space around =)")
+			next
+		}
+		name = substr($0, 1, RLENGTH - 1)
+		v = substr($0, RLENGTH + 1)
+		start = NR
+		q = substr(v, 1, 1)
+		if (v ~ /^[ \t]/) {
+			fail(NR, name ": compose would drop the space after =")
+		} else if (q == "\047" || q == "\"") {
+			esc = 0
+			dollar = 0
+			open = q
+			end = scan(v, 2, q)
+			if (end) closed(v, end)
+		} else if (index(v, "$")) {
+			fail(NR, name ": compose would expand the $ in this value: write it in single quotes, " name "=\047...\047")
+		} else if (index(v, " #")) {
+			fail(NR, name ": compose would cut this value at \" #\": write it in single quotes")
+		} else if (v ~ /[ \t\r]$/) {
+			fail(NR, name ": compose would drop the spaces (or carriage return) at the end: write the value in single quotes")
+		}
+	}
+	END {
+		if (open != "") fail(start, name ": the quoted value never ends")
+		exit bad
+	}
+	' "$1" || die "$1: compose would not read every value as it is written"
 }
 
 require_plain() {
@@ -49,6 +122,7 @@ project_storefront_prod() {
 	caddy=0
 	preflight() {
 		require_file /opt/kiln/storefront-prod/backend.env storefront-prod/backend.env.template
+		check_env_file /opt/kiln/storefront-prod/backend.env storefront-prod/backend.env.template
 		require_secret /opt/kiln/storefront-prod/backend.env storefront-prod/backend.env.template STRIPE_SECRET_KEY
 		require_secret /opt/kiln/storefront-prod/backend.env storefront-prod/backend.env.template STRIPE_WEBHOOK_SECRET
 		require_secret /opt/kiln/storefront-prod/backend.env storefront-prod/backend.env.template SUPABASE_ANON_KEY
@@ -67,6 +141,7 @@ project_supabase_prod() {
 	preflight() {
 		[ -f /opt/supabase/docker-compose.yml ] || die 'missing the upstream compose file /opt/supabase/docker-compose.yml: copy the docker/ folder of github.com/supabase/supabase (a release tag) to /opt/supabase'
 		require_file /opt/kiln/supabase-prod/.env supabase-prod/.env.template
+		check_env_file /opt/kiln/supabase-prod/.env supabase-prod/.env.template
 		require_secret /opt/kiln/supabase-prod/.env supabase-prod/.env.template ANON_KEY
 		require_secret /opt/kiln/supabase-prod/.env supabase-prod/.env.template DASHBOARD_PASSWORD
 		require_secret /opt/kiln/supabase-prod/.env supabase-prod/.env.template GOTRUE_EXTERNAL_GOOGLE_CLIENT_ID

@@ -6,11 +6,12 @@
 //! every environment the host serves. Routes of one hostname share a site; within
 //! it, longer path prefixes are matched first.
 
+use super::caddy_token::{self, Refused, Token};
 use super::compose::{ComposeFile, EnvFile, ImageRef, Mount, Service, Volume};
 use super::env_file::{self, EnvFileSpec};
 use super::scripts::{ComposeArg, EnvCheck, Member, ScriptProject};
 use super::{Built, HostPlan, ProjectKind};
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Diagnostic, checks};
 use crate::model::{Caddy, Route, TlsMode};
 use crate::render::Context;
 use crate::validate::hosts::CADDY_PROJECT;
@@ -136,9 +137,10 @@ struct CaddyContext {
     sites: Vec<Site>,
 }
 
+/// A site block; every value is a [`Token`] or a line of them.
 #[derive(Serialize)]
 struct Site {
-    address: String,
+    address: Token,
     tls: Option<String>,
     routes: Vec<SiteRoute>,
     root: Option<SiteRoute>,
@@ -146,9 +148,9 @@ struct Site {
 
 #[derive(Serialize)]
 struct SiteRoute {
-    matcher: String,
+    matcher: Token,
     paths: String,
-    upstream: String,
+    upstream: Token,
     comment: String,
 }
 
@@ -161,10 +163,13 @@ fn matcher_name(owner: &str, path: &str) -> String {
     format!("{}_{slug}", owner.replace('-', "_"))
 }
 
-/// Every route the host's Caddy serves, by hostname and path: (upstream, comment).
-fn routes(plan: &HostPlan<'_>) -> BTreeMap<String, BTreeMap<String, (String, String, String)>> {
-    let mut sites: BTreeMap<String, BTreeMap<String, (String, String, String)>> = BTreeMap::new();
-    let mut add = |route: &Route, upstream: String, owner: &str, what: String| {
+/// Every route the host's Caddy serves, by hostname and path: (upstream host and
+/// port, owner, comment).
+type SiteRoutes = BTreeMap<String, BTreeMap<String, ((String, u16), String, String)>>;
+
+fn routes(plan: &HostPlan<'_>) -> SiteRoutes {
+    let mut sites = SiteRoutes::new();
+    let mut add = |route: &Route, upstream: (String, u16), owner: &str, what: String| {
         sites
             .entry(route.host.clone())
             .or_default()
@@ -188,7 +193,7 @@ fn routes(plan: &HostPlan<'_>) -> BTreeMap<String, BTreeMap<String, (String, Str
                         if route.served_by_host(plan.name) {
                             add(
                                 route,
-                                format!("{reach}:{port}"),
+                                (reach.clone(), port),
                                 &format!("{name}_{env}"),
                                 format!("app `{name}` of `{env}`, route `{route_name}`"),
                             );
@@ -200,7 +205,7 @@ fn routes(plan: &HostPlan<'_>) -> BTreeMap<String, BTreeMap<String, (String, Str
                 for (route_name, route) in &stack.routes {
                     add(
                         route,
-                        format!("127.0.0.1:{}", stack.port),
+                        ("127.0.0.1".to_owned(), stack.port),
                         &format!("{name}_{env}"),
                         format!("stack `{name}` of `{env}`, route `{route_name}`"),
                     );
@@ -211,17 +216,35 @@ fn routes(plan: &HostPlan<'_>) -> BTreeMap<String, BTreeMap<String, (String, Str
     sites
 }
 
-/// Renders the host's Caddyfile.
+/// Renders the host's Caddyfile. Every model value goes through [`caddy_token`]; a
+/// value it refuses (the model checks should have refused it first) is an error
+/// at the host, never a Caddyfile with it.
 pub fn caddyfile(
     cx: &Context<'_>,
     plan: &HostPlan<'_>,
     caddy: &Caddy,
     sources: &[String],
 ) -> Result<String, Box<Diagnostic>> {
+    let context = context(plan, caddy, sources).map_err(|refused| {
+        Box::new(
+            Diagnostic::error(checks::INVALID_VALUE, refused.to_string()).at(plan
+                .envs
+                .first()
+                .and_then(|e| e.key_span(&format!("/hosts/{}", plan.name)))),
+        )
+    })?;
+    cx.templates.render(TEMPLATE, context, &cx.project.sources)
+}
+
+fn context(
+    plan: &HostPlan<'_>,
+    caddy: &Caddy,
+    sources: &[String],
+) -> Result<CaddyContext, Refused> {
     let tls = &caddy.tls;
     let mut globals = vec!["admin off".to_owned()];
     if let Some(bind) = &caddy.bind {
-        globals.push(format!("default_bind {bind}"));
+        globals.push(caddy_token::directive("default_bind", &[bind])?);
     }
     if caddy.http_port != 80 {
         globals.push(format!("http_port {}", caddy.http_port));
@@ -232,9 +255,10 @@ pub fn caddyfile(
     match tls.mode {
         TlsMode::Acme | TlsMode::CloudflareDns => {
             if let Some(email) = &tls.email {
-                globals.push(format!("email {email}"));
+                globals.push(caddy_token::directive("email", &[email])?);
             }
             if tls.mode == TlsMode::CloudflareDns {
+                // kiln's own placeholder, not a value: written as is.
                 globals.push(format!(
                     "acme_dns cloudflare {{env.{CLOUDFLARE_TOKEN_VAR}}}"
                 ));
@@ -247,63 +271,126 @@ pub fn caddyfile(
         TlsMode::CloudflareOrigin => globals.push("auto_https disable_certs".to_owned()),
     }
     let site_tls = match (tls.mode, &tls.certificate, &tls.key) {
-        (TlsMode::CloudflareOrigin, Some(c), Some(k)) => Some(format!("tls {c} {k}")),
+        (TlsMode::CloudflareOrigin, Some(c), Some(k)) => {
+            Some(caddy_token::directive("tls", &[c, k])?)
+        }
         _ => None,
     };
-    let sites = routes(plan)
-        .into_iter()
-        .map(|(address, by_path)| {
-            let mut routes = Vec::new();
-            let mut root = None;
-            for (path, (upstream, owner, comment)) in by_path {
-                let route = SiteRoute {
-                    matcher: matcher_name(&owner, &path),
-                    paths: if path == "/" {
-                        String::new()
-                    } else {
-                        let p = path.trim_end_matches('/');
-                        format!("{p} {p}/*")
-                    },
-                    upstream,
-                    comment,
-                };
-                if path == "/" {
-                    root = Some(route);
+    let mut sites = Vec::new();
+    for (address, by_path) in routes(plan) {
+        let mut routes = Vec::new();
+        let mut root = None;
+        for (path, ((host, port), owner, comment)) in by_path {
+            let route = SiteRoute {
+                matcher: Token::new(&matcher_name(&owner, &path))?,
+                paths: if path == "/" {
+                    String::new()
                 } else {
-                    routes.push(route);
-                }
+                    let p = path.trim_end_matches('/');
+                    format!(
+                        "{} {}",
+                        Token::new(p)?.as_str(),
+                        Token::new(&format!("{p}/*"))?.as_str()
+                    )
+                },
+                upstream: caddy_token::host_port(&host, port)?,
+                comment: caddy_token::comment(&comment)?,
+            };
+            if path == "/" {
+                root = Some(route);
+            } else {
+                routes.push(route);
             }
-            // Longer prefixes first: `handle` blocks with named matchers run in order.
-            routes.sort_by(|a, b| {
-                b.paths
-                    .len()
-                    .cmp(&a.paths.len())
-                    .then(a.paths.cmp(&b.paths))
-            });
-            Site {
-                address,
-                tls: site_tls.clone(),
-                routes,
-                root,
-            }
-        })
-        .collect();
+        }
+        // Longer prefixes first: `handle` blocks with named matchers run in order.
+        routes.sort_by(|a, b| {
+            b.paths
+                .len()
+                .cmp(&a.paths.len())
+                .then(a.paths.cmp(&b.paths))
+        });
+        sites.push(Site {
+            address: Token::new(&address)?,
+            tls: site_tls.clone(),
+            routes,
+            root,
+        });
+    }
     let header = crate::render::yaml::header(sources)
         .lines()
         .map(str::to_owned)
         .collect();
-    cx.templates.render(
-        TEMPLATE,
-        CaddyContext {
-            header,
-            host: plan.name.to_string(),
-            mode: tls.mode.as_str(),
-            globals,
-            security_headers: caddy.security_headers,
-            hsts: tls.mode != TlsMode::Internal,
-            compression: caddy.compression,
-            sites,
-        },
-        &cx.project.sources,
-    )
+    Ok(CaddyContext {
+        header,
+        host: caddy_token::comment(plan.name.as_str())?,
+        mode: tls.mode.as_str(),
+        globals,
+        security_headers: caddy.security_headers,
+        hsts: tls.mode != TlsMode::Internal,
+        compression: caddy.compression,
+        sites,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::render::hosts::Hosts;
+    use crate::render::unchecked::{render, text};
+
+    fn model(email: &str, path: &str) -> String {
+        format!(
+            r#"registries:
+  lan: {{host: registry.lan}}
+hosts:
+  box:
+    address: 10.0.0.5
+    caddy:
+      tls: {{mode: acme, email: {email}}}
+apps:
+  shop:
+    runsOn: box
+    image: {{registry: lan, repository: shop/web, tag: "1"}}
+    port: 8080
+    routes:
+      web: {{host: shop.example.com, path: {path}}}
+"#
+        )
+    }
+
+    #[test]
+    fn values_are_caddyfile_tokens() {
+        let yaml = model("\"ops+x@example.com\"", "'/a\"b'");
+        let (out, diags) = render(&Hosts, &[("environments/test.yaml", &yaml)]);
+        assert!(diags.is_empty(), "{diags:?}");
+        let caddyfile = text(&out, "hosts/box/Caddyfile");
+        assert!(
+            caddyfile.contains("\temail ops+x@example.com\n"),
+            "{caddyfile}"
+        );
+        assert!(
+            caddyfile.contains(r#"path "/a\"b" "/a\"b/*""#),
+            "{caddyfile}"
+        );
+    }
+
+    /// Even past the model checks, a line break never reaches the Caddyfile: the
+    /// value is refused at the host.
+    #[test]
+    fn a_line_break_is_refused_not_written() {
+        let yaml = model(
+            "\"ops@example.com\\n}\\n:80 {\\n\\trespond owned\\n}\\n{\"",
+            "/",
+        );
+        let (out, diags) = render(&Hosts, &[("environments/test.yaml", &yaml)]);
+        assert!(out.get("hosts/box/Caddyfile").is_none());
+        assert_eq!(diags.len(), 1, "{diags:?}");
+        assert!(
+            diags[0]
+                .message
+                .contains("cannot be written into a Caddyfile"),
+            "{}",
+            diags[0].message
+        );
+        assert!(diags[0].span.is_some());
+    }
 }

@@ -2,11 +2,20 @@
 //! env file, each with a comment saying what it is and where its value comes from.
 //! Secret values are never written: the template leaves them empty, and `deploy.sh`
 //! refuses to deploy until the real file on the host has them.
+//!
+//! Compose reads env files with its own dotenv parser (compose-go `dotenv/parser.go`):
+//! an unquoted value is cut at ` #`, trimmed and has its `$` expanded; a `"..."`
+//! value has escapes and `$` expanded; a `'...'` value is taken as written, except
+//! that `\'` is a quote. So the template tells people to single-quote values, kiln
+//! writes its own values with [`dotenv_quote`], and `deploy.sh` refuses any line
+//! compose would read differently from how it is written (`check_env_file` in
+//! `templates/hosts/common.sh`).
 
 use super::HostPlan;
 use crate::diagnostic::Diagnostic;
 use crate::model::{Alphabet, EnvValue, Environment, KeySource, SecretRef};
 use crate::render::Context;
+use crate::render::templates::shell_quote;
 use serde::Serialize;
 
 /// The template that renders env files.
@@ -73,7 +82,7 @@ pub fn secret_var(env: &Environment, name: &str, r: &SecretRef) -> EnvVarSpec {
     match secret.and_then(|s| s.keys.get(&r.key)) {
         Some(KeySource::OnePassword(op)) => {
             comments.push(format!("From 1Password: {}", op.op));
-            comments.push(format!("  op read '{}'", op.op.replace('\'', "'\\''")));
+            comments.push(format!("  op read {}", shell_quote(&op.op)));
         }
         Some(KeySource::Generate(g)) => {
             let n = g.generate.length;
@@ -136,19 +145,23 @@ pub fn var(env: &Environment, name: &str, value: &EnvValue) -> EnvVarSpec {
     }
 }
 
-/// A value as compose's `.env` reader takes it literally: bare when safe, else
-/// single-quoted (no interpolation), else double-quoted with escapes.
+/// A value as compose's `.env` reader takes it literally, on one line: bare when
+/// safe, else single-quoted (no interpolation, no escapes but `\'`, so not for a
+/// value with `'`, a line break or a trailing `\`), else double-quoted with `\`,
+/// `"`, `$` and line breaks escaped.
 pub fn dotenv_quote(value: &str) -> String {
     let safe = |c: char| c.is_ascii_alphanumeric() || "_./:@,+-".contains(c);
     if !value.is_empty() && value.chars().all(safe) {
         value.to_owned()
-    } else if !value.contains('\'') {
+    } else if !value.contains(['\'', '\n', '\r']) && !value.ends_with('\\') {
         format!("'{value}'")
     } else {
         let escaped = value
             .replace('\\', "\\\\")
             .replace('"', "\\\"")
-            .replace('$', "\\$");
+            .replace('$', "\\$")
+            .replace('\n', "\\n")
+            .replace('\r', "\\r");
         format!("\"{escaped}\"")
     }
 }
@@ -196,15 +209,36 @@ pub fn render_host(
             "Fill in a copy at {} on the host, readable only by its owner (chmod 600).",
             file.target
         ),
-        "deploy.sh refuses to deploy while a secret below is missing or empty.".to_owned(),
+        "Write each value in single quotes, NAME='value': compose then takes it byte for"
+            .to_owned(),
+        "byte ($, #, \", spaces and all). Inside, write ' as \\'. A value that ends in \\ or"
+            .to_owned(),
+        "holds \\' goes in double quotes instead, with \\ \" and $ written \\\\ \\\" \\$."
+            .to_owned(),
+        "deploy.sh refuses a line compose would read differently, and a secret below that"
+            .to_owned(),
+        "is missing or empty.".to_owned(),
         "Never commit the filled-in file.".to_owned(),
     ];
+    // A comment is one line each: text from the model never ends one early.
+    let vars: Vec<EnvVarSpec> = file
+        .vars
+        .iter()
+        .map(|v| EnvVarSpec {
+            comments: v
+                .comments
+                .iter()
+                .flat_map(|c| c.lines().map(str::to_owned).collect::<Vec<_>>())
+                .collect(),
+            ..v.clone()
+        })
+        .collect();
     cx.templates.render(
         TEMPLATE,
         EnvContext {
             header: header(sources),
             intro,
-            vars: &file.vars,
+            vars: &vars,
         },
         &cx.project.sources,
     )
@@ -223,5 +257,43 @@ mod tests {
         assert_eq!(dotenv_quote(""), "''");
         assert_eq!(dotenv_quote("a b $HOME"), "'a b $HOME'");
         assert_eq!(dotenv_quote("it's $x"), "\"it's \\$x\"");
+        assert_eq!(dotenv_quote("ends\\"), "\"ends\\\\\"");
+        assert_eq!(dotenv_quote("two\nlines"), "\"two\\nlines\"");
+    }
+
+    /// Text from the model (a 1Password reference, a description) never ends a
+    /// comment early: every line of the template is a comment, blank or `NAME=`.
+    #[test]
+    fn model_text_stays_in_comments() {
+        use crate::render::hosts::Hosts;
+        use crate::render::unchecked::{render, text};
+        let yaml = r#"registries:
+  lan: {host: registry.lan}
+hosts:
+  box: {address: 10.0.0.5}
+apps:
+  shop:
+    runsOn: box
+    image: {registry: lan, repository: shop/web, tag: "1"}
+    port: 8080
+    env:
+      KEY: {secret: shop, key: k}
+secrets:
+  shop:
+    description: "line one\nEVIL=1"
+    usedBy: [shop]
+    keys:
+      k: {op: "op://Vault/Shop\nEVIL=2/k'ey"}
+"#;
+        let (out, diags) = render(&Hosts, &[("environments/test.yaml", yaml)]);
+        assert!(diags.iter().all(|d| !d.is_error()), "{diags:?}");
+        let template = text(&out, "hosts/box/shop-test/shop.env.template");
+        for line in template.lines() {
+            assert!(
+                line.is_empty() || line.starts_with('#') || line == "KEY=",
+                "{line:?} in\n{template}"
+            );
+        }
+        assert!(template.contains("# EVIL=2/k'ey"), "{template}");
     }
 }

@@ -15,6 +15,7 @@
 //! `<dataDir>/<project>/`; the checkout of this repository only holds `out/`.
 
 pub mod caddy;
+pub mod caddy_token;
 pub mod compose;
 pub mod env_file;
 pub mod project;

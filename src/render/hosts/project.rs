@@ -10,19 +10,24 @@ use super::scripts::{ComposeArg, DbInfo, EnvCheck, Member, ScriptProject, Upstre
 use super::{APP_LABEL, Built, ENV_LABEL, HostPlan, Project};
 use crate::model::{App, Backup, EnvValue, Name, Stack};
 use crate::render::kubernetes::database;
+use crate::render::templates::shell_quote;
 use std::collections::BTreeMap;
 
 /// Seconds between health checks.
 const HEALTH_INTERVAL: &str = "10s";
 
 /// The health check of an app: an HTTP request from inside the container with
-/// whichever of wget (busybox, Alpine images) or curl the image has.
+/// whichever of wget (busybox, Alpine images) or curl the image has. The URL is one
+/// shell word ([`shell_quote`]), and `$` is doubled for compose's interpolation, so the
+/// path reaches the probe byte for byte and is never shell code.
 fn http_healthcheck(port: u16, path: &str, initial_delay: Option<u32>) -> Healthcheck {
-    let url = format!("http://127.0.0.1:{port}{path}");
+    let url = shell_quote(&format!("http://127.0.0.1:{port}{path}"));
     Healthcheck {
         test: vec![
             "CMD-SHELL".to_owned(),
-            format!("wget -q -O /dev/null {url} || curl -fsS -o /dev/null {url}"),
+            escape_dollars(&format!(
+                "wget -q -O /dev/null {url} || curl -fsS -o /dev/null {url}"
+            )),
         ],
         interval: HEALTH_INTERVAL.to_owned(),
         timeout: "5s".to_owned(),
@@ -129,6 +134,11 @@ pub fn apps_project(
                 } else {
                     address
                 };
+                let reach = if reach.contains(':') {
+                    format!("[{reach}]")
+                } else {
+                    reach
+                };
                 health_urls.push(format!("http://{reach}:{port}{}", h.path));
             }
         }
@@ -141,8 +151,10 @@ pub fn apps_project(
                         .insert(var.clone(), escape_dollars(&p.as_text()));
                 }
                 EnvValue::RouteOrigins(o) => {
-                    s.environment
-                        .insert(var.clone(), super::route_origins(env, &o.route_origins));
+                    s.environment.insert(
+                        var.clone(),
+                        escape_dollars(&super::route_origins(env, &o.route_origins)),
+                    );
                 }
             }
         }
@@ -353,7 +365,9 @@ pub fn stack_project(
                     format!("${{{var}}}")
                 }
                 EnvValue::Plain(p) => escape_dollars(&p.as_text()),
-                EnvValue::RouteOrigins(o) => super::route_origins(env, &o.route_origins),
+                EnvValue::RouteOrigins(o) => {
+                    escape_dollars(&super::route_origins(env, &o.route_origins))
+                }
             };
             environment.insert(var.clone(), text);
         }

@@ -43,7 +43,8 @@ pub struct DeployTarget {
     pub migration_job: String,
     /// The migration Job's container.
     pub migration_container: String,
-    /// Where the job finds the generated migration Job manifest.
+    /// Where the job finds the generated migration Job manifest (a model value: the
+    /// commands name it through their `word`).
     pub migration_file: String,
     /// Seconds to wait for the migration (its `activeDeadlineSeconds` plus a margin).
     pub migration_timeout: u32,
@@ -54,8 +55,13 @@ const MIGRATION_MANIFEST: &str = "migration-job.yaml";
 
 impl DeployStep {
     /// The shell commands this step runs (POSIX sh, each item one command or compound
-    /// command; the job stops at the first failure).
-    pub fn commands(self, t: &DeployTarget) -> Vec<String> {
+    /// command; the job stops at the first failure). `word(var, value)` is the shell
+    /// word for a model value (quoted in place, or a variable the CI binds).
+    pub fn commands(
+        self,
+        t: &DeployTarget,
+        word: &mut dyn FnMut(&str, &str) -> String,
+    ) -> Vec<String> {
         let job = format!("job/{}", t.migration_job);
         let deployment = format!("deployment/{}", t.deployment);
         match self {
@@ -63,7 +69,7 @@ impl DeployStep {
                 format!("kubectl delete {job} --ignore-not-found --wait=true --timeout=120s"),
                 format!(
                     "kubectl set image --local -f {} {}={} -o yaml > {MIGRATION_MANIFEST}",
-                    shell_quote(&t.migration_file),
+                    word("KILN_MIGRATION_FILE", &t.migration_file),
                     t.migration_container,
                     t.image
                 ),
@@ -250,7 +256,7 @@ mod tests {
             DeployStep::SetImage,
             DeployStep::WaitRollout,
         ] {
-            let commands = step.commands(&t);
+            let commands = step.commands(&t, &mut |_, v| shell_quote(v));
             assert!(
                 commands.iter().all(|c| c.contains("kubectl ")),
                 "{commands:?}"

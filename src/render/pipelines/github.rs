@@ -2,6 +2,12 @@
 //! build and on pull requests; per environment a build (or promote) job runs on its
 //! branch, then, for push deploys, a deploy job bound to the GitHub environment (whose
 //! secrets and variables hold the cluster credentials) and a verify job.
+//!
+//! GitHub evaluates `${{ }}` in most fields, `run:` included, before anything else
+//! reads them. So this file is the one place GitHub expressions are written: kiln's own
+//! (`secret`, `literal`, the `${{ steps... }}` it needs), model values in a field as
+//! [`text`] (any `${{` in them escaped), and model values in a `run:` only through
+//! the step's `env:` ([`shell::Words::env`]), never in the script itself.
 
 use super::plan::{AppPlan, EnvPlan, runner_arch};
 use super::shell::{self, GITHUB};
@@ -122,9 +128,17 @@ pub(crate) struct Step {
 
 fn run(name: &str, script: String) -> Step {
     Step {
-        name: Some(name.to_owned()),
+        name: Some(text(name)),
         run: Some(script),
         ..Default::default()
+    }
+}
+
+/// A `run:` step whose commands name model values as the variables in `env`.
+fn run_with(name: &str, script: String, env: BTreeMap<String, String>) -> Step {
+    Step {
+        env: env.into_iter().map(|(k, v)| (k, text(&v))).collect(),
+        ..run(name, script)
     }
 }
 
@@ -140,7 +154,7 @@ fn runs_on(runner: &Runner) -> RunsOn {
         Runner::Hosted => RunsOn::default(),
         Runner::SelfHosted(s) => RunsOn::Labels(
             std::iter::once("self-hosted".to_owned())
-                .chain(s.self_hosted.iter().cloned())
+                .chain(s.self_hosted.iter().map(|l| text(l)))
                 .collect(),
         ),
     }
@@ -154,6 +168,12 @@ fn secret(name: &str) -> String {
 /// A string literal in an expression.
 fn literal(s: &str) -> String {
     format!("'{}'", s.replace('\'', "''"))
+}
+
+/// A model value in a field GitHub evaluates: read as text, whatever it holds (each
+/// `${{` becomes an expression that yields `${{`).
+fn text(s: &str) -> String {
+    s.replace("${{", "${{ '${{' }}")
 }
 
 fn sh() -> Option<Defaults> {
@@ -176,7 +196,7 @@ pub(crate) fn workflow(plan: &AppPlan<'_>) -> Workflow {
             name.to_string(),
             Job {
                 runs_on: runs_on(&build.runner),
-                container: Some(test.image.clone()),
+                container: Some(text(&test.image)),
                 defaults: sh(),
                 steps,
                 ..Default::default()
@@ -217,7 +237,7 @@ fn env_jobs(plan: &AppPlan<'_>, env: &EnvPlan<'_>, tests: &[String]) -> Vec<(Str
         None => format!("build-{e}"),
         Some(_) => format!("promote-{e}"),
     };
-    let image_env = BTreeMap::from([("IMAGE".to_owned(), env.image.clone())]);
+    let image_env = BTreeMap::from([("IMAGE".to_owned(), text(&env.image))]);
     let mut jobs = vec![(
         source.clone(),
         Job {
@@ -259,9 +279,10 @@ fn env_jobs(plan: &AppPlan<'_>, env: &EnvPlan<'_>, tests: &[String]) -> Vec<(Str
             "github-actions[bot]",
             "41898282+github-actions[bot]@users.noreply.github.com",
         ),
+        shell::Words::env,
     )
     .into_iter()
-    .map(|(title, commands)| run(&title, commands.join("\n")))
+    .map(|s| run_with(&s.title, s.commands.join("\n"), s.env))
     .collect();
     jobs.push((
         format!("deploy-{e}"),
@@ -269,10 +290,10 @@ fn env_jobs(plan: &AppPlan<'_>, env: &EnvPlan<'_>, tests: &[String]) -> Vec<(Str
             condition: Some(condition.clone()),
             needs: vec![source],
             runs_on: runs_on(&plan.build.runner),
-            container: Some(deploy.repo.image.clone()),
+            container: Some(text(&deploy.repo.image)),
             environment: Some(Environment {
                 name: e.to_owned(),
-                url: deploy.verify_url.as_deref().map(origin),
+                url: deploy.verify_url.as_deref().map(|u| text(&origin(u))),
             }),
             concurrency: Some(Concurrency {
                 group: format!("deploy-{}-{e}", plan.name),
@@ -291,7 +312,11 @@ fn env_jobs(plan: &AppPlan<'_>, env: &EnvPlan<'_>, tests: &[String]) -> Vec<(Str
                 condition: Some(condition),
                 needs: vec![format!("deploy-{e}")],
                 runs_on: runs_on(&plan.build.runner),
-                steps: vec![run(&format!("Check {url}"), shell::verify_command(url))],
+                steps: vec![{
+                    let mut w = shell::Words::env();
+                    let command = shell::verify_command(url, &mut w);
+                    run_with(&format!("Check {url}"), command, w.into_env())
+                }],
                 ..Default::default()
             },
         ));
@@ -306,7 +331,7 @@ fn build_steps(plan: &AppPlan<'_>, env: &EnvPlan<'_>) -> Vec<Step> {
         steps.push(uses(CHECKOUT_ACTION));
     }
     steps.push(Step {
-        name: Some(format!("Tag ({})", env.tag_format)),
+        name: Some(text(&format!("Tag ({})", env.tag_format))),
         id: Some("tag".to_owned()),
         run: Some(format!(
             "{}\necho \"tag=$TAG\" >> \"$GITHUB_OUTPUT\"",
@@ -330,12 +355,12 @@ fn build_steps(plan: &AppPlan<'_>, env: &EnvPlan<'_>) -> Vec<Step> {
     if env.insecure {
         buildx.with.insert(
             "buildkitd-config-inline",
-            shell::buildkitd_config(&[&env.registry]),
+            text(&shell::buildkitd_config(&[&env.registry])),
         );
     }
     steps.push(buildx);
     let mut login = uses(LOGIN_ACTION);
-    login.with.insert("registry", env.registry.clone());
+    login.with.insert("registry", text(&env.registry));
     login.with.insert("username", secret(&c.username));
     login.with.insert("password", secret(&c.password));
     steps.push(login);
@@ -350,8 +375,8 @@ fn build_steps(plan: &AppPlan<'_>, env: &EnvPlan<'_>) -> Vec<Step> {
         None => {
             let mut push = uses(BUILD_PUSH_ACTION);
             let w = &mut push.with;
-            w.insert("context", env.build.context.clone());
-            w.insert("file", env.build.dockerfile_path());
+            w.insert("context", text(&env.build.context));
+            w.insert("file", text(&env.build.dockerfile_path()));
             let platforms: Vec<&str> = env.platforms.iter().map(|p| p.platform()).collect();
             w.insert("platforms", platforms.join(","));
             w.insert("push", "true".to_owned());
@@ -366,7 +391,12 @@ fn build_steps(plan: &AppPlan<'_>, env: &EnvPlan<'_>) -> Vec<Step> {
             if !env.build.args.is_empty() {
                 w.insert(
                     "build-args",
-                    lines(env.build.args.iter().map(|(k, v)| format!("{k}={v}"))),
+                    lines(
+                        env.build
+                            .args
+                            .iter()
+                            .map(|(k, v)| text(&format!("{k}={v}"))),
+                    ),
                 );
             }
             if !env.build.secrets.is_empty() {
@@ -393,24 +423,27 @@ fn lines(items: impl IntoIterator<Item = String>) -> String {
 /// The config repository's workflow: `kiln check` on every push and pull request,
 /// and on pull requests the rendered diff in the job summary.
 pub(crate) fn config_workflow(image: &str, runner: &Runner, root: Option<&str>) -> Workflow {
+    let mut w = shell::Words::env();
     let root_arg = root
-        .map(|r| format!(" --root {}", crate::render::templates::shell_quote(r)))
+        .map(|r| format!(" --root {}", w.word("KILN_ROOT", r)))
         .unwrap_or_default();
+    let root_env = w.into_env();
     let job = |steps: Vec<Step>, condition: Option<&str>| Job {
         condition: condition.map(str::to_owned),
         runs_on: runs_on(runner),
-        container: Some(image.to_owned()),
+        container: Some(text(image)),
         defaults: sh(),
         steps,
         ..Default::default()
     };
     let mut full_checkout = uses(CHECKOUT_ACTION);
     full_checkout.with.insert("fetch-depth", "0".to_owned());
-    let mut diff = run(
+    let mut diff = run_with(
         "kiln diff",
         format!(
             "status=0\nkiln diff --against \"origin/$BASE\" --format markdown{root_arg} > kiln-diff.md || status=$?\ncat kiln-diff.md >> \"$GITHUB_STEP_SUMMARY\"\n# kiln diff exits 1 when the output changes, 2 on errors.\nif [ \"$status\" -gt 1 ]; then exit \"$status\"; fi"
         ),
+        root_env.clone(),
     );
     diff.env
         .insert("BASE".to_owned(), "${{ github.base_ref }}".to_owned());
@@ -434,7 +467,7 @@ pub(crate) fn config_workflow(image: &str, runner: &Runner, root: Option<&str>) 
                 job(
                     vec![
                         uses(CHECKOUT_ACTION),
-                        run("kiln check", format!("kiln check{root_arg}")),
+                        run_with("kiln check", format!("kiln check{root_arg}"), root_env),
                     ],
                     None,
                 ),
@@ -458,5 +491,14 @@ mod tests {
     fn expression_literals_double_single_quotes() {
         assert_eq!(literal("refs/heads/it's"), "'refs/heads/it''s'");
         assert_eq!(secret("X"), "${{ secrets.X }}");
+    }
+
+    #[test]
+    fn model_text_keeps_expressions_as_text() {
+        assert_eq!(text("node:22"), "node:22");
+        assert_eq!(
+            text("a${{ github.token }}"),
+            "a${{ '${{' }} github.token }}"
+        );
     }
 }

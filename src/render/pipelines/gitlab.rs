@@ -223,9 +223,10 @@ fn env_jobs(plan: &AppPlan<'_>, env: &EnvPlan<'_>) -> Vec<(String, Job)> {
                 env,
                 deploy,
                 ("$GITLAB_USER_NAME", "$GITLAB_USER_EMAIL"),
+                shell::Words::quoted,
             )
             .into_iter()
-            .flat_map(|(_, commands)| commands)
+            .flat_map(|s| s.commands)
             .collect(),
             ..Default::default()
         },
@@ -246,7 +247,7 @@ fn env_jobs(plan: &AppPlan<'_>, env: &EnvPlan<'_>) -> Vec<(String, Job)> {
                     action: Some("verify"),
                 }),
                 rules: rules(),
-                script: vec![shell::verify_command(url)],
+                script: vec![shell::verify_command(url, &mut shell::Words::quoted())],
                 ..Default::default()
             },
         ));

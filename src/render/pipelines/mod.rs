@@ -105,39 +105,61 @@ impl<V: Serialize> Serialize for Ordered<V> {
     }
 }
 
+/// One section of a deploy job: a GitHub step, part of the GitLab script.
+pub(crate) struct Section {
+    /// What it does.
+    pub title: String,
+    /// Its commands.
+    pub commands: Vec<String>,
+    /// The model values its commands name as variables ([`shell::Words::env`]).
+    pub env: BTreeMap<String, String>,
+}
+
 /// The deploy job's commands, in sections (GitHub steps; GitLab runs them as one
 /// script): clone this repository, point kubectl at the cluster, then each
 /// [`DeployStep`], recording the tag with `kiln set-image` after the migration and
 /// before the image changes (so Flux, which reconciles the same overlay, moves to the
-/// new tag rather than back to the old one).
+/// new tag rather than back to the old one). `words` makes the [`shell::Words`] of a
+/// section: quoted in place, or through its `env:`.
 pub(crate) fn deploy_script(
     plan: &AppPlan<'_>,
     env: &EnvPlan<'_>,
     deploy: &DeployPlan,
     author: (&str, &str),
-) -> Vec<(String, Vec<String>)> {
+    words: fn() -> shell::Words,
+) -> Vec<Section> {
+    let section = |title: String, build: &dyn Fn(&mut shell::Words) -> Vec<String>| {
+        let mut w = words();
+        let commands = build(&mut w);
+        Section {
+            title,
+            commands,
+            env: w.into_env(),
+        }
+    };
     let mut sections = vec![
-        (
-            "Clone the config repository".to_owned(),
-            deploy.repo.clone_commands(),
-        ),
-        (
+        section("Clone the config repository".to_owned(), &|w| {
+            deploy.repo.clone_commands(w)
+        }),
+        section(
             format!(
                 "Point kubectl at {} (namespace {})",
                 deploy.cluster, deploy.namespace
             ),
-            shell::kubeconfig(&deploy.namespace),
+            &|_| shell::kubeconfig(&deploy.namespace),
         ),
     ];
     for step in &deploy.steps {
         if *step == DeployStep::SetImage {
-            sections.push((
+            sections.push(section(
                 "Record the tag with kiln set-image".to_owned(),
-                vec![
-                    deploy
-                        .repo
-                        .record_commands(plan.name.as_str(), env.name(), author),
-                ],
+                &|w| {
+                    vec![
+                        deploy
+                            .repo
+                            .record_commands(plan.name.as_str(), env.name(), author, w),
+                    ]
+                },
             ));
         }
         let title = match step {
@@ -146,7 +168,9 @@ pub(crate) fn deploy_script(
             DeployStep::SetImage => "Set the image",
             DeployStep::WaitRollout => "Wait for the rollout",
         };
-        sections.push((title.to_owned(), step.commands(&deploy.target)));
+        sections.push(section(title.to_owned(), &|w| {
+            step.commands(&deploy.target, &mut |var, value| w.word(var, value))
+        }));
     }
     sections
 }

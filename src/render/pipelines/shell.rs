@@ -1,9 +1,58 @@
 //! The shell commands pipeline jobs run, shared by the GitHub and GitLab emitters.
 //! Every command is POSIX sh (GitLab runs job scripts with `sh` in most images;
-//! GitHub container jobs run `sh`), and every value from the model is shell-quoted.
+//! GitHub container jobs run `sh`).
+//!
+//! A model value in a command is a [`Words::word`]: in GitLab scripts, shell-quoted in
+//! place (GitLab does not expand `$` in `script:`; the shell sees one literal word);
+//! in GitHub `run:` blocks, `"$VAR"` with the value bound in the step's `env:`, because
+//! GitHub evaluates `${{ }}` in a `run:` before the shell starts and no quoting stops
+//! it. Only kiln's own text and typed names (`[a-z0-9-]`) appear in a command as is.
 
 use crate::render::flux::TagPart;
 use crate::render::templates::shell_quote;
+use std::collections::BTreeMap;
+
+/// How the commands of one step name the model's values.
+#[derive(Debug)]
+pub(crate) struct Words {
+    /// `None`: shell-quoted in place; else the step's `env:`, by variable.
+    env: Option<BTreeMap<String, String>>,
+}
+
+impl Words {
+    /// Values shell-quoted in place (GitLab).
+    pub(crate) fn quoted() -> Self {
+        Words { env: None }
+    }
+
+    /// Values bound as variables of the step's `env:` (GitHub).
+    pub(crate) fn env() -> Self {
+        Words {
+            env: Some(BTreeMap::new()),
+        }
+    }
+
+    /// The shell word for `value`, through the variable `var` when values go through
+    /// the environment. One variable names one value in a step.
+    pub(crate) fn word(&mut self, var: &str, value: &str) -> String {
+        match &mut self.env {
+            None => shell_quote(value),
+            Some(env) => {
+                let previous = env.insert(var.to_owned(), value.to_owned());
+                debug_assert!(
+                    previous.is_none_or(|p| p == value),
+                    "{var} names two values"
+                );
+                format!("\"${var}\"")
+            }
+        }
+    }
+
+    /// The variables the commands use, for the step's `env:` (empty when quoted).
+    pub(crate) fn into_env(self) -> BTreeMap<String, String> {
+        self.env.unwrap_or_default()
+    }
+}
 
 /// The variables a CI system provides to the tag command.
 #[derive(Clone, Copy, Debug)]
@@ -128,7 +177,7 @@ impl ConfigRepo {
 
     /// Clones the config repository with the push token, which is kept in a
     /// credential file rather than in a URL (so it never shows in a log).
-    pub(crate) fn clone_commands(&self) -> Vec<String> {
+    pub(crate) fn clone_commands(&self, w: &mut Words) -> Vec<String> {
         let user = if self.host == "github.com" {
             "x-access-token"
         } else {
@@ -138,26 +187,33 @@ impl ConfigRepo {
             format!(
                 "(umask 077 && printf 'https://{user}:%s@%s\\n' \"${}\" {} > \"$HOME/.git-credentials\")", // pragma: allowlist secret
                 self.token,
-                shell_quote(&self.host)
+                w.word("KILN_CONFIG_HOST", &self.host)
             ),
             "git config --global credential.helper store".to_owned(),
             format!(
                 "git clone --quiet --depth 1 --branch {} {} {CONFIG_CHECKOUT}",
-                shell_quote(&self.branch),
-                shell_quote(&self.https_url)
+                w.word("KILN_CONFIG_BRANCH", &self.branch),
+                w.word("KILN_CONFIG_URL", &self.https_url)
             ),
         ]
     }
 
     /// Records `$TAG` as what `app` runs in `env` with `kiln set-image`, commits and
     /// pushes; on a rejected push (someone pushed first) starts again from the new
-    /// head, up to five times.
-    pub(crate) fn record_commands(&self, app: &str, env: &str, author: (&str, &str)) -> String {
+    /// head, up to five times. `author` is two shell words (constants, or variables
+    /// of the CI system).
+    pub(crate) fn record_commands(
+        &self,
+        app: &str,
+        env: &str,
+        author: (&str, &str),
+        w: &mut Words,
+    ) -> String {
         let git = format!("git -C {CONFIG_CHECKOUT}");
-        let branch = shell_quote(&self.branch);
+        let branch = w.word("KILN_CONFIG_BRANCH", &self.branch);
         format!(
             "record() {{\n  kiln set-image {app} \"$TAG\" --env {env} --root {root} --quiet || return 1\n  {git} add --all\n  if {git} diff --cached --quiet; then return 0; fi\n  {git} -c user.name=\"{name}\" -c user.email=\"{email}\" commit --quiet --message \"{app}: deploy $TAG to {env}\" || return 1\n  {git} push --quiet origin HEAD:{branch}\n}}\nattempt=1\nuntil record; do\n  if [ \"$attempt\" -ge 5 ]; then\n    echo \"could not record {app} $TAG in the config repository\" >&2\n    exit 1\n  fi\n  attempt=$((attempt + 1))\n  sleep 5\n  {git} fetch --quiet --depth 1 origin {branch}\n  {git} reset --quiet --hard FETCH_HEAD\ndone",
-            root = self.project_dir(),
+            root = w.word("KILN_CONFIG_DIR", &self.project_dir()),
             name = author.0,
             email = author.1,
         )
@@ -180,10 +236,10 @@ pub(crate) fn kubeconfig(namespace: &str) -> Vec<String> {
 }
 
 /// Checks the app's health endpoint, retrying while the new version starts.
-pub(crate) fn verify_command(url: &str) -> String {
+pub(crate) fn verify_command(url: &str, w: &mut Words) -> String {
     format!(
         "curl --fail --silent --show-error --location --max-time 10 --retry 12 --retry-delay 5 --retry-all-errors {}",
-        shell_quote(url)
+        w.word("KILN_HEALTH_URL", url)
     )
 }
 

@@ -31,5 +31,5 @@ flux create secret git flux-system \
 
 kubectl apply --kustomize out/flux/lab/flux-system
 
-echo "Flux now reconciles out/flux/lab from branch trunk."
+echo 'Flux now reconciles out/flux/lab from branch trunk.'
 echo "Watch it with: flux get kustomizations --watch"

@@ -31,5 +31,5 @@ flux create secret git flux-system \
 
 kubectl apply --kustomize out/flux/pi/flux-system
 
-echo "Flux now reconciles out/flux/pi from branch trunk."
+echo 'Flux now reconciles out/flux/pi from branch trunk.'
 echo "Watch it with: flux get kustomizations --watch"
