@@ -30,30 +30,30 @@ pub fn human(d: &Diagnostic, sources: &SourceMap, color: bool) -> String {
     let mut group = Group::with_title(level.primary_title(d.message.as_str()).id(d.name));
     if let Some(span) = d.span {
         let file = sources.file(span.file);
-        let path = file.path.display().to_string();
-        let mut snippet = Snippet::source(file.text.as_str())
-            .path(path)
-            .fold(true)
-            .annotation(AnnotationKind::Primary.span(file.clamp(span.range())));
-        for label in d.labels.iter().filter(|l| l.span.file == span.file) {
-            snippet = snippet.annotation(
-                AnnotationKind::Context
-                    .span(file.clamp(label.span.range()))
-                    .label(&label.message),
-            );
+        let primary = file.clamp(span.range());
+        let labels: Vec<_> = d
+            .labels
+            .iter()
+            .filter(|l| l.span.file == span.file)
+            .map(|l| (file.clamp(l.span.range()), l.message.as_str()))
+            .collect();
+        let (cut, line) = file
+            .excerpt(std::iter::once(primary.clone()).chain(labels.iter().map(|(r, _)| r.clone())));
+        let shift = |r: std::ops::Range<usize>| r.start - cut.start..r.end - cut.start;
+        let mut snippet = excerpt_snippet(file, cut.clone(), line)
+            .annotation(AnnotationKind::Primary.span(shift(primary)));
+        for (range, message) in labels {
+            snippet = snippet.annotation(AnnotationKind::Context.span(shift(range)).label(message));
         }
         group = group.element(snippet);
         for label in d.labels.iter().filter(|l| l.span.file != span.file) {
             let other = sources.file(label.span.file);
+            let range = other.clamp(label.span.range());
+            let (cut, line) = other.excerpt([range.clone()]);
+            let range = range.start - cut.start..range.end - cut.start;
             group = group.element(
-                Snippet::source(other.text.as_str())
-                    .path(other.path.display().to_string())
-                    .fold(true)
-                    .annotation(
-                        AnnotationKind::Context
-                            .span(other.clamp(label.span.range()))
-                            .label(&label.message),
-                    ),
+                excerpt_snippet(other, cut, line)
+                    .annotation(AnnotationKind::Context.span(range).label(&label.message)),
             );
         }
     }
@@ -67,6 +67,29 @@ pub fn human(d: &Diagnostic, sources: &SourceMap, color: bool) -> String {
         Renderer::plain()
     };
     renderer.decor_style(DecorStyle::Ascii).render(report)
+}
+
+/// A snippet of the lines `cut` of `file`, numbered from `line`: the renderer sees only
+/// the lines a diagnostic shows, never the whole file (which made rendering N
+/// diagnostics over one file of N entries quadratic).
+fn excerpt_snippet<'a>(
+    file: &'a super::SourceFile,
+    cut: std::ops::Range<usize>,
+    line: usize,
+) -> Snippet<'a, annotate_snippets::Annotation<'a>> {
+    #[cfg(test)]
+    EXCERPT_BYTES.with(|n| n.set(n.get() + cut.len()));
+    Snippet::source(&file.text[cut])
+        .line_start(line)
+        .path(file.path.display().to_string())
+        .fold(true)
+}
+
+#[cfg(test)]
+thread_local! {
+    /// Bytes of source handed to the snippet renderer on this thread (tests measure
+    /// the work rendering does by it, not by time).
+    static EXCERPT_BYTES: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
 }
 
 #[derive(Serialize)]
@@ -195,6 +218,99 @@ mod tests {
         assert!(text.contains("port: eighty"), "{text}");
         assert!(text.contains("^^^^^^"), "{text}");
         assert!(text.contains("help: write a number"), "{text}");
+    }
+
+    /// The human format as rendered from the whole file (what kiln did before cutting
+    /// excerpts), for comparison.
+    fn human_from_whole_file(d: &Diagnostic, sources: &SourceMap) -> String {
+        let span = d.span.unwrap();
+        let file = sources.file(span.file);
+        let mut snippet = Snippet::source(file.text.as_str())
+            .path(file.path.display().to_string())
+            .fold(true)
+            .annotation(AnnotationKind::Primary.span(file.clamp(span.range())));
+        for l in &d.labels {
+            snippet = snippet.annotation(
+                AnnotationKind::Context
+                    .span(file.clamp(l.span.range()))
+                    .label(&l.message),
+            );
+        }
+        let mut group =
+            Group::with_title(Level::ERROR.primary_title(d.message.as_str()).id(d.name))
+                .element(snippet);
+        for help in &d.help {
+            group = group.element(Level::HELP.message(help.as_str()));
+        }
+        Renderer::plain()
+            .decor_style(DecorStyle::Ascii)
+            .render(&[group])
+    }
+
+    #[test]
+    fn excerpts_render_exactly_as_the_whole_file_does() {
+        let text = "apps:\n  web:\n    port: 0\n    image: {tag: \"caf\u{e9};x\"}\n\n  api:\n    replicas: 2147483648\n    routes:\n      main: {host: a.example.com}\nlast: line without newline";
+        let mut sources = SourceMap::default();
+        let id = sources.add("environments/dev.yaml", text.to_owned());
+        let len = text.len();
+        let mut spans = vec![(0, 0), (len, len), (len - 4, len), (2, 30), (12, 13)];
+        for start in (0..len).step_by(7) {
+            spans.push((start, start));
+            spans.push((start, (start + 9).min(len)));
+        }
+        for (i, &(start, end)) in spans.iter().enumerate() {
+            let mut d = Diagnostic::error(checks::INVALID_VALUE, "bad")
+                .at(Some(Span::new(id, start, end)))
+                .help("fix it");
+            if i % 3 == 0 {
+                let (a, b) = spans[(i * 5) % spans.len()];
+                d = d.label(Some(Span::new(id, a, b)), "related");
+            }
+            assert_eq!(
+                human(&d, &sources, false),
+                human_from_whole_file(&d, &sources),
+                "span {start}..{end}"
+            );
+        }
+    }
+
+    /// Rendering N diagnostics over one file of N entries hands the renderer about one
+    /// line per diagnostic, not the file each time (which was quadratic: 8,000 warnings
+    /// took 35 s). Measured by the bytes given to the renderer, not by time.
+    #[test]
+    fn rendering_many_diagnostics_over_one_big_file_is_linear() {
+        let n = 20_000;
+        let mut text = String::from("apps:\n");
+        let mut starts = Vec::new();
+        for i in 0..n {
+            text.push_str(&format!("  app-{i:05}:\n    port: {}\n", 8000 + i % 1000));
+            starts.push(text.len() - 5);
+        }
+        let mut sources = SourceMap::default();
+        let id = sources.add("environments/common.yaml", text.clone());
+        let diagnostics: Vec<Diagnostic> = starts
+            .iter()
+            .map(|&s| {
+                Diagnostic::warning(checks::INVALID_VALUE, "port")
+                    .at(Some(Span::new(id, s, s + 4)))
+                    .help("change it")
+            })
+            .collect();
+        EXCERPT_BYTES.with(|b| b.set(0));
+        let out = all(&diagnostics, &sources, Format::Human, false);
+        let handed = EXCERPT_BYTES.with(std::cell::Cell::get);
+        assert!(
+            out.contains("20000 warnings"),
+            "{}",
+            &out[out.len() - 100..]
+        );
+        // Each diagnostic shows one line of "    port: 8xyz\n" (15 bytes).
+        assert_eq!(handed, n * 15, "the renderer was handed {handed} bytes");
+        assert!(
+            handed < text.len(),
+            "{handed} bytes for a {}-byte file",
+            text.len()
+        );
     }
 
     #[test]

@@ -74,13 +74,44 @@ impl SourceFile {
         start..end
     }
 
+    /// The whole lines that hold every one of `ranges` (each already [`clamp`]ed):
+    /// the byte range from the start of the first such line to the end of the last
+    /// (with its newline), and the 1-based number of its first line. Found by binary
+    /// search over the line starts, so cutting an excerpt costs the excerpt's size, not
+    /// the file's: a diagnostic renders in time proportional to the lines it shows.
+    ///
+    /// [`clamp`]: SourceFile::clamp
+    pub fn excerpt(
+        &self,
+        ranges: impl IntoIterator<Item = std::ops::Range<usize>>,
+    ) -> (std::ops::Range<usize>, usize) {
+        let len = self.text.len();
+        let (mut lo, mut hi) = (usize::MAX, 0);
+        for r in ranges {
+            lo = lo.min(r.start.min(len));
+            hi = hi.max(r.end.min(len));
+        }
+        if lo > hi {
+            return (0..0, 1);
+        }
+        let first = self.line_of(lo);
+        let last = self.line_of(hi);
+        let start = self.line_starts[first];
+        let end = self.line_starts.get(last + 1).copied().unwrap_or(len);
+        (start..end, first + 1)
+    }
+
+    /// 0-based index of the line holding byte `offset` (at most the text's length).
+    fn line_of(&self, offset: usize) -> usize {
+        self.line_starts
+            .partition_point(|&s| s <= offset)
+            .saturating_sub(1)
+    }
+
     /// 1-based line and 1-based column (in characters) of a byte offset.
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
         let offset = offset.min(self.text.len());
-        let line = self
-            .line_starts
-            .partition_point(|&s| s <= offset)
-            .saturating_sub(1);
+        let line = self.line_of(offset);
         let start = self.line_starts[line];
         let col = self
             .text
