@@ -5,6 +5,7 @@
 //! meaningless); [`lint::run`] runs after, so rules can look at generated objects.
 
 pub mod hosts;
+pub mod kubernetes_rules;
 pub mod lint;
 pub mod references;
 pub mod schema;
@@ -15,7 +16,8 @@ pub mod wiring;
 use crate::diagnostic::Diagnostics;
 use crate::model::Project;
 
-/// Checks every environment's references and names.
+/// Checks every environment's references and names, and the values Kubernetes
+/// would refuse ([`kubernetes_rules`]).
 pub fn model(project: &Project, diags: &mut Diagnostics) {
     for env in &project.environments {
         references::check(env, diags);
@@ -23,4 +25,5 @@ pub fn model(project: &Project, diags: &mut Diagnostics) {
     }
     secrets::check_project(project, diags);
     hosts::check(project, diags);
+    kubernetes_rules::check(project, diags);
 }
