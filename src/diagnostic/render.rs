@@ -249,7 +249,13 @@ mod tests {
 
     #[test]
     fn excerpts_render_exactly_as_the_whole_file_does() {
-        let text = "apps:\n  web:\n    port: 0\n    image: {tag: \"caf\u{e9};x\"}\n\n  api:\n    replicas: 2147483648\n    routes:\n      main: {host: a.example.com}\nlast: line without newline";
+        let body = "apps:\n  web:\n    port: 0\n    image: {tag: \"caf\u{e9};x\"}\n\n  api:\n    replicas: 2147483648\n    routes:\n      main: {host: a.example.com}\nlast: line";
+        for text in [body.to_owned(), format!("{body}\n"), format!("{body}\n\n")] {
+            excerpts_render_as_the_whole_file(&text);
+        }
+    }
+
+    fn excerpts_render_as_the_whole_file(text: &str) {
         let mut sources = SourceMap::default();
         let id = sources.add("environments/dev.yaml", text.to_owned());
         let len = text.len();
@@ -269,7 +275,7 @@ mod tests {
             assert_eq!(
                 human(&d, &sources, false),
                 human_from_whole_file(&d, &sources),
-                "span {start}..{end}"
+                "span {start}..{end} of {text:?}"
             );
         }
     }

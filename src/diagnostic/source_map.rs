@@ -94,8 +94,16 @@ impl SourceFile {
         if lo > hi {
             return (0..0, 1);
         }
-        let first = self.line_of(lo);
-        let last = self.line_of(hi);
+        // The renderer counts no line after a final newline: an offset at the very end
+        // belongs to the last line.
+        let line = |offset: usize| {
+            if offset == len && self.text.ends_with('\n') {
+                self.line_of(offset - 1)
+            } else {
+                self.line_of(offset)
+            }
+        };
+        let (first, last) = (line(lo), line(hi));
         let start = self.line_starts[first];
         let end = self.line_starts.get(last + 1).copied().unwrap_or(len);
         (start..end, first + 1)
