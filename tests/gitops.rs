@@ -204,3 +204,63 @@ fn a_tag_flux_committed_survives_build_and_check() {
         "build reverted Flux's tag"
     );
 }
+
+/// A tag in `out/` that is not an image tag (a pull request can change any committed
+/// file) is refused with the tag rule `kiln set-image` uses, located in its file:
+/// a build would otherwise write it into every manifest and compose file of the app.
+#[test]
+fn a_tag_in_out_that_is_not_an_image_tag_is_a_located_error() {
+    let project = reference_project();
+    let root = project.path();
+    assert_eq!(kiln(root, &["build"]).code, 0);
+    let overlay = root.join("out/kubernetes/apps/frontend/overlays/prod/kustomization.yaml");
+    let compose = root.join("out/hosts/vm/storefront-prod/compose.yaml");
+    let overlay_text = std::fs::read_to_string(&overlay).unwrap();
+    let compose_text = std::fs::read_to_string(&compose).unwrap();
+    let bad_overlay = overlay_text.replace("newTag: unset #", "newTag: main-1;id #");
+    let bad_compose = compose_text.replace(
+        "image: harbor.home.arpa/storefront/backend:unset #",
+        "image: \"harbor.home.arpa/storefront/backend:main-1\\nid\" #",
+    );
+    assert_ne!(overlay_text, bad_overlay);
+    assert_ne!(compose_text, bad_compose);
+    std::fs::write(&overlay, &bad_overlay).unwrap();
+    std::fs::write(&compose, &bad_compose).unwrap();
+    for args in [&["build"][..], &["check"]] {
+        let run = kiln(root, args);
+        assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
+        for (file, what, line) in [
+            (
+                "out/kubernetes/apps/frontend/overlays/prod/kustomization.yaml",
+                "`;`",
+                &bad_overlay,
+            ),
+            (
+                "out/hosts/vm/storefront-prod/compose.yaml",
+                "a line break",
+                &bad_compose,
+            ),
+        ] {
+            let n = line
+                .lines()
+                .position(|l| l.contains('#') && (l.contains(";id") || l.contains("\\nid")))
+                .unwrap()
+                + 1;
+            assert!(
+                run.stderr.contains(&format!("--> {file}:{n}:")),
+                "{args:?}: no error located at {file}:{n}:\n{}",
+                run.stderr
+            );
+            assert!(
+                run.stderr.contains(&format!("the tag contains {what}")),
+                "{}",
+                run.stderr
+            );
+        }
+    }
+    assert_eq!(
+        std::fs::read_to_string(&overlay).unwrap(),
+        bad_overlay,
+        "build wrote"
+    );
+}

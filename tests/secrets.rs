@@ -546,7 +546,9 @@ fn seal_sh_writes_the_file_kiln_build_embeds() {
     std::fs::write(
         &kubeseal,
         format!(
-            "#!/bin/sh\nv=$(cat; printf x)\nv=${{v%x}}\nprintf '%s\\t%s\\n' \"$*\" \"$v\" >> '{}'\nprintf 'FAKESEALED%s' \"$(printf '%s' \"$*|$v\" | sha256sum | cut -c1-16)\"\n",
+            // A value in kubeseal's layout (2-byte length, a 2048-bit RSA block, then at
+            // least a GCM tag) whose last bytes say what was sealed.
+            "#!/bin/sh\nv=$(cat; printf x)\nv=${{v%x}}\nprintf '%s\\t%s\\n' \"$*\" \"$v\" >> '{}'\n{{ printf '\\001\\000'; head -c 272 /dev/zero; printf 'FAKESEALED%s' \"$(printf '%s' \"$*|$v\" | sha256sum | cut -c1-16)\"; }} | base64 -w0\n",
             log.display()
         ),
     )
@@ -590,7 +592,15 @@ fn seal_sh_writes_the_file_kiln_build_embeds() {
         .skip(1)
         .find(|l| !l.trim_start().starts_with('#'))
         .unwrap_or_default();
-    assert!(value.trim().starts_with("FAKESEALED"), "{sealed}");
+    let raw = base64::engine::general_purpose::STANDARD
+        .decode(value.trim())
+        .unwrap_or_default();
+    assert!(
+        raw.len() == 2 + 272 + 26
+            && raw.starts_with(b"\x01\x00")
+            && raw[274..].starts_with(b"FAKESEALED"),
+        "{sealed}"
+    );
     let calls = std::fs::read_to_string(&log).unwrap();
     let sealed_value = |name: &str, needle: &str| -> String {
         calls

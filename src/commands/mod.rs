@@ -227,6 +227,11 @@ pub fn compile(files: &Files, state: State) -> Compiled {
         recorded_tags: recorded,
         ..state
     };
+    diags.extend(crate::output::state::rejected_tag_diagnostics(
+        &state,
+        &project.environments,
+        &mut project.sources,
+    ));
     let (sealed, sealed_diags) = crate::secrets::sealed_file::load_files(files, &mut project);
     diags.extend(sealed_diags.into_sorted(&project.sources));
     // Reference checks run on every environment that loaded, even when another did

@@ -94,17 +94,16 @@ impl SourceFile {
         if lo > hi {
             return (0..0, 1);
         }
-        // The renderer shows an offset at the very end of a text that ends with a line
-        // break at the end of the last line (there is no line after it to show).
+        // The renderer counts no line after a final newline: an offset at the very end
+        // belongs to the last line.
         let line = |offset: usize| {
-            if offset == len && offset > 0 && self.text.ends_with('\n') {
+            if offset == len && self.text.ends_with('\n') {
                 self.line_of(offset - 1)
             } else {
                 self.line_of(offset)
             }
         };
-        let first = line(lo);
-        let last = line(hi);
+        let (first, last) = (line(lo), line(hi));
         let start = self.line_starts[first];
         let end = self.line_starts.get(last + 1).copied().unwrap_or(len);
         (start..end, first + 1)

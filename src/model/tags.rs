@@ -71,12 +71,29 @@ pub fn load_files(files: &Files, sources: &mut SourceMap) -> (RecordedTags, Vec<
                     continue;
                 };
                 for (app, tag) in apps {
-                    match tag.as_str() {
-                        Some(t) => {
-                            tags.insert((app.name.clone(), env.name.clone()), t.to_owned());
-                        }
-                        None => diags.push(bad(tag.span, "a tag is a string")),
+                    let Some(t) = tag.as_str() else {
+                        diags.push(bad(tag.span, "a tag is a string"));
+                        continue;
+                    };
+                    if let Err(why) = crate::validate::kubernetes_rules::image_tag(t) {
+                        // Names are shown only when they are names: the file may hold anything.
+                        let name = |n: &str| {
+                            super::Name::parse(n).map_or("…".to_owned(), |n| n.to_string())
+                        };
+                        let (app, env) = (name(&app.name), name(&env.name));
+                        diags.push(
+                            Diagnostic::error(
+                                checks::INVALID_VALUE,
+                                format!("the tag recorded for `{app}` in `{env}` is not an image tag: {why}"),
+                            )
+                            .at(Some(tag.span))
+                            .help(format!(
+                                "record the tag that was deployed with `kiln set-image {app} TAG --env {env}`"
+                            )),
+                        );
+                        continue;
                     }
+                    tags.insert((app.name.clone(), env.name.clone()), t.to_owned());
                 }
             }
         }

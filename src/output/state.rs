@@ -132,12 +132,113 @@ pub fn from_files(files: impl IntoIterator<Item = (String, Vec<u8>)>) -> State {
     )
 }
 
+/// A tag in `out/` that is not an image tag (see
+/// [`crate::validate::kubernetes_rules::image_tag`]): kept out of the state, and an
+/// error where it is when the app's tag is Flux's to set ([`rejected_tag_diagnostics`]).
+#[derive(Clone, Debug)]
+pub struct RejectedTag {
+    /// The app and environment the tag is for.
+    pub key: (String, String),
+    /// The file, relative to `out/`.
+    pub path: String,
+    /// The file's text.
+    pub text: String,
+    /// Where the tag is written in it.
+    pub range: std::ops::Range<usize>,
+    /// What is wrong with it.
+    pub why: String,
+}
+
 /// The tags one file holds.
 enum Found {
-    Compose(Vec<((String, String), String)>),
+    Compose(Vec<((String, String), String)>, Vec<RejectedTag>),
     Overlay((String, String), Option<String>),
     Sealed(String, std::collections::BTreeMap<String, String>),
+    Rejected(RejectedTag),
     Nothing,
+}
+
+/// `tag`, or why it is refused (located in `text`).
+fn checked(
+    key: (String, String),
+    tag: String,
+    path: &str,
+    text: &str,
+) -> Result<((String, String), String), Box<RejectedTag>> {
+    match crate::validate::kubernetes_rules::image_tag(&tag) {
+        Ok(()) => Ok((key, tag)),
+        Err(why) => Err(Box::new(RejectedTag {
+            key,
+            path: path.to_owned(),
+            text: text.to_owned(),
+            range: locate_tag(text, &tag),
+            why,
+        })),
+    }
+}
+
+/// The span of the first string in `text` that is `tag` or an image reference ending
+/// in `:tag` (the start of the file if the YAML cannot be read with spans).
+fn locate_tag(text: &str, tag: &str) -> std::ops::Range<usize> {
+    use crate::model::yaml::{Node, Value};
+    fn find(node: &Node, tag: &str) -> Option<std::ops::Range<usize>> {
+        match &node.value {
+            Value::String(s)
+                if s == tag
+                    || s.strip_suffix(tag)
+                        .is_some_and(|name| name.ends_with(':') && name.len() > 1) =>
+            {
+                Some(node.span.range())
+            }
+            Value::Seq(items) => items.iter().find_map(|n| find(n, tag)),
+            Value::Map(entries) => entries.iter().find_map(|(_, n)| find(n, tag)),
+            _ => None,
+        }
+    }
+    crate::model::yaml::parse(crate::diagnostic::FileId(0), text)
+        .ok()
+        .and_then(|node| find(&node, tag))
+        .unwrap_or(0..0)
+}
+
+/// The errors for the rejected tags of apps whose tag Flux image automation sets (a
+/// build would write the tag into their manifests); the files are added to `sources`.
+/// A rejected tag of any other app is not used, and the build rewrites its file.
+pub fn rejected_tag_diagnostics(
+    state: &State,
+    environments: &[crate::model::Environment],
+    sources: &mut crate::diagnostic::SourceMap,
+) -> Vec<crate::diagnostic::Diagnostic> {
+    use crate::diagnostic::{Diagnostic, Span, checks};
+    let owned_by_flux = |(app, env): &(String, String)| {
+        environments
+            .iter()
+            .find(|e| e.name.as_str() == env)
+            .and_then(|e| e.model.apps.get(app.as_str()))
+            .is_some_and(|a| {
+                a.image.automation == crate::model::TagAutomation::Flux && a.image.tag.is_none()
+            })
+    };
+    let mut diags = Vec::new();
+    for r in state.rejected_tags.iter().filter(|r| owned_by_flux(&r.key)) {
+        let (app, env) = &r.key;
+        let path = format!("out/{}", r.path);
+        let id = match sources.find(std::path::Path::new(&path)) {
+            Some(id) => id,
+            None => sources.add(path.clone(), r.text.clone()),
+        };
+        diags.push(
+            Diagnostic::error(
+                checks::INVALID_VALUE,
+                format!("the image tag of `{app}` in `{env}` is not an image tag: {}", r.why),
+            )
+            .at(Some(Span::new(id, r.range.start, r.range.end)))
+            .help(format!(
+                "Flux image automation writes this tag; restore the file (`git checkout -- {path}`) or pin `image.tag` of `{app}` in the model"
+            )),
+        );
+    }
+    diags
 }
 
 fn found_in(path: &str, bytes: Vec<u8>) -> Found {
@@ -145,9 +246,25 @@ fn found_in(path: &str, bytes: Vec<u8>) -> Found {
         return Found::Nothing;
     };
     match state_file(path) {
-        Some(StateFile::Compose) => Found::Compose(compose_tags(&text)),
+        Some(StateFile::Compose) => {
+            let (mut good, mut bad) = (Vec::new(), Vec::new());
+            for (key, tag) in compose_tags(&text) {
+                match checked(key, tag, path, &text) {
+                    Ok(t) => good.push(t),
+                    Err(r) => bad.push(*r),
+                }
+            }
+            Found::Compose(good, bad)
+        }
         Some(StateFile::Overlay { app, env }) => {
-            Found::Overlay((app.to_owned(), env.to_owned()), first_image_tag(&text))
+            let key = (app.to_owned(), env.to_owned());
+            match first_image_tag(&text) {
+                Some(tag) => match checked(key, tag, path, &text) {
+                    Ok((key, tag)) => Found::Overlay(key, Some(tag)),
+                    Err(r) => Found::Rejected(*r),
+                },
+                None => Found::Overlay(key, None),
+            }
         }
         Some(StateFile::Sealed) => match sealed_values(&text) {
             Some(values) => Found::Sealed(path.to_owned(), values),
@@ -162,8 +279,12 @@ fn state_of(found: Vec<Found>) -> State {
     let mut overlays = Vec::new();
     for f in found {
         match f {
-            Found::Compose(tags) => state.image_tags.extend(tags),
+            Found::Compose(tags, rejected) => {
+                state.image_tags.extend(tags);
+                state.rejected_tags.extend(rejected);
+            }
             Found::Overlay(key, tag) => overlays.push((key, tag)),
+            Found::Rejected(r) => state.rejected_tags.push(r),
             Found::Sealed(path, values) => {
                 state.committed_sealed.insert(path, values);
             }
@@ -399,6 +520,33 @@ mod tests {
                 ("api".to_owned(), "prod".to_owned()),
                 "main-abc-20260101".to_owned()
             )]
+        );
+    }
+
+    #[test]
+    fn tags_that_are_not_image_tags_are_kept_out_and_located() {
+        let overlay = "images:\n- name: reg/web\n  newTag: \"v1\\nid\" # marker\n";
+        let compose = "services:\n  api:\n    image: reg/api:v2;id\n    labels:\n      kiln.app: api\n      kiln.env: prod\n  ok:\n    image: reg/ok:v3\n    labels:\n      kiln.app: ok\n      kiln.env: prod\n";
+        let state = from_files([
+            (
+                "kubernetes/apps/web/overlays/prod/kustomization.yaml".to_owned(),
+                overlay.as_bytes().to_vec(),
+            ),
+            (
+                "hosts/vm/shop-prod/compose.yaml".to_owned(),
+                compose.as_bytes().to_vec(),
+            ),
+        ]);
+        let key = |app: &str| (app.to_owned(), "prod".to_owned());
+        assert_eq!(state.image_tags.keys().collect::<Vec<_>>(), [&key("ok")]);
+        let rejected: Vec<_> = state
+            .rejected_tags
+            .iter()
+            .map(|r| (r.key.clone(), &r.text[r.range.clone()]))
+            .collect();
+        assert_eq!(
+            rejected,
+            [(key("web"), "\"v1\\nid\""), (key("api"), "reg/api:v2;id")]
         );
     }
 

@@ -51,6 +51,9 @@ pub struct State {
     /// The sealed values of the committed SealedSecrets: path under `out/` → key →
     /// ciphertext (to tell which values a build changes).
     pub committed_sealed: BTreeMap<String, BTreeMap<String, String>>,
+    /// Tags found in the committed output that are not image tags (left out of
+    /// `image_tags`; errors for the apps whose tag automation sets).
+    pub rejected_tags: Vec<crate::output::state::RejectedTag>,
 }
 
 /// A compilation target: one kind of output.

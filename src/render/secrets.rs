@@ -257,8 +257,17 @@ struct SealedDoc<'a> {
 #[derive(serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 struct SealedSpecDoc<'a> {
-    encrypted_data: BTreeMap<String, serde_saphyr::Commented<String>>,
+    encrypted_data: BTreeMap<String, EncryptedValue>,
     template: &'a Value,
+}
+
+/// A value of `encryptedData`: with the scanners' suppression only when it has the
+/// layout of a sealed value (loading refuses any other, so this is the second line).
+#[derive(serde::Serialize)]
+#[serde(untagged)]
+enum EncryptedValue {
+    Sealed(serde_saphyr::Commented<String>),
+    Unchecked(String),
 }
 
 /// Why scanners may skip a sealed value.
@@ -271,13 +280,13 @@ impl<'a> SealedDoc<'a> {
             .into_iter()
             .flatten()
             .map(|(k, v)| {
-                (
-                    k.clone(),
-                    serde_saphyr::Commented(
-                        v.as_str().unwrap_or_default().to_owned(),
-                        SEALED_SKIP.to_owned(),
-                    ),
-                )
+                let v = v.as_str().unwrap_or_default().to_owned();
+                let value = if crate::secrets::seal::check_layout(&v).is_ok() {
+                    EncryptedValue::Sealed(serde_saphyr::Commented(v, SEALED_SKIP.to_owned()))
+                } else {
+                    EncryptedValue::Unchecked(v)
+                };
+                (k.clone(), value)
             })
             .collect();
         SealedDoc {
@@ -624,4 +633,38 @@ fn script_value(env: &Environment, url_keys: &UrlKeys, secret: &str, key: &str) 
         None => {}
     }
     v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_values_with_the_sealed_layout_are_marked_for_scanners() {
+        let sealed = crate::secrets::seal::seal_base64(
+            crate::secrets::seal::tests::cert(2048).key(),
+            b"value",
+            b"ns/name",
+            &mut crate::secrets::seal::OsRandomness,
+        )
+        .unwrap();
+        let object = json!({
+            "apiVersion": "bitnami.com/v1alpha1",
+            "kind": "SealedSecret",
+            "metadata": {"name": "name", "namespace": "ns"},
+            "spec": {
+                "encryptedData": {"good": sealed, "pasted": "ghp_notsealedatall"},
+                "template": {},
+            },
+        });
+        let text = yaml::to_string(&SealedDoc::of(&object));
+        let line = |key: &str| {
+            text.lines()
+                .find(|l| l.trim_start().starts_with(&format!("{key}:")))
+                .unwrap()
+        };
+        assert_eq!(text.matches("checkov:skip").count(), 1, "{text}");
+        assert!(line("good").contains(SEALED_SKIP), "{text}");
+        assert!(!line("pasted").contains('#'), "{text}");
+    }
 }

@@ -9,8 +9,10 @@ use std::time::{Duration, SystemTime};
 
 /// The `rsaEncryption` algorithm identifier.
 const RSA_ENCRYPTION: &str = "1.2.840.113549.1.1.1";
+/// Smallest modulus accepted.
+pub(crate) const MIN_BITS: usize = 2048;
 /// Largest modulus accepted: larger than any controller uses, small enough to bound work.
-const MAX_BITS: usize = 16384;
+pub(crate) const MAX_BITS: usize = 16384;
 
 /// A parsed controller certificate.
 #[derive(Clone, Debug)]
@@ -77,7 +79,7 @@ impl Certificate {
         };
         let n = uint(pkcs1.modulus.as_bytes()).map_err(CertError::BadKey)?;
         let e = uint(pkcs1.public_exponent.as_bytes()).map_err(CertError::BadKey)?;
-        let key = RsaPublicKey::new_with_size_limits(n, e, 2048..=MAX_BITS)
+        let key = RsaPublicKey::new_with_size_limits(n, e, MIN_BITS..=MAX_BITS)
             .map_err(|e| CertError::BadKey(e.to_string()))?;
         let not_after = tbs.validity().not_after.to_unix_duration();
         let now = now

@@ -133,6 +133,44 @@ pub fn hybrid_encrypt(
     Ok(out)
 }
 
+/// The length of AES-GCM's authentication tag, at the end of every sealed value.
+const GCM_TAG_LEN: usize = 16;
+
+/// Checks that `value` has the layout of a sealed value (the module docs): standard
+/// padded base64 of a 2-byte big-endian length, an RSA block of that many bytes (the
+/// modulus size of a certificate kiln seals with, 2048 to 16384 bits), then AES-GCM
+/// ciphertext of at least its 16-byte tag. Without the private key nothing more can be
+/// known; this is enough to tell a sealed value from a token or password pasted in its
+/// place. The error says what is wrong without quoting the value.
+pub fn check_layout(value: &str) -> Result<(), String> {
+    use super::cert::{MAX_BITS, MIN_BITS};
+    let raw = base64::engine::general_purpose::STANDARD
+        .decode(value)
+        .map_err(|_| "it is not base64 (a sealed value is standard padded base64)".to_owned())?;
+    let [hi, lo, rest @ ..] = raw.as_slice() else {
+        return Err(format!(
+            "it decodes to {} bytes, too few for a sealed value",
+            raw.len()
+        ));
+    };
+    let block = usize::from(u16::from_be_bytes([*hi, *lo]));
+    let (min, max) = (MIN_BITS / 8, MAX_BITS / 8);
+    if !(min..=max).contains(&block) {
+        return Err(format!(
+            "its first two bytes give an RSA block of {block} bytes; a certificate of 2048 to 16384 bits gives {min} to {max}"
+        ));
+    }
+    if rest.len() < block + GCM_TAG_LEN {
+        return Err(format!(
+            "it decodes to {} bytes, fewer than the {} of a {}-bit RSA block and an AES-GCM tag",
+            raw.len(),
+            2 + block + GCM_TAG_LEN,
+            block * 8
+        ));
+    }
+    Ok(())
+}
+
 /// [`hybrid_encrypt`], base64-encoded as it appears in `spec.encryptedData`.
 pub fn seal_base64(
     key: &RsaPublicKey,
@@ -338,6 +376,43 @@ pub(crate) mod tests {
                         .is_err()
                 );
             }
+        }
+    }
+
+    #[test]
+    fn every_vector_and_fresh_seal_has_the_sealed_layout_and_nothing_else_does() {
+        let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(b);
+        for bits in [2048, 4096] {
+            let vectors: Vec<Vector> =
+                serde_json::from_str(&test_data(&format!("vectors-{bits}.json"))).unwrap();
+            for v in vectors {
+                assert_eq!(check_layout(&v.ciphertext_b64), Ok(()), "{bits}/{}", v.name);
+            }
+            let sealed = seal_base64(cert(bits).key(), b"", b"ns/name", &mut OsRandomness).unwrap();
+            assert_eq!(check_layout(&sealed), Ok(()), "{bits}: empty plaintext");
+            // One byte short of the tag: no AES-GCM ciphertext is that short.
+            let raw = base64::engine::general_purpose::STANDARD
+                .decode(&sealed)
+                .unwrap();
+            let short = check_layout(&b64(&raw[..raw.len() - 1])).unwrap_err();
+            assert!(short.contains("fewer than"), "{short}");
+        }
+        // The shape of a GitHub token, pasted where a sealed value goes.
+        let token = &format!("ghp_{}", "A1b2".repeat(9));
+        for (bad, why) in [
+            (token.to_owned(), "not base64"),
+            ("AA==".to_owned(), "too few"),
+            (b64(token.as_bytes()), "RSA block of 26472 bytes"),
+            (b64(&[0x01, 0x00, 0xaa]), "fewer than the 274"),
+            (b64(&[0x00, 0x80, 0xaa]), "RSA block of 128 bytes"),
+            ("AgB2 AgB2".to_owned(), "not base64"),
+        ] {
+            let got = check_layout(&bad).expect_err(&bad);
+            assert!(got.contains(why), "{bad}: {got}");
+            assert!(
+                !got.contains(&bad) && !got.contains(token),
+                "{got} quotes the value"
+            );
         }
     }
 

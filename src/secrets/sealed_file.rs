@@ -179,12 +179,126 @@ pub fn load_files(files: &Files, project: &mut Project) -> (Sealed, Diagnostics)
         }
         match serde_saphyr::from_str::<SealedFile>(text) {
             Ok(file) => {
+                let bad = bad_layouts(&file);
+                if !bad.is_empty() {
+                    let text = text.clone();
+                    diags.extend(layout_errors(
+                        &file,
+                        bad,
+                        &display,
+                        &text,
+                        &mut project.sources,
+                    ));
+                }
                 sealed.envs.insert(stem, file);
             }
             Err(e) => diags.push(parse_error(&e, id, &project.sources)),
         }
     }
     (sealed, diags)
+}
+
+/// A value's place in the file (cluster, namespace, secret, key) and what is wrong.
+type BadValue<'a> = ([&'a String; 4], String);
+
+/// The values of `file` that do not have the layout of a sealed value
+/// ([`crate::secrets::seal::check_layout`]): a token or password pasted in its place
+/// would otherwise be embedded as `encryptedData`, marked as ciphertext for scanners.
+fn bad_layouts(file: &SealedFile) -> Vec<BadValue<'_>> {
+    let mut bad = Vec::new();
+    for (cluster, c) in &file.clusters {
+        for (namespace, secrets) in &c.namespaces {
+            for (secret, keys) in secrets {
+                for (key, v) in keys {
+                    if let Err(why) = crate::secrets::seal::check_layout(&v.value) {
+                        bad.push(([cluster, namespace, secret, key], why));
+                    }
+                }
+            }
+        }
+    }
+    bad
+}
+
+/// An error for each of `bad`, pointing into a copy of the file whose values are
+/// masked, so that no diagnostic ever shows what was pasted.
+fn layout_errors(
+    file: &SealedFile,
+    bad: Vec<BadValue<'_>>,
+    display: &Path,
+    text: &str,
+    sources: &mut SourceMap,
+) -> Vec<Diagnostic> {
+    let parsed = crate::model::yaml::parse(crate::diagnostic::FileId(0), text).ok();
+    let value_at = |path: &[&String; 4]| {
+        let node = parsed
+            .as_ref()?
+            .get("clusters")?
+            .get(path[0])?
+            .get("namespaces")?;
+        let node = node
+            .get(path[1])?
+            .get(path[2])?
+            .get(path[3])?
+            .get("value")?;
+        Some(node.span.range())
+    };
+    let mut masked = text.as_bytes().to_vec();
+    let len = masked.len();
+    let mut mask = |range: std::ops::Range<usize>| {
+        for b in &mut masked[range.start.min(len)..range.end.min(len)] {
+            if *b != b'\n' {
+                *b = b'*';
+            }
+        }
+    };
+    match &parsed {
+        Some(_) => {
+            for (cluster, c) in &file.clusters {
+                for (namespace, secrets) in &c.namespaces {
+                    for (secret, keys) in secrets {
+                        for key in keys.keys() {
+                            if let Some(r) = value_at(&[cluster, namespace, secret, key]) {
+                                mask(r);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        None => mask(0..len),
+    }
+    // Only ASCII bytes were written over whole characters' bytes: still UTF-8.
+    let masked = String::from_utf8_lossy(&masked).into_owned();
+    let id = sources.add(display, masked);
+    let shown = |s: &str| {
+        if !s.is_empty()
+            && s.len() <= 253
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-._".contains(&b))
+        {
+            s.to_owned()
+        } else {
+            "…".to_owned()
+        }
+    };
+    bad.into_iter()
+        .map(|(path, why)| {
+            let range = value_at(&path).unwrap_or(0..0);
+            Diagnostic::error(
+                SEALED_FILE,
+                format!(
+                    "the sealed value of `{}.{}` in namespace `{}` on cluster `{}` is not a Sealed Secrets ciphertext: {why}",
+                    shown(path[2]),
+                    shown(path[3]),
+                    shown(path[1]),
+                    shown(path[0])
+                ),
+            )
+            .at(Some(Span::new(id, range.start, range.end)))
+            .help("only `kiln seal` (or kubeseal) writes sealed values: restore the file from git, or delete this entry and seal the key again with `kiln seal --cert CERT.pem`")
+        })
+        .collect()
 }
 
 fn parse_error(

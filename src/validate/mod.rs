@@ -6,6 +6,7 @@
 
 pub mod hosts;
 pub mod injection;
+pub mod kubernetes_rules;
 pub mod lint;
 pub mod references;
 pub mod schema;
@@ -16,7 +17,8 @@ pub mod wiring;
 use crate::diagnostic::Diagnostics;
 use crate::model::Project;
 
-/// Checks every environment's references and names.
+/// Checks every environment's references and names, and the values Kubernetes
+/// would refuse ([`kubernetes_rules`]).
 pub fn model(project: &Project, diags: &mut Diagnostics) {
     for env in &project.environments {
         references::check(env, diags);
@@ -25,4 +27,5 @@ pub fn model(project: &Project, diags: &mut Diagnostics) {
     }
     secrets::check_project(project, diags);
     hosts::check(project, diags);
+    kubernetes_rules::check(project, diags);
 }
