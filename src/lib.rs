@@ -28,6 +28,7 @@ pub mod render;
 pub mod secrets;
 pub mod timings;
 pub mod validate;
+pub mod yaml;
 
 pub use error::Error;
 

@@ -30,6 +30,8 @@ mod hostile;
 /// Hosts: Flux tags in compose files, the live Caddy routing test, TLS modes, the
 /// upstream stack's override stacked on its upstream file.
 mod hosts;
+/// The one-way stack of modules: no module uses a layer above it.
+mod layers;
 /// Lint rules: one triggering and one passing fixture each; `docs/rules.md`.
 mod lint;
 /// Pipelines: tags match the ImagePolicy and sort in build order; deploy jobs need

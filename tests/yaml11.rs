@@ -278,8 +278,8 @@ fn read_yaml_12(text: &str) -> Vec<Value> {
         if line == "---" {
             if !current.trim().is_empty() {
                 let id = sources.add("kustomize output", current.clone());
-                let node = kiln::model::yaml::parse(id, &current)
-                    .unwrap_or_else(|e| panic!("{e:?}\n{current}"));
+                let node =
+                    kiln::yaml::parse(id, &current).unwrap_or_else(|e| panic!("{e:?}\n{current}"));
                 docs.push(node.to_json());
             }
             current.clear();

@@ -186,7 +186,7 @@ fn content_changes(a: &Content, b: &Content, norm: &Normalizer) -> Vec<Change> {
 fn as_text(c: &Content) -> String {
     match c {
         Content::Text(t) => t.clone(),
-        Content::Data(v) => crate::render::yaml::to_string(v),
+        Content::Data(v) => crate::yaml::write::to_string(v),
     }
 }
 
@@ -231,8 +231,8 @@ fn unified(a: &Content, b: &Content, norm: &Normalizer, (la, lb): (&str, &str)) 
         (Content::Data(x), Content::Data(y)) => {
             let (x, y) = fields::redacted(x, y, norm);
             (
-                crate::render::yaml::to_string(&x),
-                crate::render::yaml::to_string(&y),
+                crate::yaml::write::to_string(&x),
+                crate::yaml::write::to_string(&y),
             )
         }
         _ => (

@@ -5,10 +5,10 @@
 //! returned [`Project`], and the caller stops before rendering.
 
 use super::files::{ENVIRONMENTS, Entry, Files};
-use super::yaml::{self, Key, Node, Value};
 use super::{Environment, Model, Name, Project};
 use crate::diagnostic::{Diagnostic, Diagnostics, FileId, SourceMap, Span, checks};
 use crate::validate::schema;
+use crate::yaml::{self, Key, Node, Value};
 use rayon::prelude::*;
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;

@@ -21,7 +21,6 @@ pub mod names;
 mod secret;
 mod stack;
 pub mod tags;
-pub mod yaml;
 
 pub use app::{
     App, Backup, Database, Deploy, EnvValue, Health, Image, Migrations, PlainValue, Publish,

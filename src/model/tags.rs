@@ -8,8 +8,8 @@
 //! ```
 
 use super::files::Files;
-use super::yaml::{self, Value};
 use crate::diagnostic::{Diagnostic, SourceMap, Span, checks};
+use crate::yaml::{self, Value};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -112,7 +112,7 @@ pub fn render(tags: &RecordedTags) -> String {
         by_env.entry(env).or_default().insert(app, tag);
     }
     let mut out = String::from(HEADER);
-    out.push_str(&crate::render::yaml::to_string(&by_env));
+    out.push_str(&crate::yaml::write::to_string(&by_env));
     out
 }
 

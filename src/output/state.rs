@@ -180,7 +180,7 @@ fn checked(
 /// The span of the first string in `text` that is `tag` or an image reference ending
 /// in `:tag` (the start of the file if the YAML cannot be read with spans).
 fn locate_tag(text: &str, tag: &str) -> std::ops::Range<usize> {
-    use crate::model::yaml::{Node, Value};
+    use crate::yaml::{Node, Value};
     fn find(node: &Node, tag: &str) -> Option<std::ops::Range<usize>> {
         match &node.value {
             Value::String(s)
@@ -195,7 +195,7 @@ fn locate_tag(text: &str, tag: &str) -> std::ops::Range<usize> {
             _ => None,
         }
     }
-    crate::model::yaml::parse(crate::diagnostic::FileId(0), text)
+    crate::yaml::parse(crate::diagnostic::FileId(0), text)
         .ok()
         .and_then(|node| find(&node, tag))
         .unwrap_or(0..0)

@@ -323,7 +323,7 @@ fn report_obsolete(
         "environments/sealed/{}.yaml",
         env.name
     )));
-    let nodes = file.and_then(|id| crate::model::yaml::parse(id, &sources.file(id).text).ok());
+    let nodes = file.and_then(|id| crate::yaml::parse(id, &sources.file(id).text).ok());
     let key_span = |cluster: &str, namespace: &str, secret: &str| {
         let secrets = nodes
             .as_ref()?
@@ -332,7 +332,7 @@ fn report_obsolete(
             .get("namespaces")?
             .get(namespace)?;
         match &secrets.value {
-            crate::model::yaml::Value::Map(entries) => entries
+            crate::yaml::Value::Map(entries) => entries
                 .iter()
                 .find(|(k, _)| k.name == secret)
                 .map(|(k, _)| k.span),

@@ -100,7 +100,7 @@ impl SealedFile {
              # Each value is encrypted for one cluster's Sealed Secrets controller and scope: only\n\
              # that controller can decrypt it, so this file is safe to commit. Do not edit.\n"
         );
-        text.push_str(&crate::render::yaml::to_string(self));
+        text.push_str(&crate::yaml::write::to_string(self));
         text
     }
 }
@@ -229,7 +229,7 @@ fn layout_errors(
     text: &str,
     sources: &mut SourceMap,
 ) -> Vec<Diagnostic> {
-    let parsed = crate::model::yaml::parse(crate::diagnostic::FileId(0), text).ok();
+    let parsed = crate::yaml::parse(crate::diagnostic::FileId(0), text).ok();
     let value_at = |path: &[&String; 4]| {
         let node = parsed
             .as_ref()?

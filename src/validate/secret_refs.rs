@@ -361,7 +361,7 @@ mod tests {
     use serde_json::json;
 
     fn yaml(v: &Value) -> Vec<u8> {
-        crate::render::yaml::to_string(v).into_bytes()
+        crate::yaml::write::to_string(v).into_bytes()
     }
 
     fn tree(key: &str, pull: &str) -> OutputTree {

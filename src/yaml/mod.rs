@@ -10,6 +10,8 @@
 //!   message saying what to use instead (`extends` shares values between files), which
 //!   also makes alias bombs impossible.
 
+pub mod write;
+
 use crate::diagnostic::{Diagnostic, FileId, Span, checks};
 use granit_parser::{Event, Marker, Parser, ScalarStyle};
 
