@@ -35,7 +35,7 @@ fn every_flux_kustomization_path_exists_in_out() {
 
 fn orphan_findings(extra: Option<(&str, &str)>) -> Vec<String> {
     let project = reference_project();
-    let state = kiln::render::State::default();
+    let state = kiln::model::State::default();
     let files = kiln::model::Files::read(project.path());
     let mut compiled = kiln::commands::compile(&files, state);
     assert!(!compiled.has_errors(), "{:?}", compiled.diagnostics);

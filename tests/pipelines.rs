@@ -694,7 +694,7 @@ fn render_unchecked(model: &str) -> kiln::render::OutputTree {
     let loaded = diags.into_sorted(&project.sources);
     assert!(loaded.iter().all(|d| !d.is_error()), "{loaded:?}");
     let (state, templates) = (
-        kiln::render::State::default(),
+        kiln::model::State::default(),
         kiln::render::templates::Templates::default(),
     );
     let cx = kiln::render::Context {

@@ -14,11 +14,11 @@ fn committed_schemas_match_the_model_types() {
     let files = [
         (
             "schema/kiln.schema.json",
-            pretty(&kiln::validate::schema::model_schema()),
+            pretty(&kiln::model::schema::model_schema()),
         ),
         (
             "schema/environment-file.schema.json",
-            pretty(&kiln::validate::schema::file_schema()),
+            pretty(&kiln::model::schema::file_schema()),
         ),
     ];
     let update = std::env::var_os("UPDATE_SCHEMA").is_some_and(|v| v == "1");

@@ -11,7 +11,7 @@ fn compiled() -> (tempfile::TempDir, kiln::commands::Compiled) {
     copy_tree(&repo().join("out"), &project.path().join("out"));
     let compiled = kiln::commands::compile(
         &kiln::model::Files::read(project.path()),
-        kiln::render::State::default(),
+        kiln::model::State::default(),
     );
     assert!(!compiled.has_errors(), "{:?}", compiled.diagnostics);
     (project, compiled)

@@ -103,7 +103,7 @@ fuzz_target!(|data: &[u8]| {
 
     let compiled = kiln::commands::compile(
         &kiln::model::Files::read(root),
-        kiln::render::State::default(),
+        kiln::model::State::default(),
     );
     let sources = &compiled.project.sources;
     for d in &compiled.diagnostics {

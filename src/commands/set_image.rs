@@ -13,7 +13,7 @@ pub(super) fn run(g: &GlobalArgs, args: &SetImageArgs, out: &Printer) -> crate::
             "set-image needs --env: the environment the tag was deployed to".to_owned(),
         ));
     }
-    if let Err(why) = crate::validate::kubernetes_rules::image_tag(&args.tag) {
+    if let Err(why) = crate::model::tags::image_tag(&args.tag) {
         return Err(crate::Error::Usage(format!(
             "{:?} is not a valid image tag: {why}",
             args.tag

@@ -5,9 +5,9 @@
 //! returned [`Project`], and the caller stops before rendering.
 
 use super::files::{ENVIRONMENTS, Entry, Files};
+use super::schema;
 use super::{Environment, Model, Name, Project};
 use crate::diagnostic::{Diagnostic, Diagnostics, FileId, SourceMap, Span, checks};
-use crate::validate::schema;
 use crate::yaml::{self, Key, Node, Value};
 use rayon::prelude::*;
 use std::collections::{BTreeMap, HashMap};
@@ -474,7 +474,7 @@ fn resolve(
     let mut index = SpanIndex::default();
     index.build(&merged, &mut String::new());
     let mut json = merged.to_json();
-    diags.extend(crate::validate::secrets::literal_values(&mut json, &index));
+    diags.extend(super::literal_secrets::literal_values(&mut json, &index));
     let (errors, unknown) = schema::validate(&json, &index);
     if !errors.is_empty() {
         // Unknown fields alone do not stop the checks that follow: drop them and go

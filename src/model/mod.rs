@@ -16,10 +16,15 @@ mod ci;
 pub mod files;
 pub mod graph;
 mod infra;
+mod literal_secrets;
 pub mod load;
 pub mod names;
+pub mod placement;
+pub mod schema;
 mod secret;
+pub mod secret_placement;
 mod stack;
+mod state;
 pub mod tags;
 
 pub use app::{
@@ -42,6 +47,7 @@ pub use secret::{
     SecretRef, SecretScope, SecretType, TemplatePart, TemplateSource, is_url_safe_byte,
 };
 pub use stack::{Stack, StackDatabase, StackService, Upstream};
+pub use state::{RejectedTag, State};
 
 use crate::diagnostic::{FileId, SourceMap, Span};
 use schemars::JsonSchema;

@@ -75,7 +75,7 @@ pub fn load_files(files: &Files, sources: &mut SourceMap) -> (RecordedTags, Vec<
                         diags.push(bad(tag.span, "a tag is a string"));
                         continue;
                     };
-                    if let Err(why) = crate::validate::kubernetes_rules::image_tag(t) {
+                    if let Err(why) = crate::model::tags::image_tag(t) {
                         // Names are shown only when they are names: the file may hold anything.
                         let name = |n: &str| {
                             super::Name::parse(n).map_or("…".to_owned(), |n| n.to_string())
@@ -116,9 +116,69 @@ pub fn render(tags: &RecordedTags) -> String {
     out
 }
 
+/// The one image-tag rule: `kiln set-image` checks the tag it is given with it, and
+/// the tags read back from `environments/state/image-tags.yaml` and from `out/`
+/// are refused by it, located in their files.
+///
+/// Whether `tag` is an image tag (letters, digits, `_`, `.`, `-`, not starting with
+/// `.` or `-`, at most 128 characters: the OCI distribution grammar); the error says
+/// what is wrong without quoting the tag.
+pub fn image_tag(tag: &str) -> Result<(), String> {
+    const WHAT: &str = "an image tag has letters, digits, `_`, `.` and `-`, does not start with `.` or `-`, and has at most 128 characters";
+    if tag.is_empty() {
+        return Err(format!("the tag is empty: {WHAT}"));
+    }
+    if tag.len() > 128 {
+        return Err(format!("the tag has {} characters: {WHAT}", tag.len()));
+    }
+    if let Some(c) = tag
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-')))
+    {
+        return Err(format!(
+            "the tag contains {}: {WHAT}",
+            super::names::describe_char(c)
+        ));
+    }
+    if tag.starts_with(['.', '-']) {
+        return Err(format!("the tag starts with `{}`: {WHAT}", &tag[..1]));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn image_tags_follow_the_oci_grammar_and_errors_never_quote_them() {
+        for ok in [
+            "prod-3f9c2a1-20260207143000",
+            "1.2.3",
+            "_x",
+            "v1_beta",
+            &"x".repeat(128),
+        ] {
+            assert_eq!(image_tag(ok), Ok(()), "{ok}");
+        }
+        for (bad, why) in [
+            ("", "empty"),
+            ("-x", "starts with `-`"),
+            (".x", "starts with `.`"),
+            ("a b", "a space"),
+            ("v1;id", "`;`"),
+            ("v1\ncurl", "a line break"),
+            ("v1\u{7}", "U+0007"),
+            ("a:b", "`:`"),
+            (&"x".repeat(129), "129 characters"),
+        ] {
+            let got = image_tag(bad).expect_err(bad);
+            assert!(got.contains(why), "{bad:?}: {got}");
+            if bad.len() > 1 {
+                assert!(!got.contains(bad), "{got} quotes the tag");
+            }
+        }
+    }
 
     #[test]
     fn round_trips_through_the_file() {

@@ -7,7 +7,7 @@
 
 use crate::boundary::{self, Refusal};
 use crate::error::Error;
-use crate::render::State;
+use crate::model::{RejectedTag, State};
 use rayon::prelude::*;
 use std::path::Path;
 
@@ -132,23 +132,6 @@ pub fn from_files(files: impl IntoIterator<Item = (String, Vec<u8>)>) -> State {
     )
 }
 
-/// A tag in `out/` that is not an image tag (see
-/// [`crate::validate::kubernetes_rules::image_tag`]): kept out of the state, and an
-/// error where it is when the app's tag is Flux's to set ([`rejected_tag_diagnostics`]).
-#[derive(Clone, Debug)]
-pub struct RejectedTag {
-    /// The app and environment the tag is for.
-    pub key: (String, String),
-    /// The file, relative to `out/`.
-    pub path: String,
-    /// The file's text.
-    pub text: String,
-    /// Where the tag is written in it.
-    pub range: std::ops::Range<usize>,
-    /// What is wrong with it.
-    pub why: String,
-}
-
 /// The tags one file holds.
 enum Found {
     Compose(Vec<((String, String), String)>, Vec<RejectedTag>),
@@ -165,7 +148,7 @@ fn checked(
     path: &str,
     text: &str,
 ) -> Result<((String, String), String), Box<RejectedTag>> {
-    match crate::validate::kubernetes_rules::image_tag(&tag) {
+    match crate::model::tags::image_tag(&tag) {
         Ok(()) => Ok((key, tag)),
         Err(why) => Err(Box::new(RejectedTag {
             key,

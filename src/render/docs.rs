@@ -8,8 +8,8 @@
 
 use super::{Context, OutputTree, Target, runbook};
 use crate::diagnostic::Diagnostics;
+use crate::model::secret_placement::placements;
 use crate::model::{Environment, KeySource};
-use crate::secrets::placement::placements;
 use serde::Serialize;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -92,7 +92,7 @@ fn cell(s: &str) -> String {
 fn secrets_section(env: &Environment) -> Value {
     let m = &env.model;
     let placed = placements(env);
-    let url_keys = crate::render::secrets::UrlKeys::of(env);
+    let url_keys = crate::secrets::keys::UrlKeys::of(env);
     let mut items: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
     let mut url_fields = Vec::new();
     let mut keys = Vec::new();
@@ -159,7 +159,7 @@ fn secrets_section(env: &Environment) -> Value {
                 KeySource::Manual(h) => format!(
                     "entered when sealing ({}), or from `{}`",
                     cell(&h.manual),
-                    crate::render::secrets::manual_var(name.as_str(), key)
+                    crate::secrets::keys::manual_var(name.as_str(), key)
                 ),
             };
             keys.push(KeyRow {

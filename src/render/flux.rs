@@ -255,7 +255,7 @@ fn plan_environment<'a>(env: &'a Environment, plans: &mut BTreeMap<String, Clust
     let m = &env.model;
     let units = kubernetes::cluster_apps(env);
     let envs = env.name.as_str();
-    let secret_clusters: BTreeSet<String> = crate::secrets::placement::placements(env)
+    let secret_clusters: BTreeSet<String> = crate::model::secret_placement::placements(env)
         .into_iter()
         .map(|p| p.cluster.to_string())
         .collect();

@@ -19,8 +19,7 @@ pub const IMAGE_TAG_UNKNOWN: Check = Check {
 /// The tag written when neither the model nor automation has given one.
 pub const UNSET_TAG: &str = "unset";
 
-/// The namespace Flux's image automation objects live in.
-pub const FLUX_NAMESPACE: &str = "flux-system";
+pub use crate::model::placement::FLUX_NAMESPACE;
 
 /// The name of an app's ImageRepository and ImagePolicy in an environment.
 pub fn policy_name(app: &str, env: &str) -> String {

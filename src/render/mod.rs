@@ -25,9 +25,8 @@ pub use resource::{Content, Resource};
 pub use templates::Templates;
 
 use crate::diagnostic::Diagnostics;
-use crate::model::{Environment, Project};
+use crate::model::{Environment, Project, State};
 use rayon::prelude::*;
-use std::collections::BTreeMap;
 
 /// What renderers receive.
 pub struct Context<'a> {
@@ -39,21 +38,6 @@ pub struct Context<'a> {
     pub templates: &'a Templates,
     /// The committed sealed values (`environments/sealed/<env>.yaml`).
     pub sealed: &'a crate::secrets::sealed_file::Sealed,
-}
-
-/// Tags that automation owns, read before rendering so a build never reverts them.
-#[derive(Clone, Debug, Default)]
-pub struct State {
-    /// Image tags Flux image automation committed into the output, by (app, environment).
-    pub image_tags: BTreeMap<(String, String), String>,
-    /// Image tags recorded by `kiln set-image`, by (app, environment).
-    pub recorded_tags: BTreeMap<(String, String), String>,
-    /// The sealed values of the committed SealedSecrets: path under `out/` → key →
-    /// ciphertext (to tell which values a build changes).
-    pub committed_sealed: BTreeMap<String, BTreeMap<String, String>>,
-    /// Tags found in the committed output that are not image tags (left out of
-    /// `image_tags`; errors for the apps whose tag automation sets).
-    pub rejected_tags: Vec<crate::output::state::RejectedTag>,
 }
 
 /// A compilation target: one kind of output.

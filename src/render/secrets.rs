@@ -18,10 +18,10 @@
 use super::kubernetes::labels::{MANAGED_BY, PART_OF};
 use super::{Contents, Context, OutputTree, Target, yaml};
 use crate::diagnostic::{Diagnostic, Diagnostics};
-use crate::model::{Environment, KeySource, Name, SecretScope, SecretType, TemplatePart};
+use crate::model::secret_placement::{SecretPlacement, placements, registry_of};
+use crate::model::{Environment, KeySource, Name, SecretType, TemplatePart};
 use crate::secrets::checks::{SEALED_FILE, SECRET_NOT_SEALED};
-use crate::secrets::placement::{SecretPlacement, placements, registry_of};
-use crate::secrets::seal::Scope;
+use crate::secrets::keys::{UrlKeys, manual_var, scope, value_order};
 use crate::secrets::sealed_file::{self, DOCKER_CONFIG_KEY, data_keys, source_fingerprint};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
@@ -37,15 +37,6 @@ struct NamespaceDir {
 
 /// The secrets target.
 pub struct Secrets;
-
-/// The sealing scope of a model scope.
-pub fn scope(s: SecretScope) -> Scope {
-    match s {
-        SecretScope::Strict => Scope::Strict,
-        SecretScope::NamespaceWide => Scope::NamespaceWide,
-        SecretScope::ClusterWide => Scope::ClusterWide,
-    }
-}
 
 impl Target for Secrets {
     fn id(&self) -> &'static str {
@@ -422,103 +413,6 @@ struct ScriptKey {
     /// The value (`secret.key`) sealed under this key.
     value: String,
     source: String,
-}
-
-/// The environment variable `kiln seal` and `seal.sh` read a manual value from.
-pub fn manual_var(secret: &str, key: &str) -> String {
-    let mut var = String::from("KILN_");
-    for c in format!("{secret}_{key}").chars() {
-        var.push(if c.is_ascii_alphanumeric() {
-            c.to_ascii_uppercase()
-        } else {
-            '_'
-        });
-    }
-    var
-}
-
-/// The model keys (`secret.key`) a data key's value is made from, in the order they
-/// must be obtained (inputs before the templates that use them).
-pub fn value_order(env: &Environment, secret: &Name, data_key: &str) -> Vec<(String, String)> {
-    let mut order = Vec::new();
-    let s = env.model.secrets.get(secret);
-    if s.is_some_and(|s| s.kind == SecretType::DockerRegistry) && data_key == DOCKER_CONFIG_KEY {
-        for k in ["username", "password"] {
-            visit(env, secret.as_str(), k, &mut order, 0);
-        }
-    } else {
-        visit(env, secret.as_str(), data_key, &mut order, 0);
-    }
-    order
-}
-
-fn visit(
-    env: &Environment,
-    secret: &str,
-    key: &str,
-    order: &mut Vec<(String, String)>,
-    depth: usize,
-) {
-    let id = (secret.to_owned(), key.to_owned());
-    if order.contains(&id) || depth > 16 {
-        return;
-    }
-    if let Some(KeySource::Template(t)) =
-        env.model.secrets.get(secret).and_then(|s| s.keys.get(key))
-    {
-        for part in t.parts().unwrap_or_default() {
-            if let TemplatePart::Key { secret: s, key: k } = part {
-                let s = s.unwrap_or_else(|| secret.to_owned());
-                visit(env, &s, &k, order, depth + 1);
-            }
-        }
-    }
-    if !order.contains(&id) {
-        order.push(id);
-    }
-}
-
-/// Whether `secret.key` is put into a URL template of any secret. Asking about many
-/// keys, use [`UrlKeys`].
-pub fn used_in_url(env: &Environment, secret: &str, key: &str) -> bool {
-    UrlKeys::of(env).contains(secret, key)
-}
-
-/// The secret keys whose values some URL template of an environment uses.
-#[derive(Debug, Default)]
-pub struct UrlKeys(BTreeSet<(String, String)>);
-
-impl UrlKeys {
-    /// The keys of `env`.
-    pub fn of(env: &Environment) -> UrlKeys {
-        let mut keys = BTreeSet::new();
-        for (name, s) in &env.model.secrets {
-            for source in s.keys.values() {
-                let KeySource::Template(t) = source else {
-                    continue;
-                };
-                if !t.is_url() {
-                    continue;
-                }
-                for part in t.parts().unwrap_or_default() {
-                    if let TemplatePart::Key { secret, key } = part {
-                        keys.insert((secret.unwrap_or_else(|| name.to_string()), key));
-                    }
-                }
-            }
-        }
-        UrlKeys(keys)
-    }
-
-    /// Whether `secret.key` is one of them.
-    pub fn contains(&self, secret: &str, key: &str) -> bool {
-        // A BTreeSet of owned pairs cannot be asked with borrowed ones; the set is
-        // small next to what builds it.
-        self.0
-            .range((secret.to_owned(), key.to_owned())..)
-            .next()
-            .is_some_and(|(s, k)| s == secret && k == key)
-    }
 }
 
 fn seal_script(cx: &Context<'_>) -> Value {

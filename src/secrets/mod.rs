@@ -10,7 +10,7 @@
 //!   template of other keys, standard input or an environment variable).
 
 pub mod cert;
-pub mod placement;
+pub mod keys;
 pub mod seal;
 pub mod sealed_file;
 

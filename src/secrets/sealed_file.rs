@@ -32,9 +32,9 @@
 use super::checks::SEALED_FILE;
 use crate::diagnostic::{Diagnostic, Diagnostics, SourceMap, Span};
 use crate::model::files::Files;
+use crate::model::secret_placement::registry_of;
 use crate::model::{Environment, KeySource, Name, Project, SecretType, TemplatePart};
 use crate::secrets::cert::hex;
-use crate::secrets::placement::registry_of;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;

@@ -11,14 +11,14 @@
 
 use super::cert::Certificate;
 use super::checks::SEAL;
-use super::placement::{SecretPlacement, placements, registry_of};
+use super::keys::{manual_var, scope, used_in_url, value_order};
 use super::seal::{Randomness, seal_base64};
 use super::sealed_file::{
     DOCKER_CONFIG_KEY, SealedFile, SealedValue, data_keys, source_fingerprint,
 };
 use crate::diagnostic::Diagnostic;
+use crate::model::secret_placement::{SecretPlacement, placements, registry_of};
 use crate::model::{Alphabet, Environment, KeySource, Name, SecretType, TemplatePart};
-use crate::render::secrets::{manual_var, scope, used_in_url, value_order};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Where plaintext comes from. [`super::values::System`] asks the `op` CLI, the

@@ -206,7 +206,10 @@ fn shown(value: &str) -> String {
 /// and a domain of at least two DNS labels.
 pub(crate) fn email_address(value: &str) -> Result<(), String> {
     if let Some(c) = value.chars().find(|c| c.is_whitespace() || c.is_control()) {
-        return Err(format!("it contains {}", describe(c)));
+        return Err(format!(
+            "it contains {}",
+            crate::model::names::describe_char(c)
+        ));
     }
     let (local, domain) = match value.split_once('@') {
         None => return Err("it has no `@`".to_owned()),
@@ -221,7 +224,10 @@ pub(crate) fn email_address(value: &str) -> Result<(), String> {
     }
     let atext = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-/=?^_`|~".contains(c);
     if let Some(c) = local.chars().find(|&c| c != '.' && !atext(c)) {
-        return Err(format!("{} cannot appear before the `@`", describe(c)));
+        return Err(format!(
+            "{} cannot appear before the `@`",
+            crate::model::names::describe_char(c)
+        ));
     }
     if local.split('.').any(str::is_empty) {
         return Err("a `.` before the `@` starts, ends or doubles a part".to_owned());
@@ -287,7 +293,10 @@ fn url_chars(part: &str, extra: &[u8]) -> Result<(), String> {
         if !(b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:@/".contains(&b) || extra.contains(&b))
         {
             let c = part[i..].chars().next().unwrap_or_default();
-            return Err(format!("{} must be percent-encoded", describe(c)));
+            return Err(format!(
+                "{} must be percent-encoded",
+                crate::model::names::describe_char(c)
+            ));
         }
         i += 1;
     }
@@ -310,7 +319,10 @@ pub(crate) fn git_url(value: &str) -> Result<(), String> {
         .chars()
         .find(|&c| !(c.is_ascii_alphanumeric() || "-._~:/@%+".contains(c)))
     {
-        return Err(format!("it contains {}", describe(c)));
+        return Err(format!(
+            "it contains {}",
+            crate::model::names::describe_char(c)
+        ));
     }
     let (authority, path) = if let Some((scheme, rest)) = value.split_once("://") {
         if !["https", "http", "ssh"].contains(&scheme) {
@@ -356,7 +368,10 @@ pub(crate) fn branch_name(value: &str) -> Result<(), String> {
         .chars()
         .find(|&c| !(c.is_ascii_alphanumeric() || "._/+-".contains(c)))
     {
-        return Err(format!("it contains {}", describe(c)));
+        return Err(format!(
+            "it contains {}",
+            crate::model::names::describe_char(c)
+        ));
     }
     if value.starts_with('-') {
         return Err("it starts with `-`".to_owned());
@@ -382,7 +397,10 @@ pub(crate) fn relative_dir(value: &str) -> Result<(), String> {
         .chars()
         .find(|&c| !(c.is_ascii_alphanumeric() || "._/-".contains(c)))
     {
-        return Err(format!("it contains {}", describe(c)));
+        return Err(format!(
+            "it contains {}",
+            crate::model::names::describe_char(c)
+        ));
     }
     if value.starts_with('/') {
         return Err("it is absolute".to_owned());
@@ -394,19 +412,6 @@ pub(crate) fn relative_dir(value: &str) -> Result<(), String> {
         return Err("it leaves the repository (`..`)".to_owned());
     }
     Ok(())
-}
-
-/// A character as a message names it.
-fn describe(c: char) -> String {
-    match c {
-        '\n' => "a line break".to_owned(),
-        '\r' => "a carriage return".to_owned(),
-        '\t' => "a tab".to_owned(),
-        ' ' => "a space".to_owned(),
-        '`' => "a backtick".to_owned(),
-        c if c.is_control() => format!("the control character {}", c.escape_unicode()),
-        c => format!("`{c}`"),
-    }
 }
 
 #[cfg(test)]

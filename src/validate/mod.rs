@@ -9,7 +9,6 @@ pub mod injection;
 pub mod kubernetes_rules;
 pub mod lint;
 pub mod references;
-pub mod schema;
 pub mod secret_refs;
 pub mod secrets;
 pub mod wiring;

@@ -14,9 +14,9 @@
 
 use crate::diagnostic::{Diagnostic, Diagnostics, checks};
 use crate::model::Project;
+use crate::model::secret_placement::placements;
 use crate::render::OutputTree;
 use crate::render::kubernetes::kustomize::apply_ops;
-use crate::secrets::placement::placements;
 use crate::secrets::sealed_file::data_keys;
 use rayon::prelude::*;
 use serde_json::Value;
@@ -446,7 +446,7 @@ mod tests {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
         let compiled = crate::commands::compile(
             &crate::model::Files::read(root),
-            crate::render::State::default(),
+            crate::model::State::default(),
         );
         assert!(!compiled.has_errors(), "{:?}", compiled.diagnostics);
         let mut seen = BTreeSet::new();

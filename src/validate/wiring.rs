@@ -269,7 +269,7 @@ fn secret_keys(cx: &LintContext<'_>, points: &mut Points<'_>) {
     for env in &cx.project.environments {
         // (cluster, namespace) → the (secret, key) pairs placed there.
         let mut placed: BTreeMap<(String, String), BTreeSet<(String, String)>> = BTreeMap::new();
-        for p in crate::secrets::placement::placements(env) {
+        for p in crate::model::secret_placement::placements(env) {
             let keys = env.model.secrets.get(&p.secret).into_iter();
             placed
                 .entry((p.cluster.to_string(), p.namespace.to_string()))

@@ -24,7 +24,7 @@ pub struct LintContext<'a> {
     /// What a build would write.
     pub output: &'a OutputTree,
     /// What the committed output holds that rules compare against, when known.
-    pub state: Option<&'a crate::render::State>,
+    pub state: Option<&'a crate::model::State>,
     objects: std::sync::OnceLock<Vec<OutputObject>>,
 }
 
@@ -52,7 +52,7 @@ impl<'a> LintContext<'a> {
 
     /// The same, comparing with what the committed output holds.
     #[must_use]
-    pub fn with_state(mut self, state: &'a crate::render::State) -> Self {
+    pub fn with_state(mut self, state: &'a crate::model::State) -> Self {
         self.state = Some(state);
         self
     }

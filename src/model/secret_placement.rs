@@ -144,7 +144,7 @@ fn pull_secrets(env: &Environment, found: &mut BTreeMap<Key, Vec<Reason>>) {
 }
 
 fn deploy_keys(env: &Environment, found: &mut BTreeMap<Key, Vec<Reason>>) {
-    for unit in crate::render::kubernetes::cluster_apps(env) {
+    for unit in crate::model::placement::cluster_apps(env) {
         let Some((host_name, host)) = unit.host else {
             continue;
         };
@@ -167,7 +167,7 @@ fn deploy_keys(env: &Environment, found: &mut BTreeMap<Key, Vec<Reason>>) {
 
 fn image_automation(env: &Environment, found: &mut BTreeMap<Key, Vec<Reason>>) {
     let m = &env.model;
-    for unit in crate::render::kubernetes::cluster_apps(env) {
+    for unit in crate::model::placement::cluster_apps(env) {
         let image = &unit.app.image;
         if unit.cluster.flux.is_none()
             || image.automation != crate::model::TagAutomation::Flux
@@ -184,7 +184,7 @@ fn image_automation(env: &Environment, found: &mut BTreeMap<Key, Vec<Reason>>) {
         found
             .entry((
                 unit.cluster_name.clone(),
-                crate::render::images::FLUX_NAMESPACE.to_owned(),
+                crate::model::placement::FLUX_NAMESPACE.to_owned(),
                 secret.clone(),
             ))
             .or_default()
