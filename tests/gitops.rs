@@ -37,14 +37,14 @@ fn orphan_findings(extra: Option<(&str, &str)>) -> Vec<String> {
     let project = reference_project();
     let state = kiln::model::State::default();
     let files = kiln::model::Files::read(project.path());
-    let mut compiled = kiln::commands::compile(&files, state);
+    let mut compiled = kiln::pipeline::compile(&files, state);
     assert!(!compiled.has_errors(), "{:?}", compiled.diagnostics);
     if let Some((path, text)) = extra {
         compiled.tree.add(path, text.as_bytes().to_vec(), None);
     }
     let mut diags = kiln::diagnostic::Diagnostics::default();
-    let cx = kiln::validate::lint::LintContext::new(&compiled.project, &compiled.tree);
-    kiln::validate::lint::run(&cx, &mut diags);
+    let cx = kiln::inspect::lint::LintContext::new(&compiled.project, &compiled.tree);
+    kiln::inspect::lint::run(&cx, &mut diags);
     diags
         .iter()
         .filter(|d| d.name == "orphan-object")

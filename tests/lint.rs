@@ -10,7 +10,7 @@
 
 use crate::support::{repo, snapshot, updating, write_env};
 use kiln::diagnostic::render::{Format, all};
-use kiln::validate::lint::{LintContext, RULES, run};
+use kiln::inspect::lint::{LintContext, RULES, run};
 use std::path::Path;
 
 fn lint(fixture: &Path, inject: &Path, rule: &str) -> String {
@@ -44,7 +44,7 @@ fn lint(fixture: &Path, inject: &Path, rule: &str) -> String {
     if committed.is_dir() {
         crate::support::copy_tree(&committed, &tmp.path().join("out"));
     }
-    let mut compiled = kiln::commands::compile(
+    let mut compiled = kiln::pipeline::compile(
         &kiln::model::Files::read(tmp.path()),
         kiln::output::state::read(&tmp.path().join("out")).unwrap(),
     );
@@ -121,7 +121,7 @@ fn every_rule_fires_on_its_fixture_and_not_on_its_counterpart() {
 /// `docs/rules.md` is generated from the registry; `UPDATE_GOLDEN=1` rewrites it.
 #[test]
 fn rules_doc_is_current() {
-    let want = kiln::validate::lint::docs_markdown();
+    let want = kiln::inspect::lint::docs_markdown();
     let path = repo().join("docs/rules.md");
     if updating() {
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();

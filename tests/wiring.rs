@@ -2,14 +2,14 @@
 //! exercised, and breaking any one reference in the output fails with its location.
 
 use crate::support::{copy_tree, reference_project, repo};
+use kiln::inspect::lint::LintContext;
+use kiln::inspect::wiring::{self, WIRES};
 use kiln::render::OutputFile;
-use kiln::validate::lint::LintContext;
-use kiln::validate::wiring::{self, WIRES};
 
-fn compiled() -> (tempfile::TempDir, kiln::commands::Compiled) {
+fn compiled() -> (tempfile::TempDir, kiln::pipeline::Compiled) {
     let project = reference_project();
     copy_tree(&repo().join("out"), &project.path().join("out"));
-    let compiled = kiln::commands::compile(
+    let compiled = kiln::pipeline::compile(
         &kiln::model::Files::read(project.path()),
         kiln::model::State::default(),
     );

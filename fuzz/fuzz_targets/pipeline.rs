@@ -7,7 +7,7 @@
 //! optional `sealed/` or `state/` folder), or `out/kiln.lock` / `out/.kiln.lock.pending`
 //! (the lock and pending list of the previous build). Bytes need not be UTF-8.
 //!
-//! Each run writes the files into a scratch project and calls `kiln::commands::compile`
+//! Each run writes the files into a scratch project and calls `kiln::pipeline::compile`
 //! (load → validate → render → lint, as `kiln build` does), then renders every
 //! diagnostic in both formats. Besides "no panic, no hang, no crash" it asserts what
 //! kiln promises about bad input: every diagnostic is located, and every generated path
@@ -101,7 +101,7 @@ fuzz_target!(|data: &[u8]| {
         std::fs::write(root.join(path), bytes).unwrap();
     }
 
-    let compiled = kiln::commands::compile(
+    let compiled = kiln::pipeline::compile(
         &kiln::model::Files::read(root),
         kiln::model::State::default(),
     );

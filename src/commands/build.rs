@@ -1,9 +1,10 @@
 //! `kiln build`: check the model and write `out/`.
 
-use super::{Outcome, Printer, check_envs, compile};
+use super::{Outcome, Printer, check_envs};
 use crate::cli::{BuildArgs, GlobalArgs};
 use crate::model::Files;
 use crate::output::{self, Durability, Scope, WriteOptions, fresh};
+use crate::pipeline::compile;
 use crate::timings::phase;
 
 pub(super) fn run(g: &GlobalArgs, args: &BuildArgs, out: &Printer) -> crate::Result<Outcome> {

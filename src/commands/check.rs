@@ -1,10 +1,11 @@
 //! `kiln check`: check the model and compare `out/` with what a build would write.
 
-use super::{Outcome, Printer, check_envs, compile};
+use super::{Outcome, Printer, check_envs};
 use crate::cli::{CheckArgs, GlobalArgs};
 use crate::diagnostic::{Diagnostic, checks};
 use crate::model::Files;
 use crate::output::{self, Finding, Scope, fresh};
+use crate::pipeline::compile;
 use crate::timings::phase;
 
 /// Lines of unified diff shown for a hand-edited or stale file.

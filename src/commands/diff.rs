@@ -1,7 +1,7 @@
 //! `kiln diff ENV_A ENV_B` and `kiln diff --against REF [ENV...]`: render in memory,
 //! ask every target for each environment's resources, compare, print.
 
-use super::{Compiled, Outcome, Printer, compile};
+use super::{Outcome, Printer};
 use crate::cli::{DiffArgs, GlobalArgs};
 use crate::diagnostic::render::Format;
 use crate::diff::report::{self, Kind, Presence, Report, Section};
@@ -9,6 +9,7 @@ use crate::diff::{self, Normalizer, Options, ResourceId};
 use crate::git::Revision;
 use crate::model::{Environment, Files};
 use crate::output::state;
+use crate::pipeline::{Compiled, compile};
 use crate::render::{self, Resource};
 use std::collections::{BTreeMap, BTreeSet};
 

@@ -13,12 +13,8 @@ mod targets;
 
 use crate::cli::{Cli, ColorChoice, Command, GlobalArgs};
 use crate::diagnostic::render::{self, Format};
-use crate::diagnostic::{Diagnostic, Diagnostics, SourceMap};
-use crate::model::State;
-use crate::model::{Files, Project};
-use crate::render::{Context, OutputTree, Templates};
-use crate::secrets::sealed_file::Sealed;
-use crate::validate;
+use crate::diagnostic::{Diagnostic, SourceMap};
+use crate::model::Project;
 use clap::Parser;
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
@@ -168,142 +164,6 @@ impl Printer {
             )),
         }
     }
-}
-
-/// The result of loading, validating and rendering.
-pub struct Compiled {
-    /// The model.
-    pub project: Project,
-    /// Text templates (defaults and the project's overrides).
-    pub templates: Templates,
-    /// What the build keeps from the committed output.
-    pub state: State,
-    /// The committed sealed values (`environments/sealed/`).
-    pub sealed: Sealed,
-    /// What a build writes: every target's files (empty when the model has input
-    /// errors; rendered but not to be written when a lint rule failed).
-    pub tree: OutputTree,
-    /// Every diagnostic, sorted.
-    pub diagnostics: Vec<Diagnostic>,
-    /// The wiring points checked in the output (zero when nothing was rendered).
-    pub wiring: validate::wiring::Report,
-}
-
-impl Compiled {
-    /// Whether input errors (not lint findings) stop the command.
-    pub fn has_input_errors(&self) -> bool {
-        self.diagnostics.iter().any(|d| {
-            d.is_error()
-                && !validate::lint::is_rule(d)
-                && d.code != validate::wiring::BROKEN_WIRE.code
-        })
-    }
-
-    /// Whether any error exists (input or lint).
-    pub fn has_errors(&self) -> bool {
-        self.diagnostics.iter().any(Diagnostic::is_error)
-    }
-
-    /// What renderers receive, for asking targets about this model again.
-    pub fn context(&self) -> Context<'_> {
-        Context {
-            project: &self.project,
-            state: &self.state,
-            templates: &self.templates,
-            sealed: &self.sealed,
-        }
-    }
-}
-
-/// Loads, validates and renders the model in `files`, stopping after the first stage
-/// that finds errors.
-pub fn compile(files: &Files, state: State) -> Compiled {
-    use crate::timings::phase;
-    let (mut project, mut diags) = phase("load", || crate::model::load_files(files));
-    let (templates, template_diags) = Templates::load(files, &mut project.sources);
-    diags.extend(template_diags);
-    let (recorded, tag_diags) = crate::model::tags::load_files(files, &mut project.sources);
-    diags.extend(tag_diags);
-    let state = State {
-        recorded_tags: recorded,
-        ..state
-    };
-    diags.extend(crate::output::state::rejected_tag_diagnostics(
-        &state,
-        &project.environments,
-        &mut project.sources,
-    ));
-    let (sealed, sealed_diags) = crate::secrets::sealed_file::load_files(files, &mut project);
-    diags.extend(sealed_diags.into_sorted(&project.sources));
-    // Reference checks run on every environment that loaded, even when another did
-    // not, so one run reports as much as it can.
-    phase("validate", || validate::model(&project, &mut diags));
-    let mut tree = OutputTree::default();
-    let mut wiring = validate::wiring::Report::default();
-    if !diags.has_errors() {
-        let cx = Context {
-            project: &project,
-            state: &state,
-            templates: &templates,
-            sealed: &sealed,
-        };
-        let (rendered, render_diags) = phase("render", || crate::render::render_all(&cx));
-        diags.extend(render_diags.into_sorted(&project.sources));
-        {
-            // The secret references, the lint rules and the wiring read the rendered
-            // output side by side; lint and wiring findings count only when rendering
-            // and every secret reference succeeded (as when they ran after them).
-            let lint_cx = validate::lint::LintContext::new(&project, &rendered).with_state(&state);
-            let (refs, (lint, (report, wired))) = rayon::join(
-                || {
-                    phase("secret refs", || {
-                        let mut d = Diagnostics::default();
-                        validate::secret_refs::check(&project, &rendered, &mut d);
-                        d
-                    })
-                },
-                || {
-                    rayon::join(
-                        || {
-                            phase("lint", || {
-                                let mut d = Diagnostics::default();
-                                validate::lint::run(&lint_cx, &mut d);
-                                d
-                            })
-                        },
-                        || {
-                            phase("wiring", || {
-                                let mut d = Diagnostics::default();
-                                (validate::wiring::run(&lint_cx, &mut d), d)
-                            })
-                        },
-                    )
-                },
-            );
-            drop(lint_cx);
-            diags.append(refs);
-            if !diags.has_errors() {
-                diags.append(lint);
-                diags.append(wired);
-                wiring = report;
-                tree = rendered;
-            }
-        }
-    }
-    let diagnostics = finish(diags, &project.sources);
-    Compiled {
-        wiring,
-        project,
-        templates,
-        state,
-        sealed,
-        tree,
-        diagnostics,
-    }
-}
-
-fn finish(diags: Diagnostics, sources: &SourceMap) -> Vec<Diagnostic> {
-    diags.into_sorted(sources)
 }
 
 /// Checks that every `--env` names an environment.

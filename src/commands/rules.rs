@@ -2,7 +2,7 @@
 
 use super::{Outcome, Printer};
 use crate::cli::RulesArgs;
-use crate::validate::lint::{RULES, severity_word};
+use crate::inspect::lint::{RULES, severity_word};
 
 pub(super) fn run(args: &RulesArgs, out: &Printer) -> crate::Result<Outcome> {
     match &args.rule {

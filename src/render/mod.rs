@@ -196,7 +196,7 @@ mod tests {
         let mut with_data = 0;
         for root in models() {
             let compiled =
-                crate::commands::compile(&crate::model::Files::read(&root), State::default());
+                crate::pipeline::compile(&crate::model::Files::read(&root), State::default());
             for (path, file) in compiled.tree.iter() {
                 let text = std::str::from_utf8(&file.bytes).unwrap_or_default();
                 match &file.data {
@@ -275,7 +275,7 @@ mod tests {
                 .num_threads(threads)
                 .build()
                 .unwrap()
-                .install(|| crate::commands::compile(files, State::default()))
+                .install(|| crate::pipeline::compile(files, State::default()))
         };
         let mut inputs = vec![("fleet".to_owned(), fleet(60))];
         for root in models() {

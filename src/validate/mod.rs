@@ -1,17 +1,13 @@
-//! Validation beyond the schema: references between parts of the model, and lint
-//! rules over the model and its rendered output.
-//!
-//! [`model`] runs before rendering (a broken reference would make rendering
-//! meaningless); [`lint::run`] runs after, so rules can look at generated objects.
+//! Checks of the model, before anything is rendered (a broken reference would make
+//! rendering meaningless): references between parts of the model, secrets, hosts,
+//! values other languages read, and Kubernetes' own value rules. The checks of the
+//! rendered output (lint rules, wiring, secret references) are [`crate::inspect`].
 
 pub mod hosts;
 pub mod injection;
 pub mod kubernetes_rules;
-pub mod lint;
 pub mod references;
-pub mod secret_refs;
 pub mod secrets;
-pub mod wiring;
 
 use crate::diagnostic::Diagnostics;
 use crate::model::Project;

@@ -1,5 +1,5 @@
 use crate::diagnostic::Severity;
-use crate::validate::lint::{LintContext, Rule, Sink, Subject};
+use crate::inspect::lint::{LintContext, Rule, Sink, Subject};
 use crate::validate::references::is_env_name;
 
 /// `envFrom` of a secret whose keys are not variable names.

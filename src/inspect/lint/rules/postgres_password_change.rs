@@ -1,6 +1,6 @@
 use crate::diagnostic::Severity;
+use crate::inspect::lint::{LintContext, Rule, Sink, Subject};
 use crate::render::kubernetes::cluster_apps;
-use crate::validate::lint::{LintContext, Rule, Sink, Subject};
 
 /// A database password that changed after the database was created.
 pub(crate) struct PostgresPasswordChange;

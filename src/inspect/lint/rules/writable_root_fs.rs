@@ -1,5 +1,5 @@
 use crate::diagnostic::Severity;
-use crate::validate::lint::{LintContext, Rule, Sink, Subject, cluster_workloads};
+use crate::inspect::lint::{LintContext, Rule, Sink, Subject, cluster_workloads};
 
 /// A container whose root filesystem is writable.
 pub(crate) struct WritableRootFs;

@@ -444,7 +444,7 @@ mod tests {
     #[test]
     fn finds_every_secret_the_reference_model_reads() {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-        let compiled = crate::commands::compile(
+        let compiled = crate::pipeline::compile(
             &crate::model::Files::read(root),
             crate::model::State::default(),
         );

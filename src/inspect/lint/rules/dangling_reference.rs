@@ -1,5 +1,5 @@
 use crate::diagnostic::Severity;
-use crate::validate::lint::{LintContext, Rule, Sink, locate};
+use crate::inspect::lint::{LintContext, Rule, Sink, locate};
 
 /// A generated file that names a file or script kiln does not generate.
 pub(crate) struct DanglingReference;

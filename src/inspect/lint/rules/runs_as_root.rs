@@ -1,5 +1,5 @@
 use crate::diagnostic::Severity;
-use crate::validate::lint::{LintContext, Rule, Sink, Subject, cluster_workloads, locate};
+use crate::inspect::lint::{LintContext, Rule, Sink, Subject, cluster_workloads, locate};
 
 /// A container that runs as root.
 pub(crate) struct RunsAsRoot;

@@ -13,7 +13,7 @@
 //! and port; Caddy route → published port; backup job → database service.
 
 use crate::diagnostic::{Check, Diagnostic, Diagnostics};
-use crate::validate::lint::{LintContext, OutputObject, locate};
+use crate::inspect::lint::{LintContext, OutputObject, locate};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 

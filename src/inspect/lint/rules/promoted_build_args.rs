@@ -1,5 +1,5 @@
 use crate::diagnostic::Severity;
-use crate::validate::lint::{LintContext, Rule, Sink, Subject};
+use crate::inspect::lint::{LintContext, Rule, Sink, Subject};
 use std::collections::BTreeSet;
 
 /// One image promoted across environments whose build arguments differ.

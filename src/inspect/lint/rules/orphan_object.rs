@@ -1,7 +1,7 @@
 use crate::diagnostic::Severity;
+use crate::inspect::lint::{LintContext, Rule, Sink, Subject};
 use crate::render::kubernetes::cluster_apps;
 use crate::render::{OutputFile, OutputTree};
-use crate::validate::lint::{LintContext, Rule, Sink, Subject};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 

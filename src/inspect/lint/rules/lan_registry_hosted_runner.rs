@@ -1,6 +1,6 @@
 use crate::diagnostic::Severity;
+use crate::inspect::lint::{LintContext, Rule, Sink, Subject};
 use crate::model::Runner;
-use crate::validate::lint::{LintContext, Rule, Sink, Subject};
 
 /// A hosted CI runner pushing to a registry only the local network reaches.
 pub(crate) struct LanRegistryHostedRunner;

@@ -1,5 +1,5 @@
 use crate::diagnostic::Severity;
-use crate::validate::lint::{LintContext, Rule, Sink, Subject, locate};
+use crate::inspect::lint::{LintContext, Rule, Sink, Subject, locate};
 
 /// An image that runs whatever `latest` (or no tag) means today.
 pub(crate) struct LatestImageTag;

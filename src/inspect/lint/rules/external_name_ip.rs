@@ -1,5 +1,5 @@
 use crate::diagnostic::Severity;
-use crate::validate::lint::{LintContext, Rule, Sink, locate};
+use crate::inspect::lint::{LintContext, Rule, Sink, locate};
 
 /// An ExternalName Service that points at an IP address.
 pub(crate) struct ExternalNameIp;

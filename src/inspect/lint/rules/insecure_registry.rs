@@ -1,5 +1,5 @@
 use crate::diagnostic::Severity;
-use crate::validate::lint::{LintContext, Rule, Sink, Subject};
+use crate::inspect::lint::{LintContext, Rule, Sink, Subject};
 
 /// A registry served over plain HTTP.
 pub(crate) struct InsecureRegistry;

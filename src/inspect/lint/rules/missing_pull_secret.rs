@@ -1,6 +1,6 @@
 use crate::diagnostic::Severity;
+use crate::inspect::lint::{LintContext, Rule, Sink, Subject};
 use crate::model::Placement;
-use crate::validate::lint::{LintContext, Rule, Sink, Subject};
 
 /// A private registry without a pull secret.
 pub(crate) struct MissingPullSecret;

@@ -1,6 +1,6 @@
 use crate::diagnostic::Severity;
+use crate::inspect::lint::{LintContext, Rule, Sink, Subject};
 use crate::model::{KeySource, TemplatePart};
-use crate::validate::lint::{LintContext, Rule, Sink, Subject};
 
 /// A generated secret value that can hold characters a URL cannot, used in a URL.
 pub(crate) struct UrlUnsafeSecret;

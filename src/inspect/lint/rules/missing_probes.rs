@@ -1,5 +1,5 @@
 use crate::diagnostic::Severity;
-use crate::validate::lint::{LintContext, Rule, Sink, Subject, cluster_workloads};
+use crate::inspect::lint::{LintContext, Rule, Sink, Subject, cluster_workloads};
 
 /// An app on a cluster with no health endpoint.
 pub(crate) struct MissingProbes;

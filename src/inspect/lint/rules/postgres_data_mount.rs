@@ -1,6 +1,6 @@
 use crate::diagnostic::Severity;
+use crate::inspect::lint::{LintContext, Rule, Sink, Subject};
 use crate::render::kubernetes::database::data_mount_path;
-use crate::validate::lint::{LintContext, Rule, Sink, Subject};
 
 /// A PostgreSQL 18+ data volume mounted where the image does not keep its data.
 pub(crate) struct PostgresDataMount;
