@@ -24,6 +24,7 @@ pub mod error;
 pub mod git;
 pub mod model;
 pub mod output;
+pub mod pointer;
 pub mod render;
 pub mod secrets;
 pub mod timings;

@@ -18,8 +18,8 @@ mod cron;
 mod quantity;
 
 use crate::diagnostic::{Diagnostic, Diagnostics, Span, checks};
-use crate::model::load::escape;
 use crate::model::{Environment, KeySource, Placement, Project, Resources};
+use crate::pointer::escape;
 use quantity::Quantity;
 use std::collections::BTreeMap;
 

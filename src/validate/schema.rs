@@ -144,7 +144,7 @@ fn describe(
         ValidationErrorKind::AdditionalProperties { unexpected } => {
             let allowed = allowed_properties(&c.schema, error.schema_path().as_str());
             for field in unexpected {
-                let field_ptr = format!("{pointer}/{}", crate::model::load::escape(field));
+                let field_ptr = format!("{pointer}/{}", crate::pointer::escape(field));
                 unknown.push(field_ptr.clone());
                 let mut d = Diagnostic::error(
                     checks::UNKNOWN_FIELD,
@@ -258,7 +258,7 @@ fn describe(
             let why = names::validate(&name, 63)
                 .err()
                 .unwrap_or_else(|| inner.to_string());
-            let key_ptr = format!("{pointer}/{}", crate::model::load::escape(&name));
+            let key_ptr = format!("{pointer}/{}", crate::pointer::escape(&name));
             Diagnostic::error(checks::INVALID_NAME, format!("invalid name: {why}"))
                 .at(index.key(&key_ptr))
         }
@@ -368,8 +368,7 @@ fn show(v: Option<&Value>) -> String {
 /// Walks a schema by a keyword location, following `$ref`s into `$defs`.
 fn schema_at<'a>(root: &'a Value, location: &str) -> Option<&'a Value> {
     let mut node = root;
-    for raw in location.split('/').skip(1) {
-        let seg = raw.replace("~1", "/").replace("~0", "~");
+    for seg in crate::pointer::segments(location) {
         if seg == "$ref" {
             let target = node.get("$ref")?.as_str()?;
             node = root.pointer(target.strip_prefix('#')?)?;

@@ -28,8 +28,8 @@ pub fn literal_values(json: &mut Value, index: &SpanIndex) -> Vec<Diagnostic> {
                 }
                 let pointer = format!(
                     "/secrets/{}/keys/{}",
-                    crate::model::load::escape(name),
-                    crate::model::load::escape(key)
+                    crate::pointer::escape(name),
+                    crate::pointer::escape(key)
                 );
                 out.push(
                     Diagnostic::error(
@@ -54,8 +54,8 @@ pub fn literal_values(json: &mut Value, index: &SpanIndex) -> Vec<Diagnostic> {
                 if let Some(why) = credential_like(var, text) {
                     let pointer = format!(
                         "/apps/{}/env/{}",
-                        crate::model::load::escape(app),
-                        crate::model::load::escape(var)
+                        crate::pointer::escape(app),
+                        crate::pointer::escape(var)
                     );
                     out.push(
                         Diagnostic::error(
