@@ -778,6 +778,169 @@ mod tests {
         );
     }
 
+    /// A revision report with every kind of section, presence and change, as JSON:
+    /// pinned byte for byte (the two-environment form is pinned by tests/reference/).
+    #[test]
+    fn revision_json_is_pinned() {
+        let mut secret = changed(2);
+        secret.changes = vec![
+            Change {
+                path: "data.password".into(),
+                a: Some(Shown::Secret),
+                b: Some(Shown::Secret),
+            },
+            Change {
+                path: "data.extra".into(),
+                a: None,
+                b: Some(Shown::Value(json!({"z": 1, "a": [true, null]}))),
+            },
+        ];
+        secret.unified = Some("--- a\n+++ b\n".into());
+        let mut added = changed(3);
+        added.status = Status::OnlyB;
+        added.changes.clear();
+        added.id.scope = None;
+        added.id.namespace = None;
+        let section = |env: Option<&str>, shared, presence, resources| Section {
+            env: env.map(str::to_owned),
+            shared,
+            presence,
+            comparison: Comparison {
+                resources,
+                identical: 2,
+            },
+        };
+        let r = Report {
+            kind: Kind::Revision {
+                rev: "main".into(),
+                commit: "abc1234".into(),
+            },
+            normalized: Vec::new(),
+            sections: vec![
+                section(Some("dev"), false, Presence::Both, vec![changed(1), secret]),
+                section(Some("new"), false, Presence::OnlyB, vec![added]),
+                section(Some("old"), false, Presence::OnlyA, vec![]),
+                section(None, true, Presence::Both, vec![]),
+            ],
+        };
+        assert_eq!(json(&r), PINNED_REVISION_JSON);
+    }
+
+    const PINNED_REVISION_JSON: &str = r#"{
+  "a": "main",
+  "b": "working tree",
+  "commit": "abc1234",
+  "differences": true,
+  "kind": "revision",
+  "sections": [
+    {
+      "environment": "dev",
+      "presence": "both",
+      "resources": [
+        {
+          "changes": [
+            {
+              "a": 1,
+              "b": 2,
+              "path": "spec.replicas"
+            }
+          ],
+          "kind": "Deployment",
+          "name": "app0001",
+          "namespace": "shop-${env}",
+          "scope": "lab",
+          "status": "changed",
+          "target": "kubernetes"
+        },
+        {
+          "changes": [
+            {
+              "a": "(secret)",
+              "b": "(secret)",
+              "path": "data.password",
+              "secret": true
+            },
+            {
+              "b": {
+                "a": [
+                  true,
+                  null
+                ],
+                "z": 1
+              },
+              "path": "data.extra"
+            }
+          ],
+          "kind": "Deployment",
+          "name": "app0002",
+          "namespace": "shop-${env}",
+          "scope": "lab",
+          "status": "changed",
+          "target": "kubernetes",
+          "unified": "--- a\n+++ b\n"
+        }
+      ],
+      "shared": false,
+      "summary": {
+        "changed": 2,
+        "identical": 2,
+        "onlyA": 0,
+        "onlyB": 0
+      }
+    },
+    {
+      "environment": "new",
+      "presence": "onlyB",
+      "resources": [
+        {
+          "kind": "Deployment",
+          "name": "app0003",
+          "status": "onlyB",
+          "target": "kubernetes"
+        }
+      ],
+      "shared": false,
+      "summary": {
+        "changed": 0,
+        "identical": 2,
+        "onlyA": 0,
+        "onlyB": 1
+      }
+    },
+    {
+      "environment": "old",
+      "presence": "onlyA",
+      "resources": [],
+      "shared": false,
+      "summary": {
+        "changed": 0,
+        "identical": 2,
+        "onlyA": 0,
+        "onlyB": 0
+      }
+    },
+    {
+      "environment": null,
+      "presence": "both",
+      "resources": [],
+      "shared": true,
+      "summary": {
+        "changed": 0,
+        "identical": 2,
+        "onlyA": 0,
+        "onlyB": 0
+      }
+    }
+  ],
+  "summary": {
+    "changed": 2,
+    "identical": 8,
+    "onlyA": 0,
+    "onlyB": 1
+  }
+}
+"#;
+
     #[test]
     fn many_namespace_rules_are_counted_not_listed() {
         let rule = |l: &str, p: &str| Rule {
