@@ -27,6 +27,7 @@ pub mod output;
 pub mod pointer;
 pub mod render;
 pub mod secrets;
+pub mod suggest;
 pub mod timings;
 pub mod validate;
 

@@ -99,6 +99,20 @@ impl Diagnostic {
         self
     }
 
+    /// Adds `did you mean `NAME`?` when `wanted` looks like a typo of one of
+    /// `candidates` (see [`crate::suggest`]).
+    #[must_use]
+    pub fn did_you_mean<'a>(
+        self,
+        wanted: &str,
+        candidates: impl IntoIterator<Item = &'a str>,
+    ) -> Self {
+        match crate::suggest::did_you_mean(wanted, candidates) {
+            Some(guess) => self.help(guess),
+            None => self,
+        }
+    }
+
     /// Whether this is an error.
     pub fn is_error(&self) -> bool {
         self.severity == Severity::Error
