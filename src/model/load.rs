@@ -411,6 +411,7 @@ fn chain<'a>(
                     format!("`extends: {parent}` names no file in environments/"),
                 )
                 .at(Some(*span))
+                .did_you_mean(parent, known.iter().copied())
                 .help(if known.is_empty() {
                     format!("create environments/{parent}.yaml")
                 } else {

@@ -233,6 +233,7 @@ fn check_env(env: &Environment, diags: &mut Diagnostics) {
                     format!("`{}` is not a variable of stack `{name}`", db.password_env),
                 )
                 .at(env.span(&at("/database/passwordEnv")))
+                .did_you_mean(&db.password_env, stack.env.keys().map(String::as_str))
                 .help("add it under the stack's `env`, from the secret that holds the password"),
             );
         }

@@ -420,6 +420,7 @@ pub(crate) fn secret_ref(env: &Environment, pointer: &str, r: &SecretRef, diags:
                     env.key_span(&format!("/secrets/{}", r.secret)),
                     "secret defined here",
                 )
+                .did_you_mean(&r.key, keys.iter().copied())
                 .help(format!("its keys: {}", keys.join(", "))),
             );
         }
@@ -442,7 +443,8 @@ pub(crate) fn unknown(
     if known.is_empty() {
         d.help(format!("the model defines no {what} yet"))
     } else {
-        d.help(format!("defined: {}", known.join(", ")))
+        d.did_you_mean(name.as_str(), known.iter().map(String::as_str))
+            .help(format!("defined: {}", known.join(", ")))
     }
 }
 
