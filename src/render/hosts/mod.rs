@@ -146,24 +146,6 @@ pub fn plan(project: &crate::model::Project) -> Vec<HostPlan<'_>> {
     plans
 }
 
-/// `https://<host>` of every route of `app`, sorted, comma-separated (as on clusters).
-pub fn route_origins(env: &Environment, app: &Name) -> String {
-    let mut origins: Vec<String> = env
-        .model
-        .apps
-        .get(app)
-        .map(|a| {
-            a.routes
-                .values()
-                .map(|r| format!("https://{}", r.host))
-                .collect()
-        })
-        .unwrap_or_default();
-    origins.sort();
-    origins.dedup();
-    origins.join(",")
-}
-
 impl Target for Hosts {
     fn id(&self) -> &'static str {
         "hosts"
