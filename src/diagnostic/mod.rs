@@ -119,6 +119,20 @@ impl Diagnostic {
     }
 }
 
+/// A character as a message names it: printable ones in backticks, white space and
+/// backticks by name, control characters by code point (`U+0007`, as YAML errors do).
+pub fn describe_char(c: char) -> String {
+    match c {
+        '\n' => "a line break".to_owned(),
+        '\r' => "a carriage return".to_owned(),
+        '\t' => "a tab".to_owned(),
+        ' ' => "a space".to_owned(),
+        '`' => "a backtick".to_owned(),
+        c if c.is_control() => format!("the control character U+{:04X}", u32::from(c)),
+        c => format!("`{c}`"),
+    }
+}
+
 /// The identity of a check: a stable code and a kebab-case name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Check {

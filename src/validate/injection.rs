@@ -9,7 +9,7 @@
 //! The predicates are public to the crate so that renderers and tests state the same
 //! rules.
 
-use crate::diagnostic::{Diagnostic, Diagnostics, checks};
+use crate::diagnostic::{Diagnostic, Diagnostics, checks, describe_char};
 use crate::model::{CiProvider, Environment};
 use std::net::IpAddr;
 
@@ -206,7 +206,7 @@ fn shown(value: &str) -> String {
 /// and a domain of at least two DNS labels.
 pub(crate) fn email_address(value: &str) -> Result<(), String> {
     if let Some(c) = value.chars().find(|c| c.is_whitespace() || c.is_control()) {
-        return Err(format!("it contains {}", describe(c)));
+        return Err(format!("it contains {}", describe_char(c)));
     }
     let (local, domain) = match value.split_once('@') {
         None => return Err("it has no `@`".to_owned()),
@@ -221,7 +221,7 @@ pub(crate) fn email_address(value: &str) -> Result<(), String> {
     }
     let atext = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-/=?^_`|~".contains(c);
     if let Some(c) = local.chars().find(|&c| c != '.' && !atext(c)) {
-        return Err(format!("{} cannot appear before the `@`", describe(c)));
+        return Err(format!("{} cannot appear before the `@`", describe_char(c)));
     }
     if local.split('.').any(str::is_empty) {
         return Err("a `.` before the `@` starts, ends or doubles a part".to_owned());
@@ -287,7 +287,7 @@ fn url_chars(part: &str, extra: &[u8]) -> Result<(), String> {
         if !(b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:@/".contains(&b) || extra.contains(&b))
         {
             let c = part[i..].chars().next().unwrap_or_default();
-            return Err(format!("{} must be percent-encoded", describe(c)));
+            return Err(format!("{} must be percent-encoded", describe_char(c)));
         }
         i += 1;
     }
@@ -310,7 +310,7 @@ pub(crate) fn git_url(value: &str) -> Result<(), String> {
         .chars()
         .find(|&c| !(c.is_ascii_alphanumeric() || "-._~:/@%+".contains(c)))
     {
-        return Err(format!("it contains {}", describe(c)));
+        return Err(format!("it contains {}", describe_char(c)));
     }
     let (authority, path) = if let Some((scheme, rest)) = value.split_once("://") {
         if !["https", "http", "ssh"].contains(&scheme) {
@@ -356,7 +356,7 @@ pub(crate) fn branch_name(value: &str) -> Result<(), String> {
         .chars()
         .find(|&c| !(c.is_ascii_alphanumeric() || "._/+-".contains(c)))
     {
-        return Err(format!("it contains {}", describe(c)));
+        return Err(format!("it contains {}", describe_char(c)));
     }
     if value.starts_with('-') {
         return Err("it starts with `-`".to_owned());
@@ -382,7 +382,7 @@ pub(crate) fn relative_dir(value: &str) -> Result<(), String> {
         .chars()
         .find(|&c| !(c.is_ascii_alphanumeric() || "._/-".contains(c)))
     {
-        return Err(format!("it contains {}", describe(c)));
+        return Err(format!("it contains {}", describe_char(c)));
     }
     if value.starts_with('/') {
         return Err("it is absolute".to_owned());
@@ -396,22 +396,18 @@ pub(crate) fn relative_dir(value: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// A character as a message names it.
-fn describe(c: char) -> String {
-    match c {
-        '\n' => "a line break".to_owned(),
-        '\r' => "a carriage return".to_owned(),
-        '\t' => "a tab".to_owned(),
-        ' ' => "a space".to_owned(),
-        '`' => "a backtick".to_owned(),
-        c if c.is_control() => format!("the control character {}", c.escape_unicode()),
-        c => format!("`{c}`"),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Characters are named as every other check and the YAML errors name them.
+    #[test]
+    fn control_characters_are_named_by_code_point() {
+        assert_eq!(
+            branch_name("main\u{7}"),
+            Err("it contains the control character U+0007".to_owned())
+        );
+    }
 
     #[test]
     fn email_addresses() {

@@ -17,7 +17,7 @@
 mod cron;
 mod quantity;
 
-use crate::diagnostic::{Diagnostic, Diagnostics, Span, checks};
+use crate::diagnostic::{Diagnostic, Diagnostics, Span, checks, describe_char};
 use crate::model::{Environment, KeySource, Placement, Project, Resources};
 use crate::pointer::escape;
 use quantity::Quantity;
@@ -95,19 +95,6 @@ pub fn image_tag(tag: &str) -> Result<(), String> {
         return Err(format!("the tag starts with `{}`: {WHAT}", &tag[..1]));
     }
     Ok(())
-}
-
-/// A character for a message: printable ones in backticks, others by name or code.
-fn describe_char(c: char) -> String {
-    match c {
-        '\n' => "a line break".to_owned(),
-        '\r' => "a carriage return".to_owned(),
-        '\t' => "a tab".to_owned(),
-        ' ' => "a space".to_owned(),
-        '`' => "a backtick".to_owned(),
-        c if c.is_control() => format!("the control character U+{:04X}", c as u32),
-        c => format!("`{c}`"),
-    }
 }
 
 fn error(check: crate::diagnostic::Check, at: Option<Span>, message: String) -> Diagnostic {
