@@ -131,6 +131,57 @@ fn env_option_limits_what_is_written_and_checked() {
     assert!(run.stderr.contains("no such environment"), "{}", run.stderr);
 }
 
+/// A name given on the command line that is a typo of a known one is answered with
+/// that name: `--env`, `kiln diff`'s environments, `set-image`'s app, `kiln rules`
+/// (names and codes) and `kiln seal`'s secrets.
+#[test]
+fn mistyped_names_on_the_command_line_get_did_you_mean() {
+    let project = reference_project();
+    let root = project.path();
+    let cases: [(&[&str], &str); 7] = [
+        (
+            &["check", "--env", "prdo"],
+            "--env prdo: no such environment; did you mean `prod`? (environments: dev, prod)",
+        ),
+        (
+            &["diff", "dev", "Prod"],
+            "no environment `Prod`; did you mean `prod`? (environments: dev, prod)",
+        ),
+        (
+            &["set-image", "invoicetrn", "v1", "--env", "prod"],
+            "no app `invoicetrn` in prod; did you mean `invoicetron`? (apps: backend, frontend, invoicetron)",
+        ),
+        (
+            &["set-image", "invoicetron", "v1", "--env", "dve"],
+            "--env dve: no such environment; did you mean `dev`?",
+        ),
+        (
+            &["rules", "latest-image-tags"],
+            "no rule `latest-image-tags`; did you mean `latest-image-tag`? (rules:",
+        ),
+        (
+            &["rules", "K01"],
+            "no rule `K01`; did you mean `K001`? (rules:",
+        ),
+        (
+            &["seal", "--cert", "cert.pem", "vm-ssh-kye"],
+            "no secret is named `vm-ssh-kye`; did you mean `vm-ssh-key`? (secrets:",
+        ),
+    ];
+    for (args, wanted) in cases {
+        let run = kiln(root, args);
+        assert_eq!(run.code, 2, "kiln {args:?}: {}", run.stderr);
+        assert!(
+            run.stderr.contains(wanted),
+            "kiln {args:?}:\n{}",
+            run.stderr
+        );
+    }
+    // A name like none of them gets no guess.
+    let run = kiln(root, &["check", "--env", "staging"]);
+    assert!(!run.stderr.contains("did you mean"), "{}", run.stderr);
+}
+
 #[test]
 fn json_format_prints_one_located_object_per_diagnostic_on_stdout() {
     let tmp = tempfile::tempdir().unwrap();

@@ -458,6 +458,15 @@ fn against_compares_the_tags_automation_recorded_at_each_side() {
 #[test]
 fn against_a_broken_or_unknown_revision_is_an_error() {
     let (dir, root) = repository();
+    let run = kiln(&root, &["diff", "--against", "HEAD", "prdo"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains(
+            "no environment `prdo` at HEAD or in the working tree; did you mean `prod`? (environments: dev, prod)"
+        ),
+        "{}",
+        run.stderr
+    );
     let run = kiln(&root, &["diff", "--against", "no-such-branch"]);
     assert_eq!(run.code, 2);
     assert!(

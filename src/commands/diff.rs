@@ -131,7 +131,8 @@ fn environment<'a>(compiled: &'a Compiled, name: &str) -> crate::Result<&'a Envi
             .map(|e| e.name.as_str())
             .collect();
         crate::Error::Usage(format!(
-            "no environment `{name}` (environments: {})",
+            "no environment `{name}`{} (environments: {})",
+            crate::suggest::hint(name, known.iter().copied()),
             known.join(", ")
         ))
     })
@@ -185,8 +186,9 @@ fn revision(
     for name in only {
         if !all.contains(name) {
             return Err(crate::Error::Usage(format!(
-                "no environment `{name}` at {} or in the working tree (environments: {})",
+                "no environment `{name}` at {} or in the working tree{} (environments: {})",
                 rev.name(),
+                crate::suggest::hint(name, all.iter().map(String::as_str)),
                 all.iter().cloned().collect::<Vec<_>>().join(", ")
             )));
         }

@@ -176,7 +176,8 @@ pub fn check_envs(g: &GlobalArgs, project: &Project) -> crate::Result<()> {
                 .map(|e| e.name.as_str())
                 .collect();
             return Err(crate::Error::Usage(format!(
-                "--env {e}: no such environment (environments: {})",
+                "--env {e}: no such environment{} (environments: {})",
+                crate::suggest::hint(e, known.iter().copied()),
                 known.join(", ")
             )));
         }

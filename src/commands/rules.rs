@@ -45,8 +45,10 @@ pub(super) fn run(args: &RulesArgs, out: &Printer) -> crate::Result<Outcome> {
             }
             None => {
                 let names: Vec<&str> = RULES.iter().map(|r| r.name()).collect();
+                let codes = RULES.iter().map(|r| r.code());
                 Err(crate::Error::Usage(format!(
-                    "no rule `{wanted}`; rules: {}",
+                    "no rule `{wanted}`{} (rules: {})",
+                    crate::suggest::hint(wanted, names.iter().copied().chain(codes)),
                     names.join(", ")
                 )))
             }

@@ -36,7 +36,8 @@ pub(super) fn run(g: &GlobalArgs, args: &SealArgs, out: &Printer) -> crate::Resu
     for s in &args.secrets {
         if !known.contains(s.as_str()) {
             return Err(crate::Error::Usage(format!(
-                "no secret is named `{s}` (secrets: {})",
+                "no secret is named `{s}`{} (secrets: {})",
+                crate::suggest::hint(s, known.iter().copied()),
                 known.iter().copied().collect::<Vec<_>>().join(", ")
             )));
         }

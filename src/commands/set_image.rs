@@ -33,8 +33,9 @@ pub(super) fn run(g: &GlobalArgs, args: &SetImageArgs, out: &Printer) -> crate::
         let Some(app) = env.model.apps.get(args.app.as_str()) else {
             let known: Vec<&str> = env.model.apps.keys().map(|n| n.as_str()).collect();
             return Err(crate::Error::Usage(format!(
-                "no app `{}` in {env_name} (apps: {})",
+                "no app `{}` in {env_name}{} (apps: {})",
                 args.app,
+                crate::suggest::hint(&args.app, known.iter().copied()),
                 known.join(", ")
             )));
         };

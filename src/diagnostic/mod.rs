@@ -99,9 +99,37 @@ impl Diagnostic {
         self
     }
 
+    /// Adds `did you mean `NAME`?` when `wanted` looks like a typo of one of
+    /// `candidates` (see [`crate::suggest`]).
+    #[must_use]
+    pub fn did_you_mean<'a>(
+        self,
+        wanted: &str,
+        candidates: impl IntoIterator<Item = &'a str>,
+    ) -> Self {
+        match crate::suggest::did_you_mean(wanted, candidates) {
+            Some(guess) => self.help(guess),
+            None => self,
+        }
+    }
+
     /// Whether this is an error.
     pub fn is_error(&self) -> bool {
         self.severity == Severity::Error
+    }
+}
+
+/// A character as a message names it: printable ones in backticks, white space and
+/// backticks by name, control characters by code point (`U+0007`, as YAML errors do).
+pub fn describe_char(c: char) -> String {
+    match c {
+        '\n' => "a line break".to_owned(),
+        '\r' => "a carriage return".to_owned(),
+        '\t' => "a tab".to_owned(),
+        ' ' => "a space".to_owned(),
+        '`' => "a backtick".to_owned(),
+        c if c.is_control() => format!("the control character U+{:04X}", u32::from(c)),
+        c => format!("`{c}`"),
     }
 }
 

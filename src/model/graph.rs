@@ -221,44 +221,57 @@ impl Graph {
         g
     }
 
-    /// The diagram as a Mermaid flowchart.
-    pub fn mermaid(&self) -> String {
-        let mut out = String::from("flowchart LR\n");
-        let mut groups: BTreeMap<Vec<(String, String)>, Vec<&Node>> = BTreeMap::new();
+    /// Walks the nodes in their nested groups (clusters, hosts, namespaces): `step`
+    /// gets each group's opening, each node and each group's closing, with the
+    /// indentation of that line.
+    fn walk(&self, mut step: impl FnMut(&str, Step<'_>)) {
+        let mut groups: BTreeMap<&[(String, String)], Vec<&Node>> = BTreeMap::new();
         for n in &self.nodes {
-            groups.entry(n.within.clone()).or_default().push(n);
+            groups.entry(&n.within).or_default().push(n);
         }
-        // Draw nested groups: open a subgraph for each new prefix, close when leaving it.
+        // Open a group for each new prefix, close it when leaving it.
         let mut open: Vec<(String, String)> = Vec::new();
+        let indent = |depth: usize| "  ".repeat(depth + 1);
         for (path, nodes) in &groups {
             while !path.starts_with(&open) {
                 open.pop();
-                let _ = writeln!(out, "{}end", "  ".repeat(open.len() + 1));
+                step(&indent(open.len()), Step::Close);
             }
             for (gid, glabel) in &path[open.len()..] {
-                let _ = writeln!(
-                    out,
-                    "{}subgraph {gid}[\"{}\"]",
-                    "  ".repeat(open.len() + 1),
-                    escape(glabel)
-                );
+                step(&indent(open.len()), Step::Open(gid, glabel));
                 open.push((gid.clone(), glabel.clone()));
             }
             for n in nodes {
-                let label = escape(&n.label);
-                let shape = match n.kind {
-                    NodeKind::App => format!("[\"{label}\"]"),
-                    NodeKind::Database => format!("[(\"{label}\")]"),
-                    NodeKind::Route => format!("([\"{label}\"])"),
-                    NodeKind::Registry => format!("[/\"{label}\"/]"),
-                    NodeKind::Tunnel => format!("{{{{\"{label}\"}}}}"),
-                };
-                let _ = writeln!(out, "{}{}{shape}", "  ".repeat(open.len() + 1), n.id);
+                step(&indent(open.len()), Step::Node(n));
             }
         }
         while open.pop().is_some() {
-            let _ = writeln!(out, "{}end", "  ".repeat(open.len() + 1));
+            step(&indent(open.len()), Step::Close);
         }
+    }
+
+    /// The diagram as a Mermaid flowchart.
+    pub fn mermaid(&self) -> String {
+        let mut out = String::from("flowchart LR\n");
+        self.walk(|indent, step| {
+            let _ = match step {
+                Step::Open(gid, glabel) => {
+                    writeln!(out, "{indent}subgraph {gid}[\"{}\"]", escape(glabel))
+                }
+                Step::Node(n) => {
+                    let label = escape(&n.label);
+                    let shape = match n.kind {
+                        NodeKind::App => format!("[\"{label}\"]"),
+                        NodeKind::Database => format!("[(\"{label}\")]"),
+                        NodeKind::Route => format!("([\"{label}\"])"),
+                        NodeKind::Registry => format!("[/\"{label}\"/]"),
+                        NodeKind::Tunnel => format!("{{{{\"{label}\"}}}}"),
+                    };
+                    writeln!(out, "{indent}{}{shape}", n.id)
+                }
+                Step::Close => writeln!(out, "{indent}end"),
+            };
+        });
         for e in &self.edges {
             let arrow = if e.dotted { "-.->" } else { "-->" };
             match &e.label {
@@ -278,45 +291,31 @@ impl Graph {
         let mut out = String::from(
             "digraph environment {\n  rankdir=LR;\n  node [fontname=\"Helvetica\"];\n",
         );
-        let mut groups: BTreeMap<Vec<(String, String)>, Vec<&Node>> = BTreeMap::new();
-        for n in &self.nodes {
-            groups.entry(n.within.clone()).or_default().push(n);
-        }
-        let mut open: Vec<(String, String)> = Vec::new();
-        for (path, nodes) in &groups {
-            while !path.starts_with(&open) {
-                open.pop();
-                let _ = writeln!(out, "{}}}", "  ".repeat(open.len() + 1));
-            }
-            for (gid, glabel) in &path[open.len()..] {
-                let _ = writeln!(
+        self.walk(|indent, step| {
+            let _ = match step {
+                Step::Open(gid, glabel) => writeln!(
                     out,
-                    "{}subgraph cluster_{gid} {{ label=\"{}\";",
-                    "  ".repeat(open.len() + 1),
+                    "{indent}subgraph cluster_{gid} {{ label=\"{}\";",
                     dot_escape(glabel)
-                );
-                open.push((gid.clone(), glabel.clone()));
-            }
-            for n in nodes {
-                let shape = match n.kind {
-                    NodeKind::App => "box",
-                    NodeKind::Database => "cylinder",
-                    NodeKind::Route => "oval",
-                    NodeKind::Registry => "parallelogram",
-                    NodeKind::Tunnel => "hexagon",
-                };
-                let _ = writeln!(
-                    out,
-                    "{}{} [label=\"{}\", shape={shape}];",
-                    "  ".repeat(open.len() + 1),
-                    n.id,
-                    dot_escape(&n.label)
-                );
-            }
-        }
-        while open.pop().is_some() {
-            let _ = writeln!(out, "{}}}", "  ".repeat(open.len() + 1));
-        }
+                ),
+                Step::Node(n) => {
+                    let shape = match n.kind {
+                        NodeKind::App => "box",
+                        NodeKind::Database => "cylinder",
+                        NodeKind::Route => "oval",
+                        NodeKind::Registry => "parallelogram",
+                        NodeKind::Tunnel => "hexagon",
+                    };
+                    writeln!(
+                        out,
+                        "{indent}{} [label=\"{}\", shape={shape}];",
+                        n.id,
+                        dot_escape(&n.label)
+                    )
+                }
+                Step::Close => writeln!(out, "{indent}}}"),
+            };
+        });
         for e in &self.edges {
             let mut attrs = Vec::new();
             if let Some(l) = &e.label {
@@ -335,6 +334,16 @@ impl Graph {
         out.push_str("}\n");
         out
     }
+}
+
+/// One step of [`Graph::walk`].
+enum Step<'a> {
+    /// A group opens.
+    Open(&'a str, &'a str),
+    /// A node inside the open groups.
+    Node(&'a Node),
+    /// The innermost open group closes.
+    Close,
 }
 
 /// A double-quoted Mermaid label's text (Mermaid writes `"` as `#quot;`).

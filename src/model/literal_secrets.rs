@@ -23,8 +23,8 @@ pub(super) fn literal_values(json: &mut Value, index: &SpanIndex) -> Vec<Diagnos
                 }
                 let pointer = format!(
                     "/secrets/{}/keys/{}",
-                    super::load::escape(name),
-                    super::load::escape(key)
+                    crate::pointer::escape(name),
+                    crate::pointer::escape(key)
                 );
                 out.push(
                     Diagnostic::error(
@@ -49,8 +49,8 @@ pub(super) fn literal_values(json: &mut Value, index: &SpanIndex) -> Vec<Diagnos
                 if let Some(why) = credential_like(var, text) {
                     let pointer = format!(
                         "/apps/{}/env/{}",
-                        super::load::escape(app),
-                        super::load::escape(var)
+                        crate::pointer::escape(app),
+                        crate::pointer::escape(var)
                     );
                     out.push(
                         Diagnostic::error(

@@ -57,7 +57,7 @@ impl SpanIndex {
                 for (key, value) in entries {
                     let len = pointer.len();
                     pointer.push('/');
-                    pointer.push_str(&escape(&key.name));
+                    pointer.push_str(&crate::pointer::escape(&key.name));
                     self.keys.insert(pointer.clone(), key.span);
                     self.build(value, pointer);
                     pointer.truncate(len);
@@ -75,11 +75,6 @@ impl SpanIndex {
             _ => {}
         }
     }
-}
-
-/// Escapes one JSON pointer segment.
-pub fn escape(segment: &str) -> String {
-    segment.replace('~', "~0").replace('/', "~1")
 }
 
 /// One file of `environments/` after parsing.
@@ -416,6 +411,7 @@ fn chain<'a>(
                     format!("`extends: {parent}` names no file in environments/"),
                 )
                 .at(Some(*span))
+                .did_you_mean(parent, known.iter().copied())
                 .help(if known.is_empty() {
                     format!("create environments/{parent}.yaml")
                 } else {
@@ -485,7 +481,7 @@ fn resolve(
             return None;
         }
         for pointer in unknown {
-            remove_pointer(&mut json, &pointer);
+            crate::pointer::remove(&mut json, &pointer);
         }
     }
     match serde_path_to_error::deserialize::<_, Model>(json) {
@@ -506,16 +502,6 @@ fn resolve(
     }
 }
 
-fn remove_pointer(json: &mut serde_json::Value, pointer: &str) {
-    let Some((parent, last)) = pointer.rsplit_once('/') else {
-        return;
-    };
-    let last = last.replace("~1", "/").replace("~0", "~");
-    if let Some(serde_json::Value::Object(map)) = json.pointer_mut(parent) {
-        map.remove(&last);
-    }
-}
-
 fn path_to_pointer(path: &serde_path_to_error::Path) -> String {
     use serde_path_to_error::Segment;
     let mut out = String::new();
@@ -523,8 +509,8 @@ fn path_to_pointer(path: &serde_path_to_error::Path) -> String {
         out.push('/');
         match seg {
             Segment::Seq { index } => out.push_str(&index.to_string()),
-            Segment::Map { key } => out.push_str(&escape(key)),
-            Segment::Enum { variant } => out.push_str(&escape(variant)),
+            Segment::Map { key } => out.push_str(&crate::pointer::escape(key)),
+            Segment::Enum { variant } => out.push_str(&crate::pointer::escape(variant)),
             Segment::Unknown => {}
         }
     }

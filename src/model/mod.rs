@@ -281,6 +281,24 @@ impl Model {
             .replace("{env}", env.as_str())
     }
 
+    /// `https://<host>` of every route of `app`, sorted and comma-separated (the value
+    /// of a `routeOrigins` variable, on clusters and hosts alike).
+    pub fn route_origins(&self, app: &Name) -> String {
+        let mut origins: Vec<String> = self
+            .apps
+            .get(app)
+            .map(|a| {
+                a.routes
+                    .values()
+                    .map(|r| format!("https://{}", r.host))
+                    .collect()
+            })
+            .unwrap_or_default();
+        origins.sort();
+        origins.dedup();
+        origins.join(",")
+    }
+
     /// The full image reference without tag, e.g. `registry.example.com/team/app`.
     pub fn image_name(&self, image: &Image) -> String {
         match self.registries.get(&image.registry) {

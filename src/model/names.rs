@@ -112,19 +112,6 @@ fn short(s: &str) -> Cow<'_, str> {
     }
 }
 
-/// A character for a message: printable ones in backticks, others by name or code.
-pub fn describe_char(c: char) -> String {
-    match c {
-        '\n' => "a line break".to_owned(),
-        '\r' => "a carriage return".to_owned(),
-        '\t' => "a tab".to_owned(),
-        ' ' => "a space".to_owned(),
-        '`' => "a backtick".to_owned(),
-        c if c.is_control() => format!("the control character U+{:04X}", c as u32),
-        c => format!("`{c}`"),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

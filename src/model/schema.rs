@@ -144,15 +144,17 @@ fn describe(
         ValidationErrorKind::AdditionalProperties { unexpected } => {
             let allowed = allowed_properties(&c.schema, error.schema_path().as_str());
             for field in unexpected {
-                let field_ptr = format!("{pointer}/{}", crate::model::load::escape(field));
+                let field_ptr = format!("{pointer}/{}", crate::pointer::escape(field));
                 unknown.push(field_ptr.clone());
                 let mut d = Diagnostic::error(
                     checks::UNKNOWN_FIELD,
                     format!("unknown field `{field}`{}", place(&pointer)),
                 )
                 .at(index.key(&field_ptr));
-                if let Some(best) = closest(field, &allowed) {
-                    d = d.help(format!("did you mean `{best}`?"));
+                if let Some(guess) =
+                    crate::suggest::did_you_mean(field, allowed.iter().map(String::as_str))
+                {
+                    d = d.help(guess);
                 } else if !allowed.is_empty() {
                     d = d.help(format!("expected one of: {}", allowed.join(", ")));
                 }
@@ -258,7 +260,7 @@ fn describe(
             let why = names::validate(&name, 63)
                 .err()
                 .unwrap_or_else(|| inner.to_string());
-            let key_ptr = format!("{pointer}/{}", crate::model::load::escape(&name));
+            let key_ptr = format!("{pointer}/{}", crate::pointer::escape(&name));
             Diagnostic::error(checks::INVALID_NAME, format!("invalid name: {why}"))
                 .at(index.key(&key_ptr))
         }
@@ -368,8 +370,7 @@ fn show(v: Option<&Value>) -> String {
 /// Walks a schema by a keyword location, following `$ref`s into `$defs`.
 fn schema_at<'a>(root: &'a Value, location: &str) -> Option<&'a Value> {
     let mut node = root;
-    for raw in location.split('/').skip(1) {
-        let seg = raw.replace("~1", "/").replace("~0", "~");
+    for seg in crate::pointer::segments(location) {
         if seg == "$ref" {
             let target = node.get("$ref")?.as_str()?;
             node = root.pointer(target.strip_prefix('#')?)?;
@@ -522,44 +523,9 @@ fn resolve_refs<'a>(root: &'a Value, mut v: &'a Value) -> &'a Value {
     v
 }
 
-/// The allowed name closest to `field`, if it is a likely typo.
-fn closest(field: &str, allowed: &[String]) -> Option<String> {
-    allowed
-        .iter()
-        .map(|a| (edit_distance(&field.to_lowercase(), &a.to_lowercase()), a))
-        .filter(|(d, a)| *d <= (a.len() / 3).max(1))
-        .min()
-        .map(|(_, a)| a.clone())
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let cost = usize::from(ca != *cb);
-            cur.push((prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1));
-        }
-        prev = cur;
-    }
-    prev[b.len()]
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn typos_get_suggestions() {
-        let allowed = vec![
-            "replicas".to_owned(),
-            "resources".to_owned(),
-            "routes".to_owned(),
-        ];
-        assert_eq!(closest("replica", &allowed).as_deref(), Some("replicas"));
-        assert_eq!(closest("zzz", &allowed), None);
-    }
 
     #[test]
     fn model_schema_compiles_and_names_maps_by_property_names() {

@@ -137,7 +137,7 @@ pub fn image_tag(tag: &str) -> Result<(), String> {
     {
         return Err(format!(
             "the tag contains {}: {WHAT}",
-            super::names::describe_char(c)
+            crate::diagnostic::describe_char(c)
         ));
     }
     if tag.starts_with(['.', '-']) {

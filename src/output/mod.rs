@@ -200,6 +200,28 @@ fn check_out_dir(out_dir: &Path) -> Result<(), Error> {
     }
 }
 
+/// The files of `tree` in `scope`, after checking the folders that hold them or a
+/// file `lock` lists (see [`check_dirs`]).
+fn scoped_files<'t>(
+    out_dir: &Path,
+    tree: &'t OutputTree,
+    scope: &Scope,
+    lock: &Lock,
+) -> Result<Vec<(&'t String, &'t OutputFile)>, Error> {
+    let files: Vec<(&String, &OutputFile)> = tree
+        .iter()
+        .filter(|(_, f)| scope.includes(f.env.as_deref()))
+        .collect();
+    check_dirs(
+        out_dir,
+        files
+            .iter()
+            .map(|(p, _)| p.as_str())
+            .chain(lock.files.keys().map(String::as_str)),
+    )?;
+    Ok(files)
+}
+
 /// Checks every folder that holds one of `paths` (relative to `out_dir`) once: each is
 /// a real folder or missing, never a link.
 fn check_dirs<'a>(out_dir: &Path, paths: impl Iterator<Item = &'a str>) -> Result<(), Error> {
@@ -227,17 +249,7 @@ fn read_existing(path: &Path) -> Result<Option<Vec<u8>>, Error> {
 pub fn check(out_dir: &Path, tree: &OutputTree, scope: &Scope) -> Result<Vec<Finding>, Error> {
     check_out_dir(out_dir)?;
     let lock = known_files(out_dir)?.lock;
-    let files: Vec<(&String, &OutputFile)> = tree
-        .iter()
-        .filter(|(_, f)| scope.includes(f.env.as_deref()))
-        .collect();
-    check_dirs(
-        out_dir,
-        files
-            .iter()
-            .map(|(p, _)| p.as_str())
-            .chain(lock.files.keys().map(String::as_str)),
-    )?;
+    let files = scoped_files(out_dir, tree, scope, &lock)?;
     let found: Vec<Option<Finding>> = files
         .par_iter()
         .map(|(path, file)| compare(out_dir, &lock, path, file))
@@ -345,17 +357,7 @@ pub fn write_with(
     remove_stray_temporaries(out_dir, pending_exists(out_dir));
     let known = known_files(out_dir)?;
     let old = &known.lock;
-    let files: Vec<(&String, &OutputFile)> = tree
-        .iter()
-        .filter(|(_, f)| scope.includes(f.env.as_deref()))
-        .collect();
-    check_dirs(
-        out_dir,
-        files
-            .iter()
-            .map(|(p, _)| p.as_str())
-            .chain(old.files.keys().map(String::as_str)),
-    )?;
+    let files = scoped_files(out_dir, tree, scope, old)?;
     let plans: Vec<(Plan, String)> = files
         .par_iter()
         .map(|(path, file)| {

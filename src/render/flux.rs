@@ -449,40 +449,19 @@ fn write_cluster(
         wait: false,
     };
     let root_kustomization = kustomization(&root_unit, settings, repo);
-    let mut sync_files = Vec::new();
-    for object in [&git, &root_kustomization] {
-        let file = object.file_name();
-        out.add(
-            format!("{root}/flux-system/{file}"),
-            yaml::document(&sources, object.0.clone()),
-            None,
-        );
-        sync_files.push(file);
-    }
-    out.add(
-        format!("{root}/flux-system/kustomization.yaml"),
-        yaml::typed(&sources, &plain_kustomization(sync_files)),
-        None,
-    );
+    let sync = format!("{root}/flux-system");
+    let sync_files = write_objects(out, &sync, &sources, [git, root_kustomization]);
+    write_kustomization(out, &sync, &sources, sync_files);
 
-    let mut resources = vec!["flux-system".to_owned()];
     let image_unit = plan.units.contains_key("image-automation");
-    for unit in plan.units.values() {
-        let object = kustomization(unit, settings, repo);
-        let file = object.file_name();
-        out.add(
-            format!("{root}/{file}"),
-            yaml::document(&sources, object.0.clone()),
-            None,
-        );
-        resources.push(file);
-    }
+    let units = plan
+        .units
+        .values()
+        .map(|unit| kustomization(unit, settings, repo));
+    let mut resources = vec!["flux-system".to_owned()];
+    resources.extend(write_objects(out, &root, &sources, units));
     resources.sort();
-    out.add(
-        format!("{root}/kustomization.yaml"),
-        yaml::typed(&sources, &plain_kustomization(resources)),
-        None,
-    );
+    write_kustomization(out, &root, &sources, resources);
 
     if image_unit {
         let update = Object::from(&json!({
@@ -504,22 +483,10 @@ fn write_cluster(
             },
         }));
         let dir = format!("{root}/image-automation");
-        let mut files = Vec::new();
-        for object in plan.images.iter().chain([&update]) {
-            let file = object.file_name();
-            out.add(
-                format!("{dir}/{file}"),
-                yaml::document(&sources, object.0.clone()),
-                None,
-            );
-            files.push(file);
-        }
+        let objects = plan.images.iter().cloned().chain([update]);
+        let mut files = write_objects(out, &dir, &sources, objects);
         files.sort();
-        out.add(
-            format!("{dir}/kustomization.yaml"),
-            yaml::typed(&sources, &plain_kustomization(files)),
-            None,
-        );
+        write_kustomization(out, &dir, &sources, files);
     }
 
     if plan.secrets {
@@ -550,21 +517,8 @@ fn write_cluster(
             },
         }));
         let dir = format!("{root}/sealed-secrets");
-        let mut files = Vec::new();
-        for object in [&repository, &release] {
-            let file = object.file_name();
-            out.add(
-                format!("{dir}/{file}"),
-                yaml::document(&sources, object.0.clone()),
-                None,
-            );
-            files.push(file);
-        }
-        out.add(
-            format!("{dir}/kustomization.yaml"),
-            yaml::typed(&sources, &plain_kustomization(files)),
-            None,
-        );
+        let files = write_objects(out, &dir, &sources, [repository, release]);
+        write_kustomization(out, &dir, &sources, files);
     }
 
     let context = json!({
@@ -584,6 +538,42 @@ fn write_cluster(
         Ok(script) => out.add_script(format!("{root}/bootstrap.sh"), script.into_bytes(), None),
         Err(d) => diags.push(*d),
     }
+}
+
+/// Writes each object into `dir` (a cluster's files, shared by its environments) and
+/// gives the file names, in the objects' order.
+fn write_objects(
+    out: &mut OutputTree,
+    dir: &str,
+    sources: &[String],
+    objects: impl IntoIterator<Item = Object>,
+) -> Vec<String> {
+    objects
+        .into_iter()
+        .map(|object| {
+            let file = object.file_name();
+            out.add(
+                format!("{dir}/{file}"),
+                yaml::document(sources, object.0),
+                None,
+            );
+            file
+        })
+        .collect()
+}
+
+/// Writes `dir/kustomization.yaml` listing `resources`.
+fn write_kustomization(
+    out: &mut OutputTree,
+    dir: &str,
+    sources: &[String],
+    resources: Vec<String>,
+) {
+    out.add(
+        format!("{dir}/kustomization.yaml"),
+        yaml::typed(sources, &plain_kustomization(resources)),
+        None,
+    );
 }
 
 #[cfg(test)]

@@ -287,29 +287,12 @@ pub(super) fn verify(cx: &Context<'_>, env: &Environment) -> Value {
     }
     health.sort_by(|a, b| a["url"].as_str().cmp(&b["url"].as_str()));
     health.dedup();
-    let mut host_backups = Vec::new();
-    for plan in super::hosts::plan(cx.project) {
-        for p in plan.projects.values().filter(|p| p.env.name == env.name) {
-            let has_db = match &p.kind {
-                super::hosts::ProjectKind::Apps(apps) => apps
-                    .iter()
-                    .find(|(_, a)| a.database.is_some())
-                    .map(|(n, _)| n.to_string()),
-                super::hosts::ProjectKind::Stack(n, s) => {
-                    s.database.as_ref().map(|_| n.to_string())
-                }
-            };
-            if let Some(name) = has_db {
-                host_backups.push(json!({"host": plan.name.as_str(), "name": name}));
-            }
-        }
-    }
+    let host_backups = host_databases(cx, env);
     json!({"env": env.name.as_str(), "workloads": workloads, "health": health, "host_backups": host_backups, "flux": super::flux::plan(cx.project).keys().filter(|c| env.model.clusters.contains_key(c.as_str())).cloned().collect::<Vec<_>>()})
 }
 
 /// Rolling back a release and restoring a database, GitOps-aware.
 pub(super) fn rollback(cx: &Context<'_>, env: &Environment) -> Value {
-    let _ = cx;
     let mut apps = Vec::new();
     for unit in cluster_apps(env) {
         let db = unit.app.database.as_ref().map(|d| {
@@ -333,7 +316,13 @@ pub(super) fn rollback(cx: &Context<'_>, env: &Environment) -> Value {
             "db": db,
         }));
     }
-    let mut host_restores = Vec::new();
+    json!({"env": env.name.as_str(), "apps": apps, "host_restores": host_databases(cx, env)})
+}
+
+/// `{host, name}` of each compose project of `env` with a database (its first app
+/// with one, or the stack), which `backup.sh NAME` and `restore.sh NAME` take.
+fn host_databases(cx: &Context<'_>, env: &Environment) -> Vec<Value> {
+    let mut out = Vec::new();
     for plan in super::hosts::plan(cx.project) {
         for p in plan.projects.values().filter(|p| p.env.name == env.name) {
             let name = match &p.kind {
@@ -346,11 +335,11 @@ pub(super) fn rollback(cx: &Context<'_>, env: &Environment) -> Value {
                 }
             };
             if let Some(name) = name {
-                host_restores.push(json!({"host": plan.name.as_str(), "name": name}));
+                out.push(json!({"host": plan.name.as_str(), "name": name}));
             }
         }
     }
-    json!({"env": env.name.as_str(), "apps": apps, "host_restores": host_restores})
+    out
 }
 
 /// The waivers: every lint rule or checkov check the model turns off, for what, and why.

@@ -131,14 +131,6 @@ fn check_env(env: &Environment, diags: &mut Diagnostics) {
         }
     }
 
-    let mut routed: BTreeMap<(String, String), String> = BTreeMap::new();
-    for (name, app) in m.enabled_apps() {
-        for (route_name, route) in &app.routes {
-            routed
-                .entry((route.host.clone(), route.path.clone()))
-                .or_insert_with(|| format!("/apps/{name}/routes/{route_name}"));
-        }
-    }
     for (name, stack) in m.enabled_stacks() {
         let at = |p: &str| format!("/stacks/{name}{p}");
         let target = stack.runs_on.as_ref().or(m.environment.runs_on.as_ref());
@@ -233,6 +225,7 @@ fn check_env(env: &Environment, diags: &mut Diagnostics) {
                     format!("`{}` is not a variable of stack `{name}`", db.password_env),
                 )
                 .at(env.span(&at("/database/passwordEnv")))
+                .did_you_mean(&db.password_env, stack.env.keys().map(String::as_str))
                 .help("add it under the stack's `env`, from the secret that holds the password"),
             );
         }
@@ -254,22 +247,6 @@ fn check_env(env: &Environment, diags: &mut Diagnostics) {
                     continue;
                 }
                 check_host_route(env, &pointer, route, host_name, host.caddy.is_some(), diags);
-            }
-            let key = (route.host.clone(), route.path.clone());
-            if let Some(other) = routed.get(&key) {
-                diags.push(
-                    Diagnostic::error(
-                        checks::CONFLICT,
-                        format!(
-                            "`{}{}` is routed twice in `{}`",
-                            route.host, route.path, env.name
-                        ),
-                    )
-                    .at(env.span(&format!("{pointer}/host")))
-                    .label(env.span(&format!("{other}/host")), "also routed here"),
-                );
-            } else {
-                routed.insert(key, pointer);
             }
         }
     }

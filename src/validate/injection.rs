@@ -208,7 +208,7 @@ pub(crate) fn email_address(value: &str) -> Result<(), String> {
     if let Some(c) = value.chars().find(|c| c.is_whitespace() || c.is_control()) {
         return Err(format!(
             "it contains {}",
-            crate::model::names::describe_char(c)
+            crate::diagnostic::describe_char(c)
         ));
     }
     let (local, domain) = match value.split_once('@') {
@@ -226,7 +226,7 @@ pub(crate) fn email_address(value: &str) -> Result<(), String> {
     if let Some(c) = local.chars().find(|&c| c != '.' && !atext(c)) {
         return Err(format!(
             "{} cannot appear before the `@`",
-            crate::model::names::describe_char(c)
+            crate::diagnostic::describe_char(c)
         ));
     }
     if local.split('.').any(str::is_empty) {
@@ -295,7 +295,7 @@ fn url_chars(part: &str, extra: &[u8]) -> Result<(), String> {
             let c = part[i..].chars().next().unwrap_or_default();
             return Err(format!(
                 "{} must be percent-encoded",
-                crate::model::names::describe_char(c)
+                crate::diagnostic::describe_char(c)
             ));
         }
         i += 1;
@@ -321,7 +321,7 @@ pub(crate) fn git_url(value: &str) -> Result<(), String> {
     {
         return Err(format!(
             "it contains {}",
-            crate::model::names::describe_char(c)
+            crate::diagnostic::describe_char(c)
         ));
     }
     let (authority, path) = if let Some((scheme, rest)) = value.split_once("://") {
@@ -370,7 +370,7 @@ pub(crate) fn branch_name(value: &str) -> Result<(), String> {
     {
         return Err(format!(
             "it contains {}",
-            crate::model::names::describe_char(c)
+            crate::diagnostic::describe_char(c)
         ));
     }
     if value.starts_with('-') {
@@ -399,7 +399,7 @@ pub(crate) fn relative_dir(value: &str) -> Result<(), String> {
     {
         return Err(format!(
             "it contains {}",
-            crate::model::names::describe_char(c)
+            crate::diagnostic::describe_char(c)
         ));
     }
     if value.starts_with('/') {
@@ -417,6 +417,15 @@ pub(crate) fn relative_dir(value: &str) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Characters are named as every other check and the YAML errors name them.
+    #[test]
+    fn control_characters_are_named_by_code_point() {
+        assert_eq!(
+            branch_name("main\u{7}"),
+            Err("it contains the control character U+0007".to_owned())
+        );
+    }
 
     #[test]
     fn email_addresses() {

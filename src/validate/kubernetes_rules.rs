@@ -15,8 +15,8 @@ mod cron;
 mod quantity;
 
 use crate::diagnostic::{Diagnostic, Diagnostics, Span, checks};
-use crate::model::load::escape;
 use crate::model::{Environment, KeySource, Placement, Project, Resources};
+use crate::pointer::escape;
 use quantity::Quantity;
 use std::collections::BTreeMap;
 
@@ -257,7 +257,7 @@ fn secret_key(key: &str) -> Result<(), String> {
     {
         return Err(format!(
             "a key cannot contain {}",
-            crate::model::names::describe_char(c)
+            crate::diagnostic::describe_char(c)
         ));
     }
     if key == "." || key.starts_with("..") {

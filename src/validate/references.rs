@@ -1,5 +1,6 @@
-//! Reference checks: every name the model uses points at something that exists, and
-//! every name kiln derives from it is valid.
+//! Reference checks: every name the model uses points at something that exists,
+//! every name kiln derives from it is valid, and no two routes (of apps or stacks)
+//! claim the same host and path.
 
 use crate::diagnostic::{Diagnostic, Diagnostics, checks};
 use crate::model::{EnvValue, Environment, IngressKind, Name, Placement, SecretRef, names};
@@ -59,7 +60,6 @@ pub fn check(env: &Environment, diags: &mut Diagnostics) {
     }
     // A pattern with an unknown placeholder makes every namespace invalid: say it once.
     let pattern_ok = check_namespace_pattern(env, diags);
-    let mut routes: BTreeMap<(String, String), (Name, Name)> = BTreeMap::new();
     for (name, app) in m.enabled_apps() {
         let at = |p: &str| format!("/apps/{name}{p}");
         let placement = m.placement(app);
@@ -201,25 +201,6 @@ pub fn check(env: &Environment, diags: &mut Diagnostics) {
                     .help(format!("add `tunnel:` to cluster `{cluster_name}`, or drop `tunnel: true`")),
                 );
             }
-            let key = (route.host.clone(), route.path.clone());
-            if let Some((other_app, other_route)) = routes.get(&key) {
-                diags.push(
-                    Diagnostic::error(
-                        checks::CONFLICT,
-                        format!(
-                            "`{}{}` is routed twice in `{}`",
-                            route.host, route.path, env.name
-                        ),
-                    )
-                    .at(env.span(&format!("{pointer}/host")))
-                    .label(
-                        env.span(&format!("/apps/{other_app}/routes/{other_route}/host")),
-                        "also routed here",
-                    ),
-                );
-            } else {
-                routes.insert(key, (name.clone(), route_name.clone()));
-            }
         }
         for (suffix, what) in [
             ("-db-backup", "backup CronJob"),
@@ -255,6 +236,7 @@ pub fn check(env: &Environment, diags: &mut Diagnostics) {
         }
     }
     check_cycles(env, diags);
+    check_route_conflicts(env, diags);
     for (name, host) in &m.hosts {
         let Some(from) = &host.deploy_from else {
             continue;
@@ -301,6 +283,40 @@ pub fn check(env: &Environment, diags: &mut Diagnostics) {
                     user,
                     m.apps.keys().map(Name::to_string).collect(),
                 ));
+            }
+        }
+    }
+}
+
+/// Reports every route (of an app or a stack) whose host and path an earlier one
+/// already claims.
+fn check_route_conflicts(env: &Environment, diags: &mut Diagnostics) {
+    let m = &env.model;
+    let apps = m
+        .enabled_apps()
+        .map(|(n, a)| (format!("/apps/{n}"), &a.routes));
+    let stacks = m
+        .enabled_stacks()
+        .map(|(n, s)| (format!("/stacks/{n}"), &s.routes));
+    let mut routed: BTreeMap<(&str, &str), String> = BTreeMap::new();
+    for (owner, routes) in apps.chain(stacks) {
+        for (route_name, route) in routes {
+            let pointer = format!("{owner}/routes/{route_name}");
+            match routed.get(&(route.host.as_str(), route.path.as_str())) {
+                Some(other) => diags.push(
+                    Diagnostic::error(
+                        checks::CONFLICT,
+                        format!(
+                            "`{}{}` is routed twice in `{}`",
+                            route.host, route.path, env.name
+                        ),
+                    )
+                    .at(env.span(&format!("{pointer}/host")))
+                    .label(env.span(&format!("{other}/host")), "also routed here"),
+                ),
+                None => {
+                    routed.insert((&route.host, &route.path), pointer);
+                }
             }
         }
     }
@@ -420,6 +436,7 @@ pub(crate) fn secret_ref(env: &Environment, pointer: &str, r: &SecretRef, diags:
                     env.key_span(&format!("/secrets/{}", r.secret)),
                     "secret defined here",
                 )
+                .did_you_mean(&r.key, keys.iter().copied())
                 .help(format!("its keys: {}", keys.join(", "))),
             );
         }
@@ -442,7 +459,8 @@ pub(crate) fn unknown(
     if known.is_empty() {
         d.help(format!("the model defines no {what} yet"))
     } else {
-        d.help(format!("defined: {}", known.join(", ")))
+        d.did_you_mean(name.as_str(), known.iter().map(String::as_str))
+            .help(format!("defined: {}", known.join(", ")))
     }
 }
 

@@ -145,7 +145,8 @@ fn check_template(
                     checks::SECRET_REFERENCE,
                     format!("the template of `{secret}.{key}` uses `{{{target}.{k}}}`, but no secret is named `{target}`"),
                 )
-                .at(env.span(&pointer)),
+                .at(env.span(&pointer))
+                .did_you_mean(target, env.model.secrets.keys().map(|n| n.as_str())),
             ),
             Some(other) if !other.keys.contains_key(&k) => diags.push(
                 Diagnostic::error(
@@ -154,6 +155,7 @@ fn check_template(
                 )
                 .at(env.span(&pointer))
                 .label(env.key_span(&format!("/secrets/{target}")), "secret defined here")
+                .did_you_mean(&k, other.keys.keys().map(String::as_str))
                 .help(format!(
                     "its keys: {}",
                     other.keys.keys().cloned().collect::<Vec<_>>().join(", ")

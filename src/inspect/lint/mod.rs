@@ -293,6 +293,7 @@ pub fn run(cx: &LintContext<'_>, diags: &mut Diagnostics) {
                     diags.push(
                         Diagnostic::error(checks::WAIVER, format!("no rule is named `{rule}`"))
                             .at(env.key_span(&pointer))
+                            .did_you_mean(rule, RULES.iter().map(|r| r.name()))
                             .help("`kiln rules` lists kiln's rules; checkov checks are waived by their id, e.g. `CKV_K8S_43`"),
                     );
                 } else if reason.trim().is_empty() {

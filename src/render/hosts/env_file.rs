@@ -136,7 +136,7 @@ pub fn var(env: &Environment, name: &str, value: &EnvValue) -> EnvVarSpec {
         },
         EnvValue::RouteOrigins(o) => EnvVarSpec {
             name: name.to_owned(),
-            value: Some(dotenv_quote(&super::route_origins(env, &o.route_origins))),
+            value: Some(dotenv_quote(&env.model.route_origins(&o.route_origins))),
             comments: vec![format!(
                 "The https:// origins of every route of `{}`, from the model.",
                 o.route_origins

@@ -146,24 +146,6 @@ pub fn plan(project: &crate::model::Project) -> Vec<HostPlan<'_>> {
     plans
 }
 
-/// `https://<host>` of every route of `app`, sorted, comma-separated (as on clusters).
-pub fn route_origins(env: &Environment, app: &Name) -> String {
-    let mut origins: Vec<String> = env
-        .model
-        .apps
-        .get(app)
-        .map(|a| {
-            a.routes
-                .values()
-                .map(|r| format!("https://{}", r.host))
-                .collect()
-        })
-        .unwrap_or_default();
-    origins.sort();
-    origins.dedup();
-    origins.join(",")
-}
-
 impl Target for Hosts {
     fn id(&self) -> &'static str {
         "hosts"
@@ -181,46 +163,34 @@ impl Target for Hosts {
                 let dir = format!("{root}/{}", project.name);
                 let env_name = project.env.name.as_str();
                 let sources = &project.env.sources;
-                match &project.kind {
-                    ProjectKind::Apps(apps) => {
-                        let built = apps_project(cx, &plan, project, apps, diags);
-                        out.add(
-                            format!("{dir}/compose.yaml"),
-                            yaml::file(sources, &built.compose),
+                let (compose_file, built) = match &project.kind {
+                    ProjectKind::Apps(apps) => (
+                        "compose.yaml",
+                        apps_project(cx, &plan, project, apps, diags)
+                            .map(|c| yaml::file(sources, &c)),
+                    ),
+                    ProjectKind::Stack(name, stack) => (
+                        "compose.override.yaml",
+                        project::stack_project(&plan, project, name, stack)
+                            .map(|c| yaml::file(sources, &c)),
+                    ),
+                };
+                out.add(
+                    format!("{dir}/{compose_file}"),
+                    built.compose,
+                    Some(env_name),
+                );
+                for file in &built.env_files {
+                    match env_file::render(cx, sources, &plan, project, file) {
+                        Ok(text) => out.add(
+                            format!("{dir}/{}", file.template_name()),
+                            text.into_bytes(),
                             Some(env_name),
-                        );
-                        for file in &built.env_files {
-                            match env_file::render(cx, sources, &plan, project, file) {
-                                Ok(text) => out.add(
-                                    format!("{dir}/{}", file.template_name()),
-                                    text.into_bytes(),
-                                    Some(env_name),
-                                ),
-                                Err(d) => diags.push(*d),
-                            }
-                        }
-                        script_projects.push(built.script);
-                    }
-                    ProjectKind::Stack(name, stack) => {
-                        let built = project::stack_project(&plan, project, name, stack);
-                        out.add(
-                            format!("{dir}/compose.override.yaml"),
-                            yaml::file(sources, &built.compose),
-                            Some(env_name),
-                        );
-                        for file in &built.env_files {
-                            match env_file::render(cx, sources, &plan, project, file) {
-                                Ok(text) => out.add(
-                                    format!("{dir}/{}", file.template_name()),
-                                    text.into_bytes(),
-                                    Some(env_name),
-                                ),
-                                Err(d) => diags.push(*d),
-                            }
-                        }
-                        script_projects.push(built.script);
+                        ),
+                        Err(d) => diags.push(*d),
                     }
                 }
+                script_projects.push(built.script);
             }
             let sources = plan.sources();
             let file_env = plan.file_env();
@@ -267,6 +237,17 @@ pub struct Built<T> {
     pub env_files: Vec<env_file::EnvFileSpec>,
     /// What `deploy.sh`, `backup.sh` and `restore.sh` need.
     pub script: scripts::ScriptProject,
+}
+
+impl<T> Built<T> {
+    /// The same project with its compose file turned into `f(compose)`.
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Built<U> {
+        Built {
+            compose: f(self.compose),
+            env_files: self.env_files,
+            script: self.script,
+        }
+    }
 }
 
 fn apps_project(

@@ -153,7 +153,7 @@ pub fn apps_project(
                 EnvValue::RouteOrigins(o) => {
                     s.environment.insert(
                         var.clone(),
-                        escape_dollars(&super::route_origins(env, &o.route_origins)),
+                        escape_dollars(&env.model.route_origins(&o.route_origins)),
                     );
                 }
             }
@@ -366,7 +366,7 @@ pub fn stack_project(
                 }
                 EnvValue::Plain(p) => escape_dollars(&p.as_text()),
                 EnvValue::RouteOrigins(o) => {
-                    escape_dollars(&super::route_origins(env, &o.route_origins))
+                    escape_dollars(&env.model.route_origins(&o.route_origins))
                 }
             };
             environment.insert(var.clone(), text);

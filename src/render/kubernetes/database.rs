@@ -50,18 +50,6 @@ pub fn objects(cx: &AppCx<'_>, db: &Database) -> Vec<Object> {
     out
 }
 
-fn meta(cx: &AppCx<'_>, name: &str, component: &str) -> ObjectMeta {
-    ObjectMeta {
-        name: Some(name.to_owned()),
-        labels: Some(labels::standard(
-            &cx.db_service(),
-            cx.group.as_str(),
-            component,
-        )),
-        ..Default::default()
-    }
-}
-
 /// Where the password file is mounted: a file, not an environment variable, so the
 /// value never shows in `kubectl describe` or the process environment.
 const PASSWORD_DIR: &str = "/run/secrets/db";
@@ -183,7 +171,7 @@ fn statefulset(cx: &AppCx<'_>, db: &Database) -> StatefulSet {
         ..Default::default()
     };
     StatefulSet {
-        metadata: meta(cx, &name, "database"),
+        metadata: cx.db_meta(&name, "database"),
         spec: StatefulSetSpec {
             service_name: Some(name.clone()),
             replicas: Some(1),
@@ -192,7 +180,7 @@ fn statefulset(cx: &AppCx<'_>, db: &Database) -> StatefulSet {
                 ..Default::default()
             },
             template: PodTemplateSpec {
-                metadata: Some(meta(cx, &name, "database")),
+                metadata: Some(cx.db_meta(&name, "database")),
                 spec: Some(PodSpec {
                     automount_service_account_token: Some(false),
                     security_context: Some(pod::pod_security(POSTGRES_UID, POSTGRES_UID)),
@@ -221,7 +209,7 @@ fn statefulset(cx: &AppCx<'_>, db: &Database) -> StatefulSet {
 fn headless_service(cx: &AppCx<'_>) -> Service {
     let name = cx.db_service();
     Service {
-        metadata: meta(cx, &name, "database"),
+        metadata: cx.db_meta(&name, "database"),
         spec: Some(ServiceSpec {
             cluster_ip: Some("None".to_owned()),
             selector: Some(labels::selector(&name)),
@@ -245,7 +233,7 @@ pub fn backup_name(cx: &AppCx<'_>) -> String {
 
 fn backup_claim(cx: &AppCx<'_>, backup: &Backup) -> PersistentVolumeClaim {
     PersistentVolumeClaim {
-        metadata: meta(cx, &backup_name(cx), "backup"),
+        metadata: cx.db_meta(&backup_name(cx), "backup"),
         spec: Some(claim_spec(
             cx.cluster.storage_class.as_ref().map(|s| s.as_str()),
             &backup.storage,
@@ -297,7 +285,7 @@ fn backup_cronjob(cx: &AppCx<'_>, db: &Database, backup: &Backup) -> CronJob {
         ..Default::default()
     };
     CronJob {
-        metadata: meta(cx, &name, "backup"),
+        metadata: cx.db_meta(&name, "backup"),
         spec: CronJobSpec {
             schedule: backup.schedule.clone(),
             concurrency_policy: Some("Forbid".to_owned()),
@@ -308,7 +296,7 @@ fn backup_cronjob(cx: &AppCx<'_>, db: &Database, backup: &Backup) -> CronJob {
                 spec: Some(JobSpec {
                     backoff_limit: Some(2),
                     template: PodTemplateSpec {
-                        metadata: Some(meta(cx, &name, "backup")),
+                        metadata: Some(cx.db_meta(&name, "backup")),
                         spec: Some(PodSpec {
                             automount_service_account_token: Some(false),
                             restart_policy: Some("OnFailure".to_owned()),

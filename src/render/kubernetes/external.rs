@@ -3,7 +3,7 @@
 //! ExternalName Service when it has a DNS name: kiln chooses), and the Job that
 //! redeploys the app over SSH when Flux image automation commits a new tag.
 
-use super::{AppCx, Object, labels, pod};
+use super::{AppCx, Object, pod};
 use crate::model::{DeployFrom, Host};
 use crate::render::templates::shell_quote;
 use k8s_openapi::api::batch::v1::{Job, JobSpec};
@@ -12,7 +12,6 @@ use k8s_openapi::api::core::v1::{
     PodSpec, PodTemplateSpec, SecretVolumeSource, Service, ServicePort, ServiceSpec, Volume,
     VolumeMount,
 };
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use std::net::IpAddr;
 
@@ -30,18 +29,6 @@ pub fn host_port_of(app: &crate::model::App) -> u16 {
         .unwrap_or(app.port)
 }
 
-fn meta(cx: &AppCx<'_>, name: &str, component: &str) -> ObjectMeta {
-    ObjectMeta {
-        name: Some(name.to_owned()),
-        labels: Some(labels::standard(
-            cx.name.as_str(),
-            cx.group.as_str(),
-            component,
-        )),
-        ..Default::default()
-    }
-}
-
 /// The Service (and Endpoints) routes use to reach the app on `host`.
 pub fn service(cx: &AppCx<'_>, host: &Host) -> Vec<Object> {
     let port = cx.service_port;
@@ -55,7 +42,7 @@ pub fn service(cx: &AppCx<'_>, host: &Host) -> Vec<Object> {
     match host.address.parse::<IpAddr>() {
         Ok(ip) => {
             let svc = Service {
-                metadata: meta(cx, cx.name.as_str(), "external"),
+                metadata: cx.meta(cx.name.as_str(), "external"),
                 spec: Some(ServiceSpec {
                     type_: Some("ClusterIP".to_owned()),
                     ports: Some(vec![service_port]),
@@ -64,7 +51,7 @@ pub fn service(cx: &AppCx<'_>, host: &Host) -> Vec<Object> {
                 ..Default::default()
             };
             let endpoints = Endpoints {
-                metadata: meta(cx, cx.name.as_str(), "external"),
+                metadata: cx.meta(cx.name.as_str(), "external"),
                 subsets: Some(vec![EndpointSubset {
                     addresses: Some(vec![EndpointAddress {
                         ip: ip.to_string(),
@@ -83,7 +70,7 @@ pub fn service(cx: &AppCx<'_>, host: &Host) -> Vec<Object> {
         }
         Err(_) => {
             let svc = Service {
-                metadata: meta(cx, cx.name.as_str(), "external"),
+                metadata: cx.meta(cx.name.as_str(), "external"),
                 spec: Some(ServiceSpec {
                     type_: Some("ExternalName".to_owned()),
                     external_name: Some(host.address.clone()),
@@ -177,12 +164,12 @@ pub fn deploy_job(cx: &AppCx<'_>, host_name: &str, host: &Host, from: &DeployFro
         ..Default::default()
     };
     Object::from(&Job {
-        metadata: meta(cx, &name, "deploy"),
+        metadata: cx.meta(&name, "deploy"),
         spec: Some(JobSpec {
             backoff_limit: Some(1),
             active_deadline_seconds: Some(900),
             template: PodTemplateSpec {
-                metadata: Some(meta(cx, &name, "deploy")),
+                metadata: Some(cx.meta(&name, "deploy")),
                 spec: Some(PodSpec {
                     automount_service_account_token: Some(false),
                     restart_policy: Some("Never".to_owned()),

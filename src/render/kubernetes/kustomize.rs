@@ -12,6 +12,8 @@
 
 use super::Object;
 use crate::render::{OutputTree, yaml};
+use json_patch::jsonptr::PointerBuf;
+use json_patch::{AddOperation, PatchOperation, RemoveOperation, ReplaceOperation};
 use serde::Serialize;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
@@ -290,14 +292,16 @@ fn target(object: &Object) -> PatchTarget {
 }
 
 /// RFC 6902 operations turning `from` into `to`: maps are compared key by key, lists
-/// of equal length item by item, anything else is replaced whole.
-pub fn diff_ops(from: &Value, to: &Value) -> Vec<Value> {
+/// of equal length item by item, anything else is replaced whole. Only `add` (of a
+/// key the map lacks), `remove` and `replace` (of what is there) are made, which
+/// Kustomize's JSON 6902 patches apply as [`json_patch::patch`] does.
+pub fn diff_ops(from: &Value, to: &Value) -> Vec<PatchOperation> {
     let mut ops = Vec::new();
-    diff(from, to, &mut String::new(), &mut ops);
+    diff(from, to, &mut PointerBuf::root(), &mut ops);
     ops
 }
 
-fn diff(from: &Value, to: &Value, path: &mut String, ops: &mut Vec<Value>) {
+fn diff(from: &Value, to: &Value, path: &mut PointerBuf, ops: &mut Vec<PatchOperation>) {
     if from == to {
         return;
     }
@@ -305,61 +309,41 @@ fn diff(from: &Value, to: &Value, path: &mut String, ops: &mut Vec<Value>) {
         (Value::Object(a), Value::Object(b)) => {
             let keys: BTreeSet<&String> = a.keys().chain(b.keys()).collect();
             for key in keys {
-                let len = path.len();
-                path.push('/');
-                path.push_str(&crate::model::load::escape(key));
+                path.push_back(key.as_str());
                 match (a.get(key), b.get(key)) {
                     (Some(x), Some(y)) => diff(x, y, path, ops),
-                    (Some(_), None) => ops.push(json!({"op": "remove", "path": path.clone()})),
-                    (None, Some(y)) => {
-                        ops.push(json!({"op": "add", "path": path.clone(), "value": y}))
-                    }
+                    (Some(_), None) => ops.push(PatchOperation::Remove(RemoveOperation {
+                        path: path.clone(),
+                    })),
+                    (None, Some(y)) => ops.push(PatchOperation::Add(AddOperation {
+                        path: path.clone(),
+                        value: y.clone(),
+                    })),
                     (None, None) => {}
                 }
-                path.truncate(len);
+                path.pop_back();
             }
         }
         (Value::Array(a), Value::Array(b)) if a.len() == b.len() => {
             for (i, (x, y)) in a.iter().zip(b).enumerate() {
-                let len = path.len();
-                path.push('/');
-                path.push_str(&i.to_string());
+                path.push_back(i);
                 diff(x, y, path, ops);
-                path.truncate(len);
+                path.pop_back();
             }
         }
-        _ => ops.push(json!({"op": "replace", "path": path.clone(), "value": to})),
+        _ => ops.push(PatchOperation::Replace(ReplaceOperation {
+            path: path.clone(),
+            value: to.clone(),
+        })),
     }
 }
 
-/// Applies operations made by [`diff_ops`] (for tests and `kiln diff`).
+/// Applies the operations of a patch file read back as data (for tests and the
+/// checks over the output), as RFC 6902 and Kustomize do: all or nothing.
 pub fn apply_ops(value: &mut Value, ops: &[Value]) -> Result<(), String> {
-    for op in ops {
-        let path = op["path"].as_str().ok_or("op without path")?;
-        let (parent, last) = path.rsplit_once('/').ok_or("op path without /")?;
-        let last = last.replace("~1", "/").replace("~0", "~");
-        let target = if parent.is_empty() {
-            Some(&mut *value)
-        } else {
-            value.pointer_mut(parent)
-        };
-        let target = target.ok_or_else(|| format!("no parent for {path}"))?;
-        match (op["op"].as_str(), target) {
-            (Some("remove"), Value::Object(m)) => {
-                m.remove(&last);
-            }
-            (Some("add" | "replace"), Value::Object(m)) => {
-                m.insert(last, op["value"].clone());
-            }
-            (Some("replace"), Value::Array(a)) => {
-                let i: usize = last.parse().map_err(|_| format!("bad index in {path}"))?;
-                *a.get_mut(i)
-                    .ok_or_else(|| format!("no index {i} in {path}"))? = op["value"].clone();
-            }
-            (other, _) => return Err(format!("unsupported op {other:?} at {path}")),
-        }
-    }
-    Ok(())
+    let patch: Vec<PatchOperation> =
+        serde_json::from_value(Value::Array(ops.to_vec())).map_err(|e| e.to_string())?;
+    json_patch::patch(value, &patch).map_err(|e| e.to_string())
 }
 
 #[cfg(test)]
@@ -375,15 +359,34 @@ mod tests {
             "containers": [{"env": [{"name": "A"}, {"name": "B"}], "image": "x"}],
             "labels": {"app.kubernetes.io/name": "b"}}});
         let ops = diff_ops(&a, &b);
-        let paths: Vec<&str> = ops.iter().map(|o| o["path"].as_str().unwrap()).collect();
+        let paths: Vec<&str> = ops.iter().map(|o| o.path().as_str()).collect();
         assert!(
             paths.contains(&"/spec/labels/app.kubernetes.io~1name"),
             "{paths:?}"
         );
         assert!(paths.contains(&"/spec/containers/0/env"), "{paths:?}");
         let mut patched = a.clone();
-        apply_ops(&mut patched, &ops).unwrap();
+        let data = yaml::to_data(&ops);
+        apply_ops(&mut patched, data.as_array().unwrap()).unwrap();
         assert_eq!(patched, b);
+    }
+
+    /// Kustomize (RFC 6902) replaces and removes only what is there, and applies a
+    /// patch whole or not at all.
+    #[test]
+    fn ops_apply_as_kustomize_applies_them() {
+        let mut v = json!({"spec": {"replicas": 1}});
+        let missing = [json!({"op": "replace", "path": "/spec/missing", "value": 2})];
+        assert!(apply_ops(&mut v, &missing).is_err());
+        let half = [
+            json!({"op": "replace", "path": "/spec/replicas", "value": 2}),
+            json!({"op": "remove", "path": "/spec/gone"}),
+        ];
+        assert!(apply_ops(&mut v, &half).is_err());
+        assert_eq!(v, json!({"spec": {"replicas": 1}}));
+        let escaped = [json!({"op": "add", "path": "/spec/a~1b~0c", "value": 1})];
+        apply_ops(&mut v, &escaped).unwrap();
+        assert_eq!(v["spec"]["a/b~c"], 1);
     }
 
     #[test]

@@ -93,6 +93,26 @@ impl AppCx<'_> {
     pub fn db_service(&self) -> String {
         format!("{}-db", self.name)
     }
+
+    /// The metadata of one of the app's objects: `name`, and the app's standard
+    /// labels for `component`.
+    pub fn meta(&self, name: &str, component: &str) -> ObjectMeta {
+        self.meta_of(self.name.as_str(), name, component)
+    }
+
+    /// The metadata of one of the database's objects: `name`, labelled as the
+    /// database ([`AppCx::db_service`]) in the app's group.
+    pub fn db_meta(&self, name: &str, component: &str) -> ObjectMeta {
+        self.meta_of(&self.db_service(), name, component)
+    }
+
+    fn meta_of(&self, labelled: &str, name: &str, component: &str) -> ObjectMeta {
+        ObjectMeta {
+            name: Some(name.to_owned()),
+            labels: Some(labels::standard(labelled, self.group.as_str(), component)),
+            ..Default::default()
+        }
+    }
 }
 
 /// Every namespaced object of one app in one environment (without namespace).

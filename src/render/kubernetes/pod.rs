@@ -109,7 +109,7 @@ pub fn env(cx: &AppCx<'_>) -> Vec<EnvVar> {
             },
             EnvValue::RouteOrigins(o) => EnvVar {
                 name: name.clone(),
-                value: Some(route_origins(cx, o.route_origins.as_str())),
+                value: Some(cx.model.route_origins(&o.route_origins)),
                 value_from: None,
             },
         })
@@ -132,24 +132,6 @@ pub fn env_from(cx: &AppCx<'_>) -> Option<Vec<k8s_openapi::api::core::v1::EnvFro
             })
             .collect()
     })
-}
-
-/// `https://<host>` for every route of `app`, sorted and comma-separated.
-pub fn route_origins(cx: &AppCx<'_>, app: &str) -> String {
-    let mut origins: Vec<String> = cx
-        .model
-        .apps
-        .get(app)
-        .map(|a| {
-            a.routes
-                .values()
-                .map(|r| format!("https://{}", r.host))
-                .collect()
-        })
-        .unwrap_or_default();
-    origins.sort();
-    origins.dedup();
-    origins.join(",")
 }
 
 /// An `emptyDir` volume and mount for each writable path.

@@ -7,7 +7,7 @@ use k8s_openapi::api::core::v1::{
     Container, ContainerPort, HTTPGetAction, PodSpec, PodTemplateSpec, Probe, Service, ServicePort,
     ServiceSpec,
 };
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 /// The Deployment, Service and (when the app has migrations) the migration Job.
@@ -17,18 +17,6 @@ pub fn objects(cx: &AppCx<'_>) -> Vec<Object> {
         out.push(Object::from(&migration_job(cx)));
     }
     out
-}
-
-fn meta(cx: &AppCx<'_>, name: &str, component: &str) -> ObjectMeta {
-    ObjectMeta {
-        name: Some(name.to_owned()),
-        labels: Some(labels::standard(
-            cx.name.as_str(),
-            cx.group.as_str(),
-            component,
-        )),
-        ..Default::default()
-    }
 }
 
 fn probe(cx: &AppCx<'_>, liveness: bool) -> Option<Probe> {
@@ -109,7 +97,7 @@ fn deployment(cx: &AppCx<'_>) -> Deployment {
         ..Default::default()
     };
     Deployment {
-        metadata: meta(cx, cx.name.as_str(), "app"),
+        metadata: cx.meta(cx.name.as_str(), "app"),
         spec: DeploymentSpec {
             replicas: Some(i32::try_from(cx.app.replicas).unwrap_or(i32::MAX)),
             revision_history_limit: Some(5),
@@ -118,7 +106,7 @@ fn deployment(cx: &AppCx<'_>) -> Deployment {
                 ..Default::default()
             },
             template: PodTemplateSpec {
-                metadata: Some(meta(cx, cx.name.as_str(), "app")),
+                metadata: Some(cx.meta(cx.name.as_str(), "app")),
                 spec: Some(pod_spec(cx, container)),
             },
             ..Default::default()
@@ -129,7 +117,7 @@ fn deployment(cx: &AppCx<'_>) -> Deployment {
 
 fn service(cx: &AppCx<'_>) -> Service {
     Service {
-        metadata: meta(cx, cx.name.as_str(), "app"),
+        metadata: cx.meta(cx.name.as_str(), "app"),
         spec: Some(ServiceSpec {
             type_: Some("ClusterIP".to_owned()),
             selector: Some(labels::selector(cx.name.as_str())),
@@ -171,12 +159,12 @@ pub fn migration_job(cx: &AppCx<'_>) -> Job {
     let mut spec = pod_spec(cx, container);
     spec.restart_policy = Some("Never".to_owned());
     Job {
-        metadata: meta(cx, &name, "migration"),
+        metadata: cx.meta(&name, "migration"),
         spec: Some(JobSpec {
             backoff_limit: Some(2),
             active_deadline_seconds: Some(600),
             template: PodTemplateSpec {
-                metadata: Some(meta(cx, &name, "migration")),
+                metadata: Some(cx.meta(&name, "migration")),
                 spec: Some(spec),
             },
             ..Default::default()

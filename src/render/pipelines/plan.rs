@@ -522,7 +522,12 @@ fn link_promotions(
             Some(_) => None,
         };
         if let Some(problem) = problem {
-            diags.push(Diagnostic::error(PIPELINE_INCOMPLETE, problem).at(span));
+            let mut d = Diagnostic::error(PIPELINE_INCOMPLETE, problem).at(span);
+            if source.is_none() {
+                let builders = envs.iter().map(|(e, _, _)| e.name.as_str());
+                d = d.did_you_mean(from.as_str(), builders.filter(|e| *e != env.name.as_str()));
+            }
+            diags.push(d);
             continue;
         }
         let arch: Vec<Arch> = plans
