@@ -78,6 +78,7 @@ pub fn main() -> ExitCode {
         Command::Graph => graph::run(&cli.global, &out),
         Command::SetImage(args) => set_image::run(&cli.global, args, &out),
         Command::Rules(args) => rules::run(args, &out),
+        Command::Explain(args) => rules::explain(args, &out),
     };
     match result {
         Ok(outcome) => outcome.into(),
@@ -163,7 +164,13 @@ impl Printer {
             }
             Format::Json => self.stdout(&format!(
                 "{}\n",
-                serde_json::json!({"severity": "error", "code": "E0000", "name": "error", "message": message})
+                serde_json::json!({
+                    "severity": "error",
+                    "code": crate::diagnostic::checks::COMMAND.code,
+                    "name": crate::diagnostic::checks::COMMAND.name,
+                    "message": message,
+                    "help": [crate::diagnostic::checks::COMMAND.fix],
+                })
             )),
         }
     }
@@ -191,11 +198,9 @@ pub struct Compiled {
 impl Compiled {
     /// Whether input errors (not lint findings) stop the command.
     pub fn has_input_errors(&self) -> bool {
-        self.diagnostics.iter().any(|d| {
-            d.is_error()
-                && !validate::lint::is_rule(d)
-                && d.code != validate::wiring::BROKEN_WIRE.code
-        })
+        self.diagnostics
+            .iter()
+            .any(|d| d.is_error() && d.kind == crate::diagnostic::Kind::Error)
     }
 
     /// Whether any error exists (input or lint).

@@ -2,11 +2,11 @@
 //! template references, every secret reference available where it is used, no two
 //! environments placing the same secret in one namespace, and unused secrets.
 
+use crate::diagnostic::checks::{SECRET_NOT_AVAILABLE, UNUSED_SECRET};
 use crate::diagnostic::{Diagnostic, Diagnostics, checks};
 use crate::model::{
     EnvValue, Environment, KeySource, Name, Placement, Project, SecretType, SpanIndex, TemplatePart,
 };
-use crate::secrets::checks::{SECRET_NOT_AVAILABLE, UNUSED_SECRET};
 use crate::secrets::placement::{SecretPlacement, placements};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
