@@ -178,8 +178,8 @@ Examples:
 pub struct RulesArgs {
     /// A check's name or code to explain (as `kiln explain` does).
     pub rule: Option<String>,
-    /// List only one family of checks: files, model, secrets, hosts, pipelines, lint,
-    /// output.
+    /// List only one family of checks (`lint`: the lint rules; `kiln rules` shows
+    /// each family's name in brackets).
     #[arg(long, value_name = "FAMILY")]
     pub family: Option<String>,
 }

@@ -1,10 +1,12 @@
 //! Diagnostics: what went wrong, where, and what to do about it.
 //!
 //! Every stage reports into a [`Diagnostics`] sink instead of stopping at the first
-//! problem. A [`Diagnostic`] has a severity, a stable code, a kebab-case name, a
-//! message, a primary [`Span`], optional secondary labels and help lines. The
-//! renderers in [`render`] turn them into the human format (`error[name]: ...` with a
-//! `--> file:line:col` line and a caret under the source) or JSON lines.
+//! problem. A [`Diagnostic`] has the identity of the [`Check`] that found it (stable
+//! code, kebab-case name, kind and severity, fix hint: each declared once in the
+//! registry, [`checks`]), a message, a primary [`Span`], optional secondary labels
+//! and help lines. The renderers in [`render`] turn them into the human format
+//! (`error[name]: ...` with a `--> file:line:col` line, a caret under the source and
+//! `help:` lines) or JSON lines.
 
 pub mod checks;
 pub mod render;
