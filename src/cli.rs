@@ -147,11 +147,20 @@ Examples:
     /// List the targets kiln compiles.
     #[command(after_help = "Example:\n  kiln targets")]
     Targets,
-    /// List the lint rules, or explain one.
+    /// List every check kiln runs (errors, lint rules, output checks, warnings), or
+    /// explain one.
+    ///
+    /// Codes: `E` an error in the input (exit 2), `K` a finding on the output (lint
+    /// rules `K0xx`, exit 1 when an error), `W` a warning.
     #[command(
-        after_help = "Examples:\n  kiln rules                         every rule: code, name, severity\n  kiln rules postgres-data-mount     what it checks, why, and an example"
+        after_help = "Examples:\n  kiln rules                         every check: code, name, level, what it finds\n  kiln rules --family lint           the lint rules (which a waiver can name)\n  kiln rules postgres-data-mount     what it checks, why, an example, how to fix"
     )]
     Rules(RulesArgs),
+    /// Explain a check: what it does, why it matters, an example and how to fix it.
+    #[command(
+        after_help = "Examples:\n  kiln explain E0006\n  kiln explain unknown-field\n  kiln explain K001"
+    )]
+    Explain(ExplainArgs),
     /// Record the image tag a pipeline deployed, then build.
     ///
     /// For apps with `image.automation: push`: the tag is written to
@@ -167,8 +176,20 @@ Examples:
 /// Options of `kiln rules`.
 #[derive(Debug, Args)]
 pub struct RulesArgs {
-    /// A rule's name or code to explain.
+    /// A check's name or code to explain (as `kiln explain` does).
     pub rule: Option<String>,
+    /// List only one family of checks (`lint`: the lint rules; `kiln rules` shows
+    /// each family's name in brackets).
+    #[arg(long, value_name = "FAMILY")]
+    pub family: Option<String>,
+}
+
+/// Options of `kiln explain`.
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// The check's code (`E0006`, `K001`) or name (`unknown-field`), as a diagnostic
+    /// shows it.
+    pub check: String,
 }
 
 /// Options of `kiln set-image`.

@@ -4,18 +4,25 @@
 //!
 //! # Steps
 //!
-//! 1. [`model`]: `environments/*.yaml` → YAML nodes with spans → `extends` merged,
-//!    `${vars}` substituted → checked against the JSON Schema → one typed
+//! [`pipeline::compile`] runs them in order, each stage taking the one before it:
+//!
+//! 1. [`model`]: `environments/*.yaml` → YAML nodes with spans ([`yaml`]) → `extends`
+//!    merged, `${vars}` substituted → checked against the JSON Schema → one typed
 //!    [`model::Model`] per environment.
-//! 2. [`validate`]: lint rules and wiring checks over the whole model, reported as
-//!    [`diagnostic::Diagnostic`]s with `file:line:col`. Nothing goes further when any
-//!    error exists.
+//! 2. [`validate`]: the checks of the model (references, secrets, hosts, values other
+//!    languages and Kubernetes read), reported as [`diagnostic::Diagnostic`]s with
+//!    `file:line:col`. Nothing goes further when any error exists.
 //! 3. [`render`]: each target turns the model into an in-memory
 //!    [`render::OutputTree`] (path → bytes). Renderers do no I/O.
-//! 4. [`output`]: the only stage that touches the disk: writes `out/` atomically with
+//! 4. [`inspect`]: the checks of the rendered output (lint rules, wiring points, secret
+//!    references), reading the generated objects as data.
+//! 5. [`output`]: the only stage that touches the disk: writes `out/` atomically with
 //!    `out/kiln.lock`, or compares `out/` with what a build would write.
+//!
+//! The modules form a one-way stack (ARCHITECTURE.md, "Layers"; `tests/layers.rs`).
 
 pub mod boundary;
+pub mod catalogue;
 pub mod cli;
 pub mod commands;
 pub mod diagnostic;

@@ -197,11 +197,9 @@ pub struct Compiled {
 impl Compiled {
     /// Whether input errors (not lint findings) stop the command.
     pub fn has_input_errors(&self) -> bool {
-        self.diagnostics.iter().any(|d| {
-            d.is_error()
-                && !inspect::lint::is_rule(d)
-                && d.code != inspect::wiring::BROKEN_WIRE.code
-        })
+        self.diagnostics
+            .iter()
+            .any(|d| d.is_error() && d.kind == crate::diagnostic::Kind::Error)
     }
 
     /// Whether any error exists (input or lint).

@@ -14,7 +14,8 @@
 //!   lint findings, which exit 1, are not what this corpus is about);
 //! - no run panics (exit 101 or a "panicked at" message fails loudly);
 //! - every diagnostic is located: each human diagnostic has its `--> file:line:col`,
-//!   each JSON diagnostic its `file`, `line` and `column`;
+//!   each JSON diagnostic its `file`, `line` and `column`, and a code registered with
+//!   its name and severity (`kiln::diagnostic::checks`);
 //! - `out/` is byte-for-byte what it was before.
 
 use crate::support::{self, kiln, repo, snapshot};
@@ -148,6 +149,15 @@ fn unlocated_json(stdout: &str) -> Vec<String> {
             problems.push(format!("not a JSON diagnostic: {line}"));
             continue;
         };
+        let code = value["code"].as_str().unwrap_or_default();
+        match kiln::catalogue::find(code) {
+            Some(c)
+                if value["name"] == c.name
+                    && value["severity"] == kiln::catalogue::severity_word(c.kind.severity()) => {}
+            _ => problems.push(format!(
+                "JSON diagnostic whose code, name and severity are not the registry's: {line}"
+            )),
+        }
         let located = value["file"].as_str().is_some_and(|f| !f.is_empty())
             && value["line"].as_u64().is_some_and(|l| l > 0)
             && value["column"].as_u64().is_some_and(|c| c > 0);

@@ -157,11 +157,11 @@ fn mistyped_names_on_the_command_line_get_did_you_mean() {
         ),
         (
             &["rules", "latest-image-tags"],
-            "no rule `latest-image-tags`; did you mean `latest-image-tag`? (rules:",
+            "no check is named `latest-image-tags`; did you mean `latest-image-tag` (K001)?",
         ),
         (
             &["rules", "K01"],
-            "no rule `K01`; did you mean `K001`? (rules:",
+            "no check is named `K01`; did you mean `latest-image-tag` (K001)?",
         ),
         (
             &["seal", "--cert", "cert.pem", "vm-ssh-kye"],

@@ -6,6 +6,9 @@ mod support;
 /// The bad-input corpus `tests/bad_inputs/`: every case exits 2, located, without
 /// touching `out/` or panicking; the alias bomb is refused in under a second.
 mod bad_inputs;
+/// The check registry: every check the corpora show is registered and explained,
+/// `kiln rules` lists the registry, `docs/rules.md` is generated from it.
+mod checks;
 /// The command line: exit codes, `check` findings, `--env`, `--format json`, help
 /// and completions.
 mod cli;
@@ -32,7 +35,7 @@ mod hostile;
 mod hosts;
 /// The one-way stack of modules: no module uses a layer above it.
 mod layers;
-/// Lint rules: one triggering and one passing fixture each; `docs/rules.md`.
+/// Lint rules: one triggering and one passing fixture each.
 mod lint;
 /// Pipelines: tags match the ImagePolicy and sort in build order; deploy jobs need
 /// exactly what their Role grants.

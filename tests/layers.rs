@@ -21,6 +21,7 @@ const LAYERS: &[&[&str]] = &[
     &["render"],
     &["output"],
     &["inspect"],
+    &["catalogue"],
     &["diff"],
     &["pipeline"],
     &["cli"],

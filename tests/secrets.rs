@@ -329,7 +329,10 @@ fn seal_seals_only_what_is_new_changed_or_rotated() {
     .unwrap();
     let build = kiln(root, &["build"]);
     assert!(
-        build.stderr.contains("was made from an older definition"),
+        build
+            .stderr
+            .contains("warning[sealed-value-outdated]: the sealed value of")
+            && build.stderr.contains("was made from an older definition"),
         "{}",
         build.stderr
     );
@@ -657,6 +660,15 @@ fn obsolete_sealed_values_are_located_in_the_sealed_file() {
     assert!(!obsolete.is_empty(), "{}{}", run.stdout, run.stderr);
     for d in obsolete {
         assert_eq!(d["file"], "environments/sealed/dev.yaml", "{d}");
+        assert_eq!(
+            (&d["code"], &d["name"], &d["severity"]),
+            (
+                &serde_json::json!("W0207"),
+                &serde_json::json!("unused-sealed-value"),
+                &serde_json::json!("warning")
+            ),
+            "a warning has a W code: {d}"
+        );
         assert!(d["line"].as_u64().unwrap() > 1, "{d}");
     }
 }

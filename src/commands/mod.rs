@@ -75,6 +75,7 @@ pub fn main() -> ExitCode {
         Command::Graph => graph::run(&cli.global, &out),
         Command::SetImage(args) => set_image::run(&cli.global, args, &out),
         Command::Rules(args) => rules::run(args, &out),
+        Command::Explain(args) => rules::explain(args, &out),
     };
     match result {
         Ok(outcome) => outcome.into(),
@@ -160,7 +161,13 @@ impl Printer {
             }
             Format::Json => self.stdout(&format!(
                 "{}\n",
-                serde_json::json!({"severity": "error", "code": "E0000", "name": "error", "message": message})
+                serde_json::json!({
+                    "severity": "error",
+                    "code": crate::diagnostic::checks::COMMAND.code,
+                    "name": crate::diagnostic::checks::COMMAND.name,
+                    "message": message,
+                    "help": [crate::diagnostic::checks::COMMAND.fix],
+                })
             )),
         }
     }

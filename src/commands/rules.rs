@@ -1,82 +1,73 @@
-//! `kiln rules [NAME]`: the lint rule registry, listed or explained.
+//! `kiln rules [NAME]` and `kiln explain CODE|NAME`: the check registry
+//! ([`crate::diagnostic::checks`]), listed or explained.
 
 use super::{Outcome, Printer};
-use crate::cli::RulesArgs;
-use crate::inspect::lint::{RULES, severity_word};
+use crate::catalogue::{self as checks, severity_word};
+use crate::cli::{ExplainArgs, RulesArgs};
 
 pub(super) fn run(args: &RulesArgs, out: &Printer) -> crate::Result<Outcome> {
-    match &args.rule {
-        None => {
-            let width = RULES.iter().map(|r| r.name().len()).max().unwrap_or(0);
-            let mut text = String::new();
-            for r in RULES {
-                let summary = r
-                    .doc()
-                    .lines()
-                    .skip_while(|l| l.starts_with('#') || l.trim().is_empty())
-                    .take_while(|l| !l.trim().is_empty())
-                    .collect::<Vec<_>>()
-                    .join(" ");
-                let first = first_sentence(&summary);
-                text.push_str(&format!(
-                    "{}  {:width$}  {:7}  {first}.\n",
-                    r.code(),
-                    r.name(),
-                    severity_word(r.severity())
-                ));
-            }
-            text.push_str("\n`kiln rules NAME` explains one. Waive a rule for one app or registry with `waive: {NAME: \"why\"}`.\n");
-            out.stdout(&text);
-            Ok(Outcome::Clean)
-        }
-        Some(wanted) => match RULES
-            .iter()
-            .find(|r| r.name() == wanted || r.code().eq_ignore_ascii_case(wanted))
-        {
-            Some(r) => {
-                out.stdout(&format!(
-                    "{} {} ({} by default)\n\n{}",
-                    r.code(),
-                    r.name(),
-                    severity_word(r.severity()),
-                    r.doc()
-                ));
-                Ok(Outcome::Clean)
-            }
+    if let Some(wanted) = &args.rule {
+        out.stdout(&checks::explain(lookup(wanted)?));
+        return Ok(Outcome::Clean);
+    }
+    let families = checks::families();
+    let shown: Vec<_> = match &args.family {
+        None => families.iter().collect(),
+        Some(id) => match families.iter().find(|f| f.id == id) {
+            Some(f) => vec![f],
             None => {
-                let names: Vec<&str> = RULES.iter().map(|r| r.name()).collect();
-                let codes = RULES.iter().map(|r| r.code());
-                Err(crate::Error::Usage(format!(
-                    "no rule `{wanted}`{} (rules: {})",
-                    crate::suggest::hint(wanted, names.iter().copied().chain(codes)),
-                    names.join(", ")
-                )))
+                let ids: Vec<&str> = families.iter().map(|f| f.id).collect();
+                return Err(crate::Error::Usage(format!(
+                    "--family {id}: no such family; families: {}",
+                    ids.join(", ")
+                )));
             }
         },
-    }
-}
-
-/// The text up to the first `. ` outside backticks, without its full stop.
-fn first_sentence(text: &str) -> &str {
-    let mut in_code = false;
-    for (i, c) in text.char_indices() {
-        match c {
-            '`' => in_code = !in_code,
-            '.' if !in_code && text[i + 1..].starts_with(' ') => return &text[..i],
-            _ => {}
+    };
+    let width = checks::all()
+        .iter()
+        .map(|c| c.name.len())
+        .max()
+        .unwrap_or(0);
+    let mut text = String::new();
+    for (i, f) in shown.iter().enumerate() {
+        if i > 0 {
+            text.push('\n');
+        }
+        text.push_str(&format!("{} ({})\n", f.title, f.id));
+        for c in &f.checks {
+            text.push_str(&format!(
+                "{:5} {:width$}  {:7}  {}\n",
+                c.code,
+                c.name,
+                severity_word(c.kind.severity()),
+                c.summary
+            ));
         }
     }
-    text.trim_end_matches('.')
+    text.push_str(
+        "\nE: error in the input (exit 2), K: finding on the output (exit 1 when an error), W: warning.\n\
+         `kiln explain NAME` explains one. Waive a lint rule for one app or registry with `waive: {NAME: \"why\"}`.\n",
+    );
+    out.stdout(&text);
+    Ok(Outcome::Clean)
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn first_sentence_skips_full_stops_in_code() {
-        assert_eq!(
-            super::first_sentence("Flags `a . b` keys. More."),
-            "Flags `a . b` keys"
-        );
-        assert_eq!(super::first_sentence("One sentence."), "One sentence");
-    }
+/// `kiln explain CODE|NAME`.
+pub(super) fn explain(args: &ExplainArgs, out: &Printer) -> crate::Result<Outcome> {
+    out.stdout(&checks::explain(lookup(&args.check)?));
+    Ok(Outcome::Clean)
+}
+
+/// The check a code or name means, or a usage error that says what to do.
+fn lookup(wanted: &str) -> crate::Result<&'static crate::diagnostic::Check> {
+    checks::find(wanted).ok_or_else(|| {
+        let hint = match checks::closest(wanted) {
+            Some(c) => format!("did you mean `{}` ({})? ", c.name, c.code),
+            None => String::new(),
+        };
+        crate::Error::Usage(format!(
+            "no check is named `{wanted}`; {hint}`kiln rules` lists every code and name"
+        ))
+    })
 }

@@ -1,11 +1,14 @@
 //! Diagnostics: what went wrong, where, and what to do about it.
 //!
 //! Every stage reports into a [`Diagnostics`] sink instead of stopping at the first
-//! problem. A [`Diagnostic`] has a severity, a stable code, a kebab-case name, a
-//! message, a primary [`Span`], optional secondary labels and help lines. The
-//! renderers in [`render`] turn them into the human format (`error[name]: ...` with a
-//! `--> file:line:col` line and a caret under the source) or JSON lines.
+//! problem. A [`Diagnostic`] has the identity of the [`Check`] that found it (stable
+//! code, kebab-case name, kind and severity, fix hint: each declared once in the
+//! registry, [`checks`]), a message, a primary [`Span`], optional secondary labels
+//! and help lines. The renderers in [`render`] turn them into the human format
+//! (`error[name]: ...` with a `--> file:line:col` line, a caret under the source and
+//! `help:` lines) or JSON lines.
 
+pub mod checks;
 pub mod render;
 mod source_map;
 
@@ -33,9 +36,12 @@ pub struct Label {
 /// One problem found in the model or its output.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Diagnostic {
-    /// Error or warning.
+    /// Error or warning (the check's, see [`Kind::severity`]).
     pub severity: Severity,
-    /// Stable code, e.g. `E0101` or a lint rule's `K0001`.
+    /// What kind of check found it: an error in the input, a finding on the output or a
+    /// warning.
+    pub kind: Kind,
+    /// Stable code, e.g. `E0005` or a lint rule's `K001` (see [`checks`]).
     pub code: &'static str,
     /// Kebab-case name of the check, e.g. `duplicate-key`.
     pub name: &'static str,
@@ -45,31 +51,50 @@ pub struct Diagnostic {
     pub span: Option<Span>,
     /// Other places involved.
     pub labels: Vec<Label>,
-    /// What to do about it.
+    /// What to do about it, specific to this problem.
     pub help: Vec<String>,
+    /// The check's fix hint, shown when there is no more specific help (see
+    /// [`helps`](Self::helps)).
+    pub fix: &'static str,
 }
 
 impl Diagnostic {
-    /// A new error with the given code, name and message.
+    /// A new error of `check`, which must be an error (`E`) or a finding (`K`) whose
+    /// default severity is error.
     pub fn error(check: Check, message: impl Into<String>) -> Self {
-        Self::new(Severity::Error, check, message)
+        debug_assert_eq!(
+            check.kind.severity(),
+            Severity::Error,
+            "{} is not an error",
+            check.code
+        );
+        Self::new(check, message)
     }
 
-    /// A new warning with the given code, name and message.
+    /// A new warning of `check`, which must be a warning (`W`) or a finding (`K`) whose
+    /// default severity is warning.
     pub fn warning(check: Check, message: impl Into<String>) -> Self {
-        Self::new(Severity::Warning, check, message)
+        debug_assert_eq!(
+            check.kind.severity(),
+            Severity::Warning,
+            "{} is not a warning",
+            check.code
+        );
+        Self::new(check, message)
     }
 
-    /// A new diagnostic.
-    pub fn new(severity: Severity, check: Check, message: impl Into<String>) -> Self {
+    /// A new diagnostic of `check`, with the check's severity.
+    pub fn new(check: Check, message: impl Into<String>) -> Self {
         Diagnostic {
-            severity,
+            severity: check.kind.severity(),
+            kind: check.kind,
             code: check.code,
             name: check.name,
             message: message.into(),
             span: None,
             labels: Vec::new(),
             help: Vec::new(),
+            fix: check.fix,
         }
     }
 
@@ -113,6 +138,16 @@ impl Diagnostic {
         }
     }
 
+    /// The help lines to show: the specific ones, or the check's fix hint when there
+    /// are none, so every diagnostic says how to fix it.
+    pub fn helps(&self) -> Vec<&str> {
+        if self.help.is_empty() {
+            vec![self.fix]
+        } else {
+            self.help.iter().map(String::as_str).collect()
+        }
+    }
+
     /// Whether this is an error.
     pub fn is_error(&self) -> bool {
         self.severity == Severity::Error
@@ -133,75 +168,67 @@ pub fn describe_char(c: char) -> String {
     }
 }
 
-/// The identity of a check: a stable code and a kebab-case name.
+/// What kind of check a [`Check`] is; a code's letter says it (`E`, `K`, `W`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct Check {
-    /// Stable code.
-    pub code: &'static str,
-    /// Kebab-case name.
-    pub name: &'static str,
+pub enum Kind {
+    /// An error in the input (the model, a file kiln reads, the command line, a value
+    /// `kiln seal` needs): nothing is written, exit status 2. Codes `E0000`-`E9999`.
+    Error,
+    /// A finding on the output: a lint rule over what a build would write, a broken
+    /// wiring point, or `out/` differing from a build. Exit status 1 when its severity
+    /// (the default one given here) is error. Codes `K000`-`K999`.
+    Finding(Severity),
+    /// A warning: reported, and the command goes on. Codes `W0000`-`W9999`.
+    Warning,
 }
 
-/// The checks kiln runs outside the lint rule registry (loading, schema, references).
-pub mod checks {
-    use super::Check;
-
-    macro_rules! checks {
-        ($($(#[$doc:meta])* $id:ident = $code:literal, $name:literal;)*) => {
-            $( $(#[$doc])* pub const $id: Check = Check { code: $code, name: $name }; )*
-            /// Every check in this module, for documentation and uniqueness tests.
-            pub const ALL: &[Check] = &[$($id),*];
-        };
+impl Kind {
+    /// The severity of the diagnostics of this kind.
+    pub const fn severity(self) -> Severity {
+        match self {
+            Kind::Error => Severity::Error,
+            Kind::Finding(s) => s,
+            Kind::Warning => Severity::Warning,
+        }
     }
 
-    checks! {
-        /// A file could not be read.
-        IO = "E0001", "io";
-        /// The YAML is not well-formed.
-        YAML_SYNTAX = "E0002", "yaml-syntax";
-        /// A mapping has the same key twice.
-        DUPLICATE_KEY = "E0003", "duplicate-key";
-        /// A YAML feature kiln does not accept (tags, merge keys, multiple documents).
-        YAML_UNSUPPORTED = "E0004", "yaml-unsupported";
-        /// The document does not match the JSON Schema of the model.
-        SCHEMA = "E0005", "schema";
-        /// A field the model does not know (a typo must not pass silently).
-        UNKNOWN_FIELD = "E0006", "unknown-field";
-        /// `extends` names a file that does not exist, or forms a cycle.
-        EXTENDS = "E0007", "extends";
-        /// A `${var}` that no variable defines.
-        INTERPOLATION = "E0008", "interpolation";
-        /// A name that cannot become a Kubernetes object name or a path.
-        INVALID_NAME = "E0009", "invalid-name";
-        /// A reference to an app, cluster, host, registry or secret that does not exist.
-        UNKNOWN_REFERENCE = "E0010", "unknown-reference";
-        /// Two objects that would have the same name.
-        DUPLICATE_NAME = "E0011", "duplicate-name";
-        /// A value the model accepts in shape but not in meaning.
-        INVALID_VALUE = "E0012", "invalid-value";
-        /// The environments directory has no environment to build.
-        NO_ENVIRONMENT = "E0013", "no-environment";
-        /// A file under `out/` differs from what a build would write.
-        STALE_OUTPUT = "E0014", "stale-output";
-        /// A file under `out/` was edited by hand since kiln wrote it.
-        HAND_EDITED = "E0015", "hand-edited";
-        /// A file kiln would write is missing from `out/`.
-        MISSING_OUTPUT = "E0016", "missing-output";
-        /// A file under `out/` that kiln did not write sits where kiln writes.
-        UNEXPECTED_OUTPUT = "E0017", "unexpected-output";
-        /// Something references a secret key the model does not define.
-        SECRET_REFERENCE = "E0018", "secret-reference"; // pragma: allowlist secret
-        /// A dependency cycle.
-        CYCLE = "E0019", "cycle";
-        /// A literal secret value in the model.
-        LITERAL_SECRET = "E0020", "literal-secret"; // pragma: allowlist secret
-        /// A rule waiver is malformed (no reason, unknown rule).
-        WAIVER = "E0021", "waiver";
-        /// Two things claim the same port, hostname or path.
-        CONFLICT = "E0022", "conflict";
-        /// A text template failed to load or render.
-        TEMPLATE = "E0023", "template";
+    /// The letter its codes start with.
+    pub const fn letter(self) -> char {
+        match self {
+            Kind::Error => 'E',
+            Kind::Finding(_) => 'K',
+            Kind::Warning => 'W',
+        }
     }
+
+    /// A few words for listings: "error", "finding, error by default", "warning".
+    pub fn describe(self) -> &'static str {
+        match self {
+            Kind::Error => "error in the input",
+            Kind::Finding(Severity::Error) => "finding, error by default",
+            Kind::Finding(Severity::Warning) => "finding, warning by default",
+            Kind::Warning => "warning",
+        }
+    }
+}
+
+/// A check kiln runs, as the registry ([`checks`]) declares it once: its identity, its
+/// kind and what `kiln explain` says about it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Check {
+    /// Stable code: its letter is the kind's ([`Kind::letter`]).
+    pub code: &'static str,
+    /// Kebab-case name, shown as `error[name]`.
+    pub name: &'static str,
+    /// Error in the input, finding on the output, or warning.
+    pub kind: Kind,
+    /// One sentence: what the check finds.
+    pub summary: &'static str,
+    /// What to do about a problem it finds, shown as `help:` when a diagnostic has no
+    /// more specific help.
+    pub fix: &'static str,
+    /// Markdown: `## What it does`, `## Why is this bad?`, `## Example`, `## How to fix`.
+    pub doc: &'static str,
 }
 
 /// A sink that collects diagnostics from every stage.
@@ -277,25 +304,4 @@ fn sort_key<'a>(
         d.code,
         d.message.as_str(),
     )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use std::collections::HashSet;
-
-    #[test]
-    fn check_codes_and_names_are_unique_and_kebab_case() {
-        let mut codes = HashSet::new();
-        let mut names = HashSet::new();
-        for c in checks::ALL {
-            assert!(codes.insert(c.code), "duplicate code {}", c.code);
-            assert!(names.insert(c.name), "duplicate name {}", c.name);
-            assert!(
-                c.name.bytes().all(|b| b.is_ascii_lowercase() || b == b'-'),
-                "{} is not kebab-case",
-                c.name
-            );
-        }
-    }
 }

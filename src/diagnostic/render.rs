@@ -57,8 +57,8 @@ pub fn human(d: &Diagnostic, sources: &SourceMap, color: bool) -> String {
             );
         }
     }
-    for help in &d.help {
-        group = group.element(Level::HELP.message(help.as_str()));
+    for help in d.helps() {
+        group = group.element(Level::HELP.message(help));
     }
     let report: &[Group<'_>] = &[group];
     let renderer = if color {
@@ -132,7 +132,7 @@ struct JsonDiagnostic<'a> {
     #[serde(flatten)]
     location: Option<JsonLocation>,
     labels: Vec<JsonLabel>,
-    help: &'a [String],
+    help: Vec<&'a str>,
 }
 
 /// Renders one diagnostic as a single line of JSON (no trailing newline).
@@ -151,7 +151,7 @@ pub fn json(d: &Diagnostic, sources: &SourceMap) -> String {
                 message: l.message.clone(),
             })
             .collect(),
-        help: &d.help,
+        help: d.helps(),
     };
     serde_json::to_string(&value).unwrap_or_default()
 }
@@ -239,8 +239,8 @@ mod tests {
         let mut group =
             Group::with_title(Level::ERROR.primary_title(d.message.as_str()).id(d.name))
                 .element(snippet);
-        for help in &d.help {
-            group = group.element(Level::HELP.message(help.as_str()));
+        for help in d.helps() {
+            group = group.element(Level::HELP.message(help));
         }
         Renderer::plain()
             .decor_style(DecorStyle::Ascii)
@@ -297,7 +297,7 @@ mod tests {
         let diagnostics: Vec<Diagnostic> = starts
             .iter()
             .map(|&s| {
-                Diagnostic::warning(checks::INVALID_VALUE, "port")
+                Diagnostic::warning(checks::UNUSED_SECRET, "port")
                     .at(Some(Span::new(id, s, s + 4)))
                     .help("change it")
             })
@@ -332,5 +332,27 @@ mod tests {
         assert_eq!(v["column"], 4);
         assert_eq!(v["name"], "schema");
         assert_eq!(v["code"], "E0005");
+        assert_eq!(
+            v["help"][0],
+            checks::SCHEMA.fix,
+            "no help of its own: the fix hint"
+        );
+    }
+
+    #[test]
+    fn the_fix_hint_is_the_help_of_a_diagnostic_without_a_more_specific_one() {
+        let mut sources = SourceMap::default();
+        let id = sources.add("e.yaml", "a: 1\n".into());
+        let bare = Diagnostic::error(checks::DUPLICATE_KEY, "duplicate key `a`")
+            .at(Some(Span::new(id, 0, 1)));
+        let text = human(&bare, &sources, false);
+        assert!(
+            text.contains(&format!("help: {}", checks::DUPLICATE_KEY.fix)),
+            "{text}"
+        );
+        let specific = bare.help("keep the second `a`");
+        let text = human(&specific, &sources, false);
+        assert!(text.contains("help: keep the second `a`"), "{text}");
+        assert!(!text.contains(checks::DUPLICATE_KEY.fix), "{text}");
     }
 }

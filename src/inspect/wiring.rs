@@ -12,16 +12,10 @@
 //! ImagePolicy pattern; deploy steps → Role verbs; Service+Endpoints → host address
 //! and port; Caddy route → published port; backup job → database service.
 
-use crate::diagnostic::{Check, Diagnostic, Diagnostics};
+use crate::diagnostic::{Diagnostic, Diagnostics, checks::BROKEN_WIRE};
 use crate::inspect::lint::{LintContext, OutputObject, locate};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
-
-/// A broken wiring point.
-pub const BROKEN_WIRE: Check = Check {
-    code: "E0030",
-    name: "broken-wire",
-};
 
 /// What the checks found.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]

@@ -192,7 +192,7 @@ pub fn load_files(input: &Files) -> (Project, Diagnostics) {
     {
         diags.push(
             Diagnostic::warning(
-                checks::EXTENDS,
+                checks::UNUSED_ABSTRACT,
                 format!("`{}` is abstract but no environment extends it", f.stem),
             )
             .at(f.node.get("abstract").map(|n| n.span))

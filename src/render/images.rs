@@ -7,14 +7,8 @@
 //! warning. A build therefore never reverts a tag that automation set.
 
 use super::Context;
-use crate::diagnostic::{Check, Diagnostic, Diagnostics};
+use crate::diagnostic::{Diagnostic, Diagnostics, checks::IMAGE_TAG_UNKNOWN};
 use crate::model::{App, Environment, Name, TagAutomation};
-
-/// A warning: no tag is known for an app's image in an environment.
-pub const IMAGE_TAG_UNKNOWN: Check = Check {
-    code: "E0101",
-    name: "image-tag-unknown",
-};
 
 /// The tag written when neither the model nor automation has given one.
 pub const UNSET_TAG: &str = "unset";

@@ -17,10 +17,10 @@
 
 use super::kubernetes::labels::{MANAGED_BY, PART_OF};
 use super::{Contents, Context, OutputTree, Target, yaml};
+use crate::diagnostic::checks::{SEALED_VALUE_OUTDATED, SECRET_NOT_SEALED, UNUSED_SEALED_VALUE};
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::model::secret_placement::{SecretPlacement, placements, registry_of};
 use crate::model::{Environment, KeySource, Name, SecretType, TemplatePart};
-use crate::secrets::checks::{SEALED_FILE, SECRET_NOT_SEALED};
 use crate::secrets::keys::{UrlKeys, manual_var, scope, value_order};
 use crate::secrets::sealed_file::{self, DOCKER_CONFIG_KEY, data_keys, source_fingerprint};
 use serde::Serialize;
@@ -156,7 +156,7 @@ fn sealed_secret(
                 if v.source != source_fingerprint(env, &p.secret, &key) {
                     diags.push(
                         Diagnostic::warning(
-                            SEALED_FILE,
+                            SEALED_VALUE_OUTDATED,
                             format!(
                                 "the sealed value of `{}.{key}` in namespace `{}` was made from an older definition of the key",
                                 p.secret, p.namespace
@@ -347,7 +347,7 @@ fn report_obsolete(
                 if !wanted.contains(&(cluster.clone(), namespace.clone(), secret.clone())) {
                     diags.push(
                         Diagnostic::warning(
-                            SEALED_FILE,
+                            UNUSED_SEALED_VALUE,
                             format!(
                                 "environments/sealed/{}.yaml has values of `{secret}` for namespace `{namespace}` on cluster `{cluster}`, where the model no longer places it",
                                 env.name

@@ -29,7 +29,7 @@
 //! changes at its source while its definition stays the same (a token rotated in
 //! 1Password) is re-sealed on request: `kiln seal --rotate SECRET`.
 
-use super::checks::SEALED_FILE;
+use crate::diagnostic::checks::{SEALED_FILE, UNUSED_SEALED_VALUE};
 use crate::diagnostic::{Diagnostic, Diagnostics, SourceMap, Span};
 use crate::model::files::Files;
 use crate::model::secret_placement::registry_of;
@@ -169,7 +169,7 @@ pub fn load_files(files: &Files, project: &mut Project) -> (Sealed, Diagnostics)
         if project.environment(&stem).is_none() {
             diags.push(
                 Diagnostic::warning(
-                    SEALED_FILE,
+                    UNUSED_SEALED_VALUE,
                     format!("sealed values for `{stem}`, which is not an environment"),
                 )
                 .at(Some(Span::new(id, 0, 0)))

@@ -10,13 +10,13 @@
 //! every template that uses it is sealed again in the same run, so all copies agree.
 
 use super::cert::Certificate;
-use super::checks::SEAL;
 use super::keys::{manual_var, scope, used_in_url, value_order};
 use super::seal::{Randomness, seal_base64};
 use super::sealed_file::{
     DOCKER_CONFIG_KEY, SealedFile, SealedValue, data_keys, source_fingerprint,
 };
 use crate::diagnostic::Diagnostic;
+use crate::diagnostic::checks::SEAL;
 use crate::model::secret_placement::{SecretPlacement, placements, registry_of};
 use crate::model::{Alphabet, Environment, KeySource, Name, SecretType, TemplatePart};
 use std::collections::{BTreeMap, BTreeSet};

@@ -7,27 +7,9 @@
 //! environment placed on it, so two environments can collide on it.
 
 use super::references::{is_env_name, secret_ref, unknown};
-use crate::diagnostic::{Check, Diagnostic, Diagnostics, Span, checks};
+use crate::diagnostic::{Diagnostic, Diagnostics, Span, checks};
 use crate::model::{Environment, Name, Placement, Project, Route, TlsMode};
 use std::collections::BTreeMap;
-
-/// A route that a host's Caddy would serve, on a host without Caddy.
-pub const ROUTE_WITHOUT_PROXY: Check = Check {
-    code: "E0501",
-    name: "route-without-proxy",
-};
-
-/// An app placed where its image has no build.
-pub const PLATFORM_MISMATCH: Check = Check {
-    code: "E0502",
-    name: "image-platform-mismatch",
-};
-
-/// One host described differently by two environments that both use it.
-pub const HOST_DIFFERS: Check = Check {
-    code: "E0503",
-    name: "host-differs-between-environments",
-};
 
 /// The name `deploy.sh caddy` uses for the host's Caddy project.
 pub const CADDY_PROJECT: &str = "caddy";
@@ -96,7 +78,7 @@ fn check_env(env: &Environment, diags: &mut Diagnostics) {
                 };
                 diags.push(
                     Diagnostic::error(
-                        PLATFORM_MISMATCH,
+                        checks::PLATFORM_MISMATCH,
                         format!(
                             "`{name}` runs on {kind} `{target}` ({}), but its image is built for {} only",
                             arch.platform(),
@@ -293,7 +275,7 @@ fn check_host_route(
     if !has_caddy {
         diags.push(
             Diagnostic::error(
-                ROUTE_WITHOUT_PROXY,
+                checks::ROUTE_WITHOUT_PROXY,
                 format!(
                     "`{}{}` would be served by host `{host_name}`, which runs no Caddy",
                     route.host, route.path
@@ -343,7 +325,7 @@ fn check_shared_hosts(project: &Project, diags: &mut Diagnostics) {
             if &env.model.hosts[&host] != want {
                 diags.push(
                     Diagnostic::error(
-                        HOST_DIFFERS,
+                        checks::HOST_DIFFERS,
                         format!(
                             "host `{host}` serves `{}` and `{}` but they describe it differently",
                             first.name, env.name

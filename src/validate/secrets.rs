@@ -2,12 +2,12 @@
 //! template references, every secret reference available where it is used, no two
 //! environments placing the same secret in one namespace, and unused secrets.
 
+use crate::diagnostic::checks::{SECRET_NOT_AVAILABLE, UNUSED_SECRET};
 use crate::diagnostic::{Diagnostic, Diagnostics, checks};
 use crate::model::secret_placement::{SecretPlacement, placements};
 use crate::model::{
     EnvValue, Environment, KeySource, Name, Placement, Project, SecretType, TemplatePart,
 };
-use crate::secrets::checks::{SECRET_NOT_AVAILABLE, UNUSED_SECRET};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Runs the per-environment secret checks.

@@ -1,9 +1,10 @@
 //! Lint rules: checks of meaning over the whole model and its rendered output, each
 //! in one file under `rules/`, each listed once in [`RULES`].
 //!
-//! A rule has a stable code, a kebab-case name that names the problem, a default
-//! severity and documentation with the headings *What it does*, *Why is this bad?*
-//! and *Example*. An app or a registry can waive a rule with a written reason
+//! A rule has an entry in the check registry ([`crate::diagnostic::checks`]), declared
+//! in its file: a stable code, a kebab-case name that names the problem, a default
+//! severity, a fix hint and documentation with the headings *What it does*, *Why is
+//! this bad?*, *Example* and *How to fix*. An app or a registry can waive a rule with a written reason
 //! (`waive: {rule-name: "why"}`); a waiver without a reason, or for a rule that does
 //! not exist, is an error.
 
@@ -114,14 +115,27 @@ pub enum Subject<'a> {
 
 /// A lint rule.
 pub trait Rule: Sync {
+    /// The rule's entry in the check registry ([`crate::diagnostic::checks`]): its
+    /// code (`K0xx`), name, default severity, summary, fix hint and documentation,
+    /// declared once in the rule's file.
+    fn entry(&self) -> &'static Check;
     /// Stable code, e.g. `K001`.
-    fn code(&self) -> &'static str;
+    fn code(&self) -> &'static str {
+        self.entry().code
+    }
     /// Kebab-case name of the problem, e.g. `latest-image-tag`.
-    fn name(&self) -> &'static str;
+    fn name(&self) -> &'static str {
+        self.entry().name
+    }
     /// Error or warning.
-    fn severity(&self) -> Severity;
-    /// Markdown documentation: *What it does*, *Why is this bad?*, *Example*.
-    fn doc(&self) -> &'static str;
+    fn severity(&self) -> Severity {
+        self.entry().kind.severity()
+    }
+    /// Markdown documentation: *What it does*, *Why is this bad?*, *Example*, *How to
+    /// fix*.
+    fn doc(&self) -> &'static str {
+        self.entry().doc
+    }
     /// Reports every violation into `sink`.
     fn check(&self, cx: &LintContext<'_>, sink: &mut Sink<'_>);
 }
@@ -152,6 +166,13 @@ impl Sink<'_> {
         if waived {
             return;
         }
+        // How to fix it comes first, then how to waive it.
+        let diagnostic = if diagnostic.help.is_empty() {
+            let fix = diagnostic.fix;
+            diagnostic.help(fix)
+        } else {
+            diagnostic
+        };
         let hint = match subject {
             Subject::App(app) => format!(
                 "if it does not apply, waive it with a reason: `apps.{app}.waive: {{{name}: \"why\"}}`"
@@ -159,18 +180,14 @@ impl Sink<'_> {
             Subject::Registry(r) => format!(
                 "if it does not apply, waive it with a reason: `registries.{r}.waive: {{{name}: \"why\"}}`"
             ),
-            Subject::None => format!("`kiln rules {name}` explains this rule"),
+            Subject::None => format!("`kiln explain {name}` explains this rule"),
         };
         self.diags.push(diagnostic.help(hint));
     }
 
     /// A diagnostic with this rule's identity and severity.
     pub fn diagnostic(&self, message: impl Into<String>) -> Diagnostic {
-        let check = Check {
-            code: self.rule.code(),
-            name: self.rule.name(),
-        };
-        Diagnostic::new(self.rule.severity(), check, message)
+        Diagnostic::new(*self.rule.entry(), message)
     }
 }
 
@@ -294,7 +311,7 @@ pub fn run(cx: &LintContext<'_>, diags: &mut Diagnostics) {
                         Diagnostic::error(checks::WAIVER, format!("no rule is named `{rule}`"))
                             .at(env.key_span(&pointer))
                             .did_you_mean(rule, RULES.iter().map(|r| r.name()))
-                            .help("`kiln rules` lists kiln's rules; checkov checks are waived by their id, e.g. `CKV_K8S_43`"),
+                            .help("`kiln rules --family lint` lists kiln's rules; checkov checks are waived by their id, e.g. `CKV_K8S_43`"),
                     );
                 } else if reason.trim().is_empty() {
                     diags.push(
@@ -309,50 +326,4 @@ pub fn run(cx: &LintContext<'_>, diags: &mut Diagnostics) {
             }
         }
     }
-}
-
-/// The rule reference in Markdown: `docs/rules.md`.
-pub fn docs_markdown() -> String {
-    let mut out = String::from(
-        "# Lint rules\n\nGenerated from kiln's rule registry (`kiln rules` prints the same); do not edit.\n\n\
-         Waive a rule for one app or registry with a reason: `waive: {rule-name: \"why\"}`.\n\n\
-         | code | name | severity |\n|---|---|---|\n",
-    );
-    for r in RULES {
-        out.push_str(&format!(
-            "| {} | [`{}`](#{}) | {} |\n",
-            r.code(),
-            r.name(),
-            r.name(),
-            severity_word(r.severity())
-        ));
-    }
-    for r in RULES {
-        out.push_str(&format!(
-            "\n## {}\n\n`{}`, {} by default.\n\n",
-            r.name(),
-            r.code(),
-            severity_word(r.severity())
-        ));
-        out.push_str(
-            &r.doc()
-                .replace("\n## ", "\n### ")
-                .replacen("## ", "### ", 1),
-        );
-    }
-    out
-}
-
-/// "error" or "warning".
-pub fn severity_word(s: Severity) -> &'static str {
-    match s {
-        Severity::Error => "error",
-        Severity::Warning => "warning",
-    }
-}
-
-/// Whether a diagnostic comes from a lint rule (a finding) rather than from invalid
-/// input.
-pub fn is_rule(d: &Diagnostic) -> bool {
-    RULES.iter().any(|r| r.code() == d.code)
 }

@@ -24,37 +24,13 @@ mod plan;
 mod shell;
 
 use super::{Context, OutputTree, Target, yaml};
-use crate::diagnostic::{Check, Diagnostic, Diagnostics};
+use crate::diagnostic::{Diagnostic, Diagnostics, checks::PIPELINE_INCOMPLETE};
 use crate::model::{CiProvider, Environment, Runner};
 use crate::render::kubernetes::rbac::{DeployStep, token_secret_name};
 use plan::{AppPlan, DeployPlan, EnvPlan};
 use serde::{Serialize, Serializer, ser::SerializeMap};
 use serde_json::json;
 use std::collections::{BTreeMap, BTreeSet};
-
-/// A branch builds two environments of one app.
-pub const BRANCH_CONFLICT: Check = Check {
-    code: "E0601",
-    name: "branch-conflict",
-};
-
-/// App-level build settings differ between environments.
-pub const PIPELINE_MISMATCH: Check = Check {
-    code: "E0602",
-    name: "pipeline-mismatch",
-};
-
-/// A build setting the app's CI system cannot express.
-pub const PIPELINE_UNSUPPORTED: Check = Check {
-    code: "E0603",
-    name: "pipeline-unsupported",
-};
-
-/// Something a pipeline needs is missing from the model.
-pub const PIPELINE_INCOMPLETE: Check = Check {
-    code: "E0604",
-    name: "pipeline-incomplete",
-};
 
 /// The docker CLI image GitLab build jobs run in (it has the buildx plugin).
 pub const DOCKER_IMAGE: &str = "docker:28.5.1-cli";

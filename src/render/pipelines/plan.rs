@@ -2,7 +2,9 @@
 //! checked, before either CI syntax is written.
 
 use super::shell::ConfigRepo;
-use super::{BRANCH_CONFLICT, PIPELINE_INCOMPLETE, PIPELINE_MISMATCH, PIPELINE_UNSUPPORTED};
+use crate::diagnostic::checks::{
+    BRANCH_CONFLICT, PIPELINE_INCOMPLETE, PIPELINE_MISMATCH, PIPELINE_UNSUPPORTED,
+};
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::model::{
     App, Arch, Build, CiCredentials, CiProvider, Environment, Name, Placement, Project,

@@ -4,21 +4,14 @@ use crate::inspect::lint::{LintContext, Rule, Sink, locate};
 /// A generated file that names a file or script kiln does not generate.
 pub(crate) struct DanglingReference;
 
-impl Rule for DanglingReference {
-    fn code(&self) -> &'static str {
-        "K014"
-    }
-
-    fn name(&self) -> &'static str {
-        "dangling-reference"
-    }
-
-    fn severity(&self) -> Severity {
-        Severity::Error
-    }
-
-    fn doc(&self) -> &'static str {
-        r#"## What it does
+/// The rule's entry in the check registry (code, name, documentation).
+const CHECK: crate::diagnostic::Check = crate::diagnostic::Check {
+    code: "K014",
+    name: "dangling-reference",
+    kind: crate::diagnostic::Kind::Finding(Severity::Error),
+    summary: "A generated file names a path under `out/` that the build does not write.",
+    fix: "fix the template override (or the target) that names the path, so it names a file the build writes",
+    doc: r#"## What it does
 Reads every file kiln generates (scripts, runbooks, Job commands, Flux paths) for paths
 under `out/` and checks that each names a file or folder the same build writes.
 
@@ -31,7 +24,17 @@ down dead ends at the worst moment: seed 000's `FLUX_SETUP.md` told readers to r
 A deploy Job running `./out/hosts/vm/deploy.sh backend` when no compose project on host
 `vm` is generated. kiln generates both sides from one model; this rule catches a template
 override or a target that drifts.
-"#
+
+## How to fix
+The generated text comes from a template: if the project overrides it under
+`templates/`, correct the path there (or delete the override to use kiln's default).
+Otherwise the target is wrong: report it with the model.
+"#,
+};
+
+impl Rule for DanglingReference {
+    fn entry(&self) -> &'static crate::diagnostic::Check {
+        &CHECK
     }
 
     fn check(&self, cx: &LintContext<'_>, sink: &mut Sink<'_>) {

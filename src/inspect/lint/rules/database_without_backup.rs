@@ -4,21 +4,14 @@ use crate::inspect::lint::{LintContext, Rule, Sink, Subject};
 /// A production database with no backup schedule.
 pub(crate) struct DatabaseWithoutBackup;
 
-impl Rule for DatabaseWithoutBackup {
-    fn code(&self) -> &'static str {
-        "K007"
-    }
-
-    fn name(&self) -> &'static str {
-        "database-without-backup"
-    }
-
-    fn severity(&self) -> Severity {
-        Severity::Error
-    }
-
-    fn doc(&self) -> &'static str {
-        r#"## What it does
+/// The rule's entry in the check registry (code, name, documentation).
+const CHECK: crate::diagnostic::Check = crate::diagnostic::Check {
+    code: "K007",
+    name: "database-without-backup",
+    kind: crate::diagnostic::Kind::Finding(Severity::Error),
+    summary: "A production database without a backup schedule.",
+    fix: "add `backup: {schedule: ..., retentionDays: ..., storage: ...}` to the database",
+    doc: r#"## What it does
 Flags a database in an environment marked `environment.production: true` that has no
 `backup` schedule.
 
@@ -41,7 +34,16 @@ apps:
     database:
       backup: {schedule: "0 3 * * *", retentionDays: 7, storage: 2Gi}
 ```
-"#
+
+## How to fix
+Add `backup` to the database (`schedule` in cron syntax, `retentionDays`, `storage` for
+the dumps), then restore one dump with the runbook's restore command to prove it works.
+"#,
+};
+
+impl Rule for DatabaseWithoutBackup {
+    fn entry(&self) -> &'static crate::diagnostic::Check {
+        &CHECK
     }
 
     fn check(&self, cx: &LintContext<'_>, sink: &mut Sink<'_>) {

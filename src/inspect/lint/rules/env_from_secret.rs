@@ -5,21 +5,14 @@ use crate::validate::references::is_env_name;
 /// `envFrom` of a secret whose keys are not variable names.
 pub(crate) struct EnvFromSecret;
 
-impl Rule for EnvFromSecret {
-    fn code(&self) -> &'static str {
-        "K011"
-    }
-
-    fn name(&self) -> &'static str {
-        "env-from-secret"
-    }
-
-    fn severity(&self) -> Severity {
-        Severity::Error
-    }
-
-    fn doc(&self) -> &'static str {
-        r#"## What it does
+/// The rule's entry in the check registry (code, name, documentation).
+const CHECK: crate::diagnostic::Check = crate::diagnostic::Check {
+    code: "K011",
+    name: "env-from-secret",
+    kind: crate::diagnostic::Kind::Finding(Severity::Error),
+    summary: "A whole secret taken as environment variables when a key is not a variable name.",
+    fix: "list the variables under `env` with `{secret: NAME, key: KEY}` instead of `envFrom`",
+    doc: r#"## What it does
 Flags an app that takes a whole secret as environment variables (`envFrom`) when one of
 the secret's keys is not a valid variable name.
 
@@ -42,7 +35,16 @@ apps:
       DATABASE_URL: {secret: web-secrets, key: database-url}
       AUTH_SECRET: {secret: web-secrets, key: auth-secret}
 ```
-"#
+
+## How to fix
+Replace `envFrom` with one `env` entry per key the app reads, each naming a valid
+variable: `DATABASE_URL: {secret: web-secrets, key: database-url}`.
+"#,
+};
+
+impl Rule for EnvFromSecret {
+    fn entry(&self) -> &'static crate::diagnostic::Check {
+        &CHECK
     }
 
     fn check(&self, cx: &LintContext<'_>, sink: &mut Sink<'_>) {

@@ -4,21 +4,14 @@ use crate::inspect::lint::{LintContext, Rule, Sink, locate};
 /// An ExternalName Service that points at an IP address.
 pub(crate) struct ExternalNameIp;
 
-impl Rule for ExternalNameIp {
-    fn code(&self) -> &'static str {
-        "K012"
-    }
-
-    fn name(&self) -> &'static str {
-        "external-name-ip"
-    }
-
-    fn severity(&self) -> Severity {
-        Severity::Error
-    }
-
-    fn doc(&self) -> &'static str {
-        r#"## What it does
+/// The rule's entry in the check registry (code, name, documentation).
+const CHECK: crate::diagnostic::Check = crate::diagnostic::Check {
+    code: "K012",
+    name: "external-name-ip",
+    kind: crate::diagnostic::Kind::Finding(Severity::Error),
+    summary: "A Service of type `ExternalName` that points at an IP address.",
+    fix: "use a Service without selector and an Endpoints object (give the host its IP as `address`)",
+    doc: r#"## What it does
 Flags a Service of type `ExternalName` whose `externalName` is an IP address.
 
 ## Why is this bad?
@@ -34,7 +27,16 @@ spec: {type: ExternalName, externalName: 192.168.1.50}
 ```
 Use instead (kiln does this for hosts with an IP address): a Service without selector
 and an Endpoints object listing `192.168.1.50`.
-"#
+
+## How to fix
+Give the host its IP as `address`: kiln then writes a Service without selector and an
+Endpoints object. If the file comes from a template override, change the override.
+"#,
+};
+
+impl Rule for ExternalNameIp {
+    fn entry(&self) -> &'static crate::diagnostic::Check {
+        &CHECK
     }
 
     fn check(&self, cx: &LintContext<'_>, sink: &mut Sink<'_>) {

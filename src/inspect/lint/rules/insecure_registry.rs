@@ -4,21 +4,14 @@ use crate::inspect::lint::{LintContext, Rule, Sink, Subject};
 /// A registry served over plain HTTP.
 pub(crate) struct InsecureRegistry;
 
-impl Rule for InsecureRegistry {
-    fn code(&self) -> &'static str {
-        "K008"
-    }
-
-    fn name(&self) -> &'static str {
-        "insecure-registry"
-    }
-
-    fn severity(&self) -> Severity {
-        Severity::Warning
-    }
-
-    fn doc(&self) -> &'static str {
-        r#"## What it does
+/// The rule's entry in the check registry (code, name, documentation).
+const CHECK: crate::diagnostic::Check = crate::diagnostic::Check {
+    code: "K008",
+    name: "insecure-registry",
+    kind: crate::diagnostic::Kind::Finding(Severity::Warning),
+    summary: "A registry reached over plain HTTP.",
+    fix: "serve the registry over TLS and drop `insecure: true`",
+    doc: r#"## What it does
 Flags a registry marked `insecure: true` (HTTP, no TLS).
 
 ## Why is this bad?
@@ -40,7 +33,16 @@ registries:
     insecure: true
     waive: {insecure-registry: "LAN-only; pulls never leave the home network"}
 ```
-"#
+
+## How to fix
+Serve the registry over TLS (a certificate from an internal CA is enough) and remove
+`insecure: true`; on an isolated LAN, waive the rule on the registry with that reason.
+"#,
+};
+
+impl Rule for InsecureRegistry {
+    fn entry(&self) -> &'static crate::diagnostic::Check {
+        &CHECK
     }
 
     fn check(&self, cx: &LintContext<'_>, sink: &mut Sink<'_>) {

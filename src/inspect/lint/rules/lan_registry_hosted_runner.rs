@@ -5,21 +5,14 @@ use crate::model::Runner;
 /// A hosted CI runner pushing to a registry only the local network reaches.
 pub(crate) struct LanRegistryHostedRunner;
 
-impl Rule for LanRegistryHostedRunner {
-    fn code(&self) -> &'static str {
-        "K017"
-    }
-
-    fn name(&self) -> &'static str {
-        "lan-registry-hosted-runner"
-    }
-
-    fn severity(&self) -> Severity {
-        Severity::Error
-    }
-
-    fn doc(&self) -> &'static str {
-        r#"## What it does
+/// The rule's entry in the check registry (code, name, documentation).
+const CHECK: crate::diagnostic::Check = crate::diagnostic::Check {
+    code: "K017",
+    name: "lan-registry-hosted-runner",
+    kind: crate::diagnostic::Kind::Finding(Severity::Error),
+    summary: "A hosted CI runner pushes to a registry that only the LAN reaches.",
+    fix: "run the pipeline on a self-hosted runner on the LAN: `runner: {selfHosted: [...]}`",
+    doc: r#"## What it does
 Flags an app whose image is pushed to a registry marked `lanOnly` by a pipeline that
 runs on the CI provider's hosted runners (`build.runner: hosted`, the default).
 
@@ -46,7 +39,17 @@ Use instead a self-hosted runner on the LAN:
       branch: main
       runner: {selfHosted: [linux, x64, lan]}
 ```
-"#
+
+## How to fix
+Set `build.runner: {selfHosted: [labels...]}` to a runner on the LAN (GitHub's
+self-hosted runner or a GitLab runner), or make the registry reachable from outside and
+drop `lanOnly`.
+"#,
+};
+
+impl Rule for LanRegistryHostedRunner {
+    fn entry(&self) -> &'static crate::diagnostic::Check {
+        &CHECK
     }
 
     fn check(&self, cx: &LintContext<'_>, sink: &mut Sink<'_>) {

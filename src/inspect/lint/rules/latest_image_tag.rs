@@ -4,21 +4,14 @@ use crate::inspect::lint::{LintContext, Rule, Sink, Subject, locate};
 /// An image that runs whatever `latest` (or no tag) means today.
 pub(crate) struct LatestImageTag;
 
-impl Rule for LatestImageTag {
-    fn code(&self) -> &'static str {
-        "K001"
-    }
-
-    fn name(&self) -> &'static str {
-        "latest-image-tag"
-    }
-
-    fn severity(&self) -> Severity {
-        Severity::Error
-    }
-
-    fn doc(&self) -> &'static str {
-        r#"## What it does
+/// The rule's entry in the check registry (code, name, documentation).
+const CHECK: crate::diagnostic::Check = crate::diagnostic::Check {
+    code: "K001",
+    name: "latest-image-tag",
+    kind: crate::diagnostic::Kind::Finding(Severity::Error),
+    summary: "An image tagged `latest`, or not tagged at all.",
+    fix: "pin the image to a tag CI produces (`image.tag`, or `kiln set-image APP TAG --env ENV`)",
+    doc: r#"## What it does
 Flags an app whose image tag is pinned to `latest`, and any image in the output without a
 tag or tagged `latest`.
 
@@ -39,7 +32,16 @@ apps:
   web:
     image: {registry: hub, repository: team/web, tag: "1.4.2"}
 ```
-"#
+
+## How to fix
+Pin a tag CI produced: set `image.tag`, or let automation record it (`image.automation: push`
+and `kiln set-image`, or `automation: flux`). Never deploy `latest`.
+"#,
+};
+
+impl Rule for LatestImageTag {
+    fn entry(&self) -> &'static crate::diagnostic::Check {
+        &CHECK
     }
 
     fn check(&self, cx: &LintContext<'_>, sink: &mut Sink<'_>) {

@@ -4,21 +4,14 @@ use crate::inspect::lint::{LintContext, Rule, Sink, Subject, cluster_workloads};
 /// An app on a cluster with no health endpoint.
 pub(crate) struct MissingProbes;
 
-impl Rule for MissingProbes {
-    fn code(&self) -> &'static str {
-        "K002"
-    }
-
-    fn name(&self) -> &'static str {
-        "missing-probes"
-    }
-
-    fn severity(&self) -> Severity {
-        Severity::Warning
-    }
-
-    fn doc(&self) -> &'static str {
-        r#"## What it does
+/// The rule's entry in the check registry (code, name, documentation).
+const CHECK: crate::diagnostic::Check = crate::diagnostic::Check {
+    code: "K002",
+    name: "missing-probes",
+    kind: crate::diagnostic::Kind::Finding(Severity::Warning),
+    summary: "An app on a cluster without a health endpoint, so its pods get no probes.",
+    fix: "add a health endpoint: `health: {path: /healthz}` (kiln derives both probes from it)",
+    doc: r#"## What it does
 Flags an app running on a cluster that declares no `health` endpoint, so its pods get no
 liveness or readiness probe.
 
@@ -40,7 +33,17 @@ apps:
     port: 8080
     health: {path: /healthz}
 ```
-"#
+
+## How to fix
+Give the app `health: {path: ...}` (an HTTP endpoint that answers 200 when it can serve);
+kiln writes the liveness and readiness probes from it. A worker without HTTP waives the
+rule with that reason.
+"#,
+};
+
+impl Rule for MissingProbes {
+    fn entry(&self) -> &'static crate::diagnostic::Check {
+        &CHECK
     }
 
     fn check(&self, cx: &LintContext<'_>, sink: &mut Sink<'_>) {

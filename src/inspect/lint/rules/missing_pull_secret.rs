@@ -5,21 +5,14 @@ use crate::model::Placement;
 /// A private registry without a pull secret.
 pub(crate) struct MissingPullSecret;
 
-impl Rule for MissingPullSecret {
-    fn code(&self) -> &'static str {
-        "K005"
-    }
-
-    fn name(&self) -> &'static str {
-        "missing-pull-secret"
-    }
-
-    fn severity(&self) -> Severity {
-        Severity::Error
-    }
-
-    fn doc(&self) -> &'static str {
-        r#"## What it does
+/// The rule's entry in the check registry (code, name, documentation).
+const CHECK: crate::diagnostic::Check = crate::diagnostic::Check {
+    code: "K005",
+    name: "missing-pull-secret",
+    kind: crate::diagnostic::Kind::Finding(Severity::Error),
+    summary: "An app on a cluster pulls from a private registry that names no pull secret.",
+    fix: "name a `docker-registry` secret as the registry's `pullSecret` and seal it",
+    doc: r#"## What it does
 Flags an app on a cluster whose image comes from a private registry that names no
 `pullSecret`.
 
@@ -44,7 +37,16 @@ registries:
     private: true
     pullSecret: gitlab-registry
 ```
-"#
+
+## How to fix
+Define a secret of type `docker-registry` with the registry's `username` and `password`,
+name it as the registry's `pullSecret`, and seal it with `kiln seal`.
+"#,
+};
+
+impl Rule for MissingPullSecret {
+    fn entry(&self) -> &'static crate::diagnostic::Check {
+        &CHECK
     }
 
     fn check(&self, cx: &LintContext<'_>, sink: &mut Sink<'_>) {

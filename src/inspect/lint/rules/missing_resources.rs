@@ -4,21 +4,14 @@ use crate::inspect::lint::{LintContext, Rule, Sink, Subject, cluster_workloads};
 /// An app on a cluster without CPU and memory requests and a memory limit.
 pub(crate) struct MissingResources;
 
-impl Rule for MissingResources {
-    fn code(&self) -> &'static str {
-        "K003"
-    }
-
-    fn name(&self) -> &'static str {
-        "missing-resources"
-    }
-
-    fn severity(&self) -> Severity {
-        Severity::Warning
-    }
-
-    fn doc(&self) -> &'static str {
-        r#"## What it does
+/// The rule's entry in the check registry (code, name, documentation).
+const CHECK: crate::diagnostic::Check = crate::diagnostic::Check {
+    code: "K003",
+    name: "missing-resources",
+    kind: crate::diagnostic::Kind::Finding(Severity::Warning),
+    summary: "An app on a cluster without CPU and memory requests and a memory limit.",
+    fix: "set `resources: {requests: {cpu: ..., memory: ...}, limits: {memory: ...}}` from what the app uses",
+    doc: r#"## What it does
 Flags an app running on a cluster that does not request CPU and memory and limit its
 memory.
 
@@ -41,7 +34,16 @@ apps:
       requests: {cpu: 50m, memory: 64Mi}
       limits: {memory: 128Mi}
 ```
-"#
+
+## How to fix
+Set `resources.requests.cpu`, `resources.requests.memory` and `resources.limits.memory`
+from what the app uses under load (`kubectl top pod`), with headroom.
+"#,
+};
+
+impl Rule for MissingResources {
+    fn entry(&self) -> &'static crate::diagnostic::Check {
+        &CHECK
     }
 
     fn check(&self, cx: &LintContext<'_>, sink: &mut Sink<'_>) {

@@ -43,29 +43,3 @@ pub static RULES: &[&dyn Rule] = &[
     &lan_registry_hosted_runner::LanRegistryHostedRunner,
     &postgres_password_change::PostgresPasswordChange,
 ];
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use std::collections::HashSet;
-
-    #[test]
-    fn codes_and_names_are_unique_kebab_case_and_documented() {
-        let mut codes = HashSet::new();
-        let mut names = HashSet::new();
-        for r in RULES {
-            assert!(codes.insert(r.code()), "duplicate code {}", r.code());
-            assert!(names.insert(r.name()), "duplicate name {}", r.name());
-            assert!(
-                r.name()
-                    .bytes()
-                    .all(|b| b.is_ascii_lowercase() || b == b'-'),
-                "{}",
-                r.name()
-            );
-            for heading in ["## What it does", "## Why is this bad?", "## Example"] {
-                assert!(r.doc().contains(heading), "{} lacks {heading}", r.name());
-            }
-        }
-    }
-}

@@ -8,21 +8,14 @@ use std::collections::{BTreeMap, BTreeSet};
 /// An object no Flux Kustomization applies, or that two apply.
 pub(crate) struct OrphanObject;
 
-impl Rule for OrphanObject {
-    fn code(&self) -> &'static str {
-        "K009"
-    }
-
-    fn name(&self) -> &'static str {
-        "orphan-object"
-    }
-
-    fn severity(&self) -> Severity {
-        Severity::Error
-    }
-
-    fn doc(&self) -> &'static str {
-        r#"## What it does
+/// The rule's entry in the check registry (code, name, documentation).
+const CHECK: crate::diagnostic::Check = crate::diagnostic::Check {
+    code: "K009",
+    name: "orphan-object",
+    kind: crate::diagnostic::Kind::Finding(Severity::Error),
+    summary: "An object on a Flux cluster that no Flux Kustomization applies, or that two apply.",
+    fix: "make exactly one Flux Kustomization's path reach the file (a template override or a hand-written file usually broke it)",
+    doc: r#"## What it does
 On clusters reconciled by Flux, follows every Flux Kustomization's `path` through the
 generated `kustomization.yaml` files and checks that every Kubernetes object kiln writes
 for the cluster is applied by exactly one of them.
@@ -40,7 +33,17 @@ out/kubernetes/apps/backend/base/service-backend.yaml   (no Kustomization path r
 ```
 kiln wires every folder it writes into a Flux Kustomization; this rule catches a target
 or a template override that does not.
-"#
+
+## How to fix
+Find which template override or hand-written file put the object outside the folders
+kiln wires into Flux Kustomizations, and move it back (or delete the override to use
+kiln's default). Every object must be reached by exactly one Kustomization `path`.
+"#,
+};
+
+impl Rule for OrphanObject {
+    fn entry(&self) -> &'static crate::diagnostic::Check {
+        &CHECK
     }
 
     fn check(&self, cx: &LintContext<'_>, sink: &mut Sink<'_>) {

@@ -5,21 +5,14 @@ use crate::render::kubernetes::database::data_mount_path;
 /// A PostgreSQL 18+ data volume mounted where the image does not keep its data.
 pub(crate) struct PostgresDataMount;
 
-impl Rule for PostgresDataMount {
-    fn code(&self) -> &'static str {
-        "K010"
-    }
-
-    fn name(&self) -> &'static str {
-        "postgres-data-mount"
-    }
-
-    fn severity(&self) -> Severity {
-        Severity::Error
-    }
-
-    fn doc(&self) -> &'static str {
-        r#"## What it does
+/// The rule's entry in the check registry (code, name, documentation).
+const CHECK: crate::diagnostic::Check = crate::diagnostic::Check {
+    code: "K010",
+    name: "postgres-data-mount",
+    kind: crate::diagnostic::Kind::Finding(Severity::Error),
+    summary: "A PostgreSQL 18+ database whose data volume is mounted at the old path.",
+    fix: "mount the volume at /var/lib/postgresql (or drop `mountPath`)",
+    doc: r#"## What it does
 Flags a PostgreSQL database of version 18 or later whose `mountPath` is not
 `/var/lib/postgresql`.
 
@@ -41,7 +34,16 @@ database:
   version: 18
   mountPath: /var/lib/postgresql
 ```
-"#
+
+## How to fix
+Remove `mountPath` (kiln mounts `/var/lib/postgresql` for version 18 and later) or set
+it to `/var/lib/postgresql`. Move existing data into the versioned directory first.
+"#,
+};
+
+impl Rule for PostgresDataMount {
+    fn entry(&self) -> &'static crate::diagnostic::Check {
+        &CHECK
     }
 
     fn check(&self, cx: &LintContext<'_>, sink: &mut Sink<'_>) {

@@ -5,21 +5,14 @@ use crate::render::kubernetes::cluster_apps;
 /// A database password that changed after the database was created.
 pub(crate) struct PostgresPasswordChange;
 
-impl Rule for PostgresPasswordChange {
-    fn code(&self) -> &'static str {
-        "K018"
-    }
-
-    fn name(&self) -> &'static str {
-        "postgres-password-change"
-    }
-
-    fn severity(&self) -> Severity {
-        Severity::Warning
-    }
-
-    fn doc(&self) -> &'static str {
-        r#"## What it does
+/// The rule's entry in the check registry (code, name, documentation).
+const CHECK: crate::diagnostic::Check = crate::diagnostic::Check {
+    code: "K018",
+    name: "postgres-password-change",
+    kind: crate::diagnostic::Kind::Finding(Severity::Warning),
+    summary: "An existing database's password changes in its secret.",
+    fix: "change the password inside PostgreSQL with `ALTER USER` before the app restarts",
+    doc: r#"## What it does
 Compares the sealed database password a build writes with the one in the committed
 output, and warns when an existing database's password changes, with the command that
 changes it inside PostgreSQL.
@@ -38,7 +31,16 @@ kubectl -n invoicetron-prod exec invoicetron-db-0 -- \
   psql -U invoicetron -c "ALTER USER invoicetron PASSWORD '<new value>'"
 ```
 Then waive nothing: the warning goes away once the build is committed.
-"#
+
+## How to fix
+Before the app restarts with the new secret, change the password inside the database
+with the `ALTER USER` command the warning prints; then commit the build.
+"#,
+};
+
+impl Rule for PostgresPasswordChange {
+    fn entry(&self) -> &'static crate::diagnostic::Check {
+        &CHECK
     }
 
     fn check(&self, cx: &LintContext<'_>, sink: &mut Sink<'_>) {

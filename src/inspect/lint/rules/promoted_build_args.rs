@@ -5,21 +5,14 @@ use std::collections::BTreeSet;
 /// One image promoted across environments whose build arguments differ.
 pub(crate) struct PromotedBuildArgs;
 
-impl Rule for PromotedBuildArgs {
-    fn code(&self) -> &'static str {
-        "K016"
-    }
-
-    fn name(&self) -> &'static str {
-        "promoted-build-args"
-    }
-
-    fn severity(&self) -> Severity {
-        Severity::Error
-    }
-
-    fn doc(&self) -> &'static str {
-        r#"## What it does
+/// The rule's entry in the check registry (code, name, documentation).
+const CHECK: crate::diagnostic::Check = crate::diagnostic::Check {
+    code: "K016",
+    name: "promoted-build-args",
+    kind: crate::diagnostic::Kind::Finding(Severity::Error),
+    summary: "An environment promotes another's image while their build arguments differ.",
+    fix: "build this environment's own image (drop `promoteFrom`), or make the setting a runtime one",
+    doc: r#"## What it does
 Flags an environment that promotes the image another environment built
 (`build.promoteFrom`) while the two environments' build arguments or build secrets
 differ.
@@ -47,7 +40,17 @@ apps:
 ```
 Use instead: drop `promoteFrom` so prod builds its own image, or make the value a
 runtime setting so both environments build the same image.
-"#
+
+## How to fix
+Drop `build.promoteFrom` so the environment builds its own image, or make the value a
+runtime setting (read from the environment when the app starts) so both environments
+can run one image.
+"#,
+};
+
+impl Rule for PromotedBuildArgs {
+    fn entry(&self) -> &'static crate::diagnostic::Check {
+        &CHECK
     }
 
     fn check(&self, cx: &LintContext<'_>, sink: &mut Sink<'_>) {

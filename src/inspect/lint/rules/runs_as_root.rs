@@ -4,21 +4,14 @@ use crate::inspect::lint::{LintContext, Rule, Sink, Subject, cluster_workloads, 
 /// A container that runs as root.
 pub(crate) struct RunsAsRoot;
 
-impl Rule for RunsAsRoot {
-    fn code(&self) -> &'static str {
-        "K006"
-    }
-
-    fn name(&self) -> &'static str {
-        "runs-as-root"
-    }
-
-    fn severity(&self) -> Severity {
-        Severity::Error
-    }
-
-    fn doc(&self) -> &'static str {
-        r#"## What it does
+/// The rule's entry in the check registry (code, name, documentation).
+const CHECK: crate::diagnostic::Check = crate::diagnostic::Check {
+    code: "K006",
+    name: "runs-as-root",
+    kind: crate::diagnostic::Kind::Finding(Severity::Error),
+    summary: "An app or pod that runs as root.",
+    fix: "run the app as a non-root user its image supports: `security: {runAsUser: 10001}`",
+    doc: r#"## What it does
 Flags an app configured to run as user 0, and any pod in the output that does not set
 `runAsNonRoot: true`.
 
@@ -40,7 +33,17 @@ apps:
   legacy:
     security: {runAsUser: 10001}
 ```
-"#
+
+## How to fix
+Set `security.runAsUser` to a non-root user the image supports (most images document
+one; otherwise rebuild the image with a `USER`). If it truly needs root, waive the rule
+with the reason and lower the namespace's `podSecurity`.
+"#,
+};
+
+impl Rule for RunsAsRoot {
+    fn entry(&self) -> &'static crate::diagnostic::Check {
+        &CHECK
     }
 
     fn check(&self, cx: &LintContext<'_>, sink: &mut Sink<'_>) {

@@ -6,21 +6,14 @@ use crate::render::flux::tag_policy;
 /// A tag format Flux image automation cannot order.
 pub(crate) struct UnsortableImageTag;
 
-impl Rule for UnsortableImageTag {
-    fn code(&self) -> &'static str {
-        "K013"
-    }
-
-    fn name(&self) -> &'static str {
-        "unsortable-image-tag"
-    }
-
-    fn severity(&self) -> Severity {
-        Severity::Error
-    }
-
-    fn doc(&self) -> &'static str {
-        r#"## What it does
+/// The rule's entry in the check registry (code, name, documentation).
+const CHECK: crate::diagnostic::Check = crate::diagnostic::Check {
+    code: "K013",
+    name: "unsortable-image-tag",
+    kind: crate::diagnostic::Kind::Finding(Severity::Error),
+    summary: "A tag format Flux cannot sort in build order.",
+    fix: "include {timestamp} (UTC YYYYMMDDhhmmss) or {run} in `image.tagFormat`",
+    doc: r#"## What it does
 Flags an app whose `tagFormat` has no part that orders tags in build order (`{timestamp}`
 or `{run}`), and an app with `automation: flux` that declares no `tagFormat`.
 
@@ -37,7 +30,16 @@ Use instead:
 ```yaml
 image: {registry: harbor, repository: shop/web, automation: flux, tagFormat: "main-{sha}-{timestamp}"}
 ```
-"#
+
+## How to fix
+Add `{timestamp}` or `{run}` to `image.tagFormat` (e.g. `main-{sha}-{timestamp}`), and
+give every app with `automation: flux` a `tagFormat`.
+"#,
+};
+
+impl Rule for UnsortableImageTag {
+    fn entry(&self) -> &'static crate::diagnostic::Check {
+        &CHECK
     }
 
     fn check(&self, cx: &LintContext<'_>, sink: &mut Sink<'_>) {

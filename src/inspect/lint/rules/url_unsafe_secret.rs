@@ -5,21 +5,14 @@ use crate::model::{KeySource, TemplatePart};
 /// A generated secret value that can hold characters a URL cannot, used in a URL.
 pub(crate) struct UrlUnsafeSecret;
 
-impl Rule for UrlUnsafeSecret {
-    fn code(&self) -> &'static str {
-        "K015"
-    }
-
-    fn name(&self) -> &'static str {
-        "url-unsafe-secret"
-    }
-
-    fn severity(&self) -> Severity {
-        Severity::Error
-    }
-
-    fn doc(&self) -> &'static str {
-        r#"## What it does
+/// The rule's entry in the check registry (code, name, documentation).
+const CHECK: crate::diagnostic::Check = crate::diagnostic::Check {
+    code: "K015",
+    name: "url-unsafe-secret",
+    kind: crate::diagnostic::Kind::Finding(Severity::Error),
+    summary: "A secret value in a URL template that has characters a URL cannot hold.",
+    fix: "generate the value with `alphabet: hex` (the default) or `alphanumeric`, then seal it again",
+    doc: r#"## What it does
 Flags a generated secret key whose alphabet has characters outside the URL-safe set
 (`A-Z a-z 0-9 - . _ ~`) when a URL template (`scheme://...`) of another key uses it.
 Values from 1Password or entered by hand are checked the same way by `kiln seal`, when
@@ -46,7 +39,17 @@ Use instead:
       password:
         generate: {length: 40, alphabet: hex}
 ```
-"#
+
+## How to fix
+Generate the key with `alphabet: hex` (the default) or `alphanumeric`; for a value from
+1Password or standard input, choose one with only `A-Z a-z 0-9 - . _ ~`. Then seal it
+again (`kiln seal --cert CERT.pem --rotate SECRET`).
+"#,
+};
+
+impl Rule for UrlUnsafeSecret {
+    fn entry(&self) -> &'static crate::diagnostic::Check {
+        &CHECK
     }
 
     fn check(&self, cx: &LintContext<'_>, sink: &mut Sink<'_>) {

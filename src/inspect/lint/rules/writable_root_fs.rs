@@ -4,21 +4,14 @@ use crate::inspect::lint::{LintContext, Rule, Sink, Subject, cluster_workloads};
 /// A container whose root filesystem is writable.
 pub(crate) struct WritableRootFs;
 
-impl Rule for WritableRootFs {
-    fn code(&self) -> &'static str {
-        "K004"
-    }
-
-    fn name(&self) -> &'static str {
-        "writable-root-fs"
-    }
-
-    fn severity(&self) -> Severity {
-        Severity::Warning
-    }
-
-    fn doc(&self) -> &'static str {
-        r#"## What it does
+/// The rule's entry in the check registry (code, name, documentation).
+const CHECK: crate::diagnostic::Check = crate::diagnostic::Check {
+    code: "K004",
+    name: "writable-root-fs",
+    kind: crate::diagnostic::Kind::Finding(Severity::Warning),
+    summary: "An app on a cluster whose root file system is writable.",
+    fix: "drop `readOnlyRootFilesystem: false` and list the directories the app writes under `security.writablePaths`",
+    doc: r#"## What it does
 Flags an app on a cluster with `security.readOnlyRootFilesystem: false`.
 
 ## Why is this bad?
@@ -39,7 +32,16 @@ apps:
     security:
       writablePaths: [/tmp, /var/cache/nginx]
 ```
-"#
+
+## How to fix
+Remove `security.readOnlyRootFilesystem: false` and list the directories the app writes
+under `security.writablePaths`; kiln mounts an `emptyDir` on each.
+"#,
+};
+
+impl Rule for WritableRootFs {
+    fn entry(&self) -> &'static crate::diagnostic::Check {
+        &CHECK
     }
 
     fn check(&self, cx: &LintContext<'_>, sink: &mut Sink<'_>) {

@@ -1,0 +1,246 @@
+//! The model's meaning: names, references, values, cycles, conflicts, waivers, image
+//! tags.
+
+use super::{Check, Kind};
+
+family! {
+    MODEL;
+
+    /// A name that cannot become a Kubernetes object name or a path.
+    INVALID_NAME = Check {
+        code: "E0009",
+        name: "invalid-name",
+        kind: Kind::Error,
+        summary: "A name that cannot become a Kubernetes name, a label, a variable or a path.",
+        fix: "rename it: lower-case letters, digits and `-`, starting with a letter, at most 63 characters",
+        doc: r#"## What it does
+Checks every name the model gives (apps, clusters, hosts, secrets, environments from
+their file names), the names kiln derives from them (namespaces, `<app>-db`,
+`<app>-migrate`), label keys, Secret key names and environment variable names, against
+the rules of where they end up: DNS labels of at most 63 characters, label syntax,
+`[A-Za-z_][A-Za-z0-9_]*` for variables.
+
+## Why is this bad?
+The API server refuses an object with an invalid name at apply time, long after the
+build, or (for a derived name) the name no longer fits once a suffix is added.
+
+## Example
+```yaml
+apps:
+  Web_Frontend: {port: 8080}
+```
+
+## How to fix
+Rename it to lower-case letters, digits and `-`, starting with a letter
+(`web-frontend`), short enough that its derived names stay within 63 characters; a
+variable name uses letters, digits and `_`.
+"#,
+    };
+
+    /// A reference to an app, cluster, host, registry or secret that does not exist.
+    UNKNOWN_REFERENCE = Check {
+        code: "E0010",
+        name: "unknown-reference",
+        kind: Kind::Error,
+        summary: "A reference to an app, cluster, host, registry or secret the environment does not define.",
+        fix: "name something the environment defines (the message lists what exists), or define it",
+        doc: r#"## What it does
+Follows every name the model uses (`runsOn`, `dependsOn`, `image.registry`, `usedBy`,
+`via`, routes, stacks' variables) and reports one that names nothing in the
+environment, or an app or stack with nowhere to run.
+
+## Why is this bad?
+Generated objects would point at nothing: a Deployment pulling from an unknown
+registry, a route to a cluster that does not exist.
+
+## Example
+```yaml
+apps:
+  web:
+    runsOn: homelb        # the cluster is `homelab`
+```
+
+## How to fix
+Correct the name (the message suggests the defined names), or define what it refers to
+in this environment or its base.
+"#,
+    };
+
+    /// Two objects that would have the same name.
+    DUPLICATE_NAME = Check {
+        code: "E0011",
+        name: "duplicate-name",
+        kind: Kind::Error,
+        summary: "Two things that would get the same name, or a name kiln reserves.",
+        fix: "rename one of the two so that each name is used once",
+        doc: r#"## What it does
+Reports names that would collide once generated: a cluster and a host of the same name
+(`runsOn` could not tell them apart), two objects kiln would write under one name, an
+app or stack named `caddy` on a host (`deploy.sh caddy` deploys the host's Caddy).
+
+## Why is this bad?
+One of the two would overwrite the other in `out/`, or a command would act on the
+wrong one.
+
+## Example
+```yaml
+clusters:
+  lab: {}
+hosts:
+  lab: {address: 192.168.1.50}
+```
+
+## How to fix
+Rename one of them (`lab-vm`) and update what refers to it.
+"#,
+    };
+
+    /// A value the model accepts in shape but not in meaning.
+    INVALID_VALUE = Check {
+        code: "E0012",
+        name: "invalid-value",
+        kind: Kind::Error,
+        summary: "A value of the right type that cannot work: out of range, contradicting another, or unsafe where it is written.",
+        fix: "change the value to one the message allows",
+        doc: r#"## What it does
+Checks what the schema cannot: Kubernetes' own value rules (ports 1-65535, `int32`
+fields, a request not above its limit, cron schedules, label values), image tags,
+settings that need another one (a TLS mode and its fields, a Gateway route and a
+Gateway), secret types and their keys, and values other languages read (e-mail
+addresses, bind addresses, URL paths, git URLs, branch names) checked for their form.
+
+## Why is this bad?
+Such a value builds, and then fails where it is used: the API server refuses the
+object, a CronJob never runs, a shell or Caddyfile reads text as syntax.
+
+## Example
+```yaml
+apps:
+  web:
+    port: 70000
+    resources:
+      requests: {memory: 256Mi}
+      limits: {memory: 128Mi}
+```
+
+## How to fix
+Change the value to one the message allows (`port: 8080`, a limit at least the
+request), or add the setting it depends on.
+"#,
+    };
+
+    /// A dependency cycle.
+    CYCLE = Check {
+        code: "E0019",
+        name: "cycle",
+        kind: Kind::Error,
+        summary: "Apps, hosts or secret templates that depend on each other in a cycle.",
+        fix: "remove one dependency of the cycle shown",
+        doc: r#"## What it does
+Follows `dependsOn` between apps and stacks and the templates of secret keys, and
+reports a cycle with every step of it.
+
+## Why is this bad?
+Nothing in a cycle can start (or be computed) first: init containers wait for each
+other forever, a secret template never resolves.
+
+## Example
+```yaml
+apps:
+  web: {dependsOn: [api]}
+  api: {dependsOn: [web]}
+```
+
+## How to fix
+Remove the dependency that is not real (often the app only needs the other at request
+time, not at start), so the graph has an order.
+"#,
+    };
+
+    /// A rule waiver is malformed (no reason, unknown rule).
+    WAIVER = Check {
+        code: "E0021",
+        name: "waiver",
+        kind: Kind::Error,
+        summary: "A waiver that names no lint rule or gives no reason.",
+        fix: "name a rule `kiln rules --family lint` lists (or a checkov id) and say why it does not apply",
+        doc: r#"## What it does
+Checks every `waive:` of apps and registries: each key must be a lint rule's name (or a
+checkov check id such as `CKV_K8S_43`), each value a reason.
+
+## Why is this bad?
+A waiver of a misspelt rule waives nothing, and a waiver without a reason tells the next
+reader nothing about why the rule was switched off.
+
+## Example
+```yaml
+apps:
+  web:
+    waive:
+      missing-probe: ""
+```
+
+## How to fix
+Name the rule as `kiln rules --family lint` lists it (`missing-probes`) and write why it
+does not apply to this app: `missing-probes: "a batch worker with no HTTP endpoint"`.
+"#,
+    };
+
+    /// Two things claim the same port, hostname or path.
+    CONFLICT = Check {
+        code: "E0022",
+        name: "conflict",
+        kind: Kind::Error,
+        summary: "Two things that claim the same port, hostname, path, branch or secret.",
+        fix: "give one of the two its own port, hostname or path",
+        doc: r#"## What it does
+Reports two apps, stacks or environments that claim one thing only one can have: a host
+port bound twice on a host, a hostname and path routed twice, an upstream directory
+used by two stacks, one secret in one namespace coming from two environments.
+
+## Why is this bad?
+The second one fails at deploy time (`port is already allocated`) or, worse, silently
+takes over the first one's traffic.
+
+## Example
+```yaml
+apps:
+  web: {runsOn: vm, port: 8080, publish: {port: 8080}}
+  api: {runsOn: vm, port: 3000, publish: {port: 8080}}
+```
+
+## How to fix
+Give one of the two its own port, hostname, path or namespace.
+"#,
+    };
+
+    /// A warning: no tag is known for an app's image in an environment.
+    IMAGE_TAG_UNKNOWN = Check {
+        code: "W0101",
+        name: "image-tag-unknown",
+        kind: Kind::Warning,
+        summary: "No tag is known for an app's image in an environment, so `unset` is written.",
+        fix: "pin `image.tag`, or record the deployed tag with `kiln set-image APP TAG --env ENV`",
+        doc: r#"## What it does
+Warns when an app's image in an environment has no tag from the model (`image.tag`),
+from Flux image automation (read back from the committed output) or from `kiln
+set-image` (`environments/state/image-tags.yaml`). kiln writes the tag `unset`.
+
+## Why is this bad?
+An image tagged `unset` does not exist: the workload cannot start until automation
+records a real tag.
+
+## Example
+```yaml
+apps:
+  web:
+    image: {registry: harbor, repository: shop/web, automation: push}
+    # no tag yet: the pipeline has not deployed
+```
+
+## How to fix
+Let the pipeline deploy once (its deploy job runs `kiln set-image`), run `kiln set-image
+web TAG --env dev` yourself, or pin `image.tag`.
+"#,
+    };
+}
