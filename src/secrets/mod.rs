@@ -1,8 +1,8 @@
-//! Secrets: where each secret is placed, how values are sealed for the Sealed Secrets
-//! controller, and the committed file of sealed values that `kiln build` embeds.
+//! Secrets: how values are sealed for the Sealed Secrets controller, and the committed
+//! file of sealed values that `kiln build` embeds. Where each secret is placed is the
+//! model's ([`crate::model::secret_placement`]).
 //!
-//! - [`placement`]: which clusters and namespaces get which secret (from `usedBy` and
-//!   registry pull secrets), computed in one function so other targets can extend it.
+//! - [`keys`]: how values are named and ordered (`KILN_*` variables, URL keys, scopes).
 //! - [`cert`] and [`seal`]: the controller certificate and kubeseal-compatible sealing.
 //! - [`sealed_file`]: `environments/sealed/<env>.yaml`, read at load time (I/O stays out
 //!   of renderers) and written by `kiln seal`.
