@@ -2,7 +2,7 @@
 //! (`secretKeyRef`, `envFrom.secretRef`, secret volumes, `imagePullSecrets`) exists,
 //! with that key, in the pod's namespace.
 //!
-//! The model-level checks ([`super::secrets`]) already tie every reference in the model
+//! The model-level checks ([`crate::validate::secrets`]) already tie every reference in the model
 //! to a placement; this one looks at what the renderers actually wrote, so a renderer
 //! that names a secret or key the model does not define is caught too.
 //!
