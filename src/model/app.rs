@@ -61,6 +61,10 @@ pub struct App {
     /// other apps are not published.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub publish: Option<Publish>,
+    /// Named volumes and where they are mounted: persistent data, an existing claim,
+    /// a host folder, an NFS export or scratch space.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub volumes: BTreeMap<Name, super::Volume>,
     /// How the container is locked down.
     #[serde(default)]
     pub security: Security,
@@ -270,7 +274,8 @@ pub struct Security {
     /// Mount the image's filesystem read-only.
     #[serde(default = "yes")]
     pub read_only_root_filesystem: bool,
-    /// Paths that must stay writable; each gets an empty volume.
+    /// Paths that must stay writable; each gets an empty volume (a `scratch` volume
+    /// with a `path`, named after it).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub writable_paths: Vec<String>,
 }

@@ -26,6 +26,7 @@ pub mod secret_placement;
 mod stack;
 mod state;
 pub mod tags;
+mod volume;
 
 pub use app::{
     App, Backup, Database, Deploy, EnvValue, Health, Image, Migrations, PlainValue, Publish,
@@ -48,6 +49,7 @@ pub use secret::{
 };
 pub use stack::{Stack, StackDatabase, StackService, Upstream};
 pub use state::{RejectedTag, State};
+pub use volume::{AccessMode, Claim, Nfs, Persistent, Scratch, Source, Volume, VolumeMount};
 
 use crate::diagnostic::{FileId, SourceMap, Span};
 use schemars::JsonSchema;

@@ -8,6 +8,7 @@ pub mod injection;
 pub mod kubernetes_rules;
 pub mod references;
 pub mod secrets;
+pub mod volumes;
 
 use crate::diagnostic::Diagnostics;
 use crate::model::Project;
@@ -19,6 +20,7 @@ pub fn model(project: &Project, diags: &mut Diagnostics) {
         references::check(env, diags);
         secrets::check(env, diags);
         injection::check(env, diags);
+        volumes::check(env, diags);
     }
     secrets::check_project(project, diags);
     hosts::check(project, diags);

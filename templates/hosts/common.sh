@@ -117,6 +117,7 @@ project_{{ p.func }}() {
 {%- for f in p.files %} --file {% if f.relative %}"$here"/{% endif %}{{ f.path | shell_quote }}{% endfor %})
 {% if script == "deploy" %}
 	data_dirs=({% for d in p.data_dirs %}{% if not loop.first %} {% endif %}{{ d | shell_quote }}{% endfor %})
+	owned_dirs=({% for d in p.owned_dirs %}{% if not loop.first %} {% endif %}{{ d.owner | shell_quote }} {{ d.dir | shell_quote }}{% endfor %})
 	health_urls=({% for u in p.health_urls %}{% if not loop.first %} {% endif %}{{ u | shell_quote }}{% endfor %})
 	caddy={{ 1 if p.caddy else 0 }}
 	preflight() {
@@ -139,7 +140,7 @@ project_{{ p.func }}() {
 }
 {% endfor %}
 
-# Selects what NAME [ENV] names: sets project, compose{% if script == "deploy" %}, data_dirs, health_urls, caddy, preflight{% else %} and the database{% endif %}.
+# Selects what NAME [ENV] names: sets project, compose{% if script == "deploy" %}, data_dirs, owned_dirs, health_urls, caddy, preflight{% else %} and the database{% endif %}.
 select_target() {
 {% if script != "deploy" %}
 	db_service=""

@@ -119,6 +119,7 @@ project_storefront_dev() {
 	project=storefront-dev
 	compose=(docker compose --project-name storefront-dev --file "$here"/storefront-dev/compose.yaml)
 	data_dirs=()
+	owned_dirs=()
 	health_urls=(http://127.0.0.1:3001/api/health http://127.0.0.1:8080/)
 	caddy=0
 	preflight() {
@@ -137,6 +138,7 @@ project_supabase_dev() {
 	project=supabase-dev
 	compose=(docker compose --project-name supabase-dev --project-directory /srv/storefront-dev/supabase --env-file /srv/storefront-dev/supabase-dev/.env --file /srv/storefront-dev/supabase/docker-compose.yml --file "$here"/supabase-dev/compose.override.yaml)
 	data_dirs=()
+	owned_dirs=()
 	health_urls=()
 	caddy=0
 	preflight() {
@@ -207,6 +209,7 @@ project_caddy() {
 	project=caddy
 	compose=(docker compose --project-name caddy --file "$here"/caddy/compose.yaml)
 	data_dirs=(/srv/storefront-dev/caddy/data /srv/storefront-dev/caddy/config)
+	owned_dirs=()
 	health_urls=()
 	caddy=1
 	preflight() {
@@ -214,7 +217,7 @@ project_caddy() {
 	}
 }
 
-# Selects what NAME [ENV] names: sets project, compose, data_dirs, health_urls, caddy, preflight.
+# Selects what NAME [ENV] names: sets project, compose, data_dirs, owned_dirs, health_urls, caddy, preflight.
 select_target() {
 	case "$1@$2" in
 	backend@dev | backend@)
@@ -258,6 +261,18 @@ command -v docker >/dev/null 2>&1 || die "docker is not installed"
 preflight
 for dir in "${data_dirs[@]}"; do
 	mkdir -p "$dir" || die "cannot create $dir: create it once as root and give it to this user"
+done
+# The folders of app volumes belong to the user the app runs as (owner, folder pairs).
+set -- "${owned_dirs[@]}"
+while [ "$#" -ge 2 ]; do
+	owner=$1
+	dir=$2
+	shift 2
+	mkdir -p "$dir" || die "cannot create $dir: create it once as root and give it to this user"
+	if [ "$(stat -c %u:%g "$dir")" != "$owner" ]; then
+		chown "$owner" "$dir" 2>/dev/null || sudo -n chown "$owner" "$dir" 2>/dev/null ||
+			die "$dir must belong to $owner, the user the app runs as: run once: sudo chown $owner $dir"
+	fi
 done
 "${compose[@]}" config --quiet || die "docker compose rejects project $project"
 "${compose[@]}" pull --quiet || die "cannot pull the images of $project"

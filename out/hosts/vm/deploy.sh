@@ -118,6 +118,7 @@ project_storefront_prod() {
 	project=storefront-prod
 	compose=(docker compose --project-name storefront-prod --file "$here"/storefront-prod/compose.yaml)
 	data_dirs=()
+	owned_dirs=()
 	health_urls=(http://127.0.0.1:3001/api/health)
 	caddy=0
 	preflight() {
@@ -136,6 +137,7 @@ project_supabase_prod() {
 	project=supabase-prod
 	compose=(docker compose --project-name supabase-prod --project-directory /opt/supabase --env-file /opt/kiln/supabase-prod/.env --file /opt/supabase/docker-compose.yml --file "$here"/supabase-prod/compose.override.yaml)
 	data_dirs=(/opt/kiln/supabase-prod/backups/db)
+	owned_dirs=()
 	health_urls=()
 	caddy=0
 	preflight() {
@@ -206,6 +208,7 @@ project_caddy() {
 	project=caddy
 	compose=(docker compose --project-name caddy --file "$here"/caddy/compose.yaml)
 	data_dirs=(/opt/kiln/caddy/data /opt/kiln/caddy/config)
+	owned_dirs=()
 	health_urls=()
 	caddy=1
 	preflight() {
@@ -213,7 +216,7 @@ project_caddy() {
 	}
 }
 
-# Selects what NAME [ENV] names: sets project, compose, data_dirs, health_urls, caddy, preflight.
+# Selects what NAME [ENV] names: sets project, compose, data_dirs, owned_dirs, health_urls, caddy, preflight.
 select_target() {
 	case "$1@$2" in
 	backend@prod | backend@)
@@ -254,6 +257,18 @@ command -v docker >/dev/null 2>&1 || die "docker is not installed"
 preflight
 for dir in "${data_dirs[@]}"; do
 	mkdir -p "$dir" || die "cannot create $dir: create it once as root and give it to this user"
+done
+# The folders of app volumes belong to the user the app runs as (owner, folder pairs).
+set -- "${owned_dirs[@]}"
+while [ "$#" -ge 2 ]; do
+	owner=$1
+	dir=$2
+	shift 2
+	mkdir -p "$dir" || die "cannot create $dir: create it once as root and give it to this user"
+	if [ "$(stat -c %u:%g "$dir")" != "$owner" ]; then
+		chown "$owner" "$dir" 2>/dev/null || sudo -n chown "$owner" "$dir" 2>/dev/null ||
+			die "$dir must belong to $owner, the user the app runs as: run once: sudo chown $owner $dir"
+	fi
 done
 "${compose[@]}" config --quiet || die "docker compose rejects project $project"
 "${compose[@]}" pull --quiet || die "cannot pull the images of $project"

@@ -110,6 +110,7 @@ pub fn project(plan: &HostPlan<'_>, caddy: &Caddy) -> Built<ComposeFile> {
             project_directory: None,
             env_file: None,
             data_dirs,
+            owned_dirs: Vec::new(),
             health_urls: Vec::new(),
             env_checks,
             upstream: None,

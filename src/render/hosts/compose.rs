@@ -191,11 +191,45 @@ pub struct Healthcheck {
 pub struct Volume {
     /// Always `local`.
     pub driver: &'static str,
-    /// `type: none`, `o: bind`, `device: <dir>`.
+    /// `type: none`, `o: bind`, `device: <dir>` (or `type: nfs`, `o: addr=...`).
     pub driver_opts: BTreeMap<&'static str, String>,
 }
 
+impl Mount {
+    /// A bind mount of host folder `source` at `target`.
+    pub fn bind(source: String, target: String, read_only: bool) -> Self {
+        Mount {
+            kind: "bind",
+            source,
+            target,
+            read_only,
+        }
+    }
+
+    /// A mount of compose volume `source` at `target`.
+    pub fn volume(source: String, target: String, read_only: bool) -> Self {
+        Mount {
+            kind: "volume",
+            source,
+            target,
+            read_only,
+        }
+    }
+}
+
 impl Volume {
+    /// An NFS export, mounted by the local driver.
+    pub fn nfs(server: &str, path: &str) -> Self {
+        Volume {
+            driver: "local",
+            driver_opts: BTreeMap::from([
+                ("type", "nfs".to_owned()),
+                ("o", format!("addr={server},nfsvers=4,rw")),
+                ("device", format!(":{path}")),
+            ]),
+        }
+    }
+
     /// A volume bound to `dir`.
     pub fn bind(dir: &str) -> Self {
         Volume {

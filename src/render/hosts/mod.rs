@@ -20,6 +20,7 @@ pub mod compose;
 pub mod env_file;
 pub mod project;
 pub mod scripts;
+pub mod volumes;
 
 use super::{Context, OutputTree, Target, images, yaml};
 use crate::diagnostic::Diagnostics;

@@ -108,6 +108,7 @@ pub fn apps_project(
     let mut volumes = BTreeMap::new();
     let mut env_files = Vec::new();
     let mut data_dirs = Vec::new();
+    let mut host_volumes = super::volumes::HostVolumes::default();
     let mut health_urls = Vec::new();
     let mut members = Vec::new();
 
@@ -121,6 +122,7 @@ pub fn apps_project(
         s.cap_drop = vec!["ALL".to_owned()];
         s.security_opt = vec!["no-new-privileges:true".to_owned()];
         s.extra_hosts = vec!["host.docker.internal:host-gateway".to_owned()];
+        super::volumes::apply(&data, name, app, &mut s, &mut host_volumes);
         if let Some((address, port)) = app.host_publish(plan.name) {
             s.ports.push(Port {
                 target: app.port,
@@ -276,6 +278,7 @@ pub fn apps_project(
             database: db_info,
         });
     }
+    volumes.append(&mut host_volumes.volumes);
     Built {
         compose: ComposeFile {
             name: Some(project.name.clone()),
@@ -292,6 +295,7 @@ pub fn apps_project(
             project_directory: None,
             env_file: None,
             data_dirs,
+            owned_dirs: host_volumes.owned_dirs,
             health_urls,
             env_checks: env_checks(&project.name, &env_files),
             upstream: None,
@@ -442,6 +446,7 @@ pub fn stack_project(
             project_directory: Some(upstream_dir.to_owned()),
             env_file: Some(env_target),
             data_dirs,
+            owned_dirs: Vec::new(),
             health_urls,
             env_checks: env_checks(&project.name, &env_files),
             upstream: Some(UpstreamCheck {

@@ -31,6 +31,9 @@ pub struct ScriptProject {
     pub env_file: Option<String>,
     /// Directories volumes are bound to, created before starting.
     pub data_dirs: Vec<String>,
+    /// Folders of app volumes, created before starting and given to the user the app
+    /// runs as.
+    pub owned_dirs: Vec<OwnedDir>,
     /// Health endpoints reachable from the host, waited for after starting.
     pub health_urls: Vec<String>,
     /// Env files that must exist with their variables set.
@@ -41,6 +44,15 @@ pub struct ScriptProject {
     pub caddy: bool,
     /// The apps or stack it runs.
     pub members: Vec<Member>,
+}
+
+/// A folder `deploy.sh` creates and gives to a user.
+#[derive(Clone, Debug, Serialize)]
+pub struct OwnedDir {
+    /// Its path on the host.
+    pub dir: String,
+    /// `uid:gid`.
+    pub owner: String,
 }
 
 /// A compose file argument.

@@ -21,6 +21,7 @@ pub mod pod;
 pub mod rbac;
 mod resources;
 pub mod routes;
+pub mod volumes;
 pub mod workload;
 
 pub use crate::model::placement::{ClusterApp, cluster_app, cluster_apps};
@@ -121,6 +122,7 @@ pub fn app_objects(cx: &AppCx<'_>, unit: &ClusterApp<'_>) -> Vec<Object> {
     match unit.host {
         None => {
             objects.extend(workload::objects(cx));
+            objects.extend(volumes::objects(cx));
             if let Some(db) = &cx.app.database {
                 objects.extend(database::objects(cx, db));
             }

@@ -1,7 +1,7 @@
 //! The app itself: Deployment, ClusterIP Service and the migration Job.
 
 use super::{AppCx, Object, labels, pod};
-use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec};
+use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec, DeploymentStrategy};
 use k8s_openapi::api::batch::v1::{Job, JobSpec};
 use k8s_openapi::api::core::v1::{
     Container, ContainerPort, HTTPGetAction, PodSpec, PodTemplateSpec, Probe, Service, ServicePort,
@@ -44,7 +44,10 @@ fn probe(cx: &AppCx<'_>, liveness: bool) -> Option<Probe> {
 /// secrets, the database wait, writable paths.
 fn pod_spec(cx: &AppCx<'_>, container: Container) -> PodSpec {
     let sec = &cx.app.security;
-    let (volumes, mounts) = pod::writable_paths(&sec.writable_paths);
+    let (mut volumes, mut mounts) = pod::writable_paths(&sec.writable_paths);
+    let (model_volumes, model_mounts) = super::volumes::pod_volumes(cx);
+    volumes.extend(model_volumes);
+    mounts.extend(model_mounts);
     let mut container = container;
     if !mounts.is_empty() {
         container.volume_mounts = Some(mounts);
@@ -101,6 +104,10 @@ fn deployment(cx: &AppCx<'_>) -> Deployment {
         spec: DeploymentSpec {
             replicas: Some(i32::try_from(cx.app.replicas).unwrap_or(i32::MAX)),
             revision_history_limit: Some(5),
+            strategy: super::volumes::needs_recreate(cx).then(|| DeploymentStrategy {
+                type_: Some("Recreate".to_owned()),
+                ..Default::default()
+            }),
             selector: LabelSelector {
                 match_labels: Some(labels::selector(cx.name.as_str())),
                 ..Default::default()

@@ -116,6 +116,7 @@ project_partner_prod() {
 	project=partner-prod
 	compose=(docker compose --project-name partner-prod --file "$here"/partner-prod/compose.yaml)
 	data_dirs=()
+	owned_dirs=()
 	health_urls=()
 	caddy=0
 	preflight() {
@@ -123,7 +124,7 @@ project_partner_prod() {
 	}
 }
 
-# Selects what NAME [ENV] names: sets project, compose, data_dirs, health_urls, caddy, preflight.
+# Selects what NAME [ENV] names: sets project, compose, data_dirs, owned_dirs, health_urls, caddy, preflight.
 select_target() {
 	case "$1@$2" in
 	partner@prod | partner@)
@@ -158,6 +159,18 @@ command -v docker >/dev/null 2>&1 || die "docker is not installed"
 preflight
 for dir in "${data_dirs[@]}"; do
 	mkdir -p "$dir" || die "cannot create $dir: create it once as root and give it to this user"
+done
+# The folders of app volumes belong to the user the app runs as (owner, folder pairs).
+set -- "${owned_dirs[@]}"
+while [ "$#" -ge 2 ]; do
+	owner=$1
+	dir=$2
+	shift 2
+	mkdir -p "$dir" || die "cannot create $dir: create it once as root and give it to this user"
+	if [ "$(stat -c %u:%g "$dir")" != "$owner" ]; then
+		chown "$owner" "$dir" 2>/dev/null || sudo -n chown "$owner" "$dir" 2>/dev/null ||
+			die "$dir must belong to $owner, the user the app runs as: run once: sudo chown $owner $dir"
+	fi
 done
 "${compose[@]}" config --quiet || die "docker compose rejects project $project"
 "${compose[@]}" pull --quiet || die "cannot pull the images of $project"

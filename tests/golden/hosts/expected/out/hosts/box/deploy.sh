@@ -122,6 +122,7 @@ project_shop_dev() {
 	project=shop-dev
 	compose=(docker compose --project-name shop-dev --file "$here"/shop-dev/compose.yaml)
 	data_dirs=(/data/shop-dev/api-db-data)
+	owned_dirs=()
 	health_urls=(http://127.0.0.1:19000/health http://127.0.0.1:18080/healthz)
 	caddy=0
 	preflight() {
@@ -140,6 +141,7 @@ project_shop_prod() {
 	project=shop-prod
 	compose=(docker compose --project-name shop-prod --file "$here"/shop-prod/compose.yaml)
 	data_dirs=(/data/shop-prod/api-db-data /data/shop-prod/backups/api-db)
+	owned_dirs=()
 	health_urls=(http://127.0.0.1:9000/health http://127.0.0.1:8080/healthz)
 	caddy=0
 	preflight() {
@@ -158,6 +160,7 @@ project_wiki_dev() {
 	project=wiki-dev
 	compose=(docker compose --project-name wiki-dev --project-directory /srv/wiki-dev --env-file /data/wiki-dev/.env --file /srv/wiki-dev/docker-compose.yml --file "$here"/wiki-dev/compose.override.yaml)
 	data_dirs=()
+	owned_dirs=()
 	health_urls=(http://127.0.0.1:18100/status)
 	caddy=0
 	preflight() {
@@ -175,6 +178,7 @@ project_wiki_prod() {
 	project=wiki-prod
 	compose=(docker compose --project-name wiki-prod --project-directory /srv/wiki-prod --env-file /data/wiki-prod/.env --file /srv/wiki-prod/docker-compose.yml --file "$here"/wiki-prod/compose.override.yaml)
 	data_dirs=()
+	owned_dirs=()
 	health_urls=(http://127.0.0.1:8100/status)
 	caddy=0
 	preflight() {
@@ -192,6 +196,7 @@ project_caddy() {
 	project=caddy
 	compose=(docker compose --project-name caddy --file "$here"/caddy/compose.yaml)
 	data_dirs=(/data/caddy/data /data/caddy/config)
+	owned_dirs=()
 	health_urls=()
 	caddy=1
 	preflight() {
@@ -199,7 +204,7 @@ project_caddy() {
 	}
 }
 
-# Selects what NAME [ENV] names: sets project, compose, data_dirs, health_urls, caddy, preflight.
+# Selects what NAME [ENV] names: sets project, compose, data_dirs, owned_dirs, health_urls, caddy, preflight.
 select_target() {
 	case "$1@$2" in
 	api@dev)
@@ -252,6 +257,18 @@ command -v docker >/dev/null 2>&1 || die "docker is not installed"
 preflight
 for dir in "${data_dirs[@]}"; do
 	mkdir -p "$dir" || die "cannot create $dir: create it once as root and give it to this user"
+done
+# The folders of app volumes belong to the user the app runs as (owner, folder pairs).
+set -- "${owned_dirs[@]}"
+while [ "$#" -ge 2 ]; do
+	owner=$1
+	dir=$2
+	shift 2
+	mkdir -p "$dir" || die "cannot create $dir: create it once as root and give it to this user"
+	if [ "$(stat -c %u:%g "$dir")" != "$owner" ]; then
+		chown "$owner" "$dir" 2>/dev/null || sudo -n chown "$owner" "$dir" 2>/dev/null ||
+			die "$dir must belong to $owner, the user the app runs as: run once: sudo chown $owner $dir"
+	fi
 done
 "${compose[@]}" config --quiet || die "docker compose rejects project $project"
 "${compose[@]}" pull --quiet || die "cannot pull the images of $project"

@@ -1,0 +1,138 @@
+//! An app's volumes on a cluster (see [`crate::model::Volume`]): a PersistentVolumeClaim
+//! per `persistent` volume, and the pod's volumes and the container's mounts for all.
+
+use super::{AppCx, Object};
+use crate::model::{Source, Volume as ModelVolume};
+use k8s_openapi::api::core::v1::{
+    EmptyDirVolumeSource, HostPathVolumeSource, NFSVolumeSource, PersistentVolumeClaim,
+    PersistentVolumeClaimSpec, PersistentVolumeClaimVolumeSource, Volume, VolumeMount,
+    VolumeResourceRequirements,
+};
+use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
+use std::collections::BTreeMap;
+
+/// The annotation that keeps Flux from pruning a volume kept on delete.
+pub const FLUX_PRUNE: &str = "kustomize.toolkit.fluxcd.io/prune";
+
+/// The name of the PersistentVolumeClaim of an app's persistent volume.
+pub fn claim_name(app: &str, volume: &str) -> String {
+    format!("{app}-{volume}")
+}
+
+/// The pod volume's name of a model volume (its own name: pod volume names of an app
+/// are unique because the model's are; writable paths use `volume_name` of their path).
+fn pod_volume_name(volume: &str) -> String {
+    format!("vol-{volume}")
+}
+
+/// The PersistentVolumeClaims of the app's `persistent` volumes.
+pub fn objects(cx: &AppCx<'_>) -> Vec<Object> {
+    let mut out = Vec::new();
+    for (name, vol) in &cx.app.volumes {
+        let Some(Source::Persistent(p)) = vol.source() else {
+            continue;
+        };
+        let mut meta = cx.meta(&claim_name(cx.name.as_str(), name.as_str()), "data");
+        if p.keep {
+            meta.annotations = Some(BTreeMap::from([(
+                FLUX_PRUNE.to_owned(),
+                "disabled".to_owned(),
+            )]));
+        }
+        let storage_class = p
+            .storage_class
+            .as_ref()
+            .or(cx.cluster.storage_class.as_ref())
+            .map(ToString::to_string);
+        out.push(Object::from(&PersistentVolumeClaim {
+            metadata: meta,
+            spec: Some(PersistentVolumeClaimSpec {
+                access_modes: Some(vec![p.access_mode.as_str().to_owned()]),
+                storage_class_name: storage_class,
+                resources: Some(VolumeResourceRequirements {
+                    requests: Some(BTreeMap::from([(
+                        "storage".to_owned(),
+                        Quantity(p.size.clone()),
+                    )])),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }));
+    }
+    out
+}
+
+/// The pod volumes and container mounts of the app's volumes, in the model's order.
+pub fn pod_volumes(cx: &AppCx<'_>) -> (Vec<Volume>, Vec<VolumeMount>) {
+    let mut volumes = Vec::new();
+    let mut mounts = Vec::new();
+    for (name, vol) in &cx.app.volumes {
+        let Some(volume) = pod_volume(cx, name.as_str(), vol) else {
+            continue;
+        };
+        for m in vol.all_mounts() {
+            mounts.push(VolumeMount {
+                name: volume.name.clone(),
+                mount_path: m.path,
+                sub_path: m.sub_path,
+                read_only: m.read_only.then_some(true),
+                ..Default::default()
+            });
+        }
+        volumes.push(volume);
+    }
+    (volumes, mounts)
+}
+
+fn pod_volume(cx: &AppCx<'_>, name: &str, vol: &ModelVolume) -> Option<Volume> {
+    let mut v = Volume {
+        name: pod_volume_name(name),
+        ..Default::default()
+    };
+    match vol.source()? {
+        Source::Persistent(_) => {
+            v.persistent_volume_claim = Some(PersistentVolumeClaimVolumeSource {
+                claim_name: claim_name(cx.name.as_str(), name),
+                read_only: None,
+            });
+        }
+        Source::Claim(c) => {
+            v.persistent_volume_claim = Some(PersistentVolumeClaimVolumeSource {
+                claim_name: c.name.to_string(),
+                read_only: None,
+            });
+        }
+        Source::HostPath(path) => {
+            v.host_path = Some(HostPathVolumeSource {
+                path: path.to_owned(),
+                type_: Some("Directory".to_owned()),
+            });
+        }
+        Source::Nfs(nfs) => {
+            v.nfs = Some(NFSVolumeSource {
+                server: nfs.server.clone(),
+                path: nfs.path.clone(),
+                read_only: None,
+            });
+        }
+        Source::Scratch(s) => {
+            v.empty_dir = Some(EmptyDirVolumeSource {
+                medium: s.memory.then(|| "Memory".to_owned()),
+                size_limit: s.size_limit.clone().map(Quantity),
+                ..Default::default()
+            });
+        }
+    }
+    Some(v)
+}
+
+/// Whether a volume of the app can be written by one pod at a time: the Deployment is
+/// then replaced (`Recreate`), since a rolling update's new pod could not mount it.
+pub fn needs_recreate(cx: &AppCx<'_>) -> bool {
+    cx.app
+        .volumes
+        .values()
+        .any(|v| v.access_mode().is_some_and(|m| m.single_writer()))
+}
