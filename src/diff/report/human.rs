@@ -1,0 +1,179 @@
+//! The report for a person in a terminal, coloured when asked.
+
+use super::{Report, groups, multiline, rules_line};
+use crate::diff::{Change, Shown, Status};
+use anstyle::{AnsiColor, Style};
+use serde_json::Value;
+use std::fmt::Write;
+
+struct Paint {
+    color: bool,
+}
+
+impl Paint {
+    fn paint(&self, style: Style, text: &str) -> String {
+        if self.color {
+            format!("{style}{text}{style:#}")
+        } else {
+            text.to_owned()
+        }
+    }
+    fn fg(&self, c: AnsiColor, text: &str) -> String {
+        self.paint(Style::new().fg_color(Some(c.into())), text)
+    }
+    fn bold(&self, text: &str) -> String {
+        self.paint(Style::new().bold(), text)
+    }
+    fn dim(&self, text: &str) -> String {
+        self.paint(Style::new().dimmed(), text)
+    }
+}
+
+fn marker(status: Status) -> (&'static str, AnsiColor) {
+    match status {
+        Status::OnlyA => ("-", AnsiColor::Red),
+        Status::OnlyB => ("+", AnsiColor::Green),
+        Status::Changed => ("~", AnsiColor::Yellow),
+    }
+}
+
+/// Compact one-line form of a value.
+fn compact(v: Option<&Shown>) -> String {
+    match v {
+        None => "(absent)".to_owned(),
+        Some(Shown::Secret) => "(secret)".to_owned(),
+        Some(Shown::Value(v)) => serde_json::to_string(v).unwrap_or_default(),
+    }
+}
+
+/// The report for a terminal; colours only when `color`.
+pub fn human(report: &Report, color: bool) -> String {
+    let p = Paint { color };
+    let mut out = String::new();
+    let total = report.total();
+    let _ = write!(out, "{}: ", p.bold(&report.headline()));
+    if report.has_differences() {
+        out.push_str(&report.counts(&total));
+    } else {
+        let _ = write!(out, "no differences ({} identical)", total.identical);
+    }
+    out.push('\n');
+    if let Some(rules) = rules_line(&report.normalized) {
+        let _ = writeln!(
+            out,
+            "{}",
+            p.dim(&format!("rewritten before comparing: {rules}"))
+        );
+    }
+    let (a, b) = report.sides();
+    let width = a.len().max(b.len()) + 1;
+    for section in &report.sections {
+        let indent = if section.env.is_some() || section.shared {
+            "  "
+        } else {
+            ""
+        };
+        if let Some(title) = report.section_title(section) {
+            let c = &section.comparison;
+            let counts = if c.is_empty() {
+                "no differences".to_owned()
+            } else {
+                report.counts(c)
+            };
+            let _ = write!(out, "\n{}: {counts}\n", p.bold(&title));
+        }
+        for (group, items) in groups(&section.comparison.resources) {
+            let _ = writeln!(out, "\n{indent}{}", p.bold(&group));
+            for r in items {
+                let (sign, colour) = marker(r.status);
+                let _ = write!(out, "{indent}  {} {}", p.fg(colour, sign), r.id.title());
+                if r.status != Status::Changed {
+                    let _ = write!(
+                        out,
+                        "  {}",
+                        p.dim(&format!("({})", report.status_word(r.status)))
+                    );
+                }
+                out.push('\n');
+                for change in &r.changes {
+                    human_change(&mut out, &p, change, indent, (&a, &b), width);
+                }
+                if let Some(u) = &r.unified {
+                    for line in u.lines() {
+                        let styled = match line.chars().next() {
+                            Some('+') if !line.starts_with("+++") => p.fg(AnsiColor::Green, line),
+                            Some('-') if !line.starts_with("---") => p.fg(AnsiColor::Red, line),
+                            Some('@') => p.fg(AnsiColor::Cyan, line),
+                            _ => line.to_owned(),
+                        };
+                        let _ = writeln!(out, "{indent}      {styled}");
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+fn human_change(
+    out: &mut String,
+    p: &Paint,
+    c: &Change,
+    indent: &str,
+    (a, b): (&str, &str),
+    width: usize,
+) {
+    let pad = format!("{indent}      ");
+    if multiline(c.a.as_ref()).is_some() || multiline(c.b.as_ref()).is_some() {
+        let _ = writeln!(out, "{pad}{}", p.fg(AnsiColor::Cyan, &c.path));
+        let text = |v: Option<&Shown>| match v {
+            Some(Shown::Value(Value::String(s))) => s.clone(),
+            None => String::new(),
+            other => format!("{}\n", compact(other)),
+        };
+        for line in text(c.a.as_ref()).lines() {
+            let _ = writeln!(out, "{pad}  {}", p.fg(AnsiColor::Red, &format!("- {line}")));
+        }
+        for line in text(c.b.as_ref()).lines() {
+            let _ = writeln!(
+                out,
+                "{pad}  {}",
+                p.fg(AnsiColor::Green, &format!("+ {line}"))
+            );
+        }
+        return;
+    }
+    if c.a == Some(Shown::Secret) && c.b == Some(Shown::Secret) {
+        let _ = writeln!(
+            out,
+            "{pad}{}: {}",
+            p.fg(AnsiColor::Cyan, &c.path),
+            p.dim("secret value changed (not shown)")
+        );
+        return;
+    }
+    let (x, y) = (compact(c.a.as_ref()), compact(c.b.as_ref()));
+    if c.path.len() + x.len() + y.len() <= 90 {
+        let _ = writeln!(
+            out,
+            "{pad}{}: {} → {}",
+            p.fg(AnsiColor::Cyan, &c.path),
+            p.fg(AnsiColor::Red, &x),
+            p.fg(AnsiColor::Green, &y)
+        );
+    } else {
+        let _ = writeln!(out, "{pad}{}", p.fg(AnsiColor::Cyan, &c.path));
+        let _ = writeln!(
+            out,
+            "{pad}  {:width$} {}",
+            format!("{a}:"),
+            p.fg(AnsiColor::Red, &x)
+        );
+        let _ = writeln!(
+            out,
+            "{pad}  {:width$} {}",
+            format!("{b}:"),
+            p.fg(AnsiColor::Green, &y)
+        );
+    }
+}
