@@ -8,11 +8,9 @@
 
 use super::references::{is_env_name, secret_ref, unknown};
 use crate::diagnostic::{Diagnostic, Diagnostics, Span, checks};
+use crate::model::placement::{CADDY_PROJECT, host_users};
 use crate::model::{Environment, Name, Placement, Project, Route, TlsMode};
 use std::collections::BTreeMap;
-
-/// The name `deploy.sh caddy` uses for the host's Caddy project.
-pub const CADDY_PROJECT: &str = "caddy";
 
 /// Runs every host check.
 pub fn check(project: &Project, diags: &mut Diagnostics) {
@@ -288,31 +286,6 @@ fn check_host_route(
             )),
         );
     }
-}
-
-/// The environments that place an enabled app or stack on each host.
-pub fn host_users(project: &Project) -> BTreeMap<Name, Vec<&Environment>> {
-    let mut users: BTreeMap<Name, Vec<&Environment>> = BTreeMap::new();
-    for env in &project.environments {
-        let m = &env.model;
-        let mut hosts: Vec<&Name> = m
-            .enabled_apps()
-            .filter_map(|(_, a)| match m.placement(a) {
-                Some(Placement::Host(n, _)) => Some(n),
-                _ => None,
-            })
-            .chain(
-                m.enabled_stacks()
-                    .filter_map(|(_, s)| m.stack_host(s).map(|(n, _)| n)),
-            )
-            .collect();
-        hosts.sort();
-        hosts.dedup();
-        for h in hosts {
-            users.entry(h.clone()).or_default().push(env);
-        }
-    }
-    users
 }
 
 fn check_shared_hosts(project: &Project, diags: &mut Diagnostics) {
