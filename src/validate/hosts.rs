@@ -356,10 +356,7 @@ fn check_ports(project: &Project, diags: &mut Diagnostics) {
             let Some(Placement::Host(host, h)) = m.placement(app) else {
                 continue;
             };
-            if !caddy_done.contains(host) {
-                caddy_done.push(host.clone());
-                caddy_ports(env, host, h, &mut |b| add(host, b, diags));
-            }
+            caddy_ports(env, host, h, &mut caddy_done, &mut |b| add(host, b, diags));
             if let Some((address, port)) = app.host_publish(host) {
                 let pointer = match &app.publish {
                     Some(p) if p.port.is_some() => "publish/port",
@@ -383,10 +380,7 @@ fn check_ports(project: &Project, diags: &mut Diagnostics) {
             let Some((host, h)) = m.stack_host(stack) else {
                 continue;
             };
-            if !caddy_done.contains(host) {
-                caddy_done.push(host.clone());
-                caddy_ports(env, host, h, &mut |b| add(host, b, diags));
-            }
+            caddy_ports(env, host, h, &mut caddy_done, &mut |b| add(host, b, diags));
             add(
                 host,
                 Binding {
@@ -419,12 +413,19 @@ fn check_ports(project: &Project, diags: &mut Diagnostics) {
     }
 }
 
+/// The ports the Caddy of `host` binds, the first time `host` is seen (`done`: the
+/// hosts seen).
 fn caddy_ports(
     env: &Environment,
     host: &Name,
     h: &crate::model::Host,
+    done: &mut Vec<Name>,
     add: &mut dyn FnMut(Binding),
 ) {
+    if done.contains(host) {
+        return;
+    }
+    done.push(host.clone());
     let Some(caddy) = &h.caddy else { return };
     let address = caddy.bind.clone().unwrap_or_else(|| "0.0.0.0".to_owned());
     for (port, field) in [

@@ -53,16 +53,22 @@ pub fn problems(
         .problems()
         .filter(|(path, _)| select(path))
         .map(|(path, why)| {
-            let display = input.source_path(path);
-            let id = sources.add(&display, String::new());
-            Diagnostic::error(
-                checks::IO,
-                format!("cannot read {}: {why}", display.display()),
+            cannot_read(&input.source_path(path), why, sources).help(
+                "nothing was read from it and nothing is written until it is a regular file or folder kiln can read",
             )
-            .at(Some(Span::new(id, 0, 0)))
-            .help("nothing was read from it and nothing is written until it is a regular file or folder kiln can read")
         })
         .collect()
+}
+
+/// `cannot read <display>: <why>`, at the start of `display`, added to `sources` with
+/// no text.
+fn cannot_read(display: &Path, why: &str, sources: &mut SourceMap) -> Diagnostic {
+    let id = sources.add(display, String::new());
+    Diagnostic::error(
+        checks::IO,
+        format!("cannot read {}: {why}", display.display()),
+    )
+    .at(Some(Span::new(id, 0, 0)))
 }
 
 /// Adds one input file (model, sealed values, recorded tags, template override) to
@@ -76,16 +82,7 @@ pub fn add_source(
 ) -> Result<FileId, Box<Diagnostic>> {
     let bytes = match entry {
         Entry::File(bytes) => bytes.clone(),
-        Entry::Unreadable(why) => {
-            let id = sources.add(display, String::new());
-            return Err(Box::new(
-                Diagnostic::error(
-                    checks::IO,
-                    format!("cannot read {}: {why}", display.display()),
-                )
-                .at(Some(Span::new(id, 0, 0))),
-            ));
-        }
+        Entry::Unreadable(why) => return Err(Box::new(cannot_read(display, why, sources))),
     };
     let utf16 = bytes.starts_with(&[0xff, 0xfe]) || bytes.starts_with(&[0xfe, 0xff]);
     let (text, bad_at) = match String::from_utf8(bytes) {
