@@ -131,15 +131,13 @@ fn human_change(
             None => String::new(),
             other => format!("{}\n", compact(other)),
         };
-        for line in text(c.a.as_ref()).lines() {
-            let _ = writeln!(out, "{pad}  {}", p.fg(AnsiColor::Red, &format!("- {line}")));
-        }
-        for line in text(c.b.as_ref()).lines() {
-            let _ = writeln!(
-                out,
-                "{pad}  {}",
-                p.fg(AnsiColor::Green, &format!("+ {line}"))
-            );
+        for (v, sign, colour) in [
+            (c.a.as_ref(), '-', AnsiColor::Red),
+            (c.b.as_ref(), '+', AnsiColor::Green),
+        ] {
+            for line in text(v).lines() {
+                let _ = writeln!(out, "{pad}  {}", p.fg(colour, &format!("{sign} {line}")));
+            }
         }
         return;
     }
@@ -163,17 +161,64 @@ fn human_change(
         );
     } else {
         let _ = writeln!(out, "{pad}{}", p.fg(AnsiColor::Cyan, &c.path));
-        let _ = writeln!(
-            out,
-            "{pad}  {:width$} {}",
-            format!("{a}:"),
-            p.fg(AnsiColor::Red, &x)
+        for (side, v, colour) in [(a, &x, AnsiColor::Red), (b, &y, AnsiColor::Green)] {
+            let _ = writeln!(
+                out,
+                "{pad}  {:width$} {}",
+                format!("{side}:"),
+                p.fg(colour, v)
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::{changed, report};
+    use super::*;
+    use serde_json::json;
+
+    /// Each form of a changed field, without colour: short on one line, long on one
+    /// line a side, text as lines, secrets unnamed.
+    #[test]
+    fn changed_fields_are_pinned() {
+        let mut r = changed(1);
+        let long = "x".repeat(90);
+        r.changes.extend([
+            Change {
+                path: "data.long".into(),
+                a: Some(Shown::Value(json!(long))),
+                b: None,
+            },
+            Change {
+                path: "data.text".into(),
+                a: Some(Shown::Value(json!("one\ntwo\n"))),
+                b: Some(Shown::Value(json!(3))),
+            },
+            Change {
+                path: "data.password".into(),
+                a: Some(Shown::Secret),
+                b: Some(Shown::Secret),
+            },
+        ]);
+        let text = human(&report(vec![r]), false);
+        let want = format!(
+            "\
+kiln diff dev prod: 1 changed, 7 identical
+
+kubernetes · lab
+  ~ Deployment shop-${{env}}/app0001
+      spec.replicas: 1 → 2
+      data.long
+        dev:  \"{long}\"
+        prod: (absent)
+      data.text
+        - one
+        - two
+        + 3
+      data.password: secret value changed (not shown)
+"
         );
-        let _ = writeln!(
-            out,
-            "{pad}  {:width$} {}",
-            format!("{b}:"),
-            p.fg(AnsiColor::Green, &y)
-        );
+        assert_eq!(text, want);
     }
 }
