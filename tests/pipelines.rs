@@ -307,7 +307,7 @@ fn policy_for(
         }
     }
     let format = &models[&(app.to_owned(), env.to_owned())];
-    let p = kiln::render::flux::tag_policy(format).unwrap();
+    let p = kiln::model::tag_format::tag_policy(format).unwrap();
     (p.pattern, p.extract)
 }
 

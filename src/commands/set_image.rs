@@ -52,7 +52,7 @@ pub(super) fn run(g: &GlobalArgs, args: &SetImageArgs, out: &Printer) -> crate::
             )));
         }
         if let Some(format) = &app.image.tag_format
-            && let Ok(policy) = crate::render::flux::tag_policy(format)
+            && let Ok(policy) = crate::model::tag_format::tag_policy(format)
             && !matches_pattern(&policy.pattern, &args.tag)
         {
             out.summary(&format!(
@@ -102,7 +102,7 @@ fn matches_pattern(pattern: &str, tag: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::render::flux::tag_policy;
+    use crate::model::tag_format::tag_policy;
 
     #[test]
     fn tags_are_checked_against_the_declared_format() {

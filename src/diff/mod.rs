@@ -6,7 +6,8 @@
 //! [`normalize`]: resources are matched by target, place, kind, namespace and name with
 //! the environment's part rewritten, and values that differ only by it are equal. One
 //! environment at two revisions (`kiln diff --against main`) is compared as is.
-//! The result is a [`report::Report`]; [`report`] prints it for people, Markdown or JSON.
+//! The result is a [`report::Report`]; [`report`] prints it for people, Markdown or
+//! JSON, one file per renderer.
 
 mod fields;
 pub mod normalize;

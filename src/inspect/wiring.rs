@@ -555,7 +555,7 @@ fn tag_formats(cx: &LintContext<'_>, points: &mut Points<'_>) {
             let Some((pattern, path)) = policies.get(&policy) else {
                 continue;
             };
-            let want = crate::render::flux::tag_policy(format)
+            let want = crate::model::tag_format::tag_policy(format)
                 .map(|p| p.pattern)
                 .unwrap_or_default();
             points.expect(cx, &want == pattern, path, || {

@@ -25,6 +25,7 @@ mod secret;
 pub mod secret_placement;
 mod stack;
 mod state;
+pub mod tag_format;
 pub mod tags;
 mod volume;
 

@@ -1,12 +1,20 @@
 //! Where apps are placed: which apps have objects on a cluster in an environment
-//! (apps running there, and host apps a cluster routes to or deploys), derived from the
-//! model alone, for every target and check that asks.
+//! (apps running there, and host apps a cluster routes to or deploys), and which
+//! environments use each host; derived from the model alone, for every target and check
+//! that asks.
 
-use crate::model::{App, Cluster, Environment, Host, Name, Placement, Route, TagAutomation};
+use crate::model::{
+    App, Cluster, Environment, Host, Name, Placement, Project, Route, TagAutomation,
+};
+use std::collections::BTreeMap;
 
 /// The namespace of Flux's own objects (image automation, the Sealed Secrets
 /// controller's HelmRelease).
 pub const FLUX_NAMESPACE: &str = "flux-system";
+
+/// The name `deploy.sh caddy` uses for the host's Caddy project (so no app or stack on a
+/// host may take it).
+pub const CADDY_PROJECT: &str = "caddy";
 
 /// An app that has objects on a cluster in one environment.
 pub struct ClusterApp<'a> {
@@ -109,4 +117,29 @@ fn cluster_app_of<'a>(
         namespace: m.namespace(&env.name, name, app),
         host,
     })
+}
+
+/// The environments that place an enabled app or stack on each host.
+pub fn host_users(project: &Project) -> BTreeMap<Name, Vec<&Environment>> {
+    let mut users: BTreeMap<Name, Vec<&Environment>> = BTreeMap::new();
+    for env in &project.environments {
+        let m = &env.model;
+        let mut hosts: Vec<&Name> = m
+            .enabled_apps()
+            .filter_map(|(_, a)| match m.placement(a) {
+                Some(Placement::Host(n, _)) => Some(n),
+                _ => None,
+            })
+            .chain(
+                m.enabled_stacks()
+                    .filter_map(|(_, s)| m.stack_host(s).map(|(n, _)| n)),
+            )
+            .collect();
+        hosts.sort();
+        hosts.dedup();
+        for h in hosts {
+            users.entry(h.clone()).or_default().push(env);
+        }
+    }
+    users
 }

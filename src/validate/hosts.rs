@@ -8,11 +8,9 @@
 
 use super::references::{is_env_name, secret_ref, unknown};
 use crate::diagnostic::{Diagnostic, Diagnostics, Span, checks};
+use crate::model::placement::{CADDY_PROJECT, host_users};
 use crate::model::{Environment, Name, Placement, Project, Route, TlsMode};
 use std::collections::BTreeMap;
-
-/// The name `deploy.sh caddy` uses for the host's Caddy project.
-pub const CADDY_PROJECT: &str = "caddy";
 
 /// Runs every host check.
 pub fn check(project: &Project, diags: &mut Diagnostics) {
@@ -290,31 +288,6 @@ fn check_host_route(
     }
 }
 
-/// The environments that place an enabled app or stack on each host.
-pub fn host_users(project: &Project) -> BTreeMap<Name, Vec<&Environment>> {
-    let mut users: BTreeMap<Name, Vec<&Environment>> = BTreeMap::new();
-    for env in &project.environments {
-        let m = &env.model;
-        let mut hosts: Vec<&Name> = m
-            .enabled_apps()
-            .filter_map(|(_, a)| match m.placement(a) {
-                Some(Placement::Host(n, _)) => Some(n),
-                _ => None,
-            })
-            .chain(
-                m.enabled_stacks()
-                    .filter_map(|(_, s)| m.stack_host(s).map(|(n, _)| n)),
-            )
-            .collect();
-        hosts.sort();
-        hosts.dedup();
-        for h in hosts {
-            users.entry(h.clone()).or_default().push(env);
-        }
-    }
-    users
-}
-
 fn check_shared_hosts(project: &Project, diags: &mut Diagnostics) {
     for (host, envs) in host_users(project) {
         let Some((first, rest)) = envs.split_first() else {
@@ -383,10 +356,7 @@ fn check_ports(project: &Project, diags: &mut Diagnostics) {
             let Some(Placement::Host(host, h)) = m.placement(app) else {
                 continue;
             };
-            if !caddy_done.contains(host) {
-                caddy_done.push(host.clone());
-                caddy_ports(env, host, h, &mut |b| add(host, b, diags));
-            }
+            caddy_ports(env, host, h, &mut caddy_done, &mut |b| add(host, b, diags));
             if let Some((address, port)) = app.host_publish(host) {
                 let pointer = match &app.publish {
                     Some(p) if p.port.is_some() => "publish/port",
@@ -410,10 +380,7 @@ fn check_ports(project: &Project, diags: &mut Diagnostics) {
             let Some((host, h)) = m.stack_host(stack) else {
                 continue;
             };
-            if !caddy_done.contains(host) {
-                caddy_done.push(host.clone());
-                caddy_ports(env, host, h, &mut |b| add(host, b, diags));
-            }
+            caddy_ports(env, host, h, &mut caddy_done, &mut |b| add(host, b, diags));
             add(
                 host,
                 Binding {
@@ -446,12 +413,19 @@ fn check_ports(project: &Project, diags: &mut Diagnostics) {
     }
 }
 
+/// The ports the Caddy of `host` binds, the first time `host` is seen (`done`: the
+/// hosts seen).
 fn caddy_ports(
     env: &Environment,
     host: &Name,
     h: &crate::model::Host,
+    done: &mut Vec<Name>,
     add: &mut dyn FnMut(Binding),
 ) {
+    if done.contains(host) {
+        return;
+    }
+    done.push(host.clone());
     let Some(caddy) = &h.caddy else { return };
     let address = caddy.bind.clone().unwrap_or_else(|| "0.0.0.0".to_owned());
     for (port, field) in [

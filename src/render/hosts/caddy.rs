@@ -12,9 +12,9 @@ use super::env_file::{self, EnvFileSpec};
 use super::scripts::{ComposeArg, EnvCheck, Member, ScriptProject};
 use super::{Built, HostPlan, ProjectKind};
 use crate::diagnostic::{Diagnostic, checks};
+use crate::model::placement::CADDY_PROJECT;
 use crate::model::{Caddy, Route, TlsMode};
 use crate::render::Context;
-use crate::validate::hosts::CADDY_PROJECT;
 use serde::Serialize;
 use std::collections::BTreeMap;
 

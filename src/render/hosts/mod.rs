@@ -24,8 +24,8 @@ pub mod volumes;
 
 use super::{Context, OutputTree, Target, images, yaml};
 use crate::diagnostic::Diagnostics;
+use crate::model::placement::host_users;
 use crate::model::{App, Environment, Host, Name, Placement, Stack};
-use crate::validate::hosts::host_users;
 use std::collections::BTreeMap;
 
 /// The hosts target.

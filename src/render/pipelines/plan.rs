@@ -6,11 +6,11 @@ use crate::diagnostic::checks::{
     BRANCH_CONFLICT, PIPELINE_INCOMPLETE, PIPELINE_MISMATCH, PIPELINE_UNSUPPORTED,
 };
 use crate::diagnostic::{Diagnostic, Diagnostics};
+use crate::model::tag_format::{TagPart, tag_parts};
 use crate::model::{
     App, Arch, Build, CiCredentials, CiProvider, Environment, Name, Placement, Project,
     TagAutomation,
 };
-use crate::render::flux::{TagPart, tag_parts};
 use crate::render::kubernetes::rbac::{self, DeployStep, DeployTarget};
 use crate::render::kubernetes::{self, Object, labels, workload};
 use std::collections::{BTreeMap, BTreeSet};

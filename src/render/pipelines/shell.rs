@@ -8,7 +8,7 @@
 //! GitHub evaluates `${{ }}` in a `run:` before the shell starts and no quoting stops
 //! it. Only kiln's own text and typed names (`[a-z0-9-]`) appear in a command as is.
 
-use crate::render::flux::TagPart;
+use crate::model::tag_format::TagPart;
 use crate::render::templates::shell_quote;
 use std::collections::BTreeMap;
 
@@ -246,7 +246,7 @@ pub(crate) fn verify_command(url: &str, w: &mut Words) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::render::flux::tag_parts;
+    use crate::model::tag_format::tag_parts;
 
     #[test]
     fn tag_command_follows_the_format() {

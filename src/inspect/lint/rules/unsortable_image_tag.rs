@@ -1,7 +1,7 @@
 use crate::diagnostic::Severity;
 use crate::inspect::lint::{LintContext, Rule, Sink, Subject};
 use crate::model::TagAutomation;
-use crate::render::flux::tag_policy;
+use crate::model::tag_format::tag_policy;
 
 /// A tag format Flux image automation cannot order.
 pub(crate) struct UnsortableImageTag;
