@@ -150,6 +150,48 @@ fn reference_environments_build_to_the_committed_out() {
     }
 }
 
+/// Every example under `examples/` (a complete project, as a user's repository holds
+/// one) builds to exactly its committed `out/`; `UPDATE_GOLDEN=1` rewrites it.
+#[test]
+fn examples_build_to_their_committed_out() {
+    let mut failures = Vec::new();
+    let examples = support::examples();
+    assert!(!examples.is_empty(), "examples/ holds complete models");
+    for example in &examples {
+        let project = tempfile::tempdir().unwrap();
+        copy_tree(
+            &example.join("environments"),
+            &project.path().join("environments"),
+        );
+        if example.join("out").is_dir() {
+            copy_tree(&example.join("out"), &project.path().join("out"));
+        }
+        let run = kiln(project.path(), &["build"]);
+        let name = example.file_name().unwrap().to_string_lossy().into_owned();
+        if run.code != 0 {
+            failures.push(format!(
+                "=== {name} ===\nkiln build exited {}:\n{}",
+                run.code, run.stderr
+            ));
+            continue;
+        }
+        let built = snapshot(&project.path().join("out"));
+        if support::updating() {
+            let _ = std::fs::remove_dir_all(example.join("out"));
+            copy_tree(&project.path().join("out"), &example.join("out"));
+            continue;
+        }
+        if let Some(report) = compare_trees(&snapshot(&example.join("out")), &built) {
+            failures.push(format!("=== {name} ===\n{report}"));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "examples do not build to their committed out/ (UPDATE_GOLDEN=1 rewrites it):\n{}",
+        failures.join("\n")
+    );
+}
+
 /// Two builds from scratch write identical bytes, and a second build over the first
 /// writes nothing.
 #[test]

@@ -295,6 +295,11 @@ fn workloads_meet_pod_security_restricted() {
             trees.push(out);
         }
     }
+    for example in crate::support::examples() {
+        if example.join("out/kubernetes").is_dir() {
+            trees.push(example.join("out"));
+        }
+    }
     let mut problems = Vec::new();
     let mut checked = 0;
     for tree in &trees {

@@ -63,5 +63,10 @@ fn golden_outputs_pass_every_validator() {
             failures.push(e);
         }
     }
+    for example in crate::support::examples() {
+        if let Err(e) = validate(&example.join("out"), false) {
+            failures.push(e);
+        }
+    }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }

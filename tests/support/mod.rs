@@ -13,6 +13,21 @@ pub fn repo() -> PathBuf {
 }
 
 /// Whether expectations should be rewritten instead of compared.
+/// The example projects under `examples/` (each with `environments/` and its
+/// committed `out/`), sorted.
+pub fn examples() -> Vec<PathBuf> {
+    let mut found: Vec<PathBuf> = std::fs::read_dir(repo().join("examples"))
+        .map(|d| {
+            d.flatten()
+                .map(|e| e.path())
+                .filter(|p| p.join("environments").is_dir())
+                .collect()
+        })
+        .unwrap_or_default();
+    found.sort();
+    found
+}
+
 pub fn updating() -> bool {
     std::env::var_os("UPDATE_GOLDEN").is_some_and(|v| v == "1")
 }
