@@ -34,6 +34,15 @@ pub struct App {
     pub runs_on: Option<Name>,
     /// The container image.
     pub image: Image,
+    /// Replaces the image's entrypoint (Kubernetes `command`, compose `entrypoint`),
+    /// e.g. `[/bin/prometheus]`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1))]
+    pub command: Option<Vec<String>>,
+    /// Replaces the image's arguments (Kubernetes `args`, compose `command`), e.g.
+    /// `[--config.file=/etc/prometheus/prometheus.yml, --storage.tsdb.retention.time=30d]`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub args: Option<Vec<String>>,
     /// The port the container listens on.
     pub port: u16,
     /// How many copies run.

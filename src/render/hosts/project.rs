@@ -117,6 +117,10 @@ pub fn apps_project(
         let uid = app.security.run_as_user;
         let gid = app.security.run_as_group.unwrap_or(uid);
         s.user = Some(format!("{uid}:{gid}"));
+        // Compose interpolates `$` in both; `$$` is a literal one.
+        let literal = |words: &Vec<String>| words.iter().map(|w| escape_dollars(w)).collect();
+        s.entrypoint = app.command.as_ref().map(literal);
+        s.command = app.args.as_ref().map(literal);
         s.read_only = app.security.read_only_root_filesystem;
         s.tmpfs.clone_from(&app.security.writable_paths);
         s.cap_drop = vec!["ALL".to_owned()];

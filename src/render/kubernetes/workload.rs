@@ -85,6 +85,8 @@ fn deployment(cx: &AppCx<'_>) -> Deployment {
         name: cx.name.to_string(),
         image: Some(cx.image.clone()),
         image_pull_policy: Some("Always".to_owned()),
+        command: cx.app.command.clone(),
+        args: cx.app.args.clone(),
         ports: Some(vec![ContainerPort {
             name: Some("http".to_owned()),
             container_port: i32::from(cx.app.port),
