@@ -1,0 +1,76 @@
+//! Cilium's `CiliumNetworkPolicy` (`cilium.io/v2`), which kiln writes for a cluster's
+//! tunnel agent: egress to the pods of the apps it exposes.
+
+use super::{Crd, Spec};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
+use serde::{Deserialize, Serialize};
+
+/// A CiliumNetworkPolicy.
+pub type CiliumNetworkPolicy = Crd<CiliumNetworkPolicySpec>;
+
+/// The label Cilium gives every endpoint with its pod's namespace.
+pub const NAMESPACE_LABEL: &str = "k8s:io.kubernetes.pod.namespace";
+
+/// An L4 protocol.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Protocol {
+    /// TCP.
+    #[serde(rename = "TCP")]
+    Tcp,
+    /// UDP.
+    #[serde(rename = "UDP")]
+    Udp,
+    /// SCTP.
+    #[serde(rename = "SCTP")]
+    Sctp,
+    /// Any protocol.
+    #[serde(rename = "ANY")]
+    Any,
+}
+
+/// One port (`toPorts[].ports[]`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PortProtocol {
+    /// The port: a number or a named port, as text.
+    pub port: String,
+    /// `protocol`.
+    pub protocol: Protocol,
+}
+
+/// One entry of `toPorts`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PortRule {
+    /// `ports`.
+    pub ports: Vec<PortProtocol>,
+}
+
+/// One entry of `egress`: the endpoints and ports it allows.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EgressRule {
+    /// The endpoints it may reach.
+    #[serde(default)]
+    pub to_endpoints: Vec<LabelSelector>,
+    /// On which ports.
+    #[serde(default)]
+    pub to_ports: Vec<PortRule>,
+}
+
+/// `spec` of a CiliumNetworkPolicy.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CiliumNetworkPolicySpec {
+    /// What it is for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// What it allows the selected endpoints to reach.
+    #[serde(default)]
+    pub egress: Vec<EgressRule>,
+    /// The endpoints it applies to.
+    pub endpoint_selector: LabelSelector,
+}
+
+impl Spec for CiliumNetworkPolicySpec {
+    const API_VERSION: &'static str = "cilium.io/v2";
+    const KIND: &'static str = "CiliumNetworkPolicy";
+}

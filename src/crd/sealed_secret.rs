@@ -1,0 +1,36 @@
+//! Bitnami Sealed Secrets' `SealedSecret` (`bitnami.com/v1alpha1`): values only the
+//! cluster's controller can decrypt, and the Secret it makes of them.
+
+use super::{Crd, ObjectMeta, Spec};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// A SealedSecret.
+pub type SealedSecret = Crd<SealedSecretSpec>;
+
+/// `spec.template`: the Secret the controller creates, less its data.
+#[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
+pub struct SecretTemplate {
+    /// The Secret's metadata.
+    #[serde(default)]
+    pub metadata: ObjectMeta,
+    /// The Secret's `type`, e.g. `Opaque`.
+    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
+    pub type_: Option<String>,
+}
+
+/// `spec` of a SealedSecret.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SealedSecretSpec {
+    /// Each key's sealed value (base64 of the kubeseal layout).
+    pub encrypted_data: BTreeMap<String, String>,
+    /// The Secret it makes.
+    #[serde(default)]
+    pub template: SecretTemplate,
+}
+
+impl Spec for SealedSecretSpec {
+    const API_VERSION: &'static str = "bitnami.com/v1alpha1";
+    const KIND: &'static str = "SealedSecret";
+}
