@@ -37,6 +37,13 @@ pub struct PortProtocol {
     pub protocol: Protocol,
 }
 
+impl PortProtocol {
+    /// The port's number; `None` for a named port.
+    pub fn number(&self) -> Option<u16> {
+        self.port.parse().ok()
+    }
+}
+
 /// One entry of `toPorts`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PortRule {
@@ -68,6 +75,16 @@ pub struct CiliumNetworkPolicySpec {
     pub egress: Vec<EgressRule>,
     /// The endpoints it applies to.
     pub endpoint_selector: LabelSelector,
+}
+
+impl EgressRule {
+    /// The numbers of the ports it allows.
+    pub fn port_numbers(&self) -> impl Iterator<Item = u16> {
+        self.to_ports
+            .iter()
+            .flat_map(|p| &p.ports)
+            .filter_map(PortProtocol::number)
+    }
 }
 
 impl Spec for CiliumNetworkPolicySpec {

@@ -78,6 +78,16 @@ pub struct KustomizationSpec {
     pub wait: bool,
 }
 
+impl KustomizationSpec {
+    /// The folder under `out/` that `path` names (`./out/flux/pi` → `flux/pi`), when
+    /// it names one.
+    pub fn out_dir(&self) -> Option<&str> {
+        self.path
+            .split_once("out/")
+            .map(|(_, dir)| dir.trim_end_matches('/'))
+    }
+}
+
 impl Spec for KustomizationSpec {
     const API_VERSION: &'static str = "kustomize.toolkit.fluxcd.io/v1";
     const KIND: &'static str = "Kustomization";

@@ -95,6 +95,13 @@ pub struct HttpRouteSpec {
     pub rules: Vec<RouteRule>,
 }
 
+impl HttpRouteSpec {
+    /// Every Service its rules send requests to.
+    pub fn backends(&self) -> impl Iterator<Item = &BackendRef> {
+        self.rules.iter().flat_map(|r| &r.backend_refs)
+    }
+}
+
 impl Spec for HttpRouteSpec {
     const API_VERSION: &'static str = "gateway.networking.k8s.io/v1";
     const KIND: &'static str = "HTTPRoute";

@@ -263,4 +263,73 @@ mod tests {
             "{error}"
         );
     }
+
+    #[test]
+    fn accessors_give_what_the_checks_follow() {
+        let spec = |path: &str| flux::KustomizationSpec {
+            depends_on: Vec::new(),
+            force: false,
+            interval: "10m".to_owned(),
+            path: path.to_owned(),
+            prune: true,
+            source_ref: flux::SourceRef::git("flux-system"),
+            timeout: "5m".to_owned(),
+            wait: true,
+        };
+        assert_eq!(spec("./out/flux/pi").out_dir(), Some("flux/pi"));
+        assert_eq!(
+            spec("./deploy/out/kubernetes/x/").out_dir(),
+            Some("kubernetes/x")
+        );
+        assert_eq!(spec("./clusters/pi").out_dir(), None);
+
+        let route: gateway::HttpRoute = serde_json::from_value(serde_json::json!({
+            "apiVersion": "gateway.networking.k8s.io/v1",
+            "kind": "HTTPRoute",
+            "metadata": {"name": "web"},
+            "spec": {"rules": [
+                {"backendRefs": [{"name": "web", "port": 80}]},
+                {"backendRefs": [{"name": "api", "port": 8080}, {"name": "old"}]},
+            ]},
+        }))
+        .unwrap();
+        let backends: Vec<(&str, Option<u16>)> = route
+            .spec
+            .backends()
+            .map(|b| (b.name.as_str(), b.port))
+            .collect();
+        assert_eq!(
+            backends,
+            [("web", Some(80)), ("api", Some(8080)), ("old", None)]
+        );
+
+        let rule: cilium::EgressRule = serde_json::from_value(serde_json::json!({
+            "toPorts": [{"ports": [
+                {"port": "8080", "protocol": "TCP"},
+                {"port": "http", "protocol": "TCP"},
+                {"port": "53", "protocol": "UDP"},
+            ]}],
+        }))
+        .unwrap();
+        assert_eq!(rule.port_numbers().collect::<Vec<_>>(), [8080, 53]);
+
+        let mut sealed = sealed_secret::SealedSecret::named(
+            "db",
+            "app",
+            sealed_secret::SealedSecretSpec {
+                encrypted_data: [("password".to_owned(), "AgB".to_owned())].into(),
+                template: sealed_secret::SecretTemplate::default(),
+            },
+        );
+        sealed
+            .spec
+            .template
+            .data
+            .insert("user".to_owned(), "app".to_owned());
+        assert_eq!(
+            sealed.keys().into_iter().collect::<Vec<_>>(),
+            ["password", "user"]
+        );
+        assert_eq!(sealed.namespace(), Some("app"));
+    }
 }

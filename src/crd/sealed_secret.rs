@@ -3,7 +3,7 @@
 
 use super::{Crd, ObjectMeta, Spec};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// A SealedSecret.
 pub type SealedSecret = Crd<SealedSecretSpec>;
@@ -11,6 +11,9 @@ pub type SealedSecret = Crd<SealedSecretSpec>;
 /// `spec.template`: the Secret the controller creates, less its data.
 #[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
 pub struct SecretTemplate {
+    /// Keys the Secret gets in the clear (kiln writes none: every value is sealed).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub data: BTreeMap<String, String>,
     /// The Secret's metadata.
     #[serde(default)]
     pub metadata: ObjectMeta,
@@ -28,6 +31,18 @@ pub struct SealedSecretSpec {
     /// The Secret it makes.
     #[serde(default)]
     pub template: SecretTemplate,
+}
+
+impl SealedSecret {
+    /// The keys of the Secret it makes: the sealed ones and those of the template.
+    pub fn keys(&self) -> BTreeSet<&str> {
+        self.spec
+            .encrypted_data
+            .keys()
+            .chain(self.spec.template.data.keys())
+            .map(String::as_str)
+            .collect()
+    }
 }
 
 impl Spec for SealedSecretSpec {

@@ -223,6 +223,7 @@ fn sealed_secret(
         spec: SealedSecretSpec {
             encrypted_data: encrypted,
             template: SecretTemplate {
+                data: BTreeMap::new(),
                 metadata,
                 type_: Some(secret.kind.kubernetes().to_owned()),
             },

@@ -82,12 +82,7 @@ impl Rule for OrphanObject {
             };
             if let Some(kustomization) = file.data().and_then(|doc| Kustomization::of(&doc)) {
                 let name = kustomization.name().to_owned();
-                let Some(dir) = kustomization
-                    .spec
-                    .path
-                    .split_once("out/")
-                    .map(|(_, d)| d.trim_end_matches('/'))
-                else {
+                let Some(dir) = kustomization.spec.out_dir() else {
                     continue;
                 };
                 for (file, namespace) in resolve(tree, dir, None, 0) {
