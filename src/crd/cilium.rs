@@ -12,7 +12,7 @@ pub type CiliumNetworkPolicy = Crd<CiliumNetworkPolicySpec>;
 pub const NAMESPACE_LABEL: &str = "k8s:io.kubernetes.pod.namespace";
 
 /// An L4 protocol.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Default, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Protocol {
     /// TCP.
     #[serde(rename = "TCP")]
@@ -25,11 +25,13 @@ pub enum Protocol {
     Sctp,
     /// Any protocol.
     #[serde(rename = "ANY")]
+    #[default]
     Any,
 }
 
 /// One port (`toPorts[].ports[]`).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Default, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct PortProtocol {
     /// The port: a number or a named port, as text.
     pub port: String,
@@ -45,33 +47,31 @@ impl PortProtocol {
 }
 
 /// One entry of `toPorts`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Default, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct PortRule {
     /// `ports`.
     pub ports: Vec<PortProtocol>,
 }
 
 /// One entry of `egress`: the endpoints and ports it allows.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Default, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
 pub struct EgressRule {
     /// The endpoints it may reach.
-    #[serde(default)]
     pub to_endpoints: Vec<LabelSelector>,
     /// On which ports.
-    #[serde(default)]
     pub to_ports: Vec<PortRule>,
 }
 
 /// `spec` of a CiliumNetworkPolicy.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Default, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
 pub struct CiliumNetworkPolicySpec {
     /// What it is for.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// What it allows the selected endpoints to reach.
-    #[serde(default)]
     pub egress: Vec<EgressRule>,
     /// The endpoints it applies to.
     pub endpoint_selector: LabelSelector,

@@ -22,9 +22,10 @@ pub type ImagePolicy = Crd<ImagePolicySpec>;
 pub type ImageUpdateAutomation = Crd<ImageUpdateAutomationSpec>;
 
 /// The kinds a Flux object reads its source from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Default, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum SourceKind {
     /// A `GitRepository`.
+    #[default]
     GitRepository,
     /// A `HelmRepository`.
     HelmRepository,
@@ -36,7 +37,8 @@ pub enum SourceKind {
 }
 
 /// A reference to a source object (`sourceRef`).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Default, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct SourceRef {
     /// `kind`.
     pub kind: SourceKind,
@@ -55,14 +57,14 @@ impl SourceRef {
 }
 
 /// `spec` of a Flux Kustomization.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Default, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
 pub struct KustomizationSpec {
     /// Kustomizations that must be ready first.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub depends_on: Vec<NameRef>,
     /// Recreate objects whose immutable fields changed; written only when set.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub force: bool,
     /// How often it reconciles, e.g. `10m`.
     pub interval: String,
@@ -94,15 +96,16 @@ impl Spec for KustomizationSpec {
 }
 
 /// `spec.ref` of a GitRepository: the branch to follow.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Default, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct GitRef {
     /// `branch`.
     pub branch: String,
 }
 
 /// `spec` of a GitRepository.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Default, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
 pub struct GitRepositorySpec {
     /// How often it fetches.
     pub interval: String,
@@ -121,7 +124,8 @@ impl Spec for GitRepositorySpec {
 }
 
 /// `spec` of a HelmRepository.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Default, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct HelmRepositorySpec {
     /// How often it fetches the index.
     pub interval: String,
@@ -135,26 +139,28 @@ impl Spec for HelmRepositorySpec {
 }
 
 /// What Helm does with a chart's CRDs (`install.crds`, `upgrade.crds`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Default, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum CrdPolicy {
     /// Neither install nor replace them.
     Skip,
     /// Create new ones, leave existing ones.
+    #[default]
     Create,
     /// Create new ones, replace existing ones.
     CreateReplace,
 }
 
 /// `spec.install` and `spec.upgrade` of a HelmRelease.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Default, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct HelmAction {
     /// `crds`.
     pub crds: CrdPolicy,
 }
 
 /// `spec.chart.spec` of a HelmRelease.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Default, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
 pub struct ChartSpec {
     /// The chart's name.
     pub chart: String,
@@ -165,15 +171,16 @@ pub struct ChartSpec {
 }
 
 /// `spec.chart` of a HelmRelease.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Default, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct ChartTemplate {
     /// `spec`.
     pub spec: ChartSpec,
 }
 
 /// `spec` of a HelmRelease.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Default, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
 pub struct HelmReleaseSpec {
     /// The chart.
     pub chart: ChartTemplate,
@@ -188,7 +195,7 @@ pub struct HelmReleaseSpec {
     /// Upgrade settings.
     pub upgrade: HelmAction,
     /// The chart's values (free-form, as the chart defines them).
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub values: BTreeMap<String, serde_json::Value>,
 }
 
@@ -198,18 +205,18 @@ impl Spec for HelmReleaseSpec {
 }
 
 /// `spec` of an ImageRepository.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Default, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
 pub struct ImageRepositorySpec {
     /// The image to scan, without a tag.
     pub image: String,
     /// Plain HTTP registry; written only when set.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub insecure: bool,
     /// How often it scans.
     pub interval: String,
     /// The registry's pull secret, for a private registry.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub secret_ref: Option<NameRef>,
 }
 
@@ -219,7 +226,8 @@ impl Spec for ImageRepositorySpec {
 }
 
 /// `spec.filterTags` of an ImagePolicy.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Default, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct FilterTags {
     /// The capture group the policy orders by, e.g. `$ts`.
     pub extract: String,
@@ -228,10 +236,11 @@ pub struct FilterTags {
 }
 
 /// Sort order.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Default, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Order {
     /// Ascending: the greatest is newest.
+    #[default]
     Asc,
     /// Descending: the least is newest.
     Desc,
@@ -258,12 +267,19 @@ pub enum TagOrder {
     },
 }
 
+/// Numerical, ascending: what kiln writes.
+impl Default for TagOrder {
+    fn default() -> Self {
+        TagOrder::Numerical { order: Order::Asc }
+    }
+}
+
 /// `spec` of an ImagePolicy.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Default, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
 pub struct ImagePolicySpec {
     /// Which tags count and what orders them.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub filter_tags: Option<FilterTags>,
     /// The ImageRepository whose tags it reads.
     pub image_repository_ref: NameRef,
@@ -277,7 +293,8 @@ impl Spec for ImagePolicySpec {
 }
 
 /// `spec.git.checkout` of an ImageUpdateAutomation.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Default, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct GitCheckout {
     /// The branch it checks out.
     #[serde(rename = "ref")]
@@ -285,7 +302,8 @@ pub struct GitCheckout {
 }
 
 /// The author of automation's commits.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Default, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct CommitAuthor {
     /// `email`.
     pub email: String,
@@ -294,8 +312,8 @@ pub struct CommitAuthor {
 }
 
 /// `spec.git.commit` of an ImageUpdateAutomation.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Default, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
 pub struct GitCommit {
     /// The commits' author.
     pub author: CommitAuthor,
@@ -304,14 +322,16 @@ pub struct GitCommit {
 }
 
 /// `spec.git.push` of an ImageUpdateAutomation.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Default, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct GitPush {
     /// The branch it pushes to.
     pub branch: String,
 }
 
 /// `spec.git` of an ImageUpdateAutomation.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Default, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct GitUpdate {
     /// What it checks out.
     pub checkout: GitCheckout,
@@ -322,14 +342,16 @@ pub struct GitUpdate {
 }
 
 /// How an ImageUpdateAutomation finds what to update.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Default, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum UpdateStrategy {
     /// The `$imagepolicy` setter markers.
+    #[default]
     Setters,
 }
 
 /// `spec.update` of an ImageUpdateAutomation.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Default, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Update {
     /// The directory it updates, relative to the repository's root.
     pub path: String,
@@ -338,8 +360,8 @@ pub struct Update {
 }
 
 /// `spec` of an ImageUpdateAutomation.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Default, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
 pub struct ImageUpdateAutomationSpec {
     /// How it commits and pushes.
     pub git: GitUpdate,

@@ -8,31 +8,32 @@ use serde::{Deserialize, Serialize};
 pub type HttpRoute = Crd<HttpRouteSpec>;
 
 /// The Gateway (and listener) a route attaches to (`parentRefs` entry).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Default, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
 pub struct ParentRef {
     /// `group`, e.g. `gateway.networking.k8s.io`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub group: Option<String>,
     /// `kind`, e.g. `Gateway`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub kind: Option<String>,
     /// The Gateway's name; unset only for a model the model checks refuse (a
     /// `gateway` ingress without its Gateway).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// The Gateway's namespace.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub namespace: Option<String>,
     /// The listener.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub section_name: Option<String>,
 }
 
 /// How a path matches.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Default, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum PathMatchType {
     /// The path and everything under it.
+    #[default]
     PathPrefix,
     /// The path only.
     Exact,
@@ -41,7 +42,8 @@ pub enum PathMatchType {
 }
 
 /// `path` of a rule's match.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Default, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct PathMatch {
     /// `type`.
     #[serde(rename = "type")]
@@ -51,47 +53,44 @@ pub struct PathMatch {
 }
 
 /// One entry of a rule's `matches`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Default, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct RouteMatch {
     /// `path`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub path: Option<PathMatch>,
 }
 
 /// A Service a rule sends requests to (`backendRefs` entry).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Default, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct BackendRef {
     /// The Service's name.
     pub name: String,
     /// The Service's port.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub port: Option<u16>,
 }
 
 /// One entry of `rules`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Default, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
 pub struct RouteRule {
     /// Where matching requests go.
-    #[serde(default)]
     pub backend_refs: Vec<BackendRef>,
     /// Which requests it takes.
-    #[serde(default)]
     pub matches: Vec<RouteMatch>,
 }
 
 /// `spec` of an HTTPRoute.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Default, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
 pub struct HttpRouteSpec {
     /// The hostnames it serves.
-    #[serde(default)]
     pub hostnames: Vec<String>,
     /// The Gateways it attaches to.
-    #[serde(default)]
     pub parent_refs: Vec<ParentRef>,
     /// Its rules.
-    #[serde(default)]
     pub rules: Vec<RouteRule>,
 }
 

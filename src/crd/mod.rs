@@ -10,7 +10,12 @@
 //! gives the same document as through a `Value`.
 //!
 //! Reading an object of the output back: [`Crd::of`] on the document as data, e.g.
-//! `flux::ImagePolicy::of(&object.value)`, is `None` for any other kind.
+//! `flux::ImagePolicy::of(&object.value)`, is `None` for any other kind. Reading is
+//! lenient, as a check of the output must be: a field the document lacks reads as its
+//! default (empty, `false`, `None`, or the kind's default variant), so an object kiln
+//! did not write whole (a hand-written file) still reads as far as it goes; only a
+//! field of the wrong type makes it unreadable. Writing is unaffected: every field
+//! kiln sets is written.
 
 pub mod cilium;
 pub mod flux;
@@ -25,7 +30,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
 
 /// The spec of a custom resource kind, which names the kind.
-pub trait Spec: Serialize + DeserializeOwned {
+pub trait Spec: Serialize + DeserializeOwned + Default {
     /// `apiVersion`, e.g. `kustomize.toolkit.fluxcd.io/v1`.
     const API_VERSION: &'static str;
     /// `kind`, e.g. `Kustomization`.
@@ -60,9 +65,9 @@ impl<S: Spec> Crd<S> {
         value["apiVersion"] == S::API_VERSION && value["kind"] == S::KIND
     }
 
-    /// The document `value` as this kind: `None` when it is of another kind, or
-    /// does not have this kind's shape (which an object kiln wrote always has: it was
-    /// written from this type).
+    /// The document `value` as this kind, missing fields at their defaults: `None`
+    /// when it is of another kind, or has a field of the wrong type (which an object
+    /// kiln wrote never has: it was written from this type).
     pub fn of(value: &Value) -> Option<Self> {
         if !Self::is(value) {
             return None;
@@ -101,6 +106,7 @@ impl<'de, S: Spec> Deserialize<'de> for Crd<S> {
             kind: String,
             #[serde(default)]
             metadata: ObjectMeta,
+            #[serde(default)]
             spec: S,
         }
         let raw = Raw::<S>::deserialize(deserializer)?;
@@ -122,7 +128,8 @@ impl<'de, S: Spec> Deserialize<'de> for Crd<S> {
 
 /// A reference by name to an object in the same namespace (`secretRef`,
 /// `imageRepositoryRef`, `dependsOn` entries).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct NameRef {
     /// `name`.
     pub name: String,
@@ -331,5 +338,36 @@ mod tests {
             ["password", "user"]
         );
         assert_eq!(sealed.namespace(), Some("app"));
+    }
+
+    #[test]
+    fn a_document_with_fields_missing_reads_them_as_defaults() {
+        // A hand-written Kustomization with only a path: the checks still follow it.
+        let partial = serde_json::json!({
+            "apiVersion": "kustomize.toolkit.fluxcd.io/v1",
+            "kind": "Kustomization",
+            "metadata": {"name": "again"},
+            "spec": {"path": "./out/kubernetes/clusters/pi/namespaces"},
+        });
+        let read = flux::Kustomization::of(&partial).unwrap();
+        assert_eq!(
+            read.spec.out_dir(),
+            Some("kubernetes/clusters/pi/namespaces")
+        );
+        assert!(!read.spec.prune);
+        assert_eq!(read.spec.source_ref.name, "");
+        let no_spec =
+            serde_json::json!({"apiVersion": "cilium.io/v2", "kind": "CiliumNetworkPolicy"});
+        assert!(
+            cilium::CiliumNetworkPolicy::of(&no_spec)
+                .unwrap()
+                .spec
+                .egress
+                .is_empty()
+        );
+        // A field of the wrong type is not guessed at.
+        let mut wrong = partial;
+        wrong["spec"]["path"] = serde_json::json!(["./out/a"]);
+        assert!(flux::Kustomization::of(&wrong).is_none());
     }
 }

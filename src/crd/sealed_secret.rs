@@ -10,26 +10,25 @@ pub type SealedSecret = Crd<SealedSecretSpec>;
 
 /// `spec.template`: the Secret the controller creates, less its data.
 #[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct SecretTemplate {
     /// Keys the Secret gets in the clear (kiln writes none: every value is sealed).
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub data: BTreeMap<String, String>,
     /// The Secret's metadata.
-    #[serde(default)]
     pub metadata: ObjectMeta,
     /// The Secret's `type`, e.g. `Opaque`.
-    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub type_: Option<String>,
 }
 
 /// `spec` of a SealedSecret.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Default, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
 pub struct SealedSecretSpec {
     /// Each key's sealed value (base64 of the kubeseal layout).
     pub encrypted_data: BTreeMap<String, String>,
     /// The Secret it makes.
-    #[serde(default)]
     pub template: SecretTemplate,
 }
 
