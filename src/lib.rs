@@ -25,6 +25,7 @@ pub mod boundary;
 pub mod catalogue;
 pub mod cli;
 pub mod commands;
+pub mod crd;
 pub mod diagnostic;
 pub mod diff;
 pub mod error;

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 /// The stack, bottom first. A module may use any module of a lower layer, never one of
 /// its own layer (other than itself) or above. Keep in step with ARCHITECTURE.md.
 const LAYERS: &[&[&str]] = &[
-    &["timings", "pointer", "suggest"],
+    &["timings", "pointer", "suggest", "crd"],
     &["boundary"],
     &["error"],
     &["diagnostic"],

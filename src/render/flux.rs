@@ -17,6 +17,14 @@
 use super::images::{FLUX_NAMESPACE, policy_name};
 use super::kubernetes::{self, Object, kustomize::plain_kustomization};
 use super::{Context, OutputTree, Target, yaml};
+use crate::crd::NameRef;
+use crate::crd::flux::{
+    ChartSpec, ChartTemplate, CommitAuthor, CrdPolicy, FilterTags, GitCheckout, GitCommit, GitPush,
+    GitRef, GitRepository, GitRepositorySpec, GitUpdate, HelmAction, HelmRelease, HelmReleaseSpec,
+    HelmRepository, HelmRepositorySpec, ImagePolicy, ImagePolicySpec, ImageRepository,
+    ImageRepositorySpec, ImageUpdateAutomation, ImageUpdateAutomationSpec, Kustomization,
+    KustomizationSpec, Order, SourceKind, SourceRef, TagOrder, Update, UpdateStrategy,
+};
 use crate::diagnostic::Diagnostics;
 use crate::model::{Environment, Flux as FluxSettings, Name, Repository, TagAutomation};
 use serde_json::json;
@@ -54,31 +62,17 @@ fn flux_path(repo: Option<&Repository>, dir: &str) -> String {
 }
 
 fn kustomization(unit: &Unit, settings: &FluxSettings, repo: Option<&Repository>) -> Object {
-    let mut spec = json!({
-        "interval": settings.interval,
-        "path": flux_path(repo, &unit.dir),
-        "prune": true,
-        "sourceRef": {"kind": "GitRepository", "name": ROOT},
-        "timeout": settings.timeout,
-        "wait": unit.wait,
-    });
-    if unit.force {
-        spec["force"] = json!(true);
-    }
-    if !unit.depends_on.is_empty() {
-        spec["dependsOn"] = json!(
-            unit.depends_on
-                .iter()
-                .map(|d| json!({"name": d}))
-                .collect::<Vec<_>>()
-        );
-    }
-    Object::from(&json!({
-        "apiVersion": "kustomize.toolkit.fluxcd.io/v1",
-        "kind": "Kustomization",
-        "metadata": {"name": unit.name, "namespace": FLUX_NAMESPACE},
-        "spec": spec,
-    }))
+    let spec = KustomizationSpec {
+        depends_on: unit.depends_on.iter().map(NameRef::to).collect(),
+        force: unit.force,
+        interval: settings.interval.clone(),
+        path: flux_path(repo, &unit.dir),
+        prune: true,
+        source_ref: SourceRef::git(ROOT),
+        timeout: settings.timeout.clone(),
+        wait: unit.wait,
+    };
+    Object::from(&Kustomization::named(&unit.name, FLUX_NAMESPACE, spec))
 }
 
 /// Everything one cluster's Flux tree needs, gathered over environments.
@@ -288,33 +282,33 @@ fn image_objects(
     let policy = crate::model::tag_format::tag_policy(app.image.tag_format.as_deref()?).ok()?;
     let name = policy_name(app_name.as_str(), env.name.as_str());
     let registry = m.registries.get(&app.image.registry)?;
-    let mut repo_spec = json!({
-        "image": m.image_name(&app.image),
-        "interval": settings.image_interval,
-    });
-    if registry.insecure {
-        repo_spec["insecure"] = json!(true);
-    }
-    if let Some(secret) = registry.pull_secret.as_ref().filter(|_| registry.private) {
-        repo_spec["secretRef"] = json!({"name": secret.as_str()});
-    }
-    let repository = Object::from(&json!({
-        "apiVersion": "image.toolkit.fluxcd.io/v1",
-        "kind": "ImageRepository",
-        "metadata": {"name": name, "namespace": FLUX_NAMESPACE},
-        "spec": repo_spec,
-    }));
-    let image_policy = Object::from(&json!({
-        "apiVersion": "image.toolkit.fluxcd.io/v1",
-        "kind": "ImagePolicy",
-        "metadata": {"name": name, "namespace": FLUX_NAMESPACE},
-        "spec": {
-            "imageRepositoryRef": {"name": name},
-            "filterTags": {"pattern": policy.pattern, "extract": policy.extract},
-            "policy": {"numerical": {"order": "asc"}},
+    let repository = ImageRepository::named(
+        &name,
+        FLUX_NAMESPACE,
+        ImageRepositorySpec {
+            image: m.image_name(&app.image),
+            insecure: registry.insecure,
+            interval: settings.image_interval.clone(),
+            secret_ref: registry
+                .pull_secret
+                .as_ref()
+                .filter(|_| registry.private)
+                .map(|secret| NameRef::to(secret.as_str())),
         },
-    }));
-    Some(vec![repository, image_policy])
+    );
+    let image_policy = ImagePolicy::named(
+        &name,
+        FLUX_NAMESPACE,
+        ImagePolicySpec {
+            filter_tags: Some(FilterTags {
+                extract: policy.extract,
+                pattern: policy.pattern,
+            }),
+            image_repository_ref: NameRef::to(name.as_str()),
+            policy: TagOrder::Numerical { order: Order::Asc },
+        },
+    );
+    Some(vec![Object::from(&repository), Object::from(&image_policy)])
 }
 
 fn write_cluster(
@@ -338,17 +332,18 @@ fn write_cluster(
     let secret = repo
         .and_then(|r| r.secret.as_ref())
         .map_or(ROOT, Name::as_str);
-    let git = Object::from(&json!({
-        "apiVersion": "source.toolkit.fluxcd.io/v1",
-        "kind": "GitRepository",
-        "metadata": {"name": ROOT, "namespace": FLUX_NAMESPACE},
-        "spec": {
-            "interval": "1m",
-            "url": url,
-            "ref": {"branch": branch},
-            "secretRef": {"name": secret},
+    let git = Object::from(&GitRepository::named(
+        ROOT,
+        FLUX_NAMESPACE,
+        GitRepositorySpec {
+            interval: "1m".to_owned(),
+            git_ref: GitRef {
+                branch: branch.clone(),
+            },
+            secret_ref: NameRef::to(secret),
+            url: url.clone(),
         },
-    }));
+    ));
     let root_unit = Unit {
         name: ROOT.to_owned(),
         dir: root.clone(),
@@ -372,24 +367,35 @@ fn write_cluster(
     write_kustomization(out, &root, &sources, resources);
 
     if image_unit {
-        let update = Object::from(&json!({
-            "apiVersion": "image.toolkit.fluxcd.io/v1",
-            "kind": "ImageUpdateAutomation",
-            "metadata": {"name": ROOT, "namespace": FLUX_NAMESPACE},
-            "spec": {
-                "interval": settings.image_interval,
-                "sourceRef": {"kind": "GitRepository", "name": ROOT},
-                "git": {
-                    "checkout": {"ref": {"branch": branch}},
-                    "commit": {
-                        "author": {"name": "fluxcdbot", "email": "fluxcdbot@users.noreply.github.com"},
-                        "messageTemplate": "Update images on {cluster}\n\n{{range .Changed.Changes}}{{print .OldValue}} -> {{println .NewValue}}{{end}}".replace("{cluster}", cluster),
+        let update = Object::from(&ImageUpdateAutomation::named(
+            ROOT,
+            FLUX_NAMESPACE,
+            ImageUpdateAutomationSpec {
+                git: GitUpdate {
+                    checkout: GitCheckout {
+                        git_ref: GitRef {
+                            branch: branch.clone(),
+                        },
                     },
-                    "push": {"branch": branch},
+                    commit: GitCommit {
+                        author: CommitAuthor {
+                            email: "fluxcdbot@users.noreply.github.com".to_owned(),
+                            name: "fluxcdbot".to_owned(),
+                        },
+                        message_template: "Update images on {cluster}\n\n{{range .Changed.Changes}}{{print .OldValue}} -> {{println .NewValue}}{{end}}".replace("{cluster}", cluster),
+                    },
+                    push: GitPush {
+                        branch: branch.clone(),
+                    },
                 },
-                "update": {"path": flux_path(repo, ""), "strategy": "Setters"},
+                interval: settings.image_interval.clone(),
+                source_ref: SourceRef::git(ROOT),
+                update: Update {
+                    path: flux_path(repo, ""),
+                    strategy: UpdateStrategy::Setters,
+                },
             },
-        }));
+        ));
         let dir = format!("{root}/image-automation");
         let objects = plan.images.iter().cloned().chain([update]);
         let mut files = write_objects(out, &dir, &sources, objects);
@@ -399,31 +405,44 @@ fn write_cluster(
 
     if plan.secrets {
         let version = &settings.sealed_secrets_version;
-        let repository = Object::from(&json!({
-            "apiVersion": "source.toolkit.fluxcd.io/v1",
-            "kind": "HelmRepository",
-            "metadata": {"name": "sealed-secrets", "namespace": FLUX_NAMESPACE},
-            "spec": {"interval": "24h", "url": "https://bitnami-labs.github.io/sealed-secrets"},
-        }));
-        // The controller's name and namespace are the ones kubeseal looks for by default.
-        let release = Object::from(&json!({
-            "apiVersion": "helm.toolkit.fluxcd.io/v2",
-            "kind": "HelmRelease",
-            "metadata": {"name": "sealed-secrets-controller", "namespace": FLUX_NAMESPACE},
-            "spec": {
-                "interval": "1h",
-                "releaseName": "sealed-secrets-controller",
-                "targetNamespace": "kube-system",
-                "chart": {"spec": {
-                    "chart": "sealed-secrets",
-                    "version": version,
-                    "sourceRef": {"kind": "HelmRepository", "name": "sealed-secrets"},
-                }},
-                "install": {"crds": "Create"},
-                "upgrade": {"crds": "CreateReplace"},
-                "values": {"fullnameOverride": "sealed-secrets-controller"},
+        let repository = Object::from(&HelmRepository::named(
+            "sealed-secrets",
+            FLUX_NAMESPACE,
+            HelmRepositorySpec {
+                interval: "24h".to_owned(),
+                url: "https://bitnami-labs.github.io/sealed-secrets".to_owned(),
             },
-        }));
+        ));
+        // The controller's name and namespace are the ones kubeseal looks for by default.
+        let release = Object::from(&HelmRelease::named(
+            "sealed-secrets-controller",
+            FLUX_NAMESPACE,
+            HelmReleaseSpec {
+                chart: ChartTemplate {
+                    spec: ChartSpec {
+                        chart: "sealed-secrets".to_owned(),
+                        source_ref: SourceRef {
+                            kind: SourceKind::HelmRepository,
+                            name: "sealed-secrets".to_owned(),
+                        },
+                        version: version.clone(),
+                    },
+                },
+                install: HelmAction {
+                    crds: CrdPolicy::Create,
+                },
+                interval: "1h".to_owned(),
+                release_name: "sealed-secrets-controller".to_owned(),
+                target_namespace: "kube-system".to_owned(),
+                upgrade: HelmAction {
+                    crds: CrdPolicy::CreateReplace,
+                },
+                values: BTreeMap::from([(
+                    "fullnameOverride".to_owned(),
+                    json!("sealed-secrets-controller"),
+                )]),
+            },
+        ));
         let dir = format!("{root}/sealed-secrets");
         let files = write_objects(out, &dir, &sources, [repository, release]);
         write_kustomization(out, &dir, &sources, files);

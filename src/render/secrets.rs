@@ -17,6 +17,8 @@
 
 use super::kubernetes::labels::{MANAGED_BY, PART_OF};
 use super::{Contents, Context, OutputTree, Target, yaml};
+use crate::crd::sealed_secret::{SealedSecret, SealedSecretSpec, SecretTemplate};
+use crate::crd::{ObjectMeta, Spec};
 use crate::diagnostic::checks::{SEALED_VALUE_OUTDATED, SECRET_NOT_SEALED, UNUSED_SEALED_VALUE};
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::model::secret_placement::{SecretPlacement, placements, registry_of};
@@ -24,7 +26,7 @@ use crate::model::{Environment, KeySource, Name, SecretType, TemplatePart};
 use crate::secrets::keys::{UrlKeys, manual_var, scope, value_order};
 use crate::secrets::sealed_file::{self, DOCKER_CONFIG_KEY, data_keys, source_fingerprint};
 use serde::Serialize;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// One `out/secrets/<cluster>/<namespace>/` folder, gathered across environments.
@@ -77,7 +79,7 @@ impl Target for Secrets {
                         format!("secrets/{}/{}/{file}", p.cluster, p.namespace),
                         Contents {
                             bytes: yaml::file_comments_above(&sources, &SealedDoc::of(&object)),
-                            data: Some(object),
+                            data: Some(yaml::to_data(&object)),
                         },
                         Some(env.name.as_str()),
                     );
@@ -146,9 +148,9 @@ fn sealed_secret(
     p: &SecretPlacement,
     sealed: &sealed_file::SealedFile,
     diags: &mut Diagnostics,
-) -> Option<Value> {
+) -> Option<SealedSecret> {
     let secret = env.model.secrets.get(&p.secret)?;
-    let mut encrypted = Map::new();
+    let mut encrypted = BTreeMap::new();
     let mut missing = Vec::new();
     for key in data_keys(env, &p.secret) {
         match sealed.get(p.cluster.as_str(), &p.namespace, p.secret.as_str(), &key) {
@@ -166,7 +168,7 @@ fn sealed_secret(
                         .help(format!("seal it again: `kiln seal --cert CERT.pem --env {} {}`", env.name, p.secret)),
                     );
                 }
-                encrypted.insert(key, Value::String(v.value.clone()));
+                encrypted.insert(key, v.value.clone());
             }
             None => missing.push(key),
         }
@@ -192,12 +194,10 @@ fn sealed_secret(
         return None;
     }
     let scope = scope(secret.scope);
-    let mut annotations = Map::new();
-    if let Some(a) = scope.annotation() {
-        annotations.insert(a.to_owned(), json!("true"));
-    }
-    let mut labels = Map::new();
-    labels.insert(MANAGED_BY.to_owned(), json!("kiln"));
+    let annotations = scope
+        .annotation()
+        .map(|a| BTreeMap::from([(a.to_owned(), "true".to_owned())]));
+    let mut labels = BTreeMap::from([(MANAGED_BY.to_owned(), "kiln".to_owned())]);
     let groups: BTreeSet<&Name> = p
         .reasons
         .iter()
@@ -209,28 +209,26 @@ fn sealed_secret(
         })
         .collect();
     if let [group] = groups.into_iter().collect::<Vec<_>>()[..] {
-        labels.insert(PART_OF.to_owned(), json!(group.as_str()));
+        labels.insert(PART_OF.to_owned(), group.to_string());
     }
-    let mut metadata = json!({
-        "name": p.secret.as_str(),
-        "namespace": p.namespace,
-        "labels": labels,
-    });
-    if !annotations.is_empty() {
-        metadata["annotations"] = Value::Object(annotations);
-    }
-    Some(json!({
-        "apiVersion": "bitnami.com/v1alpha1",
-        "kind": "SealedSecret",
-        "metadata": metadata,
-        "spec": {
-            "encryptedData": encrypted,
-            "template": {
-                "metadata": metadata,
-                "type": secret.kind.kubernetes(),
+    let metadata = ObjectMeta {
+        annotations,
+        labels: Some(labels),
+        name: Some(p.secret.to_string()),
+        namespace: Some(p.namespace.clone()),
+        ..ObjectMeta::default()
+    };
+    Some(SealedSecret {
+        metadata: metadata.clone(),
+        spec: SealedSecretSpec {
+            encrypted_data: encrypted,
+            template: SecretTemplate {
+                data: BTreeMap::new(),
+                metadata,
+                type_: Some(secret.kind.kubernetes().to_owned()),
             },
         },
-    }))
+    })
 }
 
 /// A SealedSecret as written: each sealed value carries, on the line above it, the
@@ -239,9 +237,9 @@ fn sealed_secret(
 #[derive(serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 struct SealedDoc<'a> {
-    api_version: &'a Value,
-    kind: &'a Value,
-    metadata: &'a Value,
+    api_version: &'static str,
+    kind: &'static str,
+    metadata: &'a ObjectMeta,
     spec: SealedSpecDoc<'a>,
 }
 
@@ -249,7 +247,7 @@ struct SealedDoc<'a> {
 #[serde(rename_all = "camelCase")]
 struct SealedSpecDoc<'a> {
     encrypted_data: BTreeMap<String, EncryptedValue>,
-    template: &'a Value,
+    template: &'a SecretTemplate,
 }
 
 /// A value of `encryptedData`: with the scanners' suppression only when it has the
@@ -265,28 +263,30 @@ enum EncryptedValue {
 const SEALED_SKIP: &str = "checkov:skip=CKV_SECRET_6: sealed with the cluster's Sealed Secrets certificate; only its controller can decrypt it";
 
 impl<'a> SealedDoc<'a> {
-    fn of(object: &'a Value) -> Self {
-        let encrypted_data = object["spec"]["encryptedData"]
-            .as_object()
-            .into_iter()
-            .flatten()
+    fn of(object: &'a SealedSecret) -> Self {
+        let encrypted_data = object
+            .spec
+            .encrypted_data
+            .iter()
             .map(|(k, v)| {
-                let v = v.as_str().unwrap_or_default().to_owned();
-                let value = if crate::secrets::seal::check_layout(&v).is_ok() {
-                    EncryptedValue::Sealed(serde_saphyr::Commented(v, SEALED_SKIP.to_owned()))
+                let value = if crate::secrets::seal::check_layout(v).is_ok() {
+                    EncryptedValue::Sealed(serde_saphyr::Commented(
+                        v.clone(),
+                        SEALED_SKIP.to_owned(),
+                    ))
                 } else {
-                    EncryptedValue::Unchecked(v)
+                    EncryptedValue::Unchecked(v.clone())
                 };
                 (k.clone(), value)
             })
             .collect();
         SealedDoc {
-            api_version: &object["apiVersion"],
-            kind: &object["kind"],
-            metadata: &object["metadata"],
+            api_version: SealedSecretSpec::API_VERSION,
+            kind: SealedSecretSpec::KIND,
+            metadata: &object.metadata,
             spec: SealedSpecDoc {
                 encrypted_data,
-                template: &object["spec"]["template"],
+                template: &object.spec.template,
             },
         }
     }
@@ -542,15 +542,17 @@ mod tests {
             &mut crate::secrets::seal::OsRandomness,
         )
         .unwrap();
-        let object = json!({
-            "apiVersion": "bitnami.com/v1alpha1",
-            "kind": "SealedSecret",
-            "metadata": {"name": "name", "namespace": "ns"},
-            "spec": {
-                "encryptedData": {"good": sealed, "pasted": "ghp_notsealedatall"},
-                "template": {},
+        let object = SealedSecret::named(
+            "name",
+            "ns",
+            SealedSecretSpec {
+                encrypted_data: BTreeMap::from([
+                    ("good".to_owned(), sealed),
+                    ("pasted".to_owned(), "ghp_notsealedatall".to_owned()),
+                ]),
+                template: SecretTemplate::default(),
             },
-        });
+        );
         let text = yaml::to_string(&SealedDoc::of(&object));
         let line = |key: &str| {
             text.lines()

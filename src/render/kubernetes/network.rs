@@ -5,8 +5,18 @@
 //! hand.
 
 use super::{AppCx, Object, labels};
+use crate::crd::cilium::{
+    CiliumNetworkPolicy, CiliumNetworkPolicySpec, EgressRule, NAMESPACE_LABEL, PortProtocol,
+    PortRule, Protocol,
+};
 use crate::model::{Cluster, NetworkPolicyFlavour};
-use serde_json::json;
+use k8s_openapi::api::networking::v1::{
+    NetworkPolicy, NetworkPolicyIngressRule, NetworkPolicyPeer, NetworkPolicyPort,
+    NetworkPolicySpec,
+};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+use std::collections::BTreeMap;
 
 /// One app a tunnel must reach.
 pub struct TunnelTarget {
@@ -33,32 +43,48 @@ pub fn tunnel_policy(
     if cluster.network_policy != NetworkPolicyFlavour::Cilium {
         return None;
     }
-    let egress: Vec<_> = targets
+    let egress = targets
         .iter()
-        .map(|t| {
-            json!({
-                "toEndpoints": [{"matchLabels": {
-                    "k8s:io.kubernetes.pod.namespace": t.namespace,
-                    (labels::NAME): t.app,
-                }}],
-                "toPorts": [{"ports": [{"port": t.port.to_string(), "protocol": "TCP"}]}],
-            })
+        .map(|t| EgressRule {
+            to_endpoints: vec![match_labels(BTreeMap::from([
+                (NAMESPACE_LABEL.to_owned(), t.namespace.clone()),
+                (labels::NAME.to_owned(), t.app.clone()),
+            ]))],
+            to_ports: vec![PortRule {
+                ports: vec![PortProtocol {
+                    port: t.port.to_string(),
+                    protocol: Protocol::Tcp,
+                }],
+            }],
         })
         .collect();
-    Some(Object::from(&json!({
-        "apiVersion": "cilium.io/v2",
-        "kind": "CiliumNetworkPolicy",
-        "metadata": {
-            "name": policy_name(namespace),
-            "namespace": tunnel.namespace.as_str(),
-            "labels": {(labels::MANAGED_BY): "kiln"},
+    Some(Object::from(&CiliumNetworkPolicy {
+        metadata: ObjectMeta {
+            name: Some(policy_name(namespace)),
+            namespace: Some(tunnel.namespace.to_string()),
+            labels: Some(BTreeMap::from([(
+                labels::MANAGED_BY.to_owned(),
+                "kiln".to_owned(),
+            )])),
+            ..Default::default()
         },
-        "spec": {
-            "description": format!("Lets the {} tunnel reach the public apps in {namespace}.", tunnel.name),
-            "endpointSelector": {"matchLabels": tunnel.selector},
-            "egress": egress,
+        spec: CiliumNetworkPolicySpec {
+            description: Some(format!(
+                "Lets the {} tunnel reach the public apps in {namespace}.",
+                tunnel.name
+            )),
+            egress,
+            endpoint_selector: match_labels(tunnel.selector.clone()),
         },
-    })))
+    }))
+}
+
+/// A selector of exactly these labels.
+fn match_labels(labels: BTreeMap<String, String>) -> LabelSelector {
+    LabelSelector {
+        match_labels: Some(labels),
+        match_expressions: None,
+    }
 }
 
 /// The NetworkPolicies of one app: its pods accept traffic on the app's port only (from
@@ -66,40 +92,62 @@ pub fn tunnel_policy(
 /// app's own pods; an app that runs on a host has only Jobs on the cluster, which
 /// accept nothing.
 pub fn app_policies(cx: &AppCx<'_>, on_host: bool) -> Vec<Object> {
-    let policy = |name: &str, selector: &str, ingress: serde_json::Value| {
-        Object::from(&json!({
-            "apiVersion": "networking.k8s.io/v1",
-            "kind": "NetworkPolicy",
-            "metadata": {
-                "name": name,
-                "labels": labels::standard(cx.name.as_str(), cx.group.as_str(), "network"),
+    let policy = |name: &str, selector: &str, ingress: Vec<NetworkPolicyIngressRule>| {
+        Object::from(&NetworkPolicy {
+            metadata: ObjectMeta {
+                name: Some(name.to_owned()),
+                labels: Some(labels::standard(
+                    cx.name.as_str(),
+                    cx.group.as_str(),
+                    "network",
+                )),
+                ..Default::default()
             },
-            "spec": {
-                "podSelector": {"matchLabels": {(labels::NAME): selector}},
-                "policyTypes": ["Ingress"],
-                "ingress": ingress,
-            },
-        }))
+            spec: Some(NetworkPolicySpec {
+                ingress: Some(ingress),
+                pod_selector: Some(pods_named(selector)),
+                policy_types: Some(vec!["Ingress".to_owned()]),
+                ..Default::default()
+            }),
+        })
+    };
+    let tcp = |port: u16| {
+        Some(vec![NetworkPolicyPort {
+            port: Some(IntOrString::Int(i32::from(port))),
+            protocol: Some("TCP".to_owned()),
+            end_port: None,
+        }])
     };
     let app = cx.name.as_str();
     if on_host {
-        return vec![policy(app, app, json!([]))];
+        return vec![policy(app, app, Vec::new())];
     }
     let mut out = vec![policy(
         app,
         app,
-        json!([{"ports": [{"port": cx.app.port, "protocol": "TCP"}]}]),
+        vec![NetworkPolicyIngressRule {
+            from: None,
+            ports: tcp(cx.app.port),
+        }],
     )];
     if cx.app.database.is_some() {
         let db = cx.db_service();
         out.push(policy(
             &db,
             &db,
-            json!([{
-                "from": [{"podSelector": {"matchLabels": {(labels::NAME): app}}}],
-                "ports": [{"port": super::database::PORT, "protocol": "TCP"}],
-            }]),
+            vec![NetworkPolicyIngressRule {
+                from: Some(vec![NetworkPolicyPeer {
+                    pod_selector: Some(pods_named(app)),
+                    ..Default::default()
+                }]),
+                ports: tcp(super::database::PORT),
+            }],
         ));
     }
     out
+}
+
+/// A selector of the pods of the app `name` (`app.kubernetes.io/name`).
+fn pods_named(name: &str) -> LabelSelector {
+    match_labels(BTreeMap::from([(labels::NAME.to_owned(), name.to_owned())]))
 }

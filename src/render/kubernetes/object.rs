@@ -4,18 +4,19 @@
 use serde::Serialize;
 use serde_json::Value;
 
-/// One Kubernetes object. Built from k8s-openapi types (or typed CRD values) and
-/// kept as JSON, whose maps are sorted, so output is deterministic.
+/// One Kubernetes object. Built from typed values (k8s-openapi's types, or
+/// [`crate::crd`]'s for custom resources), which leave unset fields out, and kept as
+/// JSON, whose maps are sorted, so output is deterministic.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Object(pub Value);
 
 impl Object {
     /// Converts a typed object.
     pub fn from<T: Serialize>(typed: &T) -> Object {
-        let mut value = serde_json::to_value(typed)
-            .unwrap_or_else(|e| panic!("object does not serialize: {e}"));
-        prune_nulls(&mut value);
-        Object(value)
+        Object(
+            serde_json::to_value(typed)
+                .unwrap_or_else(|e| panic!("object does not serialize: {e}")),
+        )
     }
 
     /// `apiVersion`.
@@ -48,18 +49,5 @@ impl Object {
         if let Some(meta) = self.0.get_mut("metadata").and_then(Value::as_object_mut) {
             meta.insert("namespace".into(), Value::String(namespace.to_owned()));
         }
-    }
-}
-
-/// k8s-openapi leaves unset optional fields out, but CRD values built by hand may
-/// carry nulls; no generated object should.
-fn prune_nulls(v: &mut Value) {
-    match v {
-        Value::Object(map) => {
-            map.retain(|_, v| !v.is_null());
-            map.values_mut().for_each(prune_nulls);
-        }
-        Value::Array(items) => items.iter_mut().for_each(prune_nulls),
-        _ => {}
     }
 }

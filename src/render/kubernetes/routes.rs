@@ -3,13 +3,16 @@
 //! instead and get a network policy (see `network`).
 
 use super::{AppCx, Object, labels};
+use crate::crd::gateway::{
+    BackendRef, HttpRoute, HttpRouteSpec, ParentRef, PathMatch, PathMatchType, RouteMatch,
+    RouteRule,
+};
 use crate::model::IngressKind;
 use k8s_openapi::api::networking::v1::{
     HTTPIngressPath, HTTPIngressRuleValue, Ingress, IngressBackend, IngressRule,
     IngressServiceBackend, IngressSpec, ServiceBackendPort,
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
-use serde_json::json;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// The route objects of an app.
@@ -46,31 +49,42 @@ pub fn route_name(app: &str, path: &str) -> String {
 
 fn http_route(cx: &AppCx<'_>, path: &str, hosts: &BTreeSet<&str>) -> Object {
     let gateway = cx.cluster.ingress.gateway.as_ref();
-    let mut parent = json!({
-        "group": "gateway.networking.k8s.io",
-        "kind": "Gateway",
-        "name": gateway.map(|g| g.name.as_str()),
-        "namespace": gateway.map(|g| g.namespace.as_str()),
-    });
-    if let Some(listener) = gateway.and_then(|g| g.listener.as_ref()) {
-        parent["sectionName"] = json!(listener.as_str());
-    }
-    Object::from(&json!({
-        "apiVersion": "gateway.networking.k8s.io/v1",
-        "kind": "HTTPRoute",
-        "metadata": {
-            "name": route_name(cx.name.as_str(), path),
-            "labels": labels::standard(cx.name.as_str(), cx.group.as_str(), "route"),
+    let parent = ParentRef {
+        group: Some("gateway.networking.k8s.io".to_owned()),
+        kind: Some("Gateway".to_owned()),
+        name: gateway.map(|g| g.name.to_string()),
+        namespace: gateway.map(|g| g.namespace.to_string()),
+        section_name: gateway
+            .and_then(|g| g.listener.as_ref())
+            .map(|l| l.to_string()),
+    };
+    Object::from(&HttpRoute {
+        metadata: ObjectMeta {
+            name: Some(route_name(cx.name.as_str(), path)),
+            labels: Some(labels::standard(
+                cx.name.as_str(),
+                cx.group.as_str(),
+                "route",
+            )),
+            ..Default::default()
         },
-        "spec": {
-            "parentRefs": [parent],
-            "hostnames": hosts,
-            "rules": [{
-                "matches": [{"path": {"type": "PathPrefix", "value": path}}],
-                "backendRefs": [{"name": cx.name.as_str(), "port": cx.service_port}],
+        spec: HttpRouteSpec {
+            hostnames: hosts.iter().map(|h| (*h).to_owned()).collect(),
+            parent_refs: vec![parent],
+            rules: vec![RouteRule {
+                backend_refs: vec![BackendRef {
+                    name: cx.name.to_string(),
+                    port: Some(cx.service_port),
+                }],
+                matches: vec![RouteMatch {
+                    path: Some(PathMatch {
+                        type_: PathMatchType::PathPrefix,
+                        value: path.to_owned(),
+                    }),
+                }],
             }],
         },
-    }))
+    })
 }
 
 fn ingress(cx: &AppCx<'_>, by_path: &BTreeMap<&str, BTreeSet<&str>>) -> Object {

@@ -1,3 +1,4 @@
+use crate::crd::flux::Kustomization;
 use crate::diagnostic::Severity;
 use crate::inspect::lint::{LintContext, Rule, Sink, Subject};
 use crate::render::kubernetes::cluster_apps;
@@ -79,21 +80,9 @@ impl Rule for OrphanObject {
             let Some(cluster) = path.strip_prefix("flux/").and_then(|p| p.split('/').next()) else {
                 continue;
             };
-            if let Some(doc) = file.data() {
-                if doc["apiVersion"] != "kustomize.toolkit.fluxcd.io/v1"
-                    || doc["kind"] != "Kustomization"
-                {
-                    continue;
-                }
-                let name = doc["metadata"]["name"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_owned();
-                let Some(dir) = doc["spec"]["path"]
-                    .as_str()
-                    .and_then(|p| p.split_once("out/"))
-                    .map(|(_, d)| d.trim_end_matches('/'))
-                else {
+            if let Some(kustomization) = file.data().and_then(|doc| Kustomization::of(&doc)) {
+                let name = kustomization.name().to_owned();
+                let Some(dir) = kustomization.spec.out_dir() else {
                     continue;
                 };
                 for (file, namespace) in resolve(tree, dir, None, 0) {
