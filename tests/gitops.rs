@@ -40,7 +40,9 @@ fn orphan_findings(extra: Option<(&str, &str)>) -> Vec<String> {
     let mut compiled = kiln::pipeline::compile(&files, state);
     assert!(!compiled.has_errors(), "{:?}", compiled.diagnostics);
     if let Some((path, text)) = extra {
-        compiled.tree.add(path, text.as_bytes().to_vec(), None);
+        compiled
+            .tree
+            .add(path, text.as_bytes().to_vec(), &Default::default());
     }
     let mut diags = kiln::diagnostic::Diagnostics::default();
     let cx = kiln::inspect::lint::LintContext::new(&compiled.project, &compiled.tree);

@@ -16,6 +16,7 @@ const LAYERS: &[&[&str]] = &[
     &["yaml"],
     &["git"],
     &["model"],
+    &["layout"],
     &["secrets"],
     &["validate"],
     &["render"],

@@ -62,7 +62,11 @@ fn lint(fixture: &Path, inject: &Path, rule: &str) -> String {
         .collect();
     if inject.is_dir() {
         for (path, bytes) in snapshot(inject) {
-            compiled.tree.add(path, bytes, Some("dev"));
+            compiled.tree.add(
+                path,
+                bytes,
+                &kiln::layout::Provenance::default().of_env("dev"),
+            );
         }
         let mut diags = kiln::diagnostic::Diagnostics::default();
         run(

@@ -135,7 +135,7 @@ fn roots(tree: &OutputTree) -> Vec<(String, Option<String>)> {
         let Some(dir) = path.strip_suffix("/kustomization.yaml") else {
             continue;
         };
-        dirs.insert(dir.to_owned(), file.env.clone());
+        dirs.insert(dir.to_owned(), file.env().map(str::to_owned));
         for r in resources(tree, dir) {
             included.insert(normalize(&format!("{dir}/{r}")));
         }
@@ -377,17 +377,17 @@ mod tests {
         t.add(
             "kubernetes/apps/web/base/deployment-web.yaml",
             yaml(&deploy),
-            None,
+            &crate::layout::Provenance::default(),
         );
         t.add(
             "kubernetes/apps/web/base/kustomization.yaml",
             yaml(&json!({"resources": ["deployment-web.yaml"]})),
-            None,
+            &crate::layout::Provenance::default(),
         );
         t.add(
             "kubernetes/apps/web/overlays/prod/patches/deployment-web.yaml",
             yaml(&patch),
-            Some("prod"),
+            &crate::layout::Provenance::default().of_env("prod"),
         );
         t.add(
             "kubernetes/apps/web/overlays/prod/kustomization.yaml",
@@ -395,7 +395,7 @@ mod tests {
             "namespace": "web-prod", "resources": ["../../base"],
             "patches": [{"path": "patches/deployment-web.yaml",
                 "target": {"version": "v1", "kind": "Deployment", "name": "web"}}]})),
-            Some("prod"),
+            &crate::layout::Provenance::default().of_env("prod"),
         );
         let sealed = json!({"apiVersion": "bitnami.com/v1alpha1", "kind": "SealedSecret",
             "metadata": {"name": "web", "namespace": "web-prod"},
@@ -403,12 +403,12 @@ mod tests {
         t.add(
             "secrets/lab/web-prod/sealedsecret-web.yaml",
             yaml(&sealed),
-            Some("prod"),
+            &crate::layout::Provenance::default().of_env("prod"),
         );
         t.add(
             "secrets/lab/web-prod/kustomization.yaml",
             yaml(&json!({"resources": ["sealedsecret-web.yaml"]})),
-            Some("prod"),
+            &crate::layout::Provenance::default().of_env("prod"),
         );
         t
     }

@@ -81,7 +81,7 @@ impl<'a> LintContext<'a> {
                     value.get("kind")?;
                     Some(OutputObject {
                         path: path.clone(),
-                        env: file.env.clone(),
+                        env: file.env().map(str::to_owned),
                         value,
                     })
                 })
