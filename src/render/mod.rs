@@ -12,6 +12,8 @@ pub mod images;
 pub mod kubernetes;
 mod output_tree;
 pub mod pipelines;
+#[cfg(test)]
+mod probe;
 pub mod resource;
 mod runbook;
 pub mod secrets;
@@ -62,7 +64,9 @@ pub trait Target: Sync {
     }
 }
 
-/// Every target, in the order they render.
+/// Every target, in the order they render. A test build adds `probe`, a target that
+/// exists only to prove that a new target needs nothing outside its file and this
+/// line (its files are located, linted and wired like any other's).
 pub static TARGETS: &[&dyn Target] = &[
     &kubernetes::Kubernetes,
     &flux::Flux,
@@ -70,6 +74,8 @@ pub static TARGETS: &[&dyn Target] = &[
     &hosts::Hosts,
     &pipelines::Pipelines,
     &docs::Docs,
+    #[cfg(test)]
+    &probe::Probe,
 ];
 
 /// Renders every target, the targets (and within them apps or environments) in
