@@ -107,7 +107,10 @@ mod tests {
             .filter(|d| d.name == "broken-wire")
             .filter_map(|d| d.message.split(':').next())
             .collect();
-        assert!(wires.contains("Flux Kustomization → path"), "{wires:?}");
+        assert!(
+            wires.contains("route → service → port") && wires.contains("Flux Kustomization → path"),
+            "{wires:?}"
+        );
         // Every file it writes records where it comes from.
         let written: Vec<_> = compiled
             .tree
@@ -135,7 +138,7 @@ mod tests {
                 .iter()
                 .filter(|d| d.message.contains(&format!("out/probe/{}/", env.name)))
                 .collect();
-            assert!(mine.len() >= 3, "{}: {mine:#?}", env.name);
+            assert!(mine.len() >= 4, "{}: {mine:#?}", env.name);
             for d in mine {
                 assert_eq!(d.span, Some(want), "{}: {}", env.name, d.message);
             }

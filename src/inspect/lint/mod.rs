@@ -70,7 +70,7 @@ impl<'a> LintContext<'a> {
         self.objects.get_or_init(|| {
             self.output
                 .iter()
-                .filter(|(p, _)| p.ends_with(".yaml") && !crate::layout::is_patch(p))
+                .filter(|(p, _)| p.ends_with(".yaml") && !p.contains("/patches/"))
                 .filter_map(|(path, file)| {
                     let value = match &file.data {
                         Some(data) => Arc::clone(data),
@@ -97,16 +97,6 @@ impl<'a> LintContext<'a> {
 }
 
 impl LintContext<'_> {
-    /// The objects whose path starts with `prefix` (a folder ending in `/`): a slice of
-    /// [`objects`](Self::objects), found by binary search, as the objects are in path
-    /// order. Checks that look at one app's objects use it instead of scanning all.
-    pub fn objects_under(&self, prefix: &str) -> &[OutputObject] {
-        let all = self.objects();
-        let start = all.partition_point(|o| o.path.as_str() < prefix);
-        let len = all[start..].partition_point(|o| o.path.starts_with(prefix));
-        &all[start..start + len]
-    }
-
     /// The objects of app `app`, whatever target wrote them (by their files'
     /// provenance), in path order.
     pub fn objects_of_app<'s>(&'s self, app: &str) -> impl Iterator<Item = &'s OutputObject> {
