@@ -70,7 +70,7 @@ impl<'a> LintContext<'a> {
         self.objects.get_or_init(|| {
             self.output
                 .iter()
-                .filter(|(p, _)| p.ends_with(".yaml") && !p.contains("/patches/"))
+                .filter(|(p, _)| p.ends_with(".yaml") && !crate::layout::is_patch(p))
                 .filter_map(|(path, file)| {
                     let value = match &file.data {
                         Some(data) => Arc::clone(data),
