@@ -31,6 +31,7 @@ pub mod diff;
 pub mod error;
 pub mod git;
 pub mod inspect;
+pub mod layout;
 pub mod model;
 pub mod output;
 pub mod pipeline;

@@ -91,45 +91,33 @@ impl Checked {
         }
     }
 
-    /// Renders every target and runs the checks of the rendered output. The secret
-    /// references, the lint rules and the wiring read the rendered output side by
-    /// side; lint and wiring findings count only when rendering and every secret
-    /// reference succeeded. The tree is kept only when nothing failed.
+    /// Renders every target and runs the checks of the rendered output: the lint
+    /// rules and the wiring (which includes every secret a pod reads) read the
+    /// rendered output side by side; their findings count only when rendering
+    /// succeeded. The tree is kept only when nothing failed.
     fn render_and_inspect(&mut self) -> Inspected {
         let cx = self.context();
         let (rendered, render_diags) = phase("render", || crate::render::render_all(&cx));
         let lint_cx = inspect::lint::LintContext::new(cx.project, &rendered).with_state(cx.state);
-        let (refs, (lint, (report, wired))) = rayon::join(
+        let (lint, (report, wired)) = rayon::join(
             || {
-                phase("secret refs", || {
+                phase("lint", || {
                     let mut d = Diagnostics::default();
-                    inspect::secret_refs::check(cx.project, &rendered, &mut d);
+                    inspect::lint::run(&lint_cx, &mut d);
                     d
                 })
             },
             || {
-                rayon::join(
-                    || {
-                        phase("lint", || {
-                            let mut d = Diagnostics::default();
-                            inspect::lint::run(&lint_cx, &mut d);
-                            d
-                        })
-                    },
-                    || {
-                        phase("wiring", || {
-                            let mut d = Diagnostics::default();
-                            (inspect::wiring::run(&lint_cx, &mut d), d)
-                        })
-                    },
-                )
+                phase("wiring", || {
+                    let mut d = Diagnostics::default();
+                    (inspect::wiring::run(&lint_cx, &mut d), d)
+                })
             },
         );
         drop(lint_cx);
         let render_diags = render_diags.into_sorted(&self.0.project.sources);
         let diags = &mut self.0.diags;
         diags.extend(render_diags);
-        diags.append(refs);
         if diags.has_errors() {
             return Inspected {
                 tree: OutputTree::default(),

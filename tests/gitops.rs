@@ -33,22 +33,36 @@ fn every_flux_kustomization_path_exists_in_out() {
     }
 }
 
-fn orphan_findings(extra: Option<(&str, &str)>) -> Vec<String> {
+/// The orphan-object findings (message, and where they point) after a target wrote
+/// `extra` (path, text) for cluster `pi`.
+fn orphan_findings(extra: Option<(&str, &str)>) -> Vec<(String, String)> {
     let project = reference_project();
     let state = kiln::model::State::default();
     let files = kiln::model::Files::read(project.path());
     let mut compiled = kiln::pipeline::compile(&files, state);
     assert!(!compiled.has_errors(), "{:?}", compiled.diagnostics);
     if let Some((path, text)) = extra {
-        compiled.tree.add(path, text.as_bytes().to_vec(), None);
+        let target = path.split('/').next().unwrap();
+        let target = kiln::render::TARGETS
+            .iter()
+            .map(|t| t.id())
+            .find(|id| *id == target)
+            .unwrap();
+        let from = kiln::layout::Provenance::new(target).on_cluster("pi");
+        compiled.tree.add(path, text.as_bytes().to_vec(), &from);
     }
     let mut diags = kiln::diagnostic::Diagnostics::default();
     let cx = kiln::inspect::lint::LintContext::new(&compiled.project, &compiled.tree);
     kiln::inspect::lint::run(&cx, &mut diags);
+    let sources = &compiled.project.sources;
     diags
         .iter()
         .filter(|d| d.name == "orphan-object")
-        .map(|d| d.message.clone())
+        .map(|d| {
+            let span = d.span.expect("located");
+            let text = &sources.file(span.file).text[span.range()];
+            (d.message.clone(), text.to_owned())
+        })
         .collect()
 }
 
@@ -60,9 +74,13 @@ fn orphan_object_rule_passes_the_reference_and_catches_an_unreached_object() {
         "kubernetes/clusters/pi/stray/service-stray.yaml",
         stray,
     )));
+    // Located at the cluster the file is for (its provenance), in the model.
     assert_eq!(
         found,
-        ["out/kubernetes/clusters/pi/stray/service-stray.yaml is applied by no Flux Kustomization"]
+        [(
+            "out/kubernetes/clusters/pi/stray/service-stray.yaml is applied by no Flux Kustomization".to_owned(),
+            "pi".to_owned()
+        )]
     );
 }
 
@@ -70,6 +88,7 @@ fn orphan_object_rule_passes_the_reference_and_catches_an_unreached_object() {
 fn orphan_object_rule_catches_an_object_applied_twice() {
     let twice = "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: again\n  namespace: flux-system\nspec:\n  path: ./out/kubernetes/clusters/pi/namespaces\n";
     let found = orphan_findings(Some(("flux/pi/kustomization-again.yaml", twice)));
+    let found: Vec<String> = found.into_iter().map(|(m, _)| m).collect();
     assert!(found.iter().any(|m| m.contains("Namespace storefront-prod/storefront-prod on cluster pi is applied by 2 Flux Kustomizations: again, namespaces")) || found.iter().any(|m| m.contains("applied by 2 Flux Kustomizations")), "{found:?}");
 }
 

@@ -16,6 +16,7 @@ const LAYERS: &[&[&str]] = &[
     &["yaml"],
     &["git"],
     &["model"],
+    &["layout"],
     &["secrets"],
     &["validate"],
     &["render"],
@@ -249,4 +250,83 @@ fn the_layers_are_written_down_in_architecture_md() {
             last = at;
         }
     }
+}
+
+/// Literals that start like an output path but are not one: (file, literal, why).
+const NOT_OUTPUT_PATHS: &[(&str, &str, &str)] = &[(
+    "render/pipelines/plan.rs",
+    "secrets/{id}",
+    "a JSON pointer below an app's `build`",
+)];
+
+/// The string literals of a line of code that start with `prefix` (its text up to the
+/// closing quote).
+fn literals_starting<'l>(line: &'l str, prefix: &str) -> Vec<&'l str> {
+    let quoted = format!("\"{prefix}");
+    line.match_indices(&quoted)
+        .map(|(at, _)| {
+            let rest = &line[at + 1..];
+            &rest[..rest.find('"').unwrap_or(rest.len())]
+        })
+        .collect()
+}
+
+/// Every path under `out/` is built by `src/layout.rs` (ARCHITECTURE.md, "Layers"):
+/// no other code spells a literal that starts with a target's folder
+/// (`"kubernetes/…"`, `format!("flux/{…}")`) or puts `out/` into a repository path,
+/// other than the names of built-in templates (files under `templates/`).
+#[test]
+fn only_the_layout_spells_output_paths() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let src = root.join("src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    files.sort();
+    let test_only = test_only_files(&files);
+    let targets: Vec<&str> = kiln::render::TARGETS.iter().map(|t| t.id()).collect();
+    assert!(targets.len() >= 6, "{targets:?}");
+    let mut found = Vec::new();
+    for file in &files {
+        let rel = file.strip_prefix(&src).unwrap().display().to_string();
+        if rel == "layout.rs" || test_only.contains(file) {
+            continue;
+        }
+        let text = std::fs::read_to_string(file).unwrap();
+        for (line_no, line) in code(&text) {
+            let mut literals = Vec::new();
+            for target in &targets {
+                literals.extend(literals_starting(&line, &format!("{target}/")));
+            }
+            literals.extend(literals_starting(&line, "./out/"));
+            literals.extend(line.contains("}/out/").then_some("…/out/…"));
+            for literal in literals {
+                let template = root.join("templates").join(literal).is_file();
+                let allowed = NOT_OUTPUT_PATHS
+                    .iter()
+                    .any(|(f, l, _)| *f == rel && *l == literal);
+                if !template && !allowed {
+                    found.push(format!("src/{rel}:{line_no}: `{literal}`"));
+                }
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "output paths spelled outside src/layout.rs (build them with `kiln::layout`):\n{}",
+        found.join("\n")
+    );
+}
+
+#[test]
+fn the_output_path_scan_sees_paths_and_skips_templates() {
+    assert_eq!(
+        literals_starting(
+            r#"out.add(format!("kubernetes/apps/{name}"), x); t("kubernetes")"#,
+            "kubernetes/"
+        ),
+        ["kubernetes/apps/{name}"]
+    );
+    assert!(literals_starting(r#"let a = "out/kubernetes/x";"#, "kubernetes/").is_empty());
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    assert!(root.join("templates").join("hosts/Caddyfile").is_file());
 }

@@ -13,6 +13,21 @@ use kiln::diagnostic::render::{Format, all};
 use kiln::inspect::lint::{LintContext, RULES, run};
 use std::path::Path;
 
+/// What an injected file comes from: what the files of its folder (or of the nearest
+/// folder above holding any) come from, as for a file a template override adds there;
+/// it belongs to `dev`.
+fn provenance_near(tree: &kiln::render::OutputTree, path: &str) -> kiln::layout::Provenance {
+    let mut dir = path;
+    while let Some((up, _)) = dir.rsplit_once('/') {
+        dir = up;
+        let prefix = format!("{dir}/");
+        if let Some((_, file)) = tree.iter().find(|(p, _)| p.starts_with(&prefix)) {
+            return file.provenance.clone().owned_by(Some("dev"));
+        }
+    }
+    kiln::layout::Provenance::default().of_env("dev")
+}
+
 fn lint(fixture: &Path, inject: &Path, rule: &str) -> String {
     let tmp = tempfile::tempdir().unwrap();
     write_env(
@@ -62,7 +77,8 @@ fn lint(fixture: &Path, inject: &Path, rule: &str) -> String {
         .collect();
     if inject.is_dir() {
         for (path, bytes) in snapshot(inject) {
-            compiled.tree.add(path, bytes, Some("dev"));
+            let from = provenance_near(&compiled.tree, &path);
+            compiled.tree.add(path, bytes, &from);
         }
         let mut diags = kiln::diagnostic::Diagnostics::default();
         run(

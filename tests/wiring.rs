@@ -44,7 +44,7 @@ const BREAKS: &[(&str, &str, &str, &str)] = &[
         "number: 9999",
     ),
     (
-        "env var → secret → key",
+        "pod → secret → key",
         "kubernetes/apps/invoicetron/base/deployment-invoicetron.yaml",
         "key: database-url",
         "key: database_url",
@@ -150,4 +150,49 @@ fn breaking_any_one_reference_fails_with_its_location() {
             "breaking {path}: no located `{wire}` error in {broken:#?}"
         );
     }
+}
+
+/// Every secret a pod reads is one wiring point, whatever reads it (an env var,
+/// `envFrom`, a volume, `imagePullSecrets`), checked once: breaking a pull secret's
+/// name fails that wire, located at the app, and no other check reports it.
+#[test]
+fn every_secret_a_pod_reads_is_one_wire() {
+    let (_dir, c) = compiled();
+    let path = "kubernetes/apps/invoicetron/base/deployment-invoicetron.yaml";
+    let mut tree = c.tree.clone();
+    let file = tree.get(path).unwrap().clone();
+    let text = String::from_utf8(file.bytes.clone()).unwrap();
+    let broken = text.replacen("- name: gitlab-registry", "- name: gitlab-registri", 1);
+    assert_ne!(broken, text);
+    tree.insert(
+        path,
+        OutputFile {
+            bytes: broken.into_bytes(),
+            data: None,
+            ..file
+        },
+    );
+    let cx = LintContext::new(&c.project, &tree);
+    let mut diags = kiln::diagnostic::Diagnostics::default();
+    let report = wiring::run(&cx, &mut diags);
+    kiln::inspect::lint::run(&cx, &mut diags);
+    let about: Vec<_> = diags
+        .iter()
+        .filter(|d| d.message.contains("gitlab-registri"))
+        .collect();
+    assert!(!about.is_empty() && report.verified < report.total);
+    let invoicetron = c.project.environments[0]
+        .key_span("/apps/invoicetron")
+        .unwrap();
+    for d in &about {
+        assert!(
+            d.name == "broken-wire" && d.message.starts_with("pod → secret → key: "),
+            "{d:#?}"
+        );
+        assert!(d.span.is_some(), "{d:#?}");
+    }
+    assert!(
+        about.iter().any(|d| d.span == Some(invoicetron)),
+        "{about:#?}"
+    );
 }

@@ -78,7 +78,7 @@ fn at_revision(rev: &Revision, out: &Printer) -> crate::Result<Option<Compiled>>
     let files = Files::from_git(rev)?;
     // The image tags automation had recorded at that revision.
     let mut wanted = Vec::new();
-    for dir in state::STATE_DIRS {
+    for dir in crate::layout::STATE_DIRS {
         wanted.extend(
             rev.list(&format!("out/{dir}"), true)?
                 .into_iter()
@@ -86,7 +86,7 @@ fn at_revision(rev: &Revision, out: &Printer) -> crate::Result<Option<Compiled>>
                 .filter(|e| {
                     e.path
                         .strip_prefix("out/")
-                        .is_some_and(|p| state::state_file(p).is_some())
+                        .is_some_and(|p| crate::layout::state_file(p).is_some())
                 }),
         );
     }

@@ -210,7 +210,7 @@ fn scoped_files<'t>(
 ) -> Result<Vec<(&'t String, &'t OutputFile)>, Error> {
     let files: Vec<(&String, &OutputFile)> = tree
         .iter()
-        .filter(|(_, f)| scope.includes(f.env.as_deref()))
+        .filter(|(_, f)| scope.includes(f.env()))
         .collect();
     check_dirs(
         out_dir,
@@ -386,9 +386,7 @@ pub fn write_with(
     // Entries out of scope keep their old records.
     for (path, entry) in &old.files {
         if !scope.includes(entry.env.as_deref())
-            && tree
-                .get(path)
-                .is_none_or(|f| !scope.includes(f.env.as_deref()))
+            && tree.get(path).is_none_or(|f| !scope.includes(f.env()))
         {
             new.files.insert(path.clone(), entry.clone());
         }
@@ -398,7 +396,7 @@ pub fn write_with(
             (*path).clone(),
             LockEntry {
                 sha256: sha.clone(),
-                env: file.env.clone(),
+                env: file.env().map(str::to_owned),
             },
         );
     }
@@ -621,7 +619,11 @@ mod tests {
     fn tree(files: &[(&str, &str)]) -> OutputTree {
         let mut t = OutputTree::default();
         for (p, c) in files {
-            t.add(*p, c.as_bytes().to_vec(), None);
+            t.add(
+                *p,
+                c.as_bytes().to_vec(),
+                &crate::layout::Provenance::new("t"),
+            );
         }
         t
     }

@@ -7,46 +7,10 @@
 
 use crate::boundary::{self, Refusal};
 use crate::error::Error;
+use crate::layout::{self, StateFile, state_file};
 use crate::model::{RejectedTag, State};
 use rayon::prelude::*;
 use std::path::Path;
-
-/// The directories under `out/` that hold automation-owned values (and the sealed
-/// values rules compare against).
-pub const STATE_DIRS: &[&str] = &["kubernetes/apps", "hosts", "secrets"];
-
-/// What a state file is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum StateFile<'a> {
-    /// `kubernetes/apps/<app>/overlays/<env>/kustomization.yaml`.
-    Overlay {
-        /// The app.
-        app: &'a str,
-        /// The environment.
-        env: &'a str,
-    },
-    /// `hosts/<host>/<project>/compose.yaml`.
-    Compose,
-    /// `secrets/<cluster>/<namespace>/sealedsecret-<name>.yaml`.
-    Sealed,
-}
-
-/// What the file at `path` (relative to `out/`) holds of the state, if anything.
-pub fn state_file(path: &str) -> Option<StateFile<'_>> {
-    match path.split('/').collect::<Vec<_>>()[..] {
-        [
-            "kubernetes",
-            "apps",
-            app,
-            "overlays",
-            env,
-            "kustomization.yaml",
-        ] => Some(StateFile::Overlay { app, env }),
-        ["hosts", _, _, "compose.yaml"] => Some(StateFile::Compose),
-        ["secrets", _, _, file] if file.starts_with("sealedsecret-") => Some(StateFile::Sealed),
-        _ => None,
-    }
-}
 
 /// Reads the image tags recorded in `out/kubernetes/apps/<app>/overlays/<env>/kustomization.yaml`
 /// and `out/hosts/<host>/<project>/compose.yaml`, through [`crate::boundary`] (no link
@@ -81,30 +45,28 @@ pub fn read(out_dir: &Path) -> Result<State, Error> {
     ) {
         return Err(Error::refused(out_dir, Refusal::Symlink));
     }
+    // The folders of the layout that can hold state files, walked as the layout
+    // builds them; each candidate is kept only if it is one (`state_file`).
     let mut paths = Vec::new();
-    for host in names(&out_dir.join("hosts"))? {
-        for project in names(&out_dir.join("hosts").join(&host))? {
-            paths.push(format!("hosts/{host}/{project}/compose.yaml"));
+    for host in names(&out_dir.join(layout::HOSTS))? {
+        for project in names(&out_dir.join(layout::host(&host)))? {
+            paths.push(layout::compose(&host, &project));
         }
     }
-    let secrets = out_dir.join("secrets");
-    for cluster in names(&secrets)? {
-        for namespace in names(&secrets.join(&cluster))? {
-            for file in files(&secrets.join(&cluster).join(&namespace))? {
-                if file.starts_with("sealedsecret-") {
-                    paths.push(format!("secrets/{cluster}/{namespace}/{file}"));
-                }
+    for cluster in names(&out_dir.join(layout::SECRETS))? {
+        for namespace in names(&out_dir.join(layout::secrets(&cluster)))? {
+            let dir = layout::secrets_namespace(&cluster, &namespace);
+            for file in files(&out_dir.join(&dir))? {
+                paths.push(layout::join(&dir, &file));
             }
         }
     }
-    let apps = out_dir.join("kubernetes").join("apps");
-    for app in names(&apps)? {
-        for env in names(&apps.join(&app).join("overlays"))? {
-            paths.push(format!(
-                "kubernetes/apps/{app}/overlays/{env}/kustomization.yaml"
-            ));
+    for app in names(&out_dir.join(layout::APPS))? {
+        for env in names(&out_dir.join(layout::app_overlays(&app)))? {
+            paths.push(layout::kustomization(&layout::app_overlay(&app, &env)));
         }
     }
+    paths.retain(|p| state_file(p).is_some());
     // One file per app and environment: read and parsed in parallel, then taken in
     // the order found, as one after the other would.
     let found: Vec<Option<Found>> = paths
@@ -464,29 +426,6 @@ mod tests {
     }
 
     use super::*;
-
-    #[test]
-    fn state_files_are_overlay_kustomizations_and_host_compose_files() {
-        assert_eq!(
-            state_file("kubernetes/apps/web/overlays/prod/kustomization.yaml"),
-            Some(StateFile::Overlay {
-                app: "web",
-                env: "prod"
-            })
-        );
-        assert_eq!(
-            state_file("hosts/vm/shop-prod/compose.yaml"),
-            Some(StateFile::Compose)
-        );
-        assert_eq!(
-            state_file("kubernetes/apps/web/base/kustomization.yaml"),
-            None
-        );
-        assert_eq!(
-            state_file("kubernetes/apps/web/overlays/prod/patches/x.yaml"),
-            None
-        );
-    }
 
     #[test]
     fn reads_the_tag_flux_wrote_with_its_marker() {

@@ -59,9 +59,9 @@ impl Target for Docs {
             );
             match page {
                 Ok(text) => out.add(
-                    format!("docs/{}.md", env.name),
+                    crate::layout::runbook(env.name.as_str()),
                     format!("{}\n", text.trim_end()).into_bytes(),
-                    Some(env.name.as_str()),
+                    &crate::layout::Provenance::new(self.id()).of_env(env.name.as_str()),
                 ),
                 Err(d) => diags.push(*d),
             }

@@ -26,12 +26,16 @@ use crate::crd::flux::{
     KustomizationSpec, Order, SourceKind, SourceRef, TagOrder, Update, UpdateStrategy,
 };
 use crate::diagnostic::Diagnostics;
+use crate::layout::{self, Provenance};
 use crate::model::{Environment, Flux as FluxSettings, Name, Repository, TagAutomation};
 use serde_json::json;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// The Flux target.
 pub struct Flux;
+
+/// The target's id.
+const ID: &str = "flux";
 
 /// The name of the root Kustomization and GitRepository.
 const ROOT: &str = "flux-system";
@@ -53,12 +57,7 @@ pub struct Unit {
 
 /// The path Flux uses for a directory under `out/`.
 fn flux_path(repo: Option<&Repository>, dir: &str) -> String {
-    let base = repo.map_or(".", |r| r.path.trim_end_matches('/'));
-    if base == "." || base.is_empty() {
-        format!("./out/{dir}")
-    } else {
-        format!("./{}/out/{dir}", base.trim_start_matches("./"))
-    }
+    layout::in_repository(repo.map_or(".", |r| r.path.as_str()), dir)
 }
 
 fn kustomization(unit: &Unit, settings: &FluxSettings, repo: Option<&Repository>) -> Object {
@@ -84,7 +83,12 @@ pub struct ClusterPlan<'a> {
     repo: Option<&'a Repository>,
     /// The Flux Kustomizations, by name.
     pub units: BTreeMap<String, Unit>,
-    images: Vec<Object>,
+    /// Where the cluster's files come from (the cluster, in every environment that
+    /// uses it); an app's unit and image objects come from that app
+    /// (`app_units`).
+    from: Provenance,
+    app_units: BTreeMap<String, Provenance>,
+    images: Vec<(Provenance, Object)>,
     sources: BTreeSet<String>,
     branch: Option<String>,
 }
@@ -136,7 +140,7 @@ pub fn plan(project: &crate::model::Project) -> BTreeMap<String, ClusterPlan<'_>
 
 impl Target for Flux {
     fn id(&self) -> &'static str {
-        "flux"
+        ID
     }
 
     fn description(&self) -> &'static str {
@@ -166,6 +170,13 @@ fn plan_environment<'a>(env: &'a Environment, plans: &mut BTreeMap<String, Clust
             continue;
         };
         let plan = plans.entry(unit.cluster_name.to_string()).or_default();
+        plan.from = std::mem::take(&mut plan.from)
+            .shared_with(&Provenance::new(ID).on_cluster(unit.cluster_name.as_str()))
+            .from_envs([envs]);
+        let app_from = Provenance::new(ID)
+            .of_app(unit.name.as_str())
+            .from_envs([envs])
+            .on_cluster(unit.cluster_name.as_str());
         plan.settings.get_or_insert(settings);
         plan.repo = plan.repo.or(m.repository.as_ref());
         plan.sources.extend(env.sources.iter().cloned());
@@ -178,7 +189,7 @@ fn plan_environment<'a>(env: &'a Environment, plans: &mut BTreeMap<String, Clust
             .entry("namespaces".to_owned())
             .or_insert_with(|| Unit {
                 name: "namespaces".to_owned(),
-                dir: format!("kubernetes/clusters/{cluster}/namespaces"),
+                dir: layout::cluster_namespaces(cluster),
                 depends_on: BTreeSet::new(),
                 force: false,
                 wait: true,
@@ -190,7 +201,7 @@ fn plan_environment<'a>(env: &'a Environment, plans: &mut BTreeMap<String, Clust
                 .entry("sealed-secrets".to_owned())
                 .or_insert_with(|| Unit {
                     name: "sealed-secrets".to_owned(),
-                    dir: format!("flux/{cluster}/sealed-secrets"),
+                    dir: layout::flux_sealed_secrets(cluster),
                     depends_on: BTreeSet::new(),
                     force: false,
                     wait: true,
@@ -199,7 +210,7 @@ fn plan_environment<'a>(env: &'a Environment, plans: &mut BTreeMap<String, Clust
                 .entry("secrets".to_owned())
                 .or_insert_with(|| Unit {
                     name: "secrets".to_owned(),
-                    dir: format!("secrets/{cluster}"),
+                    dir: layout::secrets(cluster),
                     depends_on: BTreeSet::from([
                         "namespaces".to_owned(),
                         "sealed-secrets".to_owned(),
@@ -221,11 +232,12 @@ fn plan_environment<'a>(env: &'a Environment, plans: &mut BTreeMap<String, Clust
                 depends_on.insert(format!("{dep}-{envs}"));
             }
         }
+        plan.app_units.insert(name.clone(), app_from.clone());
         plan.units.insert(
             name.clone(),
             Unit {
                 name,
-                dir: format!("kubernetes/apps/{}/overlays/{envs}", unit.name),
+                dir: layout::app_overlay(unit.name.as_str(), envs),
                 depends_on,
                 force: unit.has_job(),
                 wait: true,
@@ -240,7 +252,7 @@ fn plan_environment<'a>(env: &'a Environment, plans: &mut BTreeMap<String, Clust
                 .entry("tunnel".to_owned())
                 .or_insert_with(|| Unit {
                     name: "tunnel".to_owned(),
-                    dir: format!("kubernetes/clusters/{cluster}/tunnel"),
+                    dir: layout::cluster_tunnel(cluster),
                     depends_on: BTreeSet::new(),
                     force: false,
                     wait: false,
@@ -249,12 +261,13 @@ fn plan_environment<'a>(env: &'a Environment, plans: &mut BTreeMap<String, Clust
         if unit.app.image.automation == TagAutomation::Flux && unit.app.image.tag.is_none() {
             match image_objects(env, unit.name, unit.app, settings) {
                 Some(objects) => {
-                    plan.images.extend(objects);
+                    plan.images
+                        .extend(objects.into_iter().map(|o| (app_from.clone(), o)));
                     plan.units
                         .entry("image-automation".to_owned())
                         .or_insert_with(|| Unit {
                             name: "image-automation".to_owned(),
-                            dir: format!("flux/{cluster}/image-automation"),
+                            dir: layout::flux_image_automation(cluster),
                             // Scanning a private registry needs its pull secret in flux-system.
                             depends_on: if secret_clusters.contains(cluster) {
                                 BTreeSet::from(["secrets".to_owned()])
@@ -319,7 +332,8 @@ fn write_cluster(
     out: &mut OutputTree,
     diags: &mut Diagnostics,
 ) {
-    let root = format!("flux/{cluster}");
+    let root = layout::flux(cluster);
+    let from = &plan.from;
     let sources: Vec<String> = plan.sources.iter().cloned().collect();
     let branch = plan.branch.clone().unwrap_or_else(|| "main".to_owned());
     let repo = plan.repo;
@@ -352,19 +366,19 @@ fn write_cluster(
         wait: false,
     };
     let root_kustomization = kustomization(&root_unit, settings, repo);
-    let sync = format!("{root}/flux-system");
-    let sync_files = write_objects(out, &sync, &sources, [git, root_kustomization]);
-    write_kustomization(out, &sync, &sources, sync_files);
+    let sync = layout::flux_sync(cluster);
+    let sync_files = write_objects(out, &sync, &sources, from, [git, root_kustomization]);
+    write_kustomization(out, &sync, &sources, from, sync_files);
 
     let image_unit = plan.units.contains_key("image-automation");
-    let units = plan
-        .units
-        .values()
-        .map(|unit| kustomization(unit, settings, repo));
-    let mut resources = vec!["flux-system".to_owned()];
-    resources.extend(write_objects(out, &root, &sources, units));
+    let mut resources = vec![layout::FLUX_SYNC.to_owned()];
+    for unit in plan.units.values() {
+        let unit_from = plan.app_units.get(&unit.name).unwrap_or(from);
+        let object = kustomization(unit, settings, repo);
+        resources.extend(write_objects(out, &root, &sources, unit_from, [object]));
+    }
     resources.sort();
-    write_kustomization(out, &root, &sources, resources);
+    write_kustomization(out, &root, &sources, from, resources);
 
     if image_unit {
         let update = Object::from(&ImageUpdateAutomation::named(
@@ -396,11 +410,20 @@ fn write_cluster(
                 },
             },
         ));
-        let dir = format!("{root}/image-automation");
-        let objects = plan.images.iter().cloned().chain([update]);
-        let mut files = write_objects(out, &dir, &sources, objects);
+        let dir = layout::flux_image_automation(cluster);
+        let mut files = Vec::new();
+        for (image_from, object) in &plan.images {
+            files.extend(write_objects(
+                out,
+                &dir,
+                &sources,
+                image_from,
+                [object.clone()],
+            ));
+        }
+        files.extend(write_objects(out, &dir, &sources, from, [update]));
         files.sort();
-        write_kustomization(out, &dir, &sources, files);
+        write_kustomization(out, &dir, &sources, from, files);
     }
 
     if plan.secrets {
@@ -443,15 +466,15 @@ fn write_cluster(
                 )]),
             },
         ));
-        let dir = format!("{root}/sealed-secrets");
-        let files = write_objects(out, &dir, &sources, [repository, release]);
-        write_kustomization(out, &dir, &sources, files);
+        let dir = layout::flux_sealed_secrets(cluster);
+        let files = write_objects(out, &dir, &sources, from, [repository, release]);
+        write_kustomization(out, &dir, &sources, from, files);
     }
 
     let context = json!({
         "cluster": cluster,
         "path": flux_path(repo, &root).trim_start_matches("./"),
-        "sync_dir": flux_path(repo, &format!("{root}/flux-system")).trim_start_matches("./"),
+        "sync_dir": flux_path(repo, &sync).trim_start_matches("./"),
         "url": url,
         "branch": branch,
         "secret": secret,
@@ -462,7 +485,7 @@ fn write_cluster(
         .templates
         .render("flux/bootstrap.sh.j2", &context, &cx.project.sources)
     {
-        Ok(script) => out.add_script(format!("{root}/bootstrap.sh"), script.into_bytes(), None),
+        Ok(script) => out.add_script(layout::flux_bootstrap(cluster), script.into_bytes(), from),
         Err(d) => diags.push(*d),
     }
 }
@@ -473,6 +496,7 @@ fn write_objects(
     out: &mut OutputTree,
     dir: &str,
     sources: &[String],
+    from: &Provenance,
     objects: impl IntoIterator<Item = Object>,
 ) -> Vec<String> {
     objects
@@ -480,9 +504,9 @@ fn write_objects(
         .map(|object| {
             let file = object.file_name();
             out.add(
-                format!("{dir}/{file}"),
+                layout::join(dir, &file),
                 yaml::document(sources, object.0),
-                None,
+                from,
             );
             file
         })
@@ -494,11 +518,12 @@ fn write_kustomization(
     out: &mut OutputTree,
     dir: &str,
     sources: &[String],
+    from: &Provenance,
     resources: Vec<String>,
 ) {
     out.add(
-        format!("{dir}/kustomization.yaml"),
+        layout::kustomization(dir),
         yaml::typed(sources, &plain_kustomization(resources)),
-        None,
+        from,
     );
 }

@@ -12,6 +12,8 @@ pub mod images;
 pub mod kubernetes;
 mod output_tree;
 pub mod pipelines;
+#[cfg(test)]
+mod probe;
 pub mod resource;
 mod runbook;
 pub mod secrets;
@@ -46,7 +48,10 @@ pub trait Target: Sync {
     fn id(&self) -> &'static str;
     /// One line saying what the target writes.
     fn description(&self) -> &'static str;
-    /// Renders every environment into `out`, reporting problems into `diags`.
+    /// Renders every environment into `out`, reporting problems into `diags`. Paths
+    /// come from [`crate::layout`] (or are below the target's own folder), and every
+    /// file carries its [`crate::layout::Provenance`]: the checks of the output
+    /// locate their findings on a file through it.
     fn render(&self, cx: &Context<'_>, out: &mut OutputTree, diags: &mut Diagnostics);
     /// What environment `env` gets from this target, fully resolved, for `kiln diff`.
     /// `files` are the files this target rendered. The default reads them back
@@ -59,7 +64,9 @@ pub trait Target: Sync {
     }
 }
 
-/// Every target, in the order they render.
+/// Every target, in the order they render. A test build adds `probe`, a target that
+/// exists only to prove that a new target needs nothing outside its file and this
+/// line (its files are located, linted and wired like any other's).
 pub static TARGETS: &[&dyn Target] = &[
     &kubernetes::Kubernetes,
     &flux::Flux,
@@ -67,6 +74,8 @@ pub static TARGETS: &[&dyn Target] = &[
     &hosts::Hosts,
     &pipelines::Pipelines,
     &docs::Docs,
+    #[cfg(test)]
+    &probe::Probe,
 ];
 
 /// Renders every target, the targets (and within them apps or environments) in
@@ -82,8 +91,9 @@ pub fn render_all(cx: &Context<'_>) -> (OutputTree, Diagnostics) {
             target.render(cx, &mut tree, &mut diags);
             debug_assert!(
                 tree.iter()
-                    .all(|(p, _)| p.starts_with(&format!("{}/", target.id()))),
-                "target {} wrote outside out/{}/",
+                    .all(|(p, f)| crate::layout::under_target(target.id(), p)
+                        && f.provenance.target == target.id()),
+                "target {} wrote outside out/{}/ or without its provenance",
                 target.id(),
                 target.id()
             );
@@ -106,9 +116,11 @@ pub fn render_all(cx: &Context<'_>) -> (OutputTree, Diagnostics) {
 pub fn resources(cx: &Context<'_>, env: &Environment, rendered: &OutputTree) -> Vec<Resource> {
     let mut out = Vec::new();
     for target in TARGETS {
-        let prefix = format!("{}/", target.id());
         let mut files = OutputTree::default();
-        for (path, file) in rendered.iter().filter(|(p, _)| p.starts_with(&prefix)) {
+        for (path, file) in rendered
+            .iter()
+            .filter(|(_, f)| f.provenance.target == target.id())
+        {
             files.insert(path.clone(), file.clone());
         }
         out.extend(target.resources(cx, env, &files));
@@ -143,14 +155,15 @@ mod tests {
                 "one note per environment"
             }
             fn render(&self, cx: &Context<'_>, out: &mut OutputTree, _: &mut Diagnostics) {
+                let from = crate::layout::Provenance::new(self.id());
                 for env in &cx.project.environments {
                     out.add(
                         format!("notes/{}.yaml", env.name),
                         format!("env: {}\n", env.name).into_bytes(),
-                        Some(env.name.as_str()),
+                        &from.clone().of_env(env.name.as_str()),
                     );
                 }
-                out.add("notes/README", b"shared\n".to_vec(), None);
+                out.add("notes/README", b"shared\n".to_vec(), &from);
             }
         }
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));

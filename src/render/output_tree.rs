@@ -1,5 +1,6 @@
 //! [`OutputTree`]: what a build produces, in memory, before anything touches the disk.
 
+use crate::layout::Provenance;
 use serde_json::Value;
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -12,8 +13,10 @@ pub struct OutputFile {
     pub bytes: Vec<u8>,
     /// Whether the file is a script to be marked executable.
     pub executable: bool,
-    /// The environment the file belongs to, or `None` for files shared by environments.
-    pub env: Option<String>,
+    /// Where in the model the file comes from (target, environments, cluster or
+    /// host, app), set by the renderer that writes it; the environment it belongs to
+    /// is [`OutputFile::env`].
+    pub provenance: Provenance,
     /// The YAML document `bytes` hold, as data, when the renderer built the file from
     /// a value it had at hand ([`crate::render::yaml::document`]): Kubernetes objects,
     /// kustomizations, patches. Checks over the output read this instead of parsing
@@ -22,17 +25,23 @@ pub struct OutputFile {
     pub data: Option<Arc<Value>>,
 }
 
-/// Files are equal when their bytes, mode and environment are: `data` is what the
+/// Files are equal when their bytes, mode and provenance are: `data` is what the
 /// bytes say.
 impl PartialEq for OutputFile {
     fn eq(&self, other: &Self) -> bool {
-        (&self.bytes, self.executable, &self.env) == (&other.bytes, other.executable, &other.env)
+        (&self.bytes, self.executable, &self.provenance)
+            == (&other.bytes, other.executable, &other.provenance)
     }
 }
 
 impl Eq for OutputFile {}
 
 impl OutputFile {
+    /// The environment the file belongs to, or `None` for files shared by environments.
+    pub fn env(&self) -> Option<&str> {
+        self.provenance.env.as_deref()
+    }
+
     /// The file's one YAML document as data: the value the renderer kept, or else
     /// the bytes parsed (`None` when they are not one YAML document).
     pub fn data(&self) -> Option<Cow<'_, Value>> {
@@ -81,12 +90,12 @@ impl OutputTree {
         self.files.insert(path.into(), file)
     }
 
-    /// Adds a regular file belonging to `env` (or shared when `None`).
+    /// Adds a regular file (its path from [`crate::layout`]) coming from `from`.
     pub fn add(
         &mut self,
         path: impl Into<String>,
         contents: impl Into<Contents>,
-        env: Option<&str>,
+        from: &Provenance,
     ) {
         let path = path.into();
         let Contents { bytes, data } = contents.into();
@@ -95,7 +104,7 @@ impl OutputTree {
             OutputFile {
                 bytes,
                 executable: false,
-                env: env.map(str::to_owned),
+                provenance: from.clone(),
                 data: data.map(Arc::new),
             },
         );
@@ -103,13 +112,13 @@ impl OutputTree {
     }
 
     /// Adds an executable script.
-    pub fn add_script(&mut self, path: impl Into<String>, bytes: Vec<u8>, env: Option<&str>) {
+    pub fn add_script(&mut self, path: impl Into<String>, bytes: Vec<u8>, from: &Provenance) {
         self.insert(
             path,
             OutputFile {
                 bytes,
                 executable: true,
-                env: env.map(str::to_owned),
+                provenance: from.clone(),
                 data: None,
             },
         );
@@ -175,8 +184,8 @@ mod tests {
     #[test]
     fn has_dir_means_a_file_below_that_folder() {
         let mut t = OutputTree::default();
-        t.add("a/b/c.yaml", b"x".to_vec(), None);
-        t.add("a/bc", b"x".to_vec(), None);
+        t.add("a/b/c.yaml", b"x".to_vec(), &Provenance::default());
+        t.add("a/bc", b"x".to_vec(), &Provenance::default());
         assert!(t.has_dir("a") && t.has_dir("a/b"));
         assert!(!t.has_dir("a/b/c.yaml") && !t.has_dir("a/bc") && !t.has_dir("b"));
     }

@@ -77,7 +77,7 @@ pub fn is_object(value: &Value) -> bool {
 pub fn from_files(target: &'static str, env: &str, files: &OutputTree) -> Vec<Resource> {
     let mut out = Vec::new();
     for (path, file) in files.iter() {
-        let shared = match file.env.as_deref() {
+        let shared = match file.env() {
             None => true,
             Some(e) if e == env => false,
             Some(_) => continue,
@@ -130,18 +130,22 @@ mod tests {
         tree.add(
             "t/dev/objects.yaml",
             b"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  namespace: x\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: b\n".to_vec(),
-            Some("dev"),
+            &crate::layout::Provenance::new("t").of_env("dev"),
         );
         tree.add(
             "t/dev/compose.yaml",
             b"services:\n  web: {}\n".to_vec(),
-            Some("dev"),
+            &crate::layout::Provenance::new("t").of_env("dev"),
         );
-        tree.add("t/Caddyfile", b"example.com {\n}\n".to_vec(), None);
+        tree.add(
+            "t/Caddyfile",
+            b"example.com {\n}\n".to_vec(),
+            &crate::layout::Provenance::new("t"),
+        );
         tree.add(
             "t/prod/compose.yaml",
             b"services: {}\n".to_vec(),
-            Some("prod"),
+            &crate::layout::Provenance::new("t").of_env("prod"),
         );
         let got = from_files("t", "dev", &tree);
         let ids: Vec<(&str, &str, bool)> = got

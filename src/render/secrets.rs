@@ -21,6 +21,7 @@ use crate::crd::sealed_secret::{SealedSecret, SealedSecretSpec, SecretTemplate};
 use crate::crd::{ObjectMeta, Spec};
 use crate::diagnostic::checks::{SEALED_VALUE_OUTDATED, SECRET_NOT_SEALED, UNUSED_SEALED_VALUE};
 use crate::diagnostic::{Diagnostic, Diagnostics};
+use crate::layout::{self, Provenance};
 use crate::model::secret_placement::{SecretPlacement, placements, registry_of};
 use crate::model::{Environment, KeySource, Name, SecretType, TemplatePart};
 use crate::secrets::keys::{UrlKeys, manual_var, scope, value_order};
@@ -28,6 +29,16 @@ use crate::secrets::sealed_file::{self, DOCKER_CONFIG_KEY, data_keys, source_fin
 use serde::Serialize;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
+
+/// The environments of `names`, in the project's order.
+fn in_project_order(cx: &Context<'_>, names: &BTreeSet<String>) -> Vec<String> {
+    cx.project
+        .environments
+        .iter()
+        .map(|e| e.name.to_string())
+        .filter(|e| names.contains(e))
+        .collect()
+}
 
 /// One `out/secrets/<cluster>/<namespace>/` folder, gathered across environments.
 #[derive(Default)]
@@ -40,9 +51,12 @@ struct NamespaceDir {
 /// The secrets target.
 pub struct Secrets;
 
+/// The target's id.
+const ID: &str = "secrets";
+
 impl Target for Secrets {
     fn id(&self) -> &'static str {
-        "secrets"
+        ID
     }
 
     fn description(&self) -> &'static str {
@@ -52,6 +66,8 @@ impl Target for Secrets {
     fn render(&self, cx: &Context<'_>, out: &mut OutputTree, diags: &mut Diagnostics) {
         let mut by_cluster: BTreeMap<String, (std::collections::BTreeSet<String>, Vec<String>)> =
             BTreeMap::new();
+        // Cluster → the environments placing secrets there.
+        let mut cluster_envs: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
         // Namespace folders across environments: (cluster, namespace) → files, the
         // environments writing there, their sources. A shared namespace such as
         // flux-system gets each secret once, from the first environment placing it
@@ -70,18 +86,20 @@ impl Target for Secrets {
                     .or_default();
                 dir.envs.insert(env.name.to_string());
                 dir.sources.extend(sources.iter().cloned());
-                let file = format!("sealedsecret-{}.yaml", p.secret);
+                let file = layout::sealed_secret_file(p.secret.as_str());
                 if dir.files.contains(&file) {
                     continue;
                 }
                 if let Some(object) = sealed_secret(env, p, sealed, diags) {
                     out.add(
-                        format!("secrets/{}/{}/{file}", p.cluster, p.namespace),
+                        layout::sealed_secret(p.cluster.as_str(), &p.namespace, p.secret.as_str()),
                         Contents {
                             bytes: yaml::file_comments_above(&sources, &SealedDoc::of(&object)),
                             data: Some(yaml::to_data(&object)),
                         },
-                        Some(env.name.as_str()),
+                        &Provenance::new(ID)
+                            .of_env(env.name.as_str())
+                            .on_cluster(p.cluster.as_str()),
                     );
                     dir.files.insert(file);
                 }
@@ -107,13 +125,21 @@ impl Target for Secrets {
             } else {
                 None
             };
+            let in_envs = in_project_order(cx, &envs);
+            cluster_envs
+                .entry(cluster.clone())
+                .or_default()
+                .extend(in_envs.iter().cloned());
             out.add(
-                format!("secrets/{cluster}/{namespace}/kustomization.yaml"),
+                layout::kustomization(&layout::secrets_namespace(&cluster, &namespace)),
                 yaml::typed(
                     &sources,
                     &super::kubernetes::kustomize::plain_kustomization(files.into_iter().collect()),
                 ),
-                owner,
+                &Provenance::new(ID)
+                    .from_envs(in_envs)
+                    .on_cluster(&cluster)
+                    .owned_by(owner),
             );
         }
         // One folder per cluster that Flux's `secrets` Kustomization applies.
@@ -121,21 +147,25 @@ impl Target for Secrets {
             sources.sort();
             sources.dedup();
             out.add(
-                format!("secrets/{cluster}/kustomization.yaml"),
+                layout::kustomization(&layout::secrets(&cluster)),
                 yaml::typed(
                     &sources,
                     &super::kubernetes::kustomize::plain_kustomization(
                         namespaces.into_iter().collect(),
                     ),
                 ),
-                None,
+                &Provenance::new(ID)
+                    .from_envs(in_project_order(cx, &cluster_envs[&cluster]))
+                    .on_cluster(&cluster),
             );
         }
         match cx
             .templates
             .render("secrets/seal.sh.j2", seal_script(cx), &cx.project.sources)
         {
-            Ok(text) => out.add_script("secrets/seal.sh", text.into_bytes(), None),
+            Ok(text) => {
+                out.add_script(layout::SEAL_SCRIPT, text.into_bytes(), &Provenance::new(ID))
+            }
             Err(d) => diags.push(*d),
         }
     }

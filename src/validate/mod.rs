@@ -1,7 +1,8 @@
 //! Checks of the model, before anything is rendered (a broken reference would make
 //! rendering meaningless): references between parts of the model, secrets, hosts,
 //! values other languages read, and Kubernetes' own value rules. The checks of the
-//! rendered output (lint rules, wiring, secret references) are [`crate::inspect`].
+//! rendered output (lint rules, wiring points, among them every secret a pod reads)
+//! are [`crate::inspect`].
 
 pub mod hosts;
 pub mod injection;

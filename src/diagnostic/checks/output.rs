@@ -125,7 +125,8 @@ output whose lock was lost, run `kiln build --force` to rewrite it and the lock.
         fix: "fix or delete the template override (or hand-written file) that broke the reference",
         doc: r#"## What it does
 Follows every reference that crosses objects or targets in what a build would write:
-route → Service → port, variable → secret → key, network policy → namespace and port,
+route → Service → port, every secret a pod reads (variables, `envFrom`, volumes, image
+pull secrets) → that key in the pod's namespace, network policy → namespace and port,
 Flux Kustomization → path, ImagePolicy → ImageRepository, deploy steps → Role verbs,
 Caddy route → published port, and more. `kiln check` ends with `wiring: N/N points
 verified`.

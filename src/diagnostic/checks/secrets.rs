@@ -16,8 +16,8 @@ family! {
         doc: r#"## What it does
 Checks every `{secret: NAME, key: KEY}` of the model (variables, database passwords,
 deploy keys) and every `{NAME.KEY}` in a secret's template against the secrets the
-model defines, and, after rendering, that every secret a generated pod reads exists
-with that key in its namespace.
+model defines. (After rendering, that every secret a generated pod reads exists with
+that key in its namespace is a wiring point: `broken-wire`.)
 
 ## Why is this bad?
 A pod that reads a missing key does not start (`CreateContainerConfigError`); a

@@ -27,6 +27,8 @@ pub struct LintContext<'a> {
     /// What the committed output holds that rules compare against, when known.
     pub state: Option<&'a crate::model::State>,
     objects: std::sync::OnceLock<Vec<OutputObject>>,
+    /// App → the indexes in `objects` of its objects.
+    by_app: std::sync::OnceLock<std::collections::BTreeMap<String, Vec<usize>>>,
 }
 
 /// One YAML document kiln would write, as data.
@@ -36,6 +38,8 @@ pub struct OutputObject {
     pub path: String,
     /// Its environment (None: shared).
     pub env: Option<String>,
+    /// Where its file comes from.
+    pub provenance: crate::layout::Provenance,
     /// The document.
     pub value: Arc<serde_json::Value>,
 }
@@ -48,6 +52,7 @@ impl<'a> LintContext<'a> {
             output,
             state: None,
             objects: std::sync::OnceLock::new(),
+            by_app: std::sync::OnceLock::new(),
         }
     }
 
@@ -65,7 +70,7 @@ impl<'a> LintContext<'a> {
         self.objects.get_or_init(|| {
             self.output
                 .iter()
-                .filter(|(p, _)| p.ends_with(".yaml") && !p.contains("/patches/"))
+                .filter(|(p, _)| p.ends_with(".yaml") && !crate::layout::is_patch(p))
                 .filter_map(|(path, file)| {
                     let value = match &file.data {
                         Some(data) => Arc::clone(data),
@@ -81,7 +86,8 @@ impl<'a> LintContext<'a> {
                     value.get("kind")?;
                     Some(OutputObject {
                         path: path.clone(),
-                        env: file.env.clone(),
+                        env: file.env().map(str::to_owned),
+                        provenance: file.provenance.clone(),
                         value,
                     })
                 })
@@ -91,14 +97,20 @@ impl<'a> LintContext<'a> {
 }
 
 impl LintContext<'_> {
-    /// The objects whose path starts with `prefix` (a folder ending in `/`): a slice of
-    /// [`objects`](Self::objects), found by binary search, as the objects are in path
-    /// order. Checks that look at one app's objects use it instead of scanning all.
-    pub fn objects_under(&self, prefix: &str) -> &[OutputObject] {
+    /// The objects of app `app`, whatever target wrote them (by their files'
+    /// provenance), in path order.
+    pub fn objects_of_app<'s>(&'s self, app: &str) -> impl Iterator<Item = &'s OutputObject> {
+        let index = self.by_app.get_or_init(|| {
+            let mut index: std::collections::BTreeMap<String, Vec<usize>> = Default::default();
+            for (i, o) in self.objects().iter().enumerate() {
+                if let Some(app) = &o.provenance.app {
+                    index.entry(app.clone()).or_default().push(i);
+                }
+            }
+            index
+        });
         let all = self.objects();
-        let start = all.partition_point(|o| o.path.as_str() < prefix);
-        let len = all[start..].partition_point(|o| o.path.starts_with(prefix));
-        &all[start..start + len]
+        index.get(app).into_iter().flatten().map(move |&i| &all[i])
     }
 }
 
@@ -214,61 +226,28 @@ pub fn cluster_workloads<'a>(
 }
 
 /// Where in the model a generated file comes from: the environment, what can waive a
-/// finding about it, and the span to point at.
+/// finding about it (its app, when it has one) and the span to point at, all read from
+/// the file's [`crate::layout::Provenance`] (see [`crate::layout::Provenance::locate`]).
+/// A path the output does not hold points at the first environment.
 pub fn locate<'a>(
     cx: &LintContext<'a>,
-    path: &'a str,
+    path: &str,
 ) -> (
     Option<&'a Environment>,
     Subject<'a>,
     Option<crate::diagnostic::Span>,
 ) {
-    let envs = &cx.project.environments;
-    let parts: Vec<&'a str> = path.split('/').collect();
-    let by_name = |name: &str| envs.iter().find(|e| e.name.as_str() == name);
-    match parts.as_slice() {
-        ["kubernetes" | "pipelines", "apps", app, rest @ ..] | ["pipelines", app, rest @ ..] => {
-            let env = match rest {
-                ["overlays", env, ..] => by_name(env),
-                _ => None,
-            }
-            .or_else(|| {
-                envs.iter()
-                    .find(|e| e.model.apps.get(*app).is_some_and(|a| a.enabled))
-            });
-            (
-                env,
-                Subject::App(app),
-                env.and_then(|e| e.key_span(&format!("/apps/{app}"))),
-            )
-        }
-        ["flux" | "secrets", cluster, ..] | ["kubernetes", "clusters", cluster, ..] => {
-            let env = envs
-                .iter()
-                .find(|e| e.model.clusters.contains_key(*cluster));
-            (
-                env,
-                Subject::None,
-                env.and_then(|e| e.key_span(&format!("/clusters/{cluster}"))),
-            )
-        }
-        ["hosts", host, ..] => {
-            let env = envs.iter().find(|e| e.model.hosts.contains_key(*host));
-            (
-                env,
-                Subject::None,
-                env.and_then(|e| e.key_span(&format!("/hosts/{host}"))),
-            )
-        }
-        ["docs", file] => {
-            let env = by_name(file.trim_end_matches(".md")).or(envs.first());
-            (env, Subject::None, env.and_then(|e| e.span("")))
-        }
-        _ => {
-            let env = envs.first();
-            (env, Subject::None, env.and_then(|e| e.span("")))
-        }
-    }
+    let output: &'a OutputTree = cx.output;
+    let Some(provenance) = output.get(path).map(|f| &f.provenance) else {
+        let env = cx.project.environments.first();
+        return (env, Subject::None, env.and_then(|e| e.span("")));
+    };
+    let (env, span) = provenance.locate(cx.project);
+    let subject = match &provenance.app {
+        Some(app) => Subject::App(app.as_str()),
+        None => Subject::None,
+    };
+    (env, subject, span)
 }
 
 /// Runs every rule (in parallel, each into its own diagnostics, merged in `RULES`

@@ -36,7 +36,7 @@ pub fn project(plan: &HostPlan<'_>, caddy: &Caddy) -> Built<ComposeFile> {
     s.volumes = vec![
         Mount {
             kind: "bind",
-            source: "../Caddyfile".to_owned(),
+            source: crate::layout::join("..", crate::layout::CADDYFILE),
             target: CONFIG_PATH.to_owned(),
             read_only: true,
         },
@@ -104,7 +104,7 @@ pub fn project(plan: &HostPlan<'_>, caddy: &Caddy) -> Built<ComposeFile> {
             name: CADDY_PROJECT.to_owned(),
             func: CADDY_PROJECT.to_owned(),
             files: vec![ComposeArg {
-                path: format!("{CADDY_PROJECT}/compose.yaml"),
+                path: crate::layout::join(CADDY_PROJECT, crate::layout::COMPOSE),
                 relative: true,
             }],
             project_directory: None,

@@ -24,12 +24,16 @@ pub mod volumes;
 
 use super::{Context, OutputTree, Target, images, yaml};
 use crate::diagnostic::Diagnostics;
+use crate::layout::{self, Provenance};
 use crate::model::placement::host_users;
 use crate::model::{App, Environment, Host, Name, Placement, Stack};
 use std::collections::BTreeMap;
 
 /// The hosts target.
 pub struct Hosts;
+
+/// The target's id.
+const ID: &str = "hosts";
 
 /// The label naming the app a service runs (read back by the output stage).
 pub const APP_LABEL: &str = "kiln.app";
@@ -149,7 +153,7 @@ pub fn plan(project: &crate::model::Project) -> Vec<HostPlan<'_>> {
 
 impl Target for Hosts {
     fn id(&self) -> &'static str {
-        "hosts"
+        ID
     }
 
     fn description(&self) -> &'static str {
@@ -158,35 +162,38 @@ impl Target for Hosts {
 
     fn render(&self, cx: &Context<'_>, out: &mut OutputTree, diags: &mut Diagnostics) {
         for plan in plan(cx.project) {
-            let root = format!("hosts/{}", plan.name);
+            let host = plan.name.as_str();
+            let on_host = Provenance::new(ID).on_host(host);
             let mut script_projects = Vec::new();
             for project in plan.projects.values() {
-                let dir = format!("{root}/{}", project.name);
-                let env_name = project.env.name.as_str();
+                let dir = layout::host_file(host, &project.name);
                 let sources = &project.env.sources;
+                let mut from = on_host.clone().of_env(project.env.name.as_str());
                 let (compose_file, built) = match &project.kind {
-                    ProjectKind::Apps(apps) => (
-                        "compose.yaml",
-                        apps_project(cx, &plan, project, apps, diags)
-                            .map(|c| yaml::file(sources, &c)),
-                    ),
+                    ProjectKind::Apps(apps) => {
+                        // A project of one app is that app's.
+                        if let [(app, _)] = apps.as_slice() {
+                            from = from.of_app(app.as_str());
+                        }
+                        (
+                            layout::COMPOSE,
+                            apps_project(cx, &plan, project, apps, diags)
+                                .map(|c| yaml::file(sources, &c)),
+                        )
+                    }
                     ProjectKind::Stack(name, stack) => (
-                        "compose.override.yaml",
+                        layout::COMPOSE_OVERRIDE,
                         project::stack_project(&plan, project, name, stack)
                             .map(|c| yaml::file(sources, &c)),
                     ),
                 };
-                out.add(
-                    format!("{dir}/{compose_file}"),
-                    built.compose,
-                    Some(env_name),
-                );
+                out.add(layout::join(&dir, compose_file), built.compose, &from);
                 for file in &built.env_files {
                     match env_file::render(cx, sources, &plan, project, file) {
                         Ok(text) => out.add(
-                            format!("{dir}/{}", file.template_name()),
+                            layout::join(&dir, &file.template_name()),
                             text.into_bytes(),
-                            Some(env_name),
+                            &from,
                         ),
                         Err(d) => diags.push(*d),
                     }
@@ -194,34 +201,37 @@ impl Target for Hosts {
                 script_projects.push(built.script);
             }
             let sources = plan.sources();
-            let file_env = plan.file_env();
+            let from = on_host
+                .from_envs(plan.envs.iter().map(|e| e.name.as_str()))
+                .owned_by(plan.file_env());
             if let Some(caddy_cfg) = &plan.host.caddy {
                 let built = caddy::project(&plan, caddy_cfg);
+                let dir = layout::host_file(host, "caddy");
                 out.add(
-                    format!("{root}/caddy/compose.yaml"),
+                    layout::join(&dir, layout::COMPOSE),
                     yaml::file(&sources, &built.compose),
-                    file_env,
+                    &from,
                 );
                 for file in &built.env_files {
                     match env_file::render_host(cx, &sources, &plan, "caddy", file) {
                         Ok(text) => out.add(
-                            format!("{root}/caddy/{}", file.template_name()),
+                            layout::join(&dir, &file.template_name()),
                             text.into_bytes(),
-                            file_env,
+                            &from,
                         ),
                         Err(d) => diags.push(*d),
                     }
                 }
                 script_projects.push(built.script);
                 match caddy::caddyfile(cx, &plan, caddy_cfg, &sources) {
-                    Ok(text) => out.add(format!("{root}/Caddyfile"), text.into_bytes(), file_env),
+                    Ok(text) => out.add(layout::caddyfile(host), text.into_bytes(), &from),
                     Err(d) => diags.push(*d),
                 }
             }
             for (name, text) in scripts::render(cx, &plan, &script_projects, &sources) {
                 match text {
                     Ok(text) => {
-                        out.add_script(format!("{root}/{name}"), text.into_bytes(), file_env)
+                        out.add_script(layout::host_file(host, name), text.into_bytes(), &from)
                     }
                     Err(d) => diags.push(*d),
                 }

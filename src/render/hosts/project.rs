@@ -293,7 +293,7 @@ pub fn apps_project(
             name: project.name.clone(),
             func: project.name.replace('-', "_"),
             files: vec![ComposeArg {
-                path: format!("{}/compose.yaml", project.name),
+                path: crate::layout::join(&project.name, crate::layout::COMPOSE),
                 relative: true,
             }],
             project_directory: None,
@@ -443,7 +443,7 @@ pub fn stack_project(
                     relative: false,
                 },
                 ComposeArg {
-                    path: format!("{}/compose.override.yaml", project.name),
+                    path: crate::layout::join(&project.name, crate::layout::COMPOSE_OVERRIDE),
                     relative: true,
                 },
             ],

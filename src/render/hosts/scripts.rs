@@ -11,7 +11,7 @@ use serde::Serialize;
 
 /// The scripts, by file name, and their templates.
 pub const SCRIPTS: &[(&str, &str)] = &[
-    ("deploy.sh", "hosts/deploy.sh"),
+    (crate::layout::DEPLOY_SCRIPT, "hosts/deploy.sh"),
     ("backup.sh", "hosts/backup.sh"),
     ("restore.sh", "hosts/restore.sh"),
 ];

@@ -93,8 +93,12 @@ pub fn deploy_job_name(app: &str) -> String {
 /// the host's generated deploy script from an up-to-date checkout.
 pub fn deploy_script(host_name: &str, host: &Host, from: &DeployFrom, app: &str) -> String {
     let remote = format!(
-        "cd {} && git pull --ff-only && ./out/hosts/{host_name}/deploy.sh {}",
+        "cd {} && git pull --ff-only && {} {}",
         shell_quote(&from.checkout),
+        crate::layout::in_checkout(
+            ".",
+            &crate::layout::host_file(host_name, crate::layout::DEPLOY_SCRIPT)
+        ),
         shell_quote(app)
     );
     format!(

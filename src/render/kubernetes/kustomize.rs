@@ -11,6 +11,7 @@
 //! byte in meaning.
 
 use super::Object;
+use crate::layout::{self, Provenance};
 use crate::render::{OutputTree, yaml};
 use json_patch::jsonptr::PointerBuf;
 use json_patch::{AddOperation, PatchOperation, RemoveOperation, ReplaceOperation};
@@ -36,6 +37,9 @@ pub struct EnvObjects {
     pub annotations: BTreeMap<String, ImageTag>,
     /// The model files this environment comes from.
     pub sources: Vec<String>,
+    /// Where the overlay's files come from (the app in this environment, on its
+    /// cluster); the base is made from every environment's.
+    pub provenance: Provenance,
 }
 
 /// The tag an overlay sets for an image.
@@ -155,12 +159,16 @@ pub fn plain_kustomization(resources: Vec<String>) -> impl Serialize {
     }
 }
 
-/// Writes `root/base/` and `root/overlays/<env>/` for one app. The objects move into
-/// the files' data (see [`crate::render::OutputFile::data`]).
-pub fn write_app(root: &str, mut envs: Vec<EnvObjects>, out: &mut OutputTree) {
+/// Writes the base and an overlay per environment of app `app` ([`layout::app_base`],
+/// [`layout::app_overlay`]). The objects move into the files' data (see
+/// [`crate::render::OutputFile::data`]).
+pub fn write_app(app: &str, mut envs: Vec<EnvObjects>, out: &mut OutputTree) {
     if envs.is_empty() {
         return;
     }
+    let base_from = envs
+        .iter()
+        .fold(Provenance::default(), |p, e| p.shared_with(&e.provenance));
     let shared: BTreeSet<(String, String)> = envs[0]
         .objects
         .iter()
@@ -192,8 +200,9 @@ pub fn write_app(root: &str, mut envs: Vec<EnvObjects>, out: &mut OutputTree) {
     }
 
     for env in envs {
-        let dir = format!("{root}/overlays/{}", env.env);
-        let mut resources = vec!["../../base".to_owned()];
+        let dir = layout::app_overlay(app, &env.env);
+        let from = &env.provenance;
+        let mut resources = vec![layout::OVERLAY_BASE.to_owned()];
         let mut patches = Vec::new();
         let mut own = Vec::new();
         for object in env.objects {
@@ -203,11 +212,11 @@ pub fn write_app(root: &str, mut envs: Vec<EnvObjects>, out: &mut OutputTree) {
                     if ops.is_empty() {
                         continue;
                     }
-                    let file = format!("patches/{}", object.file_name());
+                    let file = layout::patch(&object.file_name());
                     out.add(
-                        format!("{dir}/{file}"),
+                        layout::join(&dir, &file),
                         yaml::typed(&env.sources, &ops),
-                        Some(&env.env),
+                        from,
                     );
                     patches.push(KustomizePatch {
                         path: file,
@@ -219,9 +228,9 @@ pub fn write_app(root: &str, mut envs: Vec<EnvObjects>, out: &mut OutputTree) {
                     let mut object = object;
                     object.set_namespace(&env.namespace);
                     out.add(
-                        format!("{dir}/{file}"),
+                        layout::join(&dir, &file),
                         yaml::document(&env.sources, object.0),
-                        Some(&env.env),
+                        from,
                     );
                     own.push(file);
                 }
@@ -253,28 +262,29 @@ pub fn write_app(root: &str, mut envs: Vec<EnvObjects>, out: &mut OutputTree) {
         };
         let data = k.data();
         out.add(
-            format!("{dir}/kustomization.yaml"),
+            layout::kustomization(&dir),
             yaml::typed_with(&env.sources, &k, data),
-            Some(&env.env),
+            from,
         );
     }
 
+    let base_dir = layout::app_base(app);
     let mut base_files = Vec::new();
     for mut object in base {
         let file = object.file_name();
         object.set_namespace(&first_namespace);
         out.add(
-            format!("{root}/base/{file}"),
+            layout::join(&base_dir, &file),
             yaml::document(&all_sources, object.0),
-            None,
+            &base_from,
         );
         base_files.push(file);
     }
     base_files.sort();
     out.add(
-        format!("{root}/base/kustomization.yaml"),
+        layout::kustomization(&base_dir),
         yaml::typed(&all_sources, &plain_kustomization(base_files)),
-        None,
+        &base_from,
     );
 }
 

@@ -29,6 +29,7 @@ pub use object::Object;
 
 use super::{Context, OutputTree, Target, images, yaml};
 use crate::diagnostic::Diagnostics;
+use crate::layout::{self, Provenance};
 use crate::model::{App, Cluster, Environment, Model, Name, Route};
 use k8s_openapi::api::core::v1::Namespace;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
@@ -38,6 +39,9 @@ use std::collections::BTreeMap;
 
 /// The Kubernetes target.
 pub struct Kubernetes;
+
+/// The target's id.
+const ID: &str = "kubernetes";
 
 /// The annotation that carries a host app's deployed tag on its cluster objects, so
 /// the deploy Job changes (and Flux re-runs it) whenever image automation commits a
@@ -263,6 +267,13 @@ fn env_objects(cx: &Context<'_>, unit: &ClusterApp<'_>, diags: &mut Diagnostics)
     } else {
         (BTreeMap::new(), BTreeMap::new())
     };
+    let mut provenance = Provenance::new(ID)
+        .of_app(name.as_str())
+        .of_env(env.name.as_str())
+        .on_cluster(unit.cluster_name.as_str());
+    if let Some((host, _)) = unit.host {
+        provenance = provenance.on_host(host.as_str());
+    }
     EnvObjects {
         env: env.name.to_string(),
         namespace: unit.namespace.clone(),
@@ -270,12 +281,13 @@ fn env_objects(cx: &Context<'_>, unit: &ClusterApp<'_>, diags: &mut Diagnostics)
         images,
         annotations,
         sources: env.sources.clone(),
+        provenance,
     }
 }
 
 impl Target for Kubernetes {
     fn id(&self) -> &'static str {
-        "kubernetes"
+        ID
     }
 
     fn description(&self) -> &'static str {
@@ -345,7 +357,7 @@ impl Target for Kubernetes {
                     .iter()
                     .map(|unit| env_objects(cx, unit, &mut diags))
                     .collect();
-                kustomize::write_app(&format!("kubernetes/apps/{name}"), envs, &mut tree);
+                kustomize::write_app(name.as_str(), envs, &mut tree);
                 (tree, diags)
             })
             .collect();
@@ -363,29 +375,35 @@ impl Target for Kubernetes {
                 .push((namespace, unit));
         }
         for (cluster, units) in by_cluster {
-            let dir = format!("kubernetes/clusters/{cluster}/namespaces");
+            let dir = layout::cluster_namespaces(cluster);
+            let on_cluster = Provenance::new(ID).on_cluster(cluster);
+            let mut shared = on_cluster.clone();
             let mut files = Vec::new();
             let mut all_sources = Vec::new();
             for (_, unit) in units {
                 let file = unit.object.file_name();
+                let from = on_cluster.clone().of_env(&unit.env);
                 out.add(
-                    format!("{dir}/{file}"),
+                    layout::join(&dir, &file),
                     yaml::document(&unit.sources, unit.object.0.clone()),
-                    Some(&unit.env),
+                    &from,
                 );
+                shared = shared.shared_with(&from);
                 files.push(file);
                 all_sources.extend(unit.sources.iter().cloned());
             }
             all_sources.sort();
             all_sources.dedup();
             out.add(
-                format!("{dir}/kustomization.yaml"),
+                layout::kustomization(&dir),
                 yaml::typed(&all_sources, &kustomize::plain_kustomization(files)),
-                None,
+                &shared,
             );
         }
         for (cluster, by_namespace) in &tunnels {
-            let dir = format!("kubernetes/clusters/{cluster}/tunnel");
+            let dir = layout::cluster_tunnel(cluster);
+            let on_cluster = Provenance::new(ID).on_cluster(cluster);
+            let mut shared = on_cluster.clone();
             let mut files = Vec::new();
             let mut all_sources = Vec::new();
             for (namespace, unit) in by_namespace {
@@ -397,11 +415,13 @@ impl Target for Kubernetes {
                 } = unit;
                 if let Some(policy) = network::tunnel_policy(cluster, namespace, targets) {
                     let file = policy.file_name();
+                    let from = on_cluster.clone().of_env(env);
                     out.add(
-                        format!("{dir}/{file}"),
+                        layout::join(&dir, &file),
                         yaml::document(sources, policy.0.clone()),
-                        Some(env),
+                        &from,
                     );
+                    shared = shared.shared_with(&from);
                     files.push(file);
                     all_sources.extend(sources.iter().cloned());
                 }
@@ -410,9 +430,9 @@ impl Target for Kubernetes {
                 all_sources.sort();
                 all_sources.dedup();
                 out.add(
-                    format!("{dir}/kustomization.yaml"),
+                    layout::kustomization(&dir),
                     yaml::typed(&all_sources, &kustomize::plain_kustomization(files)),
-                    None,
+                    &shared,
                 );
             }
         }

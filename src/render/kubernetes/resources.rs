@@ -227,7 +227,7 @@ mod tests {
         for env in &project.environments {
             let mut expected = Objects::new();
             for (path, file) in tree.iter() {
-                if file.env.as_deref() != Some(env.name.as_str()) {
+                if file.env() != Some(env.name.as_str()) {
                     continue;
                 }
                 if path.starts_with("kubernetes/apps/") && path.ends_with("/kustomization.yaml") {

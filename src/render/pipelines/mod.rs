@@ -25,6 +25,7 @@ mod shell;
 
 use super::{Context, OutputTree, Target, yaml};
 use crate::diagnostic::{Diagnostic, Diagnostics, checks::PIPELINE_INCOMPLETE};
+use crate::layout::{self, Provenance};
 use crate::model::{CiProvider, Environment, Runner};
 use crate::render::kubernetes::rbac::{DeployStep, token_secret_name};
 use plan::{AppPlan, DeployPlan, EnvPlan};
@@ -64,6 +65,9 @@ const KNOWN_RUNNER_LABELS: &[&str] = &[
     "arm",
     "arm64",
 ];
+
+/// The target's id.
+const ID: &str = "pipelines";
 
 /// The pipelines target.
 pub struct Pipelines;
@@ -160,7 +164,7 @@ pub(crate) fn origin(url: &str) -> String {
 
 impl Target for Pipelines {
     fn id(&self) -> &'static str {
-        "pipelines"
+        ID
     }
 
     fn description(&self) -> &'static str {
@@ -196,7 +200,10 @@ impl Target for Pipelines {
                 .extend(custom_labels(&plan.build.runner));
         }
         for plan in &plans {
-            let dir = format!("pipelines/{}", plan.name);
+            let dir = layout::pipeline(plan.name.as_str());
+            let from = Provenance::new(ID)
+                .of_app(plan.name.as_str())
+                .from_envs(plan.envs.iter().map(EnvPlan::name));
             let labels = &labels_by_repo[plan.build.repository.as_str()];
             let files = match plan.build.ci {
                 CiProvider::Github => {
@@ -216,14 +223,14 @@ impl Target for Pipelines {
             };
             let copied: Vec<String> = files.iter().map(|(p, _)| p.clone()).collect();
             for (path, bytes) in files {
-                out.add(format!("{dir}/{path}"), bytes, None);
+                out.add(layout::join(&dir, &path), bytes, &from);
             }
             for env in &plan.envs {
                 if let Some((path, job)) = env.deploy.as_ref().and_then(|d| d.migration.as_ref()) {
                     out.add(
                         path.clone(),
                         yaml::document(&env.env.sources, job.0.clone()),
-                        Some(env.name()),
+                        &from.clone().of_env(env.name()),
                     );
                 }
             }
@@ -232,7 +239,7 @@ impl Target for Pipelines {
                 .templates
                 .render("pipelines/README.md.j2", &context, &project.sources)
             {
-                Ok(text) => out.add(format!("{dir}/README.md"), text.into_bytes(), None),
+                Ok(text) => out.add(layout::join(&dir, "README.md"), text.into_bytes(), &from),
                 Err(d) => diags.push(*d),
             }
         }
@@ -497,15 +504,20 @@ fn write_config_pipeline(
         "root": root,
         "sources": sources,
     });
+    let from = Provenance::new(ID).from_envs([env.name.as_str()]);
     for (path, bytes) in files {
-        out.add(format!("pipelines/config/{path}"), bytes, None);
+        out.add(layout::join(layout::CONFIG_PIPELINE, &path), bytes, &from);
     }
     match cx.templates.render(
         "pipelines/config-README.md.j2",
         &context,
         &cx.project.sources,
     ) {
-        Ok(text) => out.add("pipelines/config/README.md", text.into_bytes(), None),
+        Ok(text) => out.add(
+            layout::join(layout::CONFIG_PIPELINE, "README.md"),
+            text.into_bytes(),
+            &from,
+        ),
         Err(d) => diags.push(*d),
     }
 }

@@ -102,7 +102,7 @@ pub(crate) fn runner_arch(labels: Option<&[String]>) -> Arch {
 
 /// The path of an app's migration Job manifest for deploy jobs, under `out/`.
 pub(crate) fn migration_path(app: &str, env: &str, job: &str) -> String {
-    format!("pipelines/{app}/deploy/{env}/job-{job}.yaml")
+    crate::layout::deploy_job(app, env, job)
 }
 
 /// The name of the migration Job a deploy job runs: not the one Flux applies from the
@@ -472,10 +472,9 @@ fn deploy_plan(
         image: "\"$IMAGE:$TAG\"".to_owned(),
         migration_job: job_name.clone(),
         migration_container: "migrate".to_owned(),
-        migration_file: format!(
-            "{}/out/{}",
-            repo.project_dir(),
-            migration_path(name.as_str(), env.name.as_str(), &job_name)
+        migration_file: crate::layout::in_checkout(
+            &repo.project_dir(),
+            &migration_path(name.as_str(), env.name.as_str(), &job_name),
         ),
         migration_timeout: u32::try_from(deadline + 60).unwrap_or(u32::MAX),
     };

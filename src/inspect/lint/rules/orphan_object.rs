@@ -1,10 +1,12 @@
-use crate::crd::flux::Kustomization;
 use crate::diagnostic::Severity;
-use crate::inspect::lint::{LintContext, Rule, Sink, Subject};
-use crate::render::kubernetes::cluster_apps;
+use crate::inspect::lint::{LintContext, Rule, Sink, locate};
+use crate::layout;
 use crate::render::{OutputFile, OutputTree};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
+
+/// An object on a cluster: (cluster, kind, namespace, name).
+type ObjectId = (String, String, String, String);
 
 /// An object no Flux Kustomization applies, or that two apply.
 pub(crate) struct OrphanObject;
@@ -48,105 +50,107 @@ impl Rule for OrphanObject {
     }
 
     fn check(&self, cx: &LintContext<'_>, sink: &mut Sink<'_>) {
-        let Some(env) = cx.project.environments.first() else {
-            return;
-        };
         let tree = cx.output;
-        // The folders that belong to clusters Flux reconciles: only their files must be
-        // reached. (Clusters without Flux are applied by other means.)
-        let mut managed: BTreeSet<String> = BTreeSet::new();
-        for env in &cx.project.environments {
-            for (name, cluster) in &env.model.clusters {
-                if cluster.flux.is_some() {
-                    for root in ["flux", "secrets"] {
-                        managed.insert(format!("{root}/{name}/"));
-                    }
-                    managed.insert(format!("kubernetes/clusters/{name}/"));
-                }
-            }
-            for unit in cluster_apps(env) {
-                if unit.cluster.flux.is_some() {
-                    managed.insert(format!(
-                        "kubernetes/apps/{}/overlays/{}/",
-                        unit.name, env.name
-                    ));
-                    managed.insert(format!("kubernetes/apps/{}/base/", unit.name));
-                }
-            }
-        }
+        // The clusters Flux reconciles: every object a file applied to one of them
+        // holds (its provenance says which clusters) must be reached. Clusters
+        // without Flux are applied by other means.
+        let flux_clusters: BTreeSet<&str> = cx
+            .project
+            .environments
+            .iter()
+            .flat_map(|env| &env.model.clusters)
+            .filter(|(_, cluster)| cluster.flux.is_some())
+            .map(|(name, _)| name.as_str())
+            .collect();
         let mut reached: BTreeMap<String, usize> = BTreeMap::new();
-        let mut applied: BTreeMap<(String, String, String, String), Vec<String>> = BTreeMap::new();
-        for (path, file) in tree.iter() {
-            let Some(cluster) = path.strip_prefix("flux/").and_then(|p| p.split('/').next()) else {
+        // The Kustomizations applying each object, and one file that holds it.
+        let mut applied: BTreeMap<ObjectId, (Vec<String>, String)> = BTreeMap::new();
+        for (_, file) in tree.iter() {
+            if file.provenance.clusters.is_empty() {
+                continue;
+            }
+            let Some(doc) = file.data() else { continue };
+            if doc["apiVersion"] != "kustomize.toolkit.fluxcd.io/v1"
+                || doc["kind"] != "Kustomization"
+            {
+                continue;
+            }
+            let name = doc["metadata"]["name"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
+            let Some(dir) = doc["spec"]["path"]
+                .as_str()
+                .and_then(layout::from_repository)
+            else {
                 continue;
             };
-            if let Some(kustomization) = file.data().and_then(|doc| Kustomization::of(&doc)) {
-                let name = kustomization.name().to_owned();
-                let Some(dir) = kustomization.spec.out_dir() else {
+            for (path, namespace) in resolve(tree, dir, None, 0) {
+                *reached.entry(path.clone()).or_default() += 1;
+                let Some(object) = tree.get(&path).and_then(OutputFile::data) else {
                     continue;
                 };
-                for (file, namespace) in resolve(tree, dir, None, 0) {
-                    *reached.entry(file.clone()).or_default() += 1;
-                    if let Some(object) = tree.get(&file).and_then(OutputFile::data) {
-                        let ns = namespace
-                            .clone()
-                            .or_else(|| object["metadata"]["namespace"].as_str().map(str::to_owned))
-                            .unwrap_or_default();
-                        let id = (
-                            cluster.to_owned(),
-                            object["kind"].as_str().unwrap_or_default().to_owned(),
-                            ns,
-                            object["metadata"]["name"]
-                                .as_str()
-                                .unwrap_or_default()
-                                .to_owned(),
-                        );
-                        applied.entry(id).or_default().push(name.clone());
-                    }
+                let ns = namespace
+                    .clone()
+                    .or_else(|| object["metadata"]["namespace"].as_str().map(str::to_owned))
+                    .unwrap_or_default();
+                for cluster in &file.provenance.clusters {
+                    let id = (
+                        cluster.clone(),
+                        object["kind"].as_str().unwrap_or_default().to_owned(),
+                        ns.clone(),
+                        object["metadata"]["name"]
+                            .as_str()
+                            .unwrap_or_default()
+                            .to_owned(),
+                    );
+                    let entry = applied
+                        .entry(id)
+                        .or_insert_with(|| (Vec::new(), path.clone()));
+                    entry.0.push(name.clone());
                 }
             }
         }
         for (path, file) in tree.iter() {
-            let in_scope = ["kubernetes/", "flux/", "secrets/"]
-                .iter()
-                .any(|p| path.starts_with(p));
-            if !in_scope
-                || !path.ends_with(".yaml")
-                || path.ends_with("/kustomization.yaml")
-                || path.contains("/patches/")
-                || !dirs(path).any(|d| managed.contains(d))
+            if !path.ends_with(".yaml")
+                || layout::kustomization_dir(path).is_some()
+                || layout::is_patch(path)
+                || !file
+                    .provenance
+                    .clusters
+                    .iter()
+                    .any(|c| flux_clusters.contains(c.as_str()))
                 || reached.contains_key(path)
                 || file.data().is_none_or(|d| d.get("kind").is_none())
             {
                 continue;
             }
+            let (env, subject, span) = locate(cx, path);
+            let Some(env) = env else { continue };
             let d = sink
                 .diagnostic(format!("out/{path} is applied by no Flux Kustomization"))
-                .at(env.span(""))
+                .at(span)
                 .help("every folder kiln writes for a Flux-managed cluster must be listed by a Flux Kustomization's path");
-            sink.report(env, Subject::None, d);
+            sink.report(env, subject, d);
         }
-        for ((cluster, kind, ns, name), by) in &applied {
+        for ((cluster, kind, ns, name), (by, path)) in &applied {
             let mut by = by.clone();
             by.sort();
             by.dedup();
             if by.len() > 1 {
+                let (env, subject, span) = locate(cx, path);
+                let Some(env) = env else { continue };
                 let d = sink
                     .diagnostic(format!(
                         "{kind} {ns}/{name} on cluster {cluster} is applied by {} Flux Kustomizations: {}",
                         by.len(),
                         by.join(", ")
                     ))
-                    .at(env.span(""));
-                sink.report(env, Subject::None, d);
+                    .at(span);
+                sink.report(env, subject, d);
             }
         }
     }
-}
-
-/// The folders `path` is in, each with its trailing `/`: `a/b/c` → `a/`, `a/b/`.
-fn dirs(path: &str) -> impl Iterator<Item = &str> {
-    path.match_indices('/').map(|(i, _)| &path[..=i])
 }
 
 /// The object files a kustomization directory applies, with the namespace its
@@ -157,7 +161,7 @@ fn resolve(
     namespace: Option<String>,
     depth: usize,
 ) -> Vec<(String, Option<String>)> {
-    let Some(file) = tree.get(&format!("{dir}/kustomization.yaml")) else {
+    let Some(file) = tree.get(&layout::kustomization(dir)) else {
         return Vec::new();
     };
     let Some(k) = file.data() else {
@@ -171,8 +175,8 @@ fn resolve(
         .flatten()
         .filter_map(Value::as_str)
     {
-        let path = normalize(&format!("{dir}/{resource}"));
-        if tree.get(&format!("{path}/kustomization.yaml")).is_some() {
+        let path = layout::resolve(dir, resource);
+        if tree.get(&layout::kustomization(&path)).is_some() {
             if depth < 16 {
                 out.extend(resolve(tree, &path, namespace.clone(), depth + 1));
             }
@@ -181,47 +185,4 @@ fn resolve(
         }
     }
     out
-}
-
-/// Resolves `.` and `..` in a `/`-separated relative path.
-fn normalize(path: &str) -> String {
-    let mut parts: Vec<&str> = Vec::new();
-    for part in path.split('/') {
-        match part {
-            "" | "." => {}
-            ".." => {
-                parts.pop();
-            }
-            p => parts.push(p),
-        }
-    }
-    parts.join("/")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn paths_normalize() {
-        assert_eq!(
-            normalize("kubernetes/apps/a/overlays/prod/../../base"),
-            "kubernetes/apps/a/base"
-        );
-        assert_eq!(normalize("./x/./y"), "x/y");
-    }
-
-    #[test]
-    fn a_path_is_in_each_of_its_folders() {
-        assert_eq!(
-            dirs("kubernetes/apps/a/base/x.yaml").collect::<Vec<_>>(),
-            [
-                "kubernetes/",
-                "kubernetes/apps/",
-                "kubernetes/apps/a/",
-                "kubernetes/apps/a/base/"
-            ]
-        );
-        assert_eq!(dirs("kiln.lock").count(), 0);
-    }
 }

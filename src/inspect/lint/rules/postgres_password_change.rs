@@ -50,9 +50,10 @@ impl Rule for PostgresPasswordChange {
                 let Some(db) = unit.app.database.as_ref().filter(|_| unit.host.is_none()) else {
                     continue;
                 };
-                let path = format!(
-                    "secrets/{}/{}/sealedsecret-{}.yaml",
-                    unit.cluster_name, unit.namespace, db.password.secret
+                let path = crate::layout::sealed_secret(
+                    unit.cluster_name.as_str(),
+                    &unit.namespace,
+                    db.password.secret.as_str(),
                 );
                 let Some(before) = state
                     .committed_sealed

@@ -1,19 +1,21 @@
-//! Wiring check over the rendered output: every secret a generated pod reads
-//! (`secretKeyRef`, `envFrom.secretRef`, secret volumes, `imagePullSecrets`) exists,
-//! with that key, in the pod's namespace.
+//! Every secret a pod reads → that key in its namespace: every secret a generated
+//! pod reads (`secretKeyRef`, `envFrom.secretRef`, secret volumes,
+//! `imagePullSecrets`) exists, with that key, in the pod's namespace.
 //!
-//! The model-level checks ([`crate::validate::secrets`]) already tie every reference in the model
-//! to a placement; this one looks at what the renderers actually wrote, so a renderer
-//! that names a secret or key the model does not define is caught too.
+//! The model-level checks ([`crate::validate::secrets`]) already tie every reference
+//! in the model to a placement; this one looks at what the renderers actually wrote,
+//! so a renderer that names a secret or key the model does not define is caught too.
 //!
 //! Namespaces are resolved the way `kubectl kustomize` does for kiln's layouts: every
 //! kustomization no other one includes is built (resources, `namespace:`, JSON 6902
 //! patches). A secret counts as present when the output holds it (a Secret or
 //! SealedSecret) or when the model places it and only its sealed values are missing
-//! (that is a warning of its own, `secret-not-sealed`).
+//! (that is a warning of its own, `secret-not-sealed`). Each read is one point,
+//! located through the provenance of the kustomization that builds it.
 
-use crate::diagnostic::{Diagnostic, Diagnostics, checks};
-use crate::model::Project;
+use super::{Points, Wire};
+use crate::inspect::lint::LintContext;
+use crate::layout;
 use crate::model::secret_placement::placements;
 use crate::render::OutputTree;
 use crate::render::kubernetes::kustomize::apply_ops;
@@ -22,6 +24,12 @@ use rayon::prelude::*;
 use serde_json::Value;
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
+
+/// This wire, listed in [`super::WIRES`].
+pub(super) const WIRE: Wire = Wire {
+    name: "pod → secret → key",
+    check,
+};
 
 /// Namespace → secret → its keys.
 type Available = BTreeMap<String, BTreeMap<String, BTreeSet<String>>>;
@@ -37,15 +45,15 @@ struct Use {
     by: String,
 }
 
-/// Runs the check; `root` objects and where they came from are reported by path.
-pub fn check(project: &Project, tree: &OutputTree, diags: &mut Diagnostics) {
+fn check(cx: &LintContext<'_>, points: &mut Points<'_>) {
+    let tree = cx.output;
     let roots = roots(tree);
     let mut available = Available::new();
-    let mut uses: Vec<(String, Option<String>, Use)> = Vec::new();
+    let mut uses: Vec<(&str, Use)> = Vec::new();
     // Each root is built on its own (in parallel); what they hold is gathered in order.
     let built: Vec<Result<Built, String>> = roots
         .par_iter()
-        .map(|(dir, _)| {
+        .map(|dir| {
             let mut objects = Vec::new();
             build(tree, dir, &mut objects, 0)?;
             let mut found = Built::default();
@@ -62,14 +70,15 @@ pub fn check(project: &Project, tree: &OutputTree, diags: &mut Diagnostics) {
             Ok(found)
         })
         .collect();
-    for ((dir, env), built) in roots.iter().zip(built) {
+    for (dir, built) in roots.iter().zip(built) {
         let found = match built {
             Ok(found) => found,
             Err(why) => {
-                diags.push(Diagnostic::error(
-                    checks::SECRET_REFERENCE,
-                    format!("out/{dir} cannot be built to check its secret references: {why}"),
-                ));
+                points.broken(
+                    cx,
+                    &layout::kustomization(dir),
+                    format!("cannot be built to check the secrets its pods read: {why}"),
+                );
                 continue;
             }
         };
@@ -82,10 +91,10 @@ pub fn check(project: &Project, tree: &OutputTree, diags: &mut Diagnostics) {
                 .extend(keys);
         }
         for u in found.uses {
-            uses.push((dir.clone(), env.clone(), u));
+            uses.push((dir, u));
         }
     }
-    for env in &project.environments {
+    for env in &cx.project.environments {
         for p in placements(env) {
             let keys = available
                 .entry(p.namespace.clone())
@@ -95,7 +104,7 @@ pub fn check(project: &Project, tree: &OutputTree, diags: &mut Diagnostics) {
             keys.extend(data_keys(env, &p.secret));
         }
     }
-    for (dir, env, u) in uses {
+    for (dir, u) in uses {
         let keys = available.get(&u.namespace).and_then(|s| s.get(&u.secret));
         let problem = match (&u.key, keys) {
             (_, None) => format!(
@@ -109,40 +118,29 @@ pub fn check(project: &Project, tree: &OutputTree, diags: &mut Diagnostics) {
                 u.namespace,
                 keys.iter().cloned().collect::<Vec<_>>().join(", ")
             ),
-            _ => continue,
+            _ => {
+                points.ok();
+                continue;
+            }
         };
-        let span = env
-            .as_deref()
-            .and_then(|e| project.environment(e))
-            .and_then(|e| {
-                let app = dir.strip_prefix("kubernetes/apps/")?.split('/').next()?;
-                e.key_span(&format!("/apps/{app}"))
-            });
-        diags.push(
-            Diagnostic::error(checks::SECRET_REFERENCE, format!("out/{dir}: {problem}"))
-                .at(span)
-                .help("this is a wiring error between kiln's targets; please report it with the model that causes it"),
-        );
+        points.broken(cx, &layout::kustomization(dir), problem);
     }
 }
 
-/// Directories with a kustomization that no other kustomization includes, with the
-/// environment their file belongs to.
-fn roots(tree: &OutputTree) -> Vec<(String, Option<String>)> {
-    let mut dirs = BTreeMap::new();
+/// Directories with a kustomization that no other kustomization includes.
+fn roots(tree: &OutputTree) -> Vec<String> {
+    let mut dirs = BTreeSet::new();
     let mut included = BTreeSet::new();
-    for (path, file) in tree.iter() {
-        let Some(dir) = path.strip_suffix("/kustomization.yaml") else {
+    for (path, _) in tree.iter() {
+        let Some(dir) = layout::kustomization_dir(path) else {
             continue;
         };
-        dirs.insert(dir.to_owned(), file.env.clone());
+        dirs.insert(dir.to_owned());
         for r in resources(tree, dir) {
-            included.insert(normalize(&format!("{dir}/{r}")));
+            included.insert(layout::resolve(dir, &r));
         }
     }
-    dirs.into_iter()
-        .filter(|(d, _)| !included.contains(d))
-        .collect()
+    dirs.into_iter().filter(|d| !included.contains(d)).collect()
 }
 
 /// The document of the file at `path`, as the renderer kept it (or parsed).
@@ -151,7 +149,7 @@ fn data<'t>(tree: &'t OutputTree, path: &str) -> Option<Cow<'t, Value>> {
 }
 
 fn resources(tree: &OutputTree, dir: &str) -> Vec<String> {
-    data(tree, &format!("{dir}/kustomization.yaml"))
+    data(tree, &layout::kustomization(dir))
         .and_then(|k| {
             k.get("resources")?
                 .as_array()?
@@ -162,32 +160,17 @@ fn resources(tree: &OutputTree, dir: &str) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// `a/b/../c` → `a/c`.
-fn normalize(path: &str) -> String {
-    let mut parts: Vec<&str> = Vec::new();
-    for seg in path.split('/') {
-        match seg {
-            "" | "." => {}
-            ".." => {
-                parts.pop();
-            }
-            s => parts.push(s),
-        }
-    }
-    parts.join("/")
-}
-
 /// The objects a kustomization directory builds to.
 fn build(tree: &OutputTree, dir: &str, out: &mut Vec<Value>, depth: usize) -> Result<(), String> {
     if depth > 16 {
         return Err("kustomizations include each other too deeply".to_owned());
     }
-    let k = data(tree, &format!("{dir}/kustomization.yaml"))
-        .ok_or_else(|| format!("{dir}/kustomization.yaml does not parse"))?;
+    let k = data(tree, &layout::kustomization(dir))
+        .ok_or_else(|| format!("{} does not parse", layout::kustomization(dir)))?;
     let mut objects = Vec::new();
     for r in resources(tree, dir) {
-        let path = normalize(&format!("{dir}/{r}"));
-        if tree.get(&format!("{path}/kustomization.yaml")).is_some() {
+        let path = layout::resolve(dir, &r);
+        if tree.get(&layout::kustomization(&path)).is_some() {
             build(tree, &path, &mut objects, depth + 1)?;
         } else {
             objects.push(
@@ -213,7 +196,7 @@ fn build(tree: &OutputTree, dir: &str, out: &mut Vec<Value>, depth: usize) -> Re
         let (Some(path), Some(target)) = (patch["path"].as_str(), patch.get("target")) else {
             continue;
         };
-        let ops: Vec<Value> = data(tree, &normalize(&format!("{dir}/{path}")))
+        let ops: Vec<Value> = data(tree, &layout::resolve(dir, path))
             .and_then(|v| v.as_array().cloned())
             .ok_or_else(|| format!("patch {path} is missing or does not parse"))?;
         for o in objects
@@ -358,6 +341,9 @@ fn secret_uses(object: &Value, namespace: &str) -> Vec<Use> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::diagnostic::Diagnostics;
+    use crate::layout::Provenance;
+    use crate::model::Project;
     use serde_json::json;
 
     fn yaml(v: &Value) -> Vec<u8> {
@@ -377,17 +363,17 @@ mod tests {
         t.add(
             "kubernetes/apps/web/base/deployment-web.yaml",
             yaml(&deploy),
-            None,
+            &Provenance::default(),
         );
         t.add(
             "kubernetes/apps/web/base/kustomization.yaml",
             yaml(&json!({"resources": ["deployment-web.yaml"]})),
-            None,
+            &Provenance::default(),
         );
         t.add(
             "kubernetes/apps/web/overlays/prod/patches/deployment-web.yaml",
             yaml(&patch),
-            Some("prod"),
+            &Provenance::default().of_env("prod"),
         );
         t.add(
             "kubernetes/apps/web/overlays/prod/kustomization.yaml",
@@ -395,7 +381,7 @@ mod tests {
             "namespace": "web-prod", "resources": ["../../base"],
             "patches": [{"path": "patches/deployment-web.yaml",
                 "target": {"version": "v1", "kind": "Deployment", "name": "web"}}]})),
-            Some("prod"),
+            &Provenance::default().of_env("prod"),
         );
         let sealed = json!({"apiVersion": "bitnami.com/v1alpha1", "kind": "SealedSecret",
             "metadata": {"name": "web", "namespace": "web-prod"},
@@ -403,19 +389,27 @@ mod tests {
         t.add(
             "secrets/lab/web-prod/sealedsecret-web.yaml",
             yaml(&sealed),
-            Some("prod"),
+            &Provenance::default().of_env("prod"),
         );
         t.add(
             "secrets/lab/web-prod/kustomization.yaml",
             yaml(&json!({"resources": ["sealedsecret-web.yaml"]})),
-            Some("prod"),
+            &Provenance::default().of_env("prod"),
         );
         t
     }
 
     fn run(t: &OutputTree) -> Vec<String> {
+        let project = Project::default();
         let mut diags = Diagnostics::default();
-        check(&Project::default(), t, &mut diags);
+        let cx = LintContext::new(&project, t);
+        let report = super::super::run_one(&WIRE, &cx, &mut diags, Default::default());
+        assert_eq!(
+            report.total - report.verified,
+            diags.iter().count(),
+            "{diags:?}"
+        );
+        assert!(report.total >= 2, "{report:?}");
         diags.iter().map(|d| d.message.clone()).collect()
     }
 
@@ -450,7 +444,7 @@ mod tests {
         );
         assert!(!compiled.has_errors(), "{:?}", compiled.diagnostics);
         let mut seen = BTreeSet::new();
-        for (dir, _) in roots(&compiled.tree) {
+        for dir in roots(&compiled.tree) {
             let mut objects = Vec::new();
             build(&compiled.tree, &dir, &mut objects, 0).unwrap();
             for o in &objects {
