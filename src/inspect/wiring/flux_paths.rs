@@ -2,6 +2,7 @@
 //! writes a `kustomization.yaml` to.
 
 use super::{Points, Wire, flux_kustomizations};
+use crate::crd::flux::Kustomization;
 use crate::inspect::lint::LintContext;
 use crate::layout;
 
@@ -13,7 +14,10 @@ pub(super) const WIRE: Wire = Wire {
 
 fn check(cx: &LintContext<'_>, points: &mut Points<'_>) {
     for o in flux_kustomizations(cx) {
-        let path = o.value["spec"]["path"].as_str().unwrap_or_default();
+        let spec = Kustomization::of(&o.value)
+            .map(|k| k.spec)
+            .unwrap_or_default();
+        let path = spec.path.as_str();
         let written = layout::from_repository(path)
             .is_some_and(|dir| cx.output.get(&layout::kustomization(dir)).is_some());
         points.expect(cx, written, &o.path, || {

@@ -2,6 +2,7 @@
 //! defined for the same cluster.
 
 use super::{Points, Wire, flux_kustomizations, name, objects_of};
+use crate::crd::flux::Kustomization;
 use crate::inspect::lint::LintContext;
 use std::collections::BTreeSet;
 
@@ -22,9 +23,10 @@ fn check(cx: &LintContext<'_>, points: &mut Points<'_>) {
         })
         .collect();
     for o in flux_kustomizations(cx) {
-        let source = o.value["spec"]["sourceRef"]["name"]
-            .as_str()
+        let spec = Kustomization::of(&o.value)
+            .map(|k| k.spec)
             .unwrap_or_default();
+        let source = spec.source_ref.name.as_str();
         let defined = !o.provenance.clusters.is_empty()
             && o.provenance
                 .clusters

@@ -3,6 +3,7 @@
 //! for the policy (or Flux would update nothing).
 
 use super::{Points, Wire, name, objects_of};
+use crate::crd::flux::{ImagePolicy, ImageRepository};
 use crate::inspect::lint::LintContext;
 use std::collections::BTreeMap;
 
@@ -67,19 +68,19 @@ fn check(cx: &LintContext<'_>, points: &mut Points<'_>) {
         .map(|o| {
             (
                 name(&o.value).to_owned(),
-                o.value["spec"]["image"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_owned(),
+                ImageRepository::of(&o.value)
+                    .map(|r| r.spec.image)
+                    .unwrap_or_default(),
             )
         })
         .collect();
     let marked = markers(cx);
     for o in objects_of(cx, "ImagePolicy") {
         let policy = name(&o.value);
-        let repo = o.value["spec"]["imageRepositoryRef"]["name"]
-            .as_str()
+        let spec = ImagePolicy::of(&o.value)
+            .map(|p| p.spec)
             .unwrap_or_default();
+        let repo = spec.image_repository_ref.name.as_str();
         let Some(image) = repos.get(repo) else {
             points.broken(
                 cx,

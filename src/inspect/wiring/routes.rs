@@ -2,6 +2,7 @@
 //! route's app, on a port that Service has.
 
 use super::{Points, Wire, services_of};
+use crate::crd::gateway::HttpRoute;
 use crate::inspect::lint::LintContext;
 
 /// This wire, listed in [`super::WIRES`].
@@ -16,18 +17,15 @@ fn check(cx: &LintContext<'_>, points: &mut Points<'_>) {
             continue;
         };
         let backends: Vec<(String, i64)> = match o.value["kind"].as_str() {
-            Some("HTTPRoute") => o.value["spec"]["rules"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .flat_map(|r| r["backendRefs"].as_array().into_iter().flatten())
-                .map(|b| {
-                    (
-                        b["name"].as_str().unwrap_or_default().to_owned(),
-                        b["port"].as_i64().unwrap_or(-1),
-                    )
-                })
-                .collect(),
+            // An HTTPRoute that does not read as one is one broken point.
+            Some("HTTPRoute") => match HttpRoute::of(&o.value) {
+                Some(route) => route
+                    .spec
+                    .backends()
+                    .map(|b| (b.name.clone(), b.port.map_or(-1, i64::from)))
+                    .collect(),
+                None => vec![(String::new(), -1)],
+            },
             Some("Ingress") => o.value["spec"]["rules"]
                 .as_array()
                 .into_iter()

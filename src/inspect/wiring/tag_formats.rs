@@ -2,6 +2,7 @@
 //! one its declared tag format gives, so the tags CI pushes are the ones Flux picks.
 
 use super::{Points, Wire, name, objects_of};
+use crate::crd::flux::ImagePolicy;
 use crate::inspect::lint::LintContext;
 use std::collections::BTreeMap;
 
@@ -14,10 +15,10 @@ pub(super) const WIRE: Wire = Wire {
 fn check(cx: &LintContext<'_>, points: &mut Points<'_>) {
     let policies: BTreeMap<String, (String, &str)> = objects_of(cx, "ImagePolicy")
         .map(|o| {
-            let pattern = o.value["spec"]["filterTags"]["pattern"]
-                .as_str()
-                .unwrap_or_default()
-                .to_owned();
+            let pattern = ImagePolicy::of(&o.value)
+                .and_then(|p| p.spec.filter_tags)
+                .map(|f| f.pattern)
+                .unwrap_or_default();
             (name(&o.value).to_owned(), (pattern, o.path.as_str()))
         })
         .collect();
