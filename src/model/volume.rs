@@ -230,3 +230,28 @@ impl Volume {
         }
     }
 }
+
+/// The pod volume name of a model volume: `vol-<name>` (checked against the names of
+/// `writablePaths` volumes, [`path_volume_name`], by `validate::volumes`).
+pub fn pod_volume_name(volume: &str) -> String {
+    format!("vol-{volume}")
+}
+
+/// The pod volume name of a path (a `writablePaths` entry): `/app/.next/cache` → `app-next-cache`.
+pub fn path_volume_name(path: &str) -> String {
+    let mut name = String::new();
+    for c in path.chars() {
+        if c.is_ascii_alphanumeric() {
+            name.push(c.to_ascii_lowercase());
+        } else if !name.is_empty() && !name.ends_with('-') {
+            name.push('-');
+        }
+    }
+    let name = name.trim_end_matches('-');
+    let name = if name.is_empty() { "root" } else { name };
+    name.chars()
+        .take(63)
+        .collect::<String>()
+        .trim_end_matches('-')
+        .to_owned()
+}

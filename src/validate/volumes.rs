@@ -5,7 +5,9 @@
 //! refuses it).
 
 use crate::diagnostic::{Diagnostic, Diagnostics, checks};
-use crate::model::{Environment, Placement, PodSecurityLevel, Source};
+use crate::model::{
+    Environment, Placement, PodSecurityLevel, Source, path_volume_name, pod_volume_name,
+};
 use std::collections::BTreeMap;
 
 /// Checks the volumes of every enabled app of `env`.
@@ -20,6 +22,24 @@ pub fn check(env: &Environment, diags: &mut Diagnostics) {
         }
         for (vol_name, vol) in &app.volumes {
             let vol_at = at(&format!("/volumes/{vol_name}"));
+            // On a cluster, each is a pod volume; a writable path's volume must not
+            // take the same name.
+            if let Some(path) = app
+                .security
+                .writable_paths
+                .iter()
+                .find(|p| path_volume_name(p) == pod_volume_name(vol_name.as_str()))
+            {
+                diags.push(
+                    Diagnostic::error(
+                        checks::CONFLICT,
+                        format!("volume `{vol_name}` of `{name}` and its writable path `{path}` would be one pod volume"),
+                    )
+                    .at(env.key_span(&vol_at))
+                    .label(env.span(&at("/security/writablePaths")), "the writable path")
+                    .help("rename the volume, or make the path a `scratch` volume of its own"),
+                );
+            }
             let sources = vol.sources();
             match sources.as_slice() {
                 [] => diags.push(

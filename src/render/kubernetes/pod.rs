@@ -156,24 +156,7 @@ pub fn writable_paths(paths: &[String]) -> (Vec<Volume>, Vec<VolumeMount>) {
         .unzip()
 }
 
-/// A volume name from a path: `/app/.next/cache` → `app-next-cache`.
-pub fn volume_name(path: &str) -> String {
-    let mut name = String::new();
-    for c in path.chars() {
-        if c.is_ascii_alphanumeric() {
-            name.push(c.to_ascii_lowercase());
-        } else if !name.is_empty() && !name.ends_with('-') {
-            name.push('-');
-        }
-    }
-    let name = name.trim_end_matches('-');
-    let name = if name.is_empty() { "root" } else { name };
-    name.chars()
-        .take(63)
-        .collect::<String>()
-        .trim_end_matches('-')
-        .to_owned()
-}
+pub use crate::model::path_volume_name as volume_name;
 
 /// The init container that waits until the app's database accepts connections.
 pub fn wait_for_db(host: &str, port: u16, uid_ro: bool) -> Container {

@@ -2,7 +2,7 @@
 //! per `persistent` volume, and the pod's volumes and the container's mounts for all.
 
 use super::{AppCx, Object};
-use crate::model::{Source, Volume as ModelVolume};
+use crate::model::{Source, Volume as ModelVolume, pod_volume_name};
 use k8s_openapi::api::core::v1::{
     EmptyDirVolumeSource, HostPathVolumeSource, NFSVolumeSource, PersistentVolumeClaim,
     PersistentVolumeClaimSpec, PersistentVolumeClaimVolumeSource, Volume, VolumeMount,
@@ -17,12 +17,6 @@ pub const FLUX_PRUNE: &str = "kustomize.toolkit.fluxcd.io/prune";
 /// The name of the PersistentVolumeClaim of an app's persistent volume.
 pub fn claim_name(app: &str, volume: &str) -> String {
     format!("{app}-{volume}")
-}
-
-/// The pod volume's name of a model volume (its own name: pod volume names of an app
-/// are unique because the model's are; writable paths use `volume_name` of their path).
-fn pod_volume_name(volume: &str) -> String {
-    format!("vol-{volume}")
 }
 
 /// The PersistentVolumeClaims of the app's `persistent` volumes.
