@@ -6,10 +6,12 @@
 //! git revision's `out/` for `kiln diff --against`.
 
 use crate::boundary::{self, Refusal};
+use crate::crd::sealed_secret::SealedSecretSpec;
 use crate::error::Error;
 use crate::layout::{self, StateFile, state_file};
 use crate::model::{RejectedTag, State};
 use rayon::prelude::*;
+use serde::Deserialize;
 use std::path::Path;
 
 /// Reads the image tags recorded in `out/kubernetes/apps/<app>/overlays/<env>/kustomization.yaml`
@@ -250,11 +252,12 @@ pub fn sealed_values(text: &str) -> Option<std::collections::BTreeMap<String, St
         return Some(values);
     }
     let v: serde_json::Value = serde_saphyr::from_str(text).ok()?;
-    let data = v["spec"]["encryptedData"].as_object()?;
+    // Only the spec is read: a file that lost its `kind` still holds its values.
+    v["spec"].get("encryptedData")?;
     Some(
-        data.iter()
-            .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned())))
-            .collect(),
+        SealedSecretSpec::deserialize(&v["spec"])
+            .ok()?
+            .encrypted_data,
     )
 }
 

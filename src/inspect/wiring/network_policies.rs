@@ -2,7 +2,9 @@
 //! traffic reach is an app that listens, in that namespace, on one of the ports.
 
 use super::{Points, Wire, objects_of};
+use crate::crd::cilium::{CiliumNetworkPolicy, NAMESPACE_LABEL};
 use crate::inspect::lint::LintContext;
+use crate::render::kubernetes::labels;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// This wire, listed in [`super::WIRES`].
@@ -25,23 +27,26 @@ fn check(cx: &LintContext<'_>, points: &mut Points<'_>) {
         }
     }
     for o in objects_of(cx, "CiliumNetworkPolicy") {
-        for rule in o.value["spec"]["egress"].as_array().into_iter().flatten() {
-            for ep in rule["toEndpoints"].as_array().into_iter().flatten() {
-                let labels = &ep["matchLabels"];
-                let ns = labels["k8s:io.kubernetes.pod.namespace"]
-                    .as_str()
-                    .unwrap_or_default();
-                let app = labels["app.kubernetes.io/name"]
-                    .as_str()
-                    .unwrap_or_default();
-                let ports: BTreeSet<i64> = rule["toPorts"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .flat_map(|p| p["ports"].as_array().into_iter().flatten())
-                    .filter_map(|p| p["port"].as_str().and_then(|s| s.parse().ok()))
-                    .collect();
-                let target = listening.get(&(ns.to_owned(), app.to_owned())).copied();
+        let Some(policy) = CiliumNetworkPolicy::of(&o.value) else {
+            points.broken(
+                cx,
+                &o.path,
+                "is not a CiliumNetworkPolicy kiln can read".to_owned(),
+            );
+            continue;
+        };
+        for rule in &policy.spec.egress {
+            let ports: BTreeSet<i64> = rule.port_numbers().map(i64::from).collect();
+            for ep in &rule.to_endpoints {
+                let label = |key: &str| {
+                    ep.match_labels
+                        .as_ref()
+                        .and_then(|l| l.get(key))
+                        .cloned()
+                        .unwrap_or_default()
+                };
+                let (ns, app) = (label(NAMESPACE_LABEL), label(labels::NAME));
+                let target = listening.get(&(ns.clone(), app.clone())).copied();
                 points.expect(cx, target.is_some_and(|p| ports.contains(&p)), &o.path, || {
                     format!("allows `{app}` in namespace `{ns}` on {ports:?}, but no such app listens there")
                 });

@@ -14,6 +14,7 @@
 //! located through the provenance of the kustomization that builds it.
 
 use super::{Points, Wire};
+use crate::crd::sealed_secret::SealedSecret;
 use crate::inspect::lint::LintContext;
 use crate::layout;
 use crate::model::secret_placement::placements;
@@ -226,20 +227,19 @@ fn secret_of(object: &Value, namespace: &str) -> Option<(String, String, BTreeSe
         .unwrap_or_default()
         .to_owned();
     let mut keys = BTreeSet::new();
-    let fields: &[&str] = match object["kind"].as_str() {
-        Some("Secret") => {
-            if object["type"] == "kubernetes.io/service-account-token" {
-                keys.extend(["token", "ca.crt", "namespace"].map(str::to_owned));
+    if let Some(sealed) = SealedSecret::of(object) {
+        keys.extend(sealed.keys().into_iter().map(str::to_owned));
+    } else if object["kind"] == "Secret" {
+        if object["type"] == "kubernetes.io/service-account-token" {
+            keys.extend(["token", "ca.crt", "namespace"].map(str::to_owned));
+        }
+        for f in ["/data", "/stringData"] {
+            if let Some(map) = object.pointer(f).and_then(Value::as_object) {
+                keys.extend(map.keys().cloned());
             }
-            &["/data", "/stringData"]
         }
-        Some("SealedSecret") => &["/spec/encryptedData", "/spec/template/data"],
-        _ => return None,
-    };
-    for f in fields {
-        if let Some(map) = object.pointer(f).and_then(Value::as_object) {
-            keys.extend(map.keys().cloned());
-        }
+    } else {
+        return None;
     }
     Some((namespace.to_owned(), name, keys))
 }
