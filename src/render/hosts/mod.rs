@@ -18,9 +18,9 @@ pub mod caddy;
 pub mod caddy_token;
 pub mod compose;
 pub mod env_file;
+pub mod features;
 pub mod project;
 pub mod scripts;
-pub mod volumes;
 
 use super::{Context, OutputTree, Target, images, yaml};
 use crate::diagnostic::Diagnostics;

@@ -6,35 +6,13 @@ use super::compose::{
     escape_dollars, memory,
 };
 use super::env_file::{self, EnvFileSpec};
+use super::features::health::HEALTH_INTERVAL;
+use super::features::{self, HostAppCx, HostWorkload};
 use super::scripts::{ComposeArg, DbInfo, EnvCheck, Member, ScriptProject, UpstreamCheck};
 use super::{APP_LABEL, Built, ENV_LABEL, HostPlan, Project};
 use crate::model::{App, Backup, EnvValue, Name, Stack};
 use crate::render::kubernetes::database;
-use crate::render::templates::shell_quote;
 use std::collections::BTreeMap;
-
-/// Seconds between health checks.
-const HEALTH_INTERVAL: &str = "10s";
-
-/// The health check of an app: an HTTP request from inside the container with
-/// whichever of wget (busybox, Alpine images) or curl the image has. The URL is one
-/// shell word ([`shell_quote`]), and `$` is doubled for compose's interpolation, so the
-/// path reaches the probe byte for byte and is never shell code.
-fn http_healthcheck(port: u16, path: &str, initial_delay: Option<u32>) -> Healthcheck {
-    let url = shell_quote(&format!("http://127.0.0.1:{port}{path}"));
-    Healthcheck {
-        test: vec![
-            "CMD-SHELL".to_owned(),
-            escape_dollars(&format!(
-                "wget -q -O /dev/null {url} || curl -fsS -o /dev/null {url}"
-            )),
-        ],
-        interval: HEALTH_INTERVAL.to_owned(),
-        timeout: "5s".to_owned(),
-        retries: 5,
-        start_period: format!("{}s", initial_delay.unwrap_or(10)),
-    }
-}
 
 fn labels(app: &str, env: &str) -> BTreeMap<String, String> {
     BTreeMap::from([
@@ -108,7 +86,7 @@ pub fn apps_project(
     let mut volumes = BTreeMap::new();
     let mut env_files = Vec::new();
     let mut data_dirs = Vec::new();
-    let mut host_volumes = super::volumes::HostVolumes::default();
+    let mut owned_dirs = Vec::new();
     let mut health_urls = Vec::new();
     let mut members = Vec::new();
 
@@ -117,36 +95,18 @@ pub fn apps_project(
         let uid = app.security.run_as_user;
         let gid = app.security.run_as_group.unwrap_or(uid);
         s.user = Some(format!("{uid}:{gid}"));
-        // Compose interpolates `$` in both; `$$` is a literal one.
-        let literal = |words: &Vec<String>| words.iter().map(|w| escape_dollars(w)).collect();
-        s.entrypoint = app.command.as_ref().map(literal);
-        s.command = app.args.as_ref().map(literal);
         s.read_only = app.security.read_only_root_filesystem;
         s.tmpfs.clone_from(&app.security.writable_paths);
         s.cap_drop = vec!["ALL".to_owned()];
         s.security_opt = vec!["no-new-privileges:true".to_owned()];
         s.extra_hosts = vec!["host.docker.internal:host-gateway".to_owned()];
-        super::volumes::apply(&data, name, app, &mut s, &mut host_volumes);
         if let Some((address, port)) = app.host_publish(plan.name) {
             s.ports.push(Port {
                 target: app.port,
                 published: port.to_string(),
-                host_ip: address.clone(),
+                host_ip: address,
                 protocol: "tcp",
             });
-            if let Some(h) = &app.health {
-                let reach = if address == "0.0.0.0" || address == "::" {
-                    "127.0.0.1".to_owned()
-                } else {
-                    address
-                };
-                let reach = if reach.contains(':') {
-                    format!("[{reach}]")
-                } else {
-                    reach
-                };
-                health_urls.push(format!("http://{reach}:{port}{}", h.path));
-            }
         }
         let mut secret_vars = Vec::new();
         for (var, value) in &app.env {
@@ -173,9 +133,6 @@ pub fn apps_project(
                 vars: secret_vars,
             });
         }
-        if let Some(h) = &app.health {
-            s.healthcheck = Some(http_healthcheck(app.port, &h.path, h.initial_delay_seconds));
-        }
         if let Some(r) = &app.resources
             && let Some(l) = &r.limits
         {
@@ -194,6 +151,28 @@ pub fn apps_project(
             }
         }
         s.labels = labels(name.as_str(), env_name);
+        let cx = HostAppCx {
+            plan,
+            env,
+            project: &project.name,
+            data: &data,
+            name,
+            app,
+        };
+        let mut w = HostWorkload::new(s);
+        features::apply_all(&cx, &mut w);
+        let mut s = w.service;
+        services.append(&mut w.services);
+        volumes.append(&mut w.volumes);
+        for d in w.owned_dirs {
+            if !owned_dirs
+                .iter()
+                .any(|o: &super::scripts::OwnedDir| o.dir == d.dir)
+            {
+                owned_dirs.push(d);
+            }
+        }
+        health_urls.append(&mut w.health_urls);
 
         let mut db_info = None;
         if let Some(db) = &app.database {
@@ -282,7 +261,6 @@ pub fn apps_project(
             database: db_info,
         });
     }
-    volumes.append(&mut host_volumes.volumes);
     Built {
         compose: ComposeFile {
             name: Some(project.name.clone()),
@@ -299,7 +277,7 @@ pub fn apps_project(
             project_directory: None,
             env_file: None,
             data_dirs,
-            owned_dirs: host_volumes.owned_dirs,
+            owned_dirs,
             health_urls,
             env_checks: env_checks(&project.name, &env_files),
             upstream: None,

@@ -13,6 +13,7 @@
 
 pub mod database;
 pub mod external;
+pub mod features;
 pub mod kustomize;
 pub mod labels;
 pub mod network;
@@ -21,7 +22,6 @@ pub mod pod;
 pub mod rbac;
 mod resources;
 pub mod routes;
-pub mod volumes;
 pub mod workload;
 
 pub use crate::model::placement::{ClusterApp, cluster_app, cluster_apps};
@@ -126,7 +126,6 @@ pub fn app_objects(cx: &AppCx<'_>, unit: &ClusterApp<'_>) -> Vec<Object> {
     match unit.host {
         None => {
             objects.extend(workload::objects(cx));
-            objects.extend(volumes::objects(cx));
             if let Some(db) = &cx.app.database {
                 objects.extend(database::objects(cx, db));
             }

@@ -1,57 +1,65 @@
-//! The app itself: Deployment, ClusterIP Service and the migration Job.
+//! The app itself: its Deployment, ClusterIP Service and migration Job, built from
+//! the bare workload and every feature in [`features::FEATURES`].
 
+use super::features::{self, Workload};
 use super::{AppCx, Object, labels, pod};
 use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec, DeploymentStrategy};
 use k8s_openapi::api::batch::v1::{Job, JobSpec};
 use k8s_openapi::api::core::v1::{
-    Container, ContainerPort, HTTPGetAction, PodSpec, PodTemplateSpec, Probe, Service, ServicePort,
-    ServiceSpec,
+    Container, ContainerPort, PodSpec, PodTemplateSpec, Service, ServicePort, ServiceSpec,
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
-/// The Deployment, Service and (when the app has migrations) the migration Job.
+/// The Deployment, Service and (when the app has migrations) the migration Job, then
+/// the objects the app's features add (see [`features`]).
 pub fn objects(cx: &AppCx<'_>) -> Vec<Object> {
-    let mut out = vec![Object::from(&deployment(cx)), Object::from(&service(cx))];
+    let w = build(cx);
+    let mut out = vec![
+        Object::from(&deployment(cx, &w)),
+        Object::from(&Service {
+            metadata: cx.meta(cx.name.as_str(), "app"),
+            spec: Some(w.service.clone()),
+            ..Default::default()
+        }),
+    ];
     if cx.app.migrations.is_some() {
-        out.push(Object::from(&migration_job(cx)));
+        out.push(Object::from(&migration_job(cx, &w)));
     }
+    out.extend(w.objects);
     out
 }
 
-fn probe(cx: &AppCx<'_>, liveness: bool) -> Option<Probe> {
-    let health = cx.app.health.as_ref()?;
-    let delay = if liveness {
-        health.initial_delay_seconds.unwrap_or(10)
-    } else {
-        5
-    };
-    Some(Probe {
-        http_get: Some(HTTPGetAction {
-            path: Some(health.path.clone()),
-            port: IntOrString::String("http".to_owned()),
-            ..Default::default()
-        }),
-        initial_delay_seconds: Some(i32::try_from(delay).unwrap_or(i32::MAX)),
-        period_seconds: Some(10),
-        timeout_seconds: Some(3),
-        failure_threshold: Some(if liveness { 3 } else { 2 }),
-        ..Default::default()
-    })
+/// The app's workload: the bare one ([`bare`]) with every feature applied.
+pub fn build(cx: &AppCx<'_>) -> Workload {
+    let mut w = bare(cx);
+    features::apply_all(cx, &mut w);
+    w
 }
 
-/// The pod spec shared by the Deployment and the migration Job: security, pull
-/// secrets, the database wait, writable paths.
-fn pod_spec(cx: &AppCx<'_>, container: Container) -> PodSpec {
+/// The workload before any feature: the app's container (image, port, environment,
+/// resources, security), its pod (security, pull secrets, the database wait, writable
+/// paths) and a ClusterIP Service on its port.
+fn bare(cx: &AppCx<'_>) -> Workload {
     let sec = &cx.app.security;
-    let (mut volumes, mut mounts) = pod::writable_paths(&sec.writable_paths);
-    let (model_volumes, model_mounts) = super::volumes::pod_volumes(cx);
-    volumes.extend(model_volumes);
-    mounts.extend(model_mounts);
-    let mut container = container;
-    if !mounts.is_empty() {
-        container.volume_mounts = Some(mounts);
-    }
+    let (volumes, mounts) = pod::writable_paths(&sec.writable_paths);
+    let container = Container {
+        name: cx.name.to_string(),
+        image: Some(cx.image.clone()),
+        image_pull_policy: Some("Always".to_owned()),
+        ports: Some(vec![ContainerPort {
+            name: Some("http".to_owned()),
+            container_port: i32::from(cx.app.port),
+            protocol: Some("TCP".to_owned()),
+            ..Default::default()
+        }]),
+        env: Some(pod::env(cx)).filter(|e| !e.is_empty()),
+        env_from: pod::env_from(cx),
+        resources: pod::resources(cx.app.resources.as_ref()),
+        security_context: Some(app_security(cx)),
+        volume_mounts: (!mounts.is_empty()).then_some(mounts),
+        ..Default::default()
+    };
     let init = cx.app.database.as_ref().map(|_| {
         vec![pod::wait_for_db(
             &cx.db_service(),
@@ -59,7 +67,7 @@ fn pod_spec(cx: &AppCx<'_>, container: Container) -> PodSpec {
             true,
         )]
     });
-    PodSpec {
+    let pod = PodSpec {
         automount_service_account_token: Some(false),
         security_context: Some(pod::pod_security(
             sec.run_as_user,
@@ -70,6 +78,24 @@ fn pod_spec(cx: &AppCx<'_>, container: Container) -> PodSpec {
         containers: vec![container],
         volumes: (!volumes.is_empty()).then_some(volumes),
         ..Default::default()
+    };
+    let service = ServiceSpec {
+        type_: Some("ClusterIP".to_owned()),
+        selector: Some(labels::selector(cx.name.as_str())),
+        ports: Some(vec![ServicePort {
+            name: Some("http".to_owned()),
+            port: i32::from(cx.app.port),
+            target_port: Some(IntOrString::String("http".to_owned())),
+            protocol: Some("TCP".to_owned()),
+            ..Default::default()
+        }]),
+        ..Default::default()
+    };
+    Workload {
+        pod,
+        service,
+        recreate: false,
+        objects: Vec::new(),
     }
 }
 
@@ -80,33 +106,13 @@ fn app_security(cx: &AppCx<'_>) -> k8s_openapi::api::core::v1::SecurityContext {
     sc
 }
 
-fn deployment(cx: &AppCx<'_>) -> Deployment {
-    let container = Container {
-        name: cx.name.to_string(),
-        image: Some(cx.image.clone()),
-        image_pull_policy: Some("Always".to_owned()),
-        command: cx.app.command.clone(),
-        args: cx.app.args.clone(),
-        ports: Some(vec![ContainerPort {
-            name: Some("http".to_owned()),
-            container_port: i32::from(cx.app.port),
-            protocol: Some("TCP".to_owned()),
-            ..Default::default()
-        }]),
-        env: Some(pod::env(cx)).filter(|e| !e.is_empty()),
-        env_from: pod::env_from(cx),
-        resources: pod::resources(cx.app.resources.as_ref()),
-        liveness_probe: probe(cx, true),
-        readiness_probe: probe(cx, false),
-        security_context: Some(app_security(cx)),
-        ..Default::default()
-    };
+fn deployment(cx: &AppCx<'_>, w: &Workload) -> Deployment {
     Deployment {
         metadata: cx.meta(cx.name.as_str(), "app"),
         spec: DeploymentSpec {
             replicas: Some(i32::try_from(cx.app.replicas).unwrap_or(i32::MAX)),
             revision_history_limit: Some(5),
-            strategy: super::volumes::needs_recreate(cx).then(|| DeploymentStrategy {
+            strategy: w.recreate.then(|| DeploymentStrategy {
                 type_: Some("Recreate".to_owned()),
                 ..Default::default()
             }),
@@ -116,29 +122,10 @@ fn deployment(cx: &AppCx<'_>) -> Deployment {
             },
             template: PodTemplateSpec {
                 metadata: Some(cx.meta(cx.name.as_str(), "app")),
-                spec: Some(pod_spec(cx, container)),
+                spec: Some(w.pod.clone()),
             },
             ..Default::default()
         },
-        ..Default::default()
-    }
-}
-
-fn service(cx: &AppCx<'_>) -> Service {
-    Service {
-        metadata: cx.meta(cx.name.as_str(), "app"),
-        spec: Some(ServiceSpec {
-            type_: Some("ClusterIP".to_owned()),
-            selector: Some(labels::selector(cx.name.as_str())),
-            ports: Some(vec![ServicePort {
-                name: Some("http".to_owned()),
-                port: i32::from(cx.app.port),
-                target_port: Some(IntOrString::String("http".to_owned())),
-                protocol: Some("TCP".to_owned()),
-                ..Default::default()
-            }]),
-            ..Default::default()
-        }),
         ..Default::default()
     }
 }
@@ -148,13 +135,14 @@ pub fn migration_job_name(app: &str) -> String {
     format!("{app}-migrate")
 }
 
-/// The migration Job: the app's image running `migrations.command` with the app's
-/// environment, security and database wait. The app must have `migrations`.
-pub fn migration_job(cx: &AppCx<'_>) -> Job {
+/// The migration Job: the app's image running `migrations.command` in the app's pod
+/// (environment, security, volumes, database wait). The app must have `migrations`.
+pub fn migration_job(cx: &AppCx<'_>, w: &Workload) -> Job {
     let Some(migrations) = &cx.app.migrations else {
         unreachable!("checked by objects()")
     };
     let name = migration_job_name(cx.name.as_str());
+    let app = &w.pod.containers[0];
     let container = Container {
         name: "migrate".to_owned(),
         image: Some(cx.image.clone()),
@@ -163,9 +151,11 @@ pub fn migration_job(cx: &AppCx<'_>) -> Job {
         env: Some(pod::env(cx)).filter(|e| !e.is_empty()),
         resources: pod::resources(cx.app.resources.as_ref()),
         security_context: Some(app_security(cx)),
+        volume_mounts: app.volume_mounts.clone(),
         ..Default::default()
     };
-    let mut spec = pod_spec(cx, container);
+    let mut spec = w.pod.clone();
+    spec.containers = vec![container];
     spec.restart_policy = Some("Never".to_owned());
     Job {
         metadata: cx.meta(&name, "migration"),

@@ -439,7 +439,7 @@ fn deploy_plan(
     let steps = rbac::steps(&acx);
     let job_name = pipeline_migration_job(name.as_str());
     let migration = app.migrations.as_ref().map(|_| {
-        let mut job = Object::from(&workload::migration_job(&acx));
+        let mut job = Object::from(&workload::migration_job(&acx, &workload::build(&acx)));
         job.0["metadata"]["name"] = job_name.clone().into();
         job.0["spec"]["template"]["metadata"]["name"] = job_name.clone().into();
         job.set_namespace(&unit.namespace);

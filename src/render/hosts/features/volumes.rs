@@ -4,30 +4,19 @@
 //! as it is; an NFS export is a compose volume of the local driver; scratch space is a
 //! `tmpfs`. (A claim cannot be on a host: `validate::volumes` reports it.)
 
-use super::compose::{Mount, Service, Volume};
-use super::scripts::OwnedDir;
-use crate::model::{App, Name, Source};
-use std::collections::BTreeMap;
-
-/// What an app's volumes add to its compose project.
-#[derive(Default)]
-pub struct HostVolumes {
-    /// Top-level compose volumes (NFS exports), by name.
-    pub volumes: BTreeMap<String, Volume>,
-    /// Folders `deploy.sh` creates and gives to the app's user.
-    pub owned_dirs: Vec<OwnedDir>,
-}
+use super::{HostAppCx, HostWorkload};
+use crate::model::Source;
+use crate::render::hosts::compose::{Mount, Volume};
 
 /// The folder of a persistent volume on the host.
 pub fn data_dir(data: &str, app: &str, volume: &str) -> String {
     format!("{data}/{app}-{volume}")
 }
 
-/// Adds the mounts of `app`'s volumes to `service`; `data` is the project's folder
-/// under the host's `dataDir`.
-pub fn apply(data: &str, name: &Name, app: &App, service: &mut Service, out: &mut HostVolumes) {
-    let uid = app.security.run_as_user;
-    let gid = app.security.run_as_group.unwrap_or(uid);
+/// Adds the mounts of the app's volumes to its service, the folders deploy.sh makes
+/// for them, and the compose volumes of NFS exports.
+pub fn apply(cx: &HostAppCx<'_>, w: &mut HostWorkload) {
+    let (data, name, app) = (cx.data, cx.name, cx.app);
     for (vol_name, vol) in &app.volumes {
         let Some(source) = vol.source() else {
             continue;
@@ -41,16 +30,13 @@ pub fn apply(data: &str, name: &Name, app: &App, service: &mut Service, out: &mu
             match source {
                 Source::Persistent(_) => {
                     let dir = joined(&data_dir(data, name.as_str(), vol_name.as_str()));
-                    if !out.owned_dirs.iter().any(|d| d.dir == dir) {
-                        out.owned_dirs.push(OwnedDir {
-                            dir: dir.clone(),
-                            owner: format!("{uid}:{gid}"),
-                        });
-                    }
-                    service.volumes.push(Mount::bind(dir, m.path, m.read_only));
+                    w.own_dir(dir.clone(), cx.owner());
+                    w.service
+                        .volumes
+                        .push(Mount::bind(dir, m.path, m.read_only));
                 }
                 Source::HostPath(path) => {
-                    service
+                    w.service
                         .volumes
                         .push(Mount::bind(joined(path), m.path, m.read_only));
                 }
@@ -63,13 +49,13 @@ pub fn apply(data: &str, name: &Name, app: &App, service: &mut Service, out: &mu
                         Some(_) => format!("{volume}-{}", i + 1),
                         None => volume,
                     };
-                    out.volumes
+                    w.volumes
                         .insert(key.clone(), Volume::nfs(&nfs.server, &export));
-                    service
+                    w.service
                         .volumes
                         .push(Mount::volume(key, m.path, m.read_only));
                 }
-                Source::Scratch(_) => service.tmpfs.push(m.path),
+                Source::Scratch(_) => w.service.tmpfs.push(m.path),
                 Source::Claim(_) => {}
             }
         }

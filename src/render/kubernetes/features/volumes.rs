@@ -1,7 +1,7 @@
 //! An app's volumes on a cluster (see [`crate::model::Volume`]): a PersistentVolumeClaim
 //! per `persistent` volume, and the pod's volumes and the container's mounts for all.
 
-use super::{AppCx, Object};
+use super::{AppCx, Object, Workload};
 use crate::model::{Source, Volume as ModelVolume, pod_volume_name};
 use k8s_openapi::api::core::v1::{
     EmptyDirVolumeSource, HostPathVolumeSource, NFSVolumeSource, PersistentVolumeClaim,
@@ -19,8 +19,25 @@ pub fn claim_name(app: &str, volume: &str) -> String {
     format!("{app}-{volume}")
 }
 
+/// Adds the app's volumes: the pod's volumes, the container's mounts, a claim per
+/// `persistent` volume, and `Recreate` when only one pod can write a volume.
+pub fn apply(cx: &AppCx<'_>, w: &mut Workload) {
+    let (volumes, mounts) = pod_volumes(cx);
+    if !mounts.is_empty() {
+        w.container()
+            .volume_mounts
+            .get_or_insert_with(Vec::new)
+            .extend(mounts);
+    }
+    if !volumes.is_empty() {
+        w.pod.volumes.get_or_insert_with(Vec::new).extend(volumes);
+    }
+    w.recreate |= needs_recreate(cx);
+    w.objects.extend(claims(cx));
+}
+
 /// The PersistentVolumeClaims of the app's `persistent` volumes.
-pub fn objects(cx: &AppCx<'_>) -> Vec<Object> {
+fn claims(cx: &AppCx<'_>) -> Vec<Object> {
     let mut out = Vec::new();
     for (name, vol) in &cx.app.volumes {
         let Some(Source::Persistent(p)) = vol.source() else {
@@ -59,7 +76,7 @@ pub fn objects(cx: &AppCx<'_>) -> Vec<Object> {
 }
 
 /// The pod volumes and container mounts of the app's volumes, in the model's order.
-pub fn pod_volumes(cx: &AppCx<'_>) -> (Vec<Volume>, Vec<VolumeMount>) {
+fn pod_volumes(cx: &AppCx<'_>) -> (Vec<Volume>, Vec<VolumeMount>) {
     let mut volumes = Vec::new();
     let mut mounts = Vec::new();
     for (name, vol) in &cx.app.volumes {
@@ -124,7 +141,7 @@ fn pod_volume(cx: &AppCx<'_>, name: &str, vol: &ModelVolume) -> Option<Volume> {
 
 /// Whether a volume of the app can be written by one pod at a time: the Deployment is
 /// then replaced (`Recreate`), since a rolling update's new pod could not mount it.
-pub fn needs_recreate(cx: &AppCx<'_>) -> bool {
+fn needs_recreate(cx: &AppCx<'_>) -> bool {
     cx.app
         .volumes
         .values()
