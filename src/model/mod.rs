@@ -20,6 +20,7 @@ mod literal_secrets;
 pub mod load;
 pub mod names;
 pub mod placement;
+mod scaling;
 pub mod schema;
 mod secret;
 pub mod secret_placement;
@@ -44,6 +45,7 @@ pub use infra::{
 };
 pub use load::{SpanIndex, load, load_files};
 pub use names::Name;
+pub use scaling::Autoscale;
 pub use secret::{
     Alphabet, GenerateSource, Generator, KeySource, ManualSource, OnePasswordSource, Secret,
     SecretRef, SecretScope, SecretType, TemplatePart, TemplateSource, is_url_safe_byte,
@@ -101,6 +103,12 @@ impl Environment {
     /// The span of the key at a JSON pointer (the `web` in `apps: {web: ...}`).
     pub fn key_span(&self, pointer: &str) -> Option<Span> {
         self.index.key(pointer)
+    }
+
+    /// Where the model writes the value at `pointer`; `None` when it is left to its
+    /// default.
+    pub fn written_span(&self, pointer: &str) -> Option<Span> {
+        self.index.written(pointer)
     }
 }
 
