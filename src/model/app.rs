@@ -80,6 +80,14 @@ pub struct App {
     /// a host folder, an NFS export or scratch space.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub volumes: BTreeMap<Name, super::Volume>,
+    /// Containers that run beside the app's, by name (a log shipper, a proxy): in its
+    /// pod on a cluster, as services sharing its network and volumes on a host.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub sidecars: BTreeMap<Name, super::Container>,
+    /// Containers that run to completion before the app starts, by name, in order of
+    /// name (after kiln's own database wait).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub init_containers: BTreeMap<Name, super::Container>,
     /// How the container is locked down.
     #[serde(default)]
     pub security: Security,

@@ -13,6 +13,7 @@
 
 mod app;
 mod ci;
+mod containers;
 pub mod files;
 pub mod graph;
 mod infra;
@@ -38,6 +39,7 @@ pub use ci::{
     Build, CiCredentials, CiProvider, CiVariable, RepositoryCi, Runner, SelfHosted, TestJob,
     TestStage,
 };
+pub use containers::{Container, ContainerMount, PinnedImage, RESERVED_CONTAINER_NAMES};
 pub use files::Files;
 pub use infra::{
     Arch, Caddy, CaddyTls, Cluster, DeployFrom, Flux, GatewayRef, Host, Ingress, IngressKind,
@@ -311,6 +313,15 @@ impl Model {
         origins.sort();
         origins.dedup();
         origins.join(",")
+    }
+
+    /// The full reference of a pinned image, e.g. `registry.example.com/tools/x:1.2`.
+    pub fn pinned_image(&self, image: &PinnedImage) -> String {
+        let name = match self.registries.get(&image.registry) {
+            Some(r) => format!("{}/{}", r.host, image.repository),
+            None => image.repository.clone(),
+        };
+        format!("{name}:{}", image.tag)
     }
 
     /// The full image reference without tag, e.g. `registry.example.com/team/app`.

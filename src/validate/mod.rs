@@ -4,6 +4,7 @@
 //! rendered output (lint rules, wiring points, among them every secret a pod reads)
 //! are [`crate::inspect`].
 
+pub mod containers;
 pub mod hosts;
 pub mod injection;
 pub mod kubernetes_rules;
@@ -24,6 +25,7 @@ pub fn model(project: &Project, diags: &mut Diagnostics) {
         injection::check(env, diags);
         volumes::check(env, diags);
         scaling::check(env, diags);
+        containers::check(env, diags);
     }
     secrets::check_project(project, diags);
     hosts::check(project, diags);

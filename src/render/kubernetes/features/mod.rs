@@ -6,6 +6,7 @@
 //! `render/hosts/features/`, and its model checks are a file in `validate/`.
 
 pub mod command;
+pub mod containers;
 pub mod health;
 pub mod scaling;
 pub mod volumes;
@@ -45,6 +46,7 @@ pub const FEATURES: &[(&str, Feature)] = &[
     ("health", health::apply),
     ("volumes", volumes::apply),
     ("scaling", scaling::apply),
+    ("containers", containers::apply),
 ];
 
 /// Applies every feature to `workload`.

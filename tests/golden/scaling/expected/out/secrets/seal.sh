@@ -80,10 +80,18 @@ trap 'rm -f "$tmp"' EXIT
 
 case "$env_name" in
   dev)
+    declare -A value
+    fingerprint="sha256:$(openssl x509 -in "$cert" -outform der | sha256sum | cut -d' ' -f1)"
+    value[shop.token]="$(manual_value KILN_SHOP_TOKEN 'shop.token: the shop admin page, API tokens')"
     {
       printf '# Sealed values of environment %s, written by out/secrets/seal.sh; kiln build embeds them.\n' dev
       printf '# Each value is encrypted for one cluster'"'"'s Sealed Secrets controller and scope. Do not edit.\n'
-      printf 'clusters: {}\n'
+      printf 'clusters:\n'
+      printf '  "%s":\n    certificate: "%s"\n    namespaces:\n' lab "$fingerprint"
+      printf '      "%s":\n' shop-dev
+      printf '        "%s":\n' shop
+      printf '          "%s":\n            source: "%s"\n            value: "%s"\n' token 29cd964c54686072 \
+        "$(seal strict shop-dev shop "${value[shop.token]}")"
     } >"$tmp"
     ;;
   prod)
