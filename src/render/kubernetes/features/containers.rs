@@ -13,7 +13,7 @@ pub fn apply(cx: &AppCx<'_>, w: &mut Workload) {
     let build = |name: &str, c: &ModelContainer| Container {
         name: name.to_owned(),
         image: Some(cx.model.pinned_image(&c.image)),
-        image_pull_policy: Some("IfNotPresent".to_owned()),
+        image_pull_policy: Some("Always".to_owned()),
         command: c.command.clone(),
         args: c.args.clone(),
         env: Some(pod::env_vars(cx, &c.env)).filter(|e| !e.is_empty()),
