@@ -45,9 +45,15 @@ pub struct App {
     pub args: Option<Vec<String>>,
     /// The port the container listens on.
     pub port: u16,
-    /// How many copies run.
+    /// How many copies run. With `autoscale`, the autoscaler sets the count instead,
+    /// and `replicas` must lie between its `min` and `max`.
     #[serde(default = "one")]
     pub replicas: u32,
+    /// Scale between `min` and `max` replicas on CPU use (a HorizontalPodAutoscaler;
+    /// clusters only). An app with more than one replica (or `autoscale.min` above 1)
+    /// on a cluster gets a PodDisruptionBudget of one unavailable pod.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub autoscale: Option<super::Autoscale>,
     /// CPU and memory requests and limits.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resources: Option<Resources>,
@@ -74,6 +80,14 @@ pub struct App {
     /// a host folder, an NFS export or scratch space.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub volumes: BTreeMap<Name, super::Volume>,
+    /// Containers that run beside the app's, by name (a log shipper, a proxy): in its
+    /// pod on a cluster, as services sharing its network and volumes on a host.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub sidecars: BTreeMap<Name, super::Container>,
+    /// Containers that run to completion before the app starts, by name, in order of
+    /// name (after kiln's own database wait).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub init_containers: BTreeMap<Name, super::Container>,
     /// How the container is locked down.
     #[serde(default)]
     pub security: Security,

@@ -13,6 +13,7 @@
 
 mod app;
 mod ci;
+mod containers;
 pub mod files;
 pub mod graph;
 mod infra;
@@ -20,6 +21,7 @@ mod literal_secrets;
 pub mod load;
 pub mod names;
 pub mod placement;
+mod scaling;
 pub mod schema;
 mod secret;
 pub mod secret_placement;
@@ -37,6 +39,7 @@ pub use ci::{
     Build, CiCredentials, CiProvider, CiVariable, RepositoryCi, Runner, SelfHosted, TestJob,
     TestStage,
 };
+pub use containers::{Container, ContainerMount, PinnedImage, RESERVED_CONTAINER_NAMES};
 pub use files::Files;
 pub use infra::{
     Arch, Caddy, CaddyTls, Cluster, DeployFrom, Flux, GatewayRef, Host, Ingress, IngressKind,
@@ -44,6 +47,7 @@ pub use infra::{
 };
 pub use load::{SpanIndex, load, load_files};
 pub use names::Name;
+pub use scaling::Autoscale;
 pub use secret::{
     Alphabet, GenerateSource, Generator, KeySource, ManualSource, OnePasswordSource, Secret,
     SecretRef, SecretScope, SecretType, TemplatePart, TemplateSource, is_url_safe_byte,
@@ -101,6 +105,12 @@ impl Environment {
     /// The span of the key at a JSON pointer (the `web` in `apps: {web: ...}`).
     pub fn key_span(&self, pointer: &str) -> Option<Span> {
         self.index.key(pointer)
+    }
+
+    /// Where the model writes the value at `pointer`; `None` when it is left to its
+    /// default.
+    pub fn written_span(&self, pointer: &str) -> Option<Span> {
+        self.index.written(pointer)
     }
 }
 
@@ -303,6 +313,15 @@ impl Model {
         origins.sort();
         origins.dedup();
         origins.join(",")
+    }
+
+    /// The full reference of a pinned image, e.g. `registry.example.com/tools/x:1.2`.
+    pub fn pinned_image(&self, image: &PinnedImage) -> String {
+        let name = match self.registries.get(&image.registry) {
+            Some(r) => format!("{}/{}", r.host, image.repository),
+            None => image.repository.clone(),
+        };
+        format!("{name}:{}", image.tag)
     }
 
     /// The full image reference without tag, e.g. `registry.example.com/team/app`.

@@ -4,10 +4,12 @@
 //! rendered output (lint rules, wiring points, among them every secret a pod reads)
 //! are [`crate::inspect`].
 
+pub mod containers;
 pub mod hosts;
 pub mod injection;
 pub mod kubernetes_rules;
 pub mod references;
+pub mod scaling;
 pub mod secrets;
 pub mod volumes;
 
@@ -22,6 +24,8 @@ pub fn model(project: &Project, diags: &mut Diagnostics) {
         secrets::check(env, diags);
         injection::check(env, diags);
         volumes::check(env, diags);
+        scaling::check(env, diags);
+        containers::check(env, diags);
     }
     secrets::check_project(project, diags);
     hosts::check(project, diags);

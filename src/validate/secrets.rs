@@ -228,6 +228,18 @@ fn references(env: &Environment) -> Vec<(Name, Name, String)> {
                 ));
             }
         }
+        let containers = a.init_containers.iter().map(|c| ("initContainers", c));
+        for (field, (c_name, c)) in containers.chain(a.sidecars.iter().map(|c| ("sidecars", c))) {
+            for (var, value) in &c.env {
+                if let EnvValue::Secret(r) = value {
+                    refs.push((
+                        app.clone(),
+                        r.secret.clone(),
+                        format!("/apps/{app}/{field}/{c_name}/env/{var}/secret"),
+                    ));
+                }
+            }
+        }
         if let Some(db) = &a.database {
             refs.push((
                 app.clone(),

@@ -24,6 +24,12 @@ impl SpanIndex {
         }
     }
 
+    /// The span of the value at `pointer` when the model writes one there (no
+    /// ancestor's: a field left to its default has none).
+    pub fn written(&self, pointer: &str) -> Option<Span> {
+        self.values.get(pointer).copied()
+    }
+
     /// The span of the key at `pointer`, falling back to the value's span.
     pub fn key(&self, pointer: &str) -> Option<Span> {
         self.keys

@@ -29,7 +29,7 @@ pub const CLOUDFLARE_TOKEN_VAR: &str = "CLOUDFLARE_API_TOKEN";
 pub fn project(plan: &HostPlan<'_>, caddy: &Caddy) -> Built<ComposeFile> {
     let data = plan.project_data(CADDY_PROJECT);
     let mut s = Service::new(ImageRef::Plain(caddy.image.clone()));
-    s.network_mode = Some("host");
+    s.network_mode = Some("host".to_owned());
     s.cap_drop = vec!["ALL".to_owned()];
     s.cap_add = vec!["NET_BIND_SERVICE".to_owned()];
     s.security_opt = vec!["no-new-privileges:true".to_owned()];

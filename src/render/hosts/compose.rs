@@ -43,7 +43,7 @@ pub struct Service {
     pub restart: &'static str,
     /// `host` for Caddy.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub network_mode: Option<&'static str>,
+    pub network_mode: Option<String>,
     /// `uid:gid`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub user: Option<String>,

@@ -14,14 +14,16 @@ use crate::model::{App, Backup, EnvValue, Name, Stack};
 use crate::render::kubernetes::database;
 use std::collections::BTreeMap;
 
-fn labels(app: &str, env: &str) -> BTreeMap<String, String> {
+/// The labels of an app's services: which app and environment they are.
+pub fn labels(app: &str, env: &str) -> BTreeMap<String, String> {
     BTreeMap::from([
         (APP_LABEL.to_owned(), app.to_owned()),
         (ENV_LABEL.to_owned(), env.to_owned()),
     ])
 }
 
-fn env_file_ref(target: &str) -> Vec<EnvFile> {
+/// The `env_file` entry of a service reading the file at `target` on the host.
+pub fn env_file_ref(target: &str) -> Vec<EnvFile> {
     vec![EnvFile {
         path: target.to_owned(),
         required: false,
@@ -173,6 +175,7 @@ pub fn apps_project(
             }
         }
         health_urls.append(&mut w.health_urls);
+        env_files.append(&mut w.env_files);
 
         let mut db_info = None;
         if let Some(db) = &app.database {

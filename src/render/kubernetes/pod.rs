@@ -86,9 +86,12 @@ pub fn helper_resources() -> ResourceRequirements {
 /// The app's environment: every variable explicit, secrets as `secretKeyRef` (never
 /// `envFrom`: secret keys like `database-url` are not variable names).
 pub fn env(cx: &AppCx<'_>) -> Vec<EnvVar> {
-    cx.app
-        .env
-        .iter()
+    env_vars(cx, &cx.app.env)
+}
+
+/// The variables of `env` (the app's, or one of its other containers').
+pub fn env_vars(cx: &AppCx<'_>, env: &BTreeMap<String, EnvValue>) -> Vec<EnvVar> {
+    env.iter()
         .map(|(name, value)| match value {
             EnvValue::Plain(v) => EnvVar {
                 name: name.clone(),

@@ -95,6 +95,7 @@ fn bare(cx: &AppCx<'_>) -> Workload {
         pod,
         service,
         recreate: false,
+        replicas: Some(i32::try_from(cx.app.replicas).unwrap_or(i32::MAX)),
         objects: Vec::new(),
     }
 }
@@ -110,7 +111,7 @@ fn deployment(cx: &AppCx<'_>, w: &Workload) -> Deployment {
     Deployment {
         metadata: cx.meta(cx.name.as_str(), "app"),
         spec: DeploymentSpec {
-            replicas: Some(i32::try_from(cx.app.replicas).unwrap_or(i32::MAX)),
+            replicas: w.replicas,
             revision_history_limit: Some(5),
             strategy: w.recreate.then(|| DeploymentStrategy {
                 type_: Some("Recreate".to_owned()),

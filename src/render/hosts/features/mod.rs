@@ -6,7 +6,9 @@
 //! `render/kubernetes/features/`, and its model checks are a file in `validate/`.
 
 pub mod command;
+pub mod containers;
 pub mod health;
+pub mod scaling;
 pub mod volumes;
 
 use super::HostPlan;
@@ -53,6 +55,9 @@ pub struct HostWorkload {
     pub owned_dirs: Vec<OwnedDir>,
     /// Health endpoints reachable from the host, which `deploy.sh` waits for.
     pub health_urls: Vec<String>,
+    /// Secret environment files of the app's other services (the app's own is the
+    /// project's).
+    pub env_files: Vec<super::env_file::EnvFileSpec>,
 }
 
 impl HostWorkload {
@@ -64,6 +69,7 @@ impl HostWorkload {
             volumes: BTreeMap::new(),
             owned_dirs: Vec::new(),
             health_urls: Vec::new(),
+            env_files: Vec::new(),
         }
     }
 
@@ -84,6 +90,8 @@ pub const FEATURES: &[(&str, Feature)] = &[
     ("command", command::apply),
     ("health", health::apply),
     ("volumes", volumes::apply),
+    ("scaling", scaling::apply),
+    ("containers", containers::apply),
 ];
 
 /// Applies every feature to `workload`.

@@ -6,7 +6,9 @@
 //! `render/hosts/features/`, and its model checks are a file in `validate/`.
 
 pub mod command;
+pub mod containers;
 pub mod health;
+pub mod scaling;
 pub mod volumes;
 
 use super::{AppCx, Object};
@@ -21,6 +23,8 @@ pub struct Workload {
     pub service: ServiceSpec,
     /// Replace pods instead of rolling them (a volume only one pod can write).
     pub recreate: bool,
+    /// The Deployment's `replicas`; `None` leaves the count to an autoscaler.
+    pub replicas: Option<i32>,
     /// The app's other objects (claims, config maps, jobs...), in the order written.
     pub objects: Vec<Object>,
 }
@@ -41,6 +45,8 @@ pub const FEATURES: &[(&str, Feature)] = &[
     ("command", command::apply),
     ("health", health::apply),
     ("volumes", volumes::apply),
+    ("scaling", scaling::apply),
+    ("containers", containers::apply),
 ];
 
 /// Applies every feature to `workload`.
