@@ -6,6 +6,8 @@
 
 pub mod hosts;
 pub mod injection;
+pub mod jobs;
+pub mod kinds;
 pub mod kubernetes_rules;
 pub mod references;
 pub mod secrets;
@@ -22,6 +24,8 @@ pub fn model(project: &Project, diags: &mut Diagnostics) {
         secrets::check(env, diags);
         injection::check(env, diags);
         volumes::check(env, diags);
+        kinds::check(env, diags);
+        jobs::check(env, diags);
     }
     secrets::check_project(project, diags);
     hosts::check(project, diags);

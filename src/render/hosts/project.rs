@@ -88,6 +88,7 @@ pub fn apps_project(
     let mut data_dirs = Vec::new();
     let mut owned_dirs = Vec::new();
     let mut health_urls = Vec::new();
+    let mut cron_jobs = Vec::new();
     let mut members = Vec::new();
 
     for (name, app) in apps {
@@ -173,6 +174,10 @@ pub fn apps_project(
             }
         }
         health_urls.append(&mut w.health_urls);
+        if !w.cron_jobs.is_empty() {
+            data_dirs.push(format!("{data}/jobs"));
+        }
+        cron_jobs.append(&mut w.cron_jobs);
 
         let mut db_info = None;
         if let Some(db) = &app.database {
@@ -253,6 +258,7 @@ pub fn apps_project(
                 backup_dir: format!("{data}/manual-backups/{db_service}"),
             });
         }
+        services.extend(features::jobs::services(&cx, &s));
         services.insert(name.to_string(), s);
         members.push(Member {
             name: name.to_string(),
@@ -279,6 +285,7 @@ pub fn apps_project(
             data_dirs,
             owned_dirs,
             health_urls,
+            cron_jobs,
             env_checks: env_checks(&project.name, &env_files),
             upstream: None,
             caddy: false,
@@ -430,6 +437,7 @@ pub fn stack_project(
             data_dirs,
             owned_dirs: Vec::new(),
             health_urls,
+            cron_jobs: Vec::new(),
             env_checks: env_checks(&project.name, &env_files),
             upstream: Some(UpstreamCheck {
                 file: format!("{upstream_dir}/{}", stack.upstream.file),

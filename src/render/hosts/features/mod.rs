@@ -7,11 +7,12 @@
 
 pub mod command;
 pub mod health;
+pub mod jobs;
 pub mod volumes;
 
 use super::HostPlan;
 use super::compose::{Service, Volume};
-use super::scripts::OwnedDir;
+use super::scripts::{CronJob, OwnedDir};
 use crate::model::{App, Environment, Name};
 use std::collections::BTreeMap;
 
@@ -53,6 +54,8 @@ pub struct HostWorkload {
     pub owned_dirs: Vec<OwnedDir>,
     /// Health endpoints reachable from the host, which `deploy.sh` waits for.
     pub health_urls: Vec<String>,
+    /// Crontab entries `deploy.sh` installs (the app's scheduled jobs).
+    pub cron_jobs: Vec<CronJob>,
 }
 
 impl HostWorkload {
@@ -64,6 +67,7 @@ impl HostWorkload {
             volumes: BTreeMap::new(),
             owned_dirs: Vec::new(),
             health_urls: Vec::new(),
+            cron_jobs: Vec::new(),
         }
     }
 
@@ -84,6 +88,7 @@ pub const FEATURES: &[(&str, Feature)] = &[
     ("command", command::apply),
     ("health", health::apply),
     ("volumes", volumes::apply),
+    ("jobs", jobs::apply),
 ];
 
 /// Applies every feature to `workload`.
