@@ -43,7 +43,7 @@ pub fn objects(cx: &AppCx<'_>) -> Vec<Object> {
     out
 }
 
-/// The app's workload: the bare one ([`bare`]) with every feature applied.
+/// The app's workload: the bare one (`bare`) with every feature applied.
 pub fn build(cx: &AppCx<'_>) -> Workload {
     let mut w = bare(cx);
     features::apply_all(cx, &mut w);
