@@ -394,6 +394,8 @@ fn resource(word: &str) -> (&'static str, &'static str) {
     match kind {
         "job" | "jobs" | "Job" => ("batch", "jobs"),
         "deployment" | "deployments" | "Deployment" => ("apps", "deployments"),
+        "statefulset" | "statefulsets" | "sts" => ("apps", "statefulsets"),
+        "daemonset" | "daemonsets" | "ds" => ("apps", "daemonsets"),
         "replicaset" | "replicasets" | "rs" => ("apps", "replicasets"),
         "pod" | "pods" | "po" => ("", "pods"),
         other => panic!("the test does not know the resource type `{other}`"),

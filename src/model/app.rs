@@ -45,6 +45,11 @@ pub struct App {
     pub args: Option<Vec<String>>,
     /// The port the container listens on.
     pub port: u16,
+    /// What runs the app: `deployment` (the default), `statefulset` (each pod keeps
+    /// its own `persistent` volumes) or `daemonset` (one pod per node; clusters only,
+    /// without `replicas`).
+    #[serde(default)]
+    pub kind: super::WorkloadKind,
     /// How many copies run. With `autoscale`, the autoscaler sets the count instead,
     /// and `replicas` must lie between its `min` and `max`.
     #[serde(default = "one")]
@@ -88,6 +93,10 @@ pub struct App {
     /// name (after kiln's own database wait).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub init_containers: BTreeMap<Name, super::Container>,
+    /// Commands run in the app's image on a schedule, by name: a CronJob
+    /// `<app>-<job>` on a cluster, a crontab entry running a compose service on a host.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub jobs: BTreeMap<Name, super::Job>,
     /// How the container is locked down.
     #[serde(default)]
     pub security: Security,

@@ -17,6 +17,7 @@ mod containers;
 pub mod files;
 pub mod graph;
 mod infra;
+mod kinds;
 mod literal_secrets;
 pub mod load;
 pub mod names;
@@ -45,6 +46,7 @@ pub use infra::{
     Arch, Caddy, CaddyTls, Cluster, DeployFrom, Flux, GatewayRef, Host, Ingress, IngressKind,
     NetworkPolicyFlavour, Registry, TlsMode, Tunnel, TunnelProvider,
 };
+pub use kinds::{Concurrency, Job, WorkloadKind, job_name};
 pub use load::{SpanIndex, load, load_files};
 pub use names::Name;
 pub use scaling::Autoscale;

@@ -227,8 +227,16 @@ pub(super) fn verify(cx: &Context<'_>, env: &Environment) -> Value {
             None => {
                 checks.push(format!(
                     "kubectl -n {ns} rollout status {} --timeout=180s",
-                    object("deployment", unit.name.as_str())
+                    object(unit.app.kind.as_str(), unit.name.as_str())
                 ));
+                for job in unit.app.jobs.keys() {
+                    let job = crate::model::job_name(unit.name.as_str(), job.as_str());
+                    checks.push(format!(
+                        "kubectl -n {ns} create job --from={} {}   # runs the scheduled job now",
+                        object("cronjob", &job),
+                        q(&format!("{job}-manual"))
+                    ));
+                }
                 if unit.app.migrations.is_some() {
                     checks.push(format!(
                         "kubectl -n {ns} wait --for=condition=complete {} --timeout=600s",
@@ -306,6 +314,7 @@ pub(super) fn rollback(cx: &Context<'_>, env: &Environment) -> Value {
         });
         apps.push(json!({
             "app": unit.name.as_str(),
+            "workload": format!("{}/{}", unit.app.kind.as_str(), unit.name),
             "namespace": unit.namespace,
             "cluster": unit.cluster_name.as_str(),
             "on_host": unit.host.map(|(h, _)| h.as_str()),

@@ -190,8 +190,8 @@ fn request_within_limit(env: &Environment, at: &str, r: &Resources, diags: &mut 
     }
 }
 
-/// Backup schedules are cron expressions Kubernetes' CronJob accepts (also what the
-/// hosts' `crond` runs: the schedule is written into a crontab line).
+/// Backup and job schedules are cron expressions Kubernetes' CronJob accepts (also
+/// what the hosts' `crond` runs: the schedule is written into a crontab line).
 fn cron_schedules(project: &Project, diags: &mut Diagnostics) {
     for env in &project.environments {
         let m = &env.model;
@@ -203,8 +203,17 @@ fn cron_schedules(project: &Project, diags: &mut Diagnostics) {
             let backup = stack.database.as_ref()?.backup.as_ref()?;
             Some((format!("/stacks/{name}/database/backup/schedule"), backup))
         });
-        for (pointer, backup) in apps.chain(stacks) {
-            if let Err(why) = cron::validate(&backup.schedule) {
+        let jobs = m.enabled_apps().flat_map(|(name, app)| {
+            app.jobs
+                .iter()
+                .map(move |(job, j)| (format!("/apps/{name}/jobs/{job}/schedule"), &j.schedule))
+        });
+        let schedules = apps
+            .chain(stacks)
+            .map(|(pointer, backup)| (pointer, &backup.schedule))
+            .chain(jobs);
+        for (pointer, schedule) in schedules {
+            if let Err(why) = cron::validate(schedule) {
                 diags.push(
                     error(
                         checks::INVALID_VALUE,

@@ -7,6 +7,8 @@
 pub mod containers;
 pub mod hosts;
 pub mod injection;
+pub mod jobs;
+pub mod kinds;
 pub mod kubernetes_rules;
 pub mod references;
 pub mod scaling;
@@ -26,6 +28,8 @@ pub fn model(project: &Project, diags: &mut Diagnostics) {
         volumes::check(env, diags);
         scaling::check(env, diags);
         containers::check(env, diags);
+        kinds::check(env, diags);
+        jobs::check(env, diags);
     }
     secrets::check_project(project, diags);
     hosts::check(project, diags);

@@ -24,6 +24,23 @@ pub fn check(env: &Environment, diags: &mut Diagnostics) {
             );
             continue;
         }
+        if app.kind == crate::model::WorkloadKind::DaemonSet {
+            diags.push(
+                Diagnostic::error(
+                    checks::INVALID_VALUE,
+                    format!(
+                        "`{name}` is a DaemonSet, which runs one pod per node and cannot autoscale"
+                    ),
+                )
+                .at(env.key_span(&at("")))
+                .label(
+                    env.key_span(&format!("/apps/{name}/kind")),
+                    "one pod per node",
+                )
+                .help("remove `autoscale`, or make the app a `deployment` or `statefulset`"),
+            );
+            continue;
+        }
         if scale.min > scale.max {
             diags.push(
                 Diagnostic::error(

@@ -140,7 +140,13 @@ pub fn check(env: &Environment, diags: &mut Diagnostics) {
                     paths.insert(path, mount_at.clone());
                 }
             }
-            if vol.access_mode().is_some_and(|m| m.single_writer()) && app.replicas > 1 {
+            // A StatefulSet's pods each get their own claim of a persistent volume.
+            let own_claim = app.kind == crate::model::WorkloadKind::StatefulSet
+                && matches!(vol.source(), Some(Source::Persistent(_)));
+            if vol.access_mode().is_some_and(|m| m.single_writer())
+                && app.replicas > 1
+                && !own_claim
+            {
                 diags.push(
                     Diagnostic::error(
                         checks::CONFLICT,

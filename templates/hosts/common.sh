@@ -119,6 +119,10 @@ project_{{ p.func }}() {
 	data_dirs=({% for d in p.data_dirs %}{% if not loop.first %} {% endif %}{{ d | shell_quote }}{% endfor %})
 	owned_dirs=({% for d in p.owned_dirs %}{% if not loop.first %} {% endif %}{{ d.owner | shell_quote }} {{ d.dir | shell_quote }}{% endfor %})
 	health_urls=({% for u in p.health_urls %}{% if not loop.first %} {% endif %}{{ u | shell_quote }}{% endfor %})
+{% if jobs %}
+	# Scheduled jobs (schedule, service, concurrency, lock file), for the crontab.
+	cron_jobs=({% for j in p.cron_jobs %}{% if not loop.first %} {% endif %}{{ j.schedule | shell_quote }} {{ j.service | shell_quote }} {{ j.concurrency | shell_quote }} {{ j.lock | shell_quote }}{% endfor %})
+{% endif %}
 	caddy={{ 1 if p.caddy else 0 }}
 	preflight() {
 {% if p.upstream %}
@@ -140,7 +144,7 @@ project_{{ p.func }}() {
 }
 {% endfor %}
 
-# Selects what NAME [ENV] names: sets project, compose{% if script == "deploy" %}, data_dirs, owned_dirs, health_urls, caddy, preflight{% else %} and the database{% endif %}.
+# Selects what NAME [ENV] names: sets project, compose{% if script == "deploy" %}, data_dirs, owned_dirs, health_urls, {% if jobs %}cron_jobs, {% endif %}caddy, preflight{% else %} and the database{% endif %}.
 select_target() {
 {% if script != "deploy" %}
 	db_service=""

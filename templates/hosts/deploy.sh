@@ -25,6 +25,70 @@ wait_healthy() {
 	done
 }
 
+{% if jobs %}
+# One word for /bin/sh, which runs crontab lines.
+sh_word() {
+	printf "'%s'" "$(printf '%s' "$1" | sed "s/'/'\\\\''/g")"
+}
+
+# Writes the project's scheduled jobs into this user's crontab, between its own
+# markers (replacing what an earlier deploy wrote there): each line runs the job's
+# compose service with `docker compose run --rm`, its output to the system log.
+install_jobs() {
+	local begin="# kiln: jobs of compose project $project (begin)"
+	local end="# kiln: jobs of compose project $project (end)"
+	local current lines="" docker flock logger run line word
+	if [ -z "${cron_jobs[*]:-}" ] && ! command -v crontab >/dev/null 2>&1; then
+		return 0
+	fi
+	command -v crontab >/dev/null 2>&1 || die "$project has scheduled jobs, which need cron: install it (the crontab command) and deploy again"
+	current="$(crontab -l 2>/dev/null || true)"
+	if [ -z "${cron_jobs[*]:-}" ] && ! printf '%s\n' "$current" | grep -Fxq "$begin"; then
+		return 0
+	fi
+	docker="$(command -v docker)"
+	flock="$(command -v flock || true)"
+	logger="$(command -v logger || true)"
+	set -- "${cron_jobs[@]}"
+	while [ "$#" -ge 4 ]; do
+		run=""
+		for word in "$docker" "${compose[@]:1}"; do
+			run="$run$(sh_word "$word") "
+		done
+		run="${run}run --rm --no-TTY"
+		case "$3" in
+		forbid)
+			[ -n "$flock" ] || die "the forbid concurrency of $2 needs flock (util-linux)"
+			run="$(sh_word "$flock") --nonblock $(sh_word "$4") $run $(sh_word "$2")"
+			;;
+		replace)
+			run="$(sh_word "$docker") rm --force $(sh_word "$project-$2-run") >/dev/null 2>&1; $run --name $(sh_word "$project-$2-run") $(sh_word "$2")"
+			;;
+		*)
+			run="$run $(sh_word "$2")"
+			;;
+		esac
+		if [ -n "$logger" ]; then
+			run="$run 2>&1 | $(sh_word "$logger") --tag $(sh_word "kiln-$project-$2")"
+		fi
+		# cron reads % as a line break.
+		line="$1 $(printf '%s' "$run" | sed 's/%/\\%/g')"
+		lines="$lines$line"$'\n'
+		shift 4
+	done
+	{
+		if [ -n "$current" ]; then
+			printf '%s\n' "$current" | awk -v b="$begin" -v e="$end" '$0 == b { skip = 1 } !skip { print } $0 == e { skip = 0 }'
+		fi
+		if [ -n "$lines" ]; then
+			printf '%s\n' "$begin"
+			printf '%s' "$lines"
+			printf '%s\n' "$end"
+		fi
+	} | crontab - || die "cannot write the crontab entries of $project"
+}
+
+{% endif %}
 if [ "$#" -lt 1 ] || [ "$#" -gt 2 ]; then
 	usage "deploy.sh NAME [ENV]"
 fi
@@ -64,4 +128,7 @@ fi
 for url in "${health_urls[@]}"; do
 	wait_healthy "$url"
 done
+{% if jobs %}
+install_jobs
+{% endif %}
 echo "deploy.sh: $project is up and healthy"

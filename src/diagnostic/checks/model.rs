@@ -243,4 +243,35 @@ Let the pipeline deploy once (its deploy job runs `kiln set-image`), run `kiln s
 web TAG --env dev` yourself, or pin `image.tag`.
 "#,
     };
+
+    /// A warning: a job's `timeZone` on a host, whose cron runs in its own local time.
+    HOST_JOB_TIME_ZONE = Check {
+        code: "W0115",
+        name: "host-job-time-zone",
+        kind: Kind::Warning,
+        summary: "A job on a host has a `timeZone`, but the host's cron runs jobs in the host's local time.",
+        fix: "drop `timeZone` on the host (or in that environment), or set the host's time zone to the one the schedule means",
+        doc: r#"## What it does
+Warns when an app on a host has a scheduled job with `timeZone`. On a host, a job is a
+line in the deploying user's crontab, and cron reads the schedule in the host's local
+time zone: the job runs at the given hours of that time zone, not of `timeZone`.
+
+## Why is this bad?
+A nightly job meant for 03:00 in `Europe/Berlin` runs at 03:00 UTC on a host kept in
+UTC: an hour or two off, maybe inside the working day.
+
+## Example
+```yaml
+apps:
+  wiki:
+    runsOn: vm
+    jobs:
+      export: {schedule: "0 3 * * *", timeZone: Europe/Berlin, command: [wiki, export]}
+```
+
+## How to fix
+Set the host's time zone (`timedatectl set-timezone Europe/Berlin`) and drop
+`timeZone` for the environments on the host, or write the schedule in the host's time.
+"#,
+    };
 }

@@ -50,7 +50,7 @@ fn check(cx: &LintContext<'_>, points: &mut Points<'_>) {
                 }
             }
         }
-        for rule in rules(&steps) {
+        for rule in rules(&steps, app.kind) {
             for g in rule.api_groups.iter().flatten() {
                 for res in rule.resources.iter().flatten() {
                     for v in &rule.verbs {

@@ -112,6 +112,7 @@ pub fn project(plan: &HostPlan<'_>, caddy: &Caddy) -> Built<ComposeFile> {
             data_dirs,
             owned_dirs: Vec::new(),
             health_urls: Vec::new(),
+            cron_jobs: Vec::new(),
             env_checks,
             upstream: None,
             caddy: true,

@@ -19,7 +19,7 @@ pub struct ComposeFile {
 }
 
 /// An image reference, with Flux's setter marker when image automation owns it.
-#[derive(Serialize)]
+#[derive(Clone, Serialize)]
 #[serde(untagged)]
 pub enum ImageRef {
     /// `name:tag`.
@@ -29,7 +29,7 @@ pub enum ImageRef {
 }
 
 /// One service.
-#[derive(Serialize)]
+#[derive(Clone, Serialize)]
 pub struct Service {
     /// The image.
     pub image: ImageRef,
@@ -41,6 +41,10 @@ pub struct Service {
     pub command: Option<Vec<String>>,
     /// Restart policy.
     pub restart: &'static str,
+    /// Profiles that start the service; none: `docker compose up` starts it
+    /// (a job's service is in `jobs`, started only by its crontab entry).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub profiles: Vec<String>,
     /// `host` for Caddy.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub network_mode: Option<String>,
@@ -104,6 +108,7 @@ impl Service {
             entrypoint: None,
             command: None,
             restart: "unless-stopped",
+            profiles: Vec::new(),
             network_mode: None,
             user: None,
             read_only: false,
@@ -126,7 +131,7 @@ impl Service {
 }
 
 /// A published port (long syntax).
-#[derive(Serialize)]
+#[derive(Clone, Serialize)]
 pub struct Port {
     /// The container port.
     pub target: u16,
@@ -141,7 +146,7 @@ pub struct Port {
 /// An env file (long syntax). `required: false` lets `docker compose config` validate
 /// the project where the file does not exist (CI, this repository); `deploy.sh`
 /// refuses to deploy without it.
-#[derive(Serialize)]
+#[derive(Clone, Serialize)]
 pub struct EnvFile {
     /// Path on the host.
     pub path: String,
@@ -150,7 +155,7 @@ pub struct EnvFile {
 }
 
 /// A mount (long syntax).
-#[derive(Serialize)]
+#[derive(Clone, Serialize)]
 pub struct Mount {
     /// `volume` or `bind`.
     #[serde(rename = "type")]
@@ -165,14 +170,14 @@ pub struct Mount {
 }
 
 /// A dependency.
-#[derive(Serialize)]
+#[derive(Clone, Serialize)]
 pub struct DependsOn {
     /// `service_healthy` or `service_started`.
     pub condition: &'static str,
 }
 
 /// A health check.
-#[derive(Serialize)]
+#[derive(Clone, Serialize)]
 pub struct Healthcheck {
     /// The command.
     pub test: Vec<String>,

@@ -90,6 +90,7 @@ pub fn apps_project(
     let mut data_dirs = Vec::new();
     let mut owned_dirs = Vec::new();
     let mut health_urls = Vec::new();
+    let mut cron_jobs = Vec::new();
     let mut members = Vec::new();
 
     for (name, app) in apps {
@@ -176,6 +177,10 @@ pub fn apps_project(
         }
         health_urls.append(&mut w.health_urls);
         env_files.append(&mut w.env_files);
+        if !w.cron_jobs.is_empty() {
+            data_dirs.push(format!("{data}/jobs"));
+        }
+        cron_jobs.append(&mut w.cron_jobs);
 
         let mut db_info = None;
         if let Some(db) = &app.database {
@@ -256,6 +261,7 @@ pub fn apps_project(
                 backup_dir: format!("{data}/manual-backups/{db_service}"),
             });
         }
+        services.extend(features::jobs::services(&cx, &s));
         services.insert(name.to_string(), s);
         members.push(Member {
             name: name.to_string(),
@@ -282,6 +288,7 @@ pub fn apps_project(
             data_dirs,
             owned_dirs,
             health_urls,
+            cron_jobs,
             env_checks: env_checks(&project.name, &env_files),
             upstream: None,
             caddy: false,
@@ -433,6 +440,7 @@ pub fn stack_project(
             data_dirs,
             owned_dirs: Vec::new(),
             health_urls,
+            cron_jobs: Vec::new(),
             env_checks: env_checks(&project.name, &env_files),
             upstream: Some(UpstreamCheck {
                 file: format!("{upstream_dir}/{}", stack.upstream.file),

@@ -36,6 +36,8 @@ pub struct ScriptProject {
     pub owned_dirs: Vec<OwnedDir>,
     /// Health endpoints reachable from the host, waited for after starting.
     pub health_urls: Vec<String>,
+    /// Scheduled jobs, which `deploy.sh` writes into the deploying user's crontab.
+    pub cron_jobs: Vec<CronJob>,
     /// Env files that must exist with their variables set.
     pub env_checks: Vec<EnvCheck>,
     /// The upstream compose file that must exist on the host.
@@ -53,6 +55,20 @@ pub struct OwnedDir {
     pub dir: String,
     /// `uid:gid`.
     pub owner: String,
+}
+
+/// A scheduled job on a host: a crontab line running the job's compose service.
+#[derive(Clone, Debug, Serialize)]
+pub struct CronJob {
+    /// The five cron fields or a descriptor (`@daily`), as the host's cron reads them.
+    pub schedule: String,
+    /// The compose service (in the `jobs` profile) it runs.
+    pub service: String,
+    /// `forbid` (skip a run while one runs, with `flock`), `allow` or `replace` (stop
+    /// the running one first).
+    pub concurrency: &'static str,
+    /// The lock file of `forbid`.
+    pub lock: String,
 }
 
 /// A compose file argument.
@@ -117,6 +133,9 @@ struct ScriptContext<'a> {
     header: Vec<String>,
     host: &'a str,
     projects: &'a [ScriptProject],
+    /// Whether a project of the host has scheduled jobs (`deploy.sh` then manages
+    /// their crontab entries).
+    jobs: bool,
 }
 
 /// Renders every script of a host.
@@ -147,6 +166,7 @@ pub fn render(
                     header: header.clone(),
                     host: plan.name.as_str(),
                     projects: &projects,
+                    jobs: projects.iter().any(|p| !p.cron_jobs.is_empty()),
                 },
                 &cx.project.sources,
             );

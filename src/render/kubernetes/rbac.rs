@@ -9,6 +9,7 @@
 //! commands against the generated Role.
 
 use super::{AppCx, Object, labels};
+use crate::model::WorkloadKind;
 use crate::render::templates::shell_quote;
 use k8s_openapi::api::core::v1::{Secret, ServiceAccount};
 use k8s_openapi::api::rbac::v1::{PolicyRule, Role, RoleBinding, RoleRef, Subject};
@@ -23,18 +24,21 @@ pub enum DeployStep {
     RunMigration,
     /// Waits for the migration Job to complete and prints its logs.
     WaitMigration,
-    /// `kubectl set image deployment/...`.
+    /// `kubectl set image deployment/...` (or `statefulset/`, `daemonset/`: the app's
+    /// `kind`).
     SetImage,
-    /// `kubectl rollout status deployment/...`; on failure, lists the ReplicaSets and
-    /// Pods so the job log shows what is stuck.
+    /// `kubectl rollout status deployment/...` (or the app's `kind`); on failure, lists
+    /// the Pods (and a Deployment's ReplicaSets) so the job log shows what is stuck.
     WaitRollout,
 }
 
 /// What a deploy job's commands act on.
 #[derive(Clone, Debug)]
 pub struct DeployTarget {
-    /// The Deployment (and its container).
+    /// The app's workload (and its container).
     pub deployment: String,
+    /// The kind of that workload.
+    pub kind: WorkloadKind,
     /// The label selector of the app's pods.
     pub selector: String,
     /// A shell word for the new image reference, e.g. `"$IMAGE:$TAG"`.
@@ -63,7 +67,12 @@ impl DeployStep {
         word: &mut dyn FnMut(&str, &str) -> String,
     ) -> Vec<String> {
         let job = format!("job/{}", t.migration_job);
-        let deployment = format!("deployment/{}", t.deployment);
+        let deployment = format!("{}/{}", t.kind.as_str(), t.deployment);
+        let listed = if t.kind == WorkloadKind::Deployment {
+            "replicasets,pods"
+        } else {
+            "pods"
+        };
         match self {
             DeployStep::RunMigration => vec![
                 format!("kubectl delete {job} --ignore-not-found --wait=true --timeout=120s"),
@@ -84,7 +93,7 @@ impl DeployStep {
                 t.deployment, t.image
             )],
             DeployStep::WaitRollout => vec![format!(
-                "if ! kubectl rollout status {deployment} --timeout=300s; then\n  kubectl get replicasets,pods --selector={}\n  exit 1\nfi",
+                "if ! kubectl rollout status {deployment} --timeout=300s; then\n  kubectl get {listed} --selector={}\n  exit 1\nfi",
                 shell_quote(&t.selector)
             )],
         }
@@ -95,10 +104,13 @@ impl DeployStep {
     ///   `set image --local` works on the file; `create -f` creates;
     /// - `wait` gets, lists and watches the Job; `logs job/...` gets the Job, lists
     ///   (and, while none exists, watches) its pods and reads `pods/log`;
-    /// - `set image` gets and patches the Deployment;
-    /// - `rollout status` gets, lists and watches the Deployment; the failure listing
-    ///   lists ReplicaSets and Pods.
-    pub fn permissions(self) -> &'static [(&'static str, &'static str, &'static [&'static str])] {
+    /// - `set image` gets and patches the workload (of `kind`);
+    /// - `rollout status` gets, lists and watches it; the failure listing lists Pods
+    ///   (and a Deployment's ReplicaSets).
+    pub fn permissions(
+        self,
+        kind: WorkloadKind,
+    ) -> &'static [(&'static str, &'static str, &'static [&'static str])] {
         match self {
             DeployStep::RunMigration => &[(
                 "batch",
@@ -110,12 +122,26 @@ impl DeployStep {
                 ("", "pods", &["list", "watch"]),
                 ("", "pods/log", &["get"]),
             ],
-            DeployStep::SetImage => &[("apps", "deployments", &["get", "patch"])],
-            DeployStep::WaitRollout => &[
-                ("apps", "deployments", &["get", "list", "watch"]),
-                ("apps", "replicasets", &["list"]),
-                ("", "pods", &["list"]),
-            ],
+            DeployStep::SetImage => match kind {
+                WorkloadKind::Deployment => &[("apps", "deployments", &["get", "patch"])],
+                WorkloadKind::StatefulSet => &[("apps", "statefulsets", &["get", "patch"])],
+                WorkloadKind::DaemonSet => &[("apps", "daemonsets", &["get", "patch"])],
+            },
+            DeployStep::WaitRollout => match kind {
+                WorkloadKind::Deployment => &[
+                    ("apps", "deployments", &["get", "list", "watch"]),
+                    ("apps", "replicasets", &["list"]),
+                    ("", "pods", &["list"]),
+                ],
+                WorkloadKind::StatefulSet => &[
+                    ("apps", "statefulsets", &["get", "list", "watch"]),
+                    ("", "pods", &["list"]),
+                ],
+                WorkloadKind::DaemonSet => &[
+                    ("apps", "daemonsets", &["get", "list", "watch"]),
+                    ("", "pods", &["list"]),
+                ],
+            },
         }
     }
 }
@@ -135,11 +161,12 @@ pub fn steps_for(app: &crate::model::App) -> Vec<DeployStep> {
     steps
 }
 
-/// Policy rules granting exactly what `steps` need, merged per resource.
-pub fn rules(steps: &[DeployStep]) -> Vec<PolicyRule> {
+/// Policy rules granting exactly what `steps` need on a workload of `kind`, merged
+/// per resource.
+pub fn rules(steps: &[DeployStep], kind: WorkloadKind) -> Vec<PolicyRule> {
     let mut by_resource: BTreeMap<(&str, &str), BTreeSet<&str>> = BTreeMap::new();
     for step in steps {
-        for (group, resource, verbs) in step.permissions() {
+        for (group, resource, verbs) in step.permissions(kind) {
             by_resource
                 .entry((group, resource))
                 .or_default()
@@ -184,7 +211,7 @@ pub fn objects(cx: &AppCx<'_>) -> Vec<Object> {
     };
     let role = Role {
         metadata: meta(sa),
-        rules: Some(rules(&steps(cx))),
+        rules: Some(rules(&steps(cx), cx.app.kind)),
     };
     let binding = RoleBinding {
         metadata: meta(sa),
@@ -232,7 +259,8 @@ mod tests {
 
     #[test]
     fn rules_merge_verbs_per_resource_and_grant_nothing_extra() {
-        let r = rules(&[DeployStep::SetImage, DeployStep::WaitRollout]);
+        let steps = [DeployStep::SetImage, DeployStep::WaitRollout];
+        let r = rules(&steps, WorkloadKind::Deployment);
         assert_eq!(verbs(&r, "deployments"), ["get", "list", "patch", "watch"]);
         assert_eq!(verbs(&r, "replicasets"), ["list"]);
         assert!(verbs(&r, "jobs").is_empty());
@@ -240,9 +268,35 @@ mod tests {
     }
 
     #[test]
+    fn a_stateful_set_is_rolled_out_as_one() {
+        let steps = [DeployStep::SetImage, DeployStep::WaitRollout];
+        let r = rules(&steps, WorkloadKind::StatefulSet);
+        assert_eq!(verbs(&r, "statefulsets"), ["get", "list", "patch", "watch"]);
+        assert!(verbs(&r, "deployments").is_empty());
+        assert!(verbs(&r, "replicasets").is_empty());
+        let t = DeployTarget {
+            deployment: "db".into(),
+            kind: WorkloadKind::DaemonSet,
+            selector: "app.kubernetes.io/name=db".into(),
+            image: "\"$IMAGE:$TAG\"".into(),
+            migration_job: "db-migrate-ci".into(),
+            migration_container: "migrate".into(),
+            migration_file: "x.yaml".into(),
+            migration_timeout: 660,
+        };
+        let wait = DeployStep::WaitRollout.commands(&t, &mut |_, v| shell_quote(v));
+        assert!(
+            wait[0].contains("kubectl rollout status daemonset/db "),
+            "{wait:?}"
+        );
+        assert!(wait[0].contains("kubectl get pods "), "{wait:?}");
+    }
+
+    #[test]
     fn every_step_runs_kubectl() {
         let t = DeployTarget {
             deployment: "web".into(),
+            kind: WorkloadKind::Deployment,
             selector: "app.kubernetes.io/name=web".into(),
             image: "\"$IMAGE:$TAG\"".into(),
             migration_job: "web-migrate-ci".into(),
@@ -261,7 +315,7 @@ mod tests {
                 commands.iter().all(|c| c.contains("kubectl ")),
                 "{commands:?}"
             );
-            assert!(!step.permissions().is_empty());
+            assert!(!step.permissions(WorkloadKind::Deployment).is_empty());
         }
     }
 }

@@ -1,9 +1,15 @@
-//! The app itself: its Deployment, ClusterIP Service and migration Job, built from
-//! the bare workload and every feature in [`features::FEATURES`].
+//! The app itself: its Deployment, StatefulSet or DaemonSet (`kind`), ClusterIP
+//! Service, migration Job and the CronJobs of its `jobs`, built from the bare workload
+//! and every feature in [`features::FEATURES`].
 
 use super::features::{self, Workload};
 use super::{AppCx, Object, labels, pod};
-use k8s_openapi::api::apps::v1::{Deployment, DeploymentSpec, DeploymentStrategy};
+use crate::model::WorkloadKind;
+use k8s_openapi::api::apps::v1::{
+    DaemonSet, DaemonSetSpec, DaemonSetUpdateStrategy, Deployment, DeploymentSpec,
+    DeploymentStrategy, StatefulSet, StatefulSetPersistentVolumeClaimRetentionPolicy,
+    StatefulSetSpec, StatefulSetUpdateStrategy,
+};
 use k8s_openapi::api::batch::v1::{Job, JobSpec};
 use k8s_openapi::api::core::v1::{
     Container, ContainerPort, PodSpec, PodTemplateSpec, Service, ServicePort, ServiceSpec,
@@ -11,12 +17,18 @@ use k8s_openapi::api::core::v1::{
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
-/// The Deployment, Service and (when the app has migrations) the migration Job, then
-/// the objects the app's features add (see [`features`]).
+/// The workload of the app's `kind`, Service and (when the app has migrations) the
+/// migration Job, then the objects the app's features add (see [`features`]) and the
+/// CronJobs of its jobs.
 pub fn objects(cx: &AppCx<'_>) -> Vec<Object> {
     let w = build(cx);
+    let workload = match cx.app.kind {
+        WorkloadKind::Deployment => Object::from(&deployment(cx, &w)),
+        WorkloadKind::StatefulSet => Object::from(&stateful_set(cx, &w)),
+        WorkloadKind::DaemonSet => Object::from(&daemon_set(cx, &w)),
+    };
     let mut out = vec![
-        Object::from(&deployment(cx, &w)),
+        workload,
         Object::from(&Service {
             metadata: cx.meta(cx.name.as_str(), "app"),
             spec: Some(w.service.clone()),
@@ -26,7 +38,8 @@ pub fn objects(cx: &AppCx<'_>) -> Vec<Object> {
     if cx.app.migrations.is_some() {
         out.push(Object::from(&migration_job(cx, &w)));
     }
-    out.extend(w.objects);
+    out.extend(w.objects.iter().cloned());
+    out.extend(features::jobs::cron_jobs(cx, &w));
     out
 }
 
@@ -97,6 +110,8 @@ fn bare(cx: &AppCx<'_>) -> Workload {
         recreate: false,
         replicas: Some(i32::try_from(cx.app.replicas).unwrap_or(i32::MAX)),
         objects: Vec::new(),
+        volume_claim_templates: Vec::new(),
+        delete_claims: false,
     }
 }
 
@@ -117,18 +132,93 @@ fn deployment(cx: &AppCx<'_>, w: &Workload) -> Deployment {
                 type_: Some("Recreate".to_owned()),
                 ..Default::default()
             }),
-            selector: LabelSelector {
-                match_labels: Some(labels::selector(cx.name.as_str())),
-                ..Default::default()
-            },
-            template: PodTemplateSpec {
-                metadata: Some(cx.meta(cx.name.as_str(), "app")),
-                spec: Some(w.pod.clone()),
-            },
+            selector: selector(cx),
+            template: template(cx, w),
             ..Default::default()
         },
         ..Default::default()
     }
+}
+
+fn selector(cx: &AppCx<'_>) -> LabelSelector {
+    LabelSelector {
+        match_labels: Some(labels::selector(cx.name.as_str())),
+        ..Default::default()
+    }
+}
+
+fn template(cx: &AppCx<'_>, w: &Workload) -> PodTemplateSpec {
+    PodTemplateSpec {
+        metadata: Some(cx.meta(cx.name.as_str(), "app")),
+        spec: Some(w.pod.clone()),
+    }
+}
+
+/// A StatefulSet: named after its Service (`serviceName`), rolled one pod at a time,
+/// each pod with its own claims of the `volumeClaimTemplates`, kept when the
+/// StatefulSet is deleted or scaled down unless every persistent volume says
+/// `keep: false`.
+fn stateful_set(cx: &AppCx<'_>, w: &Workload) -> StatefulSet {
+    StatefulSet {
+        metadata: cx.meta(cx.name.as_str(), "app"),
+        spec: StatefulSetSpec {
+            replicas: w.replicas,
+            revision_history_limit: Some(5),
+            service_name: Some(cx.name.to_string()),
+            selector: selector(cx),
+            template: template(cx, w),
+            update_strategy: Some(StatefulSetUpdateStrategy {
+                type_: Some("RollingUpdate".to_owned()),
+                ..Default::default()
+            }),
+            volume_claim_templates: (!w.volume_claim_templates.is_empty())
+                .then(|| w.volume_claim_templates.clone()),
+            persistent_volume_claim_retention_policy: w.delete_claims.then(|| {
+                StatefulSetPersistentVolumeClaimRetentionPolicy {
+                    when_deleted: Some("Delete".to_owned()),
+                    when_scaled: Some("Retain".to_owned()),
+                }
+            }),
+            ..Default::default()
+        },
+        ..Default::default()
+    }
+}
+
+/// A DaemonSet: one pod per node, rolled node by node.
+fn daemon_set(cx: &AppCx<'_>, w: &Workload) -> DaemonSet {
+    DaemonSet {
+        metadata: cx.meta(cx.name.as_str(), "app"),
+        spec: DaemonSetSpec {
+            revision_history_limit: Some(5),
+            selector: selector(cx),
+            template: template(cx, w),
+            update_strategy: Some(DaemonSetUpdateStrategy {
+                type_: Some("RollingUpdate".to_owned()),
+                ..Default::default()
+            }),
+            ..Default::default()
+        },
+        ..Default::default()
+    }
+}
+
+/// The mounts of the app's container that a pod other than the app's can have: the
+/// claim templates of a StatefulSet belong to its own pods, so other pods (the
+/// migration Job, jobs) do not mount them.
+pub fn shared_mounts(w: &Workload) -> Option<Vec<k8s_openapi::api::core::v1::VolumeMount>> {
+    let mounts = w.pod.containers[0].volume_mounts.as_ref()?;
+    let own: Vec<&str> = w
+        .volume_claim_templates
+        .iter()
+        .filter_map(|t| t.metadata.name.as_deref())
+        .collect();
+    let shared: Vec<_> = mounts
+        .iter()
+        .filter(|m| !own.contains(&m.name.as_str()))
+        .cloned()
+        .collect();
+    (!shared.is_empty()).then_some(shared)
 }
 
 /// The name of an app's migration Job.
@@ -143,7 +233,6 @@ pub fn migration_job(cx: &AppCx<'_>, w: &Workload) -> Job {
         unreachable!("checked by objects()")
     };
     let name = migration_job_name(cx.name.as_str());
-    let app = &w.pod.containers[0];
     let container = Container {
         name: "migrate".to_owned(),
         image: Some(cx.image.clone()),
@@ -152,7 +241,7 @@ pub fn migration_job(cx: &AppCx<'_>, w: &Workload) -> Job {
         env: Some(pod::env(cx)).filter(|e| !e.is_empty()),
         resources: pod::resources(cx.app.resources.as_ref()),
         security_context: Some(app_security(cx)),
-        volume_mounts: app.volume_mounts.clone(),
+        volume_mounts: shared_mounts(w),
         ..Default::default()
     };
     let mut spec = w.pod.clone();
@@ -170,5 +259,50 @@ pub fn migration_job(cx: &AppCx<'_>, w: &Workload) -> Job {
             ..Default::default()
         }),
         ..Default::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use k8s_openapi::api::core::v1::{PersistentVolumeClaim, VolumeMount};
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+
+    /// A StatefulSet's claim templates are its own pods': the migration Job and the
+    /// jobs mount the rest of the app's volumes, not those.
+    #[test]
+    fn other_pods_do_not_mount_claim_templates() {
+        let mount = |name: &str| VolumeMount {
+            name: name.to_owned(),
+            mount_path: format!("/{name}"),
+            ..Default::default()
+        };
+        let w = Workload {
+            pod: PodSpec {
+                containers: vec![Container {
+                    volume_mounts: Some(vec![mount("vol-data"), mount("tmp")]),
+                    ..Default::default()
+                }],
+                ..Default::default()
+            },
+            service: ServiceSpec::default(),
+            replicas: Some(1),
+            recreate: false,
+            objects: Vec::new(),
+            volume_claim_templates: vec![PersistentVolumeClaim {
+                metadata: ObjectMeta {
+                    name: Some("vol-data".to_owned()),
+                    ..Default::default()
+                },
+                ..Default::default()
+            }],
+            delete_claims: false,
+        };
+        let names: Vec<_> = shared_mounts(&w)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|m| m.name)
+            .collect();
+        assert_eq!(names, ["tmp"]);
     }
 }

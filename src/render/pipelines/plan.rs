@@ -468,6 +468,7 @@ fn deploy_plan(
         .unwrap_or(600);
     let target = DeployTarget {
         deployment: name.to_string(),
+        kind: app.kind,
         selector: format!("{}={name},{}=app", labels::NAME, labels::COMPONENT),
         image: "\"$IMAGE:$TAG\"".to_owned(),
         migration_job: job_name.clone(),

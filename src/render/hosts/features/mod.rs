@@ -8,12 +8,13 @@
 pub mod command;
 pub mod containers;
 pub mod health;
+pub mod jobs;
 pub mod scaling;
 pub mod volumes;
 
 use super::HostPlan;
 use super::compose::{Service, Volume};
-use super::scripts::OwnedDir;
+use super::scripts::{CronJob, OwnedDir};
 use crate::model::{App, Environment, Name};
 use std::collections::BTreeMap;
 
@@ -58,6 +59,8 @@ pub struct HostWorkload {
     /// Secret environment files of the app's other services (the app's own is the
     /// project's).
     pub env_files: Vec<super::env_file::EnvFileSpec>,
+    /// Crontab entries `deploy.sh` installs (the app's scheduled jobs).
+    pub cron_jobs: Vec<CronJob>,
 }
 
 impl HostWorkload {
@@ -70,6 +73,7 @@ impl HostWorkload {
             owned_dirs: Vec::new(),
             health_urls: Vec::new(),
             env_files: Vec::new(),
+            cron_jobs: Vec::new(),
         }
     }
 
@@ -92,6 +96,7 @@ pub const FEATURES: &[(&str, Feature)] = &[
     ("volumes", volumes::apply),
     ("scaling", scaling::apply),
     ("containers", containers::apply),
+    ("jobs", jobs::apply),
 ];
 
 /// Applies every feature to `workload`.

@@ -8,11 +8,12 @@
 pub mod command;
 pub mod containers;
 pub mod health;
+pub mod jobs;
 pub mod scaling;
 pub mod volumes;
 
 use super::{AppCx, Object};
-use k8s_openapi::api::core::v1::{Container, PodSpec, ServiceSpec};
+use k8s_openapi::api::core::v1::{Container, PersistentVolumeClaim, PodSpec, ServiceSpec};
 
 /// What a feature adds to: the app's pod and Service while they are being built, and
 /// the app's other objects.
@@ -27,6 +28,12 @@ pub struct Workload {
     pub replicas: Option<i32>,
     /// The app's other objects (claims, config maps, jobs...), in the order written.
     pub objects: Vec<Object>,
+    /// For a StatefulSet: the claims each pod gets its own copy of
+    /// (`volumeClaimTemplates`, named after the pod volume its mounts name).
+    pub volume_claim_templates: Vec<PersistentVolumeClaim>,
+    /// For a StatefulSet: its claims are deleted with it (every persistent volume says
+    /// `keep: false`); by default they are kept.
+    pub delete_claims: bool,
 }
 
 impl Workload {
@@ -47,6 +54,7 @@ pub const FEATURES: &[(&str, Feature)] = &[
     ("volumes", volumes::apply),
     ("scaling", scaling::apply),
     ("containers", containers::apply),
+    ("jobs", jobs::apply),
 ];
 
 /// Applies every feature to `workload`.

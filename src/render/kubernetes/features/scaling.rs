@@ -23,7 +23,7 @@ pub fn apply(cx: &AppCx<'_>, w: &mut Workload) {
             spec: HorizontalPodAutoscalerSpec {
                 scale_target_ref: CrossVersionObjectReference {
                     api_version: Some("apps/v1".to_owned()),
-                    kind: "Deployment".to_owned(),
+                    kind: cx.app.kind.kind().to_owned(),
                     name: cx.name.to_string(),
                 },
                 min_replicas: Some(int(scale.min)),
