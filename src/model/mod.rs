@@ -20,6 +20,7 @@ mod literal_secrets;
 pub mod load;
 pub mod names;
 pub mod placement;
+mod ports;
 pub mod schema;
 mod secret;
 pub mod secret_placement;
@@ -44,6 +45,9 @@ pub use infra::{
 };
 pub use load::{SpanIndex, load, load_files};
 pub use names::Name;
+pub use ports::{
+    AppPort, HostBinding, MAIN_PORT_NAME, Port, Protocol, ServiceSettings, ServiceType,
+};
 pub use secret::{
     Alphabet, GenerateSource, Generator, KeySource, ManualSource, OnePasswordSource, Secret,
     SecretRef, SecretScope, SecretType, TemplatePart, TemplateSource, is_url_safe_byte,

@@ -7,6 +7,7 @@
 pub mod hosts;
 pub mod injection;
 pub mod kubernetes_rules;
+pub mod ports;
 pub mod references;
 pub mod secrets;
 pub mod volumes;
@@ -22,6 +23,7 @@ pub fn model(project: &Project, diags: &mut Diagnostics) {
         secrets::check(env, diags);
         injection::check(env, diags);
         volumes::check(env, diags);
+        ports::check(env, diags);
     }
     secrets::check_project(project, diags);
     hosts::check(project, diags);

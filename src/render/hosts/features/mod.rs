@@ -7,6 +7,7 @@
 
 pub mod command;
 pub mod health;
+pub mod ports;
 pub mod volumes;
 
 use super::HostPlan;
@@ -84,6 +85,7 @@ pub const FEATURES: &[(&str, Feature)] = &[
     ("command", command::apply),
     ("health", health::apply),
     ("volumes", volumes::apply),
+    ("ports", ports::apply),
 ];
 
 /// Applies every feature to `workload`.
