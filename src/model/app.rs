@@ -43,8 +43,28 @@ pub struct App {
     /// `[--config.file=/etc/prometheus/prometheus.yml, --storage.tsdb.retention.time=30d]`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub args: Option<Vec<String>>,
-    /// The port the container listens on.
+    /// The port the container listens on: the app's main HTTP port (named `http`),
+    /// which its routes and health check use.
     pub port: u16,
+    /// Extra named ports, e.g. `dns: {port: 53, protocol: udp}`. Names as Kubernetes
+    /// port names: at most 15 characters, lowercase letters, digits and `-`, at least
+    /// one letter, not `http` (the main port). On a cluster each is a container port
+    /// and a port of the app's Service; on a host only a port with `publish` is
+    /// published (on `127.0.0.1` unless it says another address).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub ports: BTreeMap<String, super::Port>,
+    /// The app's Service on a cluster: `type` (`ClusterIP` default, `NodePort`,
+    /// `LoadBalancer` for things like DNS on UDP 53), fixed `nodePorts` by port name,
+    /// `loadBalancerIP`. A host has no Service and ignores it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service: Option<super::ServiceSettings>,
+    /// Run in the node's or host's network namespace (DHCP servers, some discovery
+    /// protocols). On a cluster the pod gets `hostNetwork` (and the DNS policy
+    /// `ClusterFirstWithHostNet`), which only Pod Security `privileged` admits; on a
+    /// host the service gets `network_mode: host` and nothing is published: its ports
+    /// are the host's, so `publish` is an error there.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub host_network: bool,
     /// What runs the app: `deployment` (the default), `statefulset` (each pod keeps
     /// its own `persistent` volumes) or `daemonset` (one pod per node; clusters only,
     /// without `replicas`).

@@ -22,6 +22,7 @@ mod literal_secrets;
 pub mod load;
 pub mod names;
 pub mod placement;
+mod ports;
 mod scaling;
 pub mod schema;
 mod secret;
@@ -49,6 +50,9 @@ pub use infra::{
 pub use kinds::{Concurrency, Job, WorkloadKind, job_name};
 pub use load::{SpanIndex, load, load_files};
 pub use names::Name;
+pub use ports::{
+    AppPort, HostBinding, MAIN_PORT_NAME, Port, Protocol, ServiceSettings, ServiceType,
+};
 pub use scaling::Autoscale;
 pub use secret::{
     Alphabet, GenerateSource, Generator, KeySource, ManualSource, OnePasswordSource, Secret,

@@ -9,7 +9,9 @@
 use super::references::{is_env_name, secret_ref, unknown};
 use crate::diagnostic::{Diagnostic, Diagnostics, Span, checks};
 use crate::model::placement::{CADDY_PROJECT, host_users};
-use crate::model::{Environment, Name, Placement, Project, Route, TlsMode};
+use crate::model::{
+    Environment, MAIN_PORT_NAME, Name, Placement, Project, Protocol, Route, TlsMode,
+};
 use std::collections::BTreeMap;
 
 /// Runs every host check.
@@ -316,6 +318,7 @@ fn check_shared_hosts(project: &Project, diags: &mut Diagnostics) {
 struct Binding {
     address: String,
     port: u16,
+    protocol: Protocol,
     what: String,
     span: Option<Span>,
 }
@@ -332,16 +335,23 @@ fn check_ports(project: &Project, diags: &mut Diagnostics) {
         let m = &env.model;
         let mut add = |host: &Name, binding: Binding, diags: &mut Diagnostics| {
             let list = by_host.entry(host.clone()).or_default();
-            if let Some(first) = list
-                .iter()
-                .find(|b| b.port == binding.port && overlaps(&b.address, &binding.address))
-            {
+            if let Some(first) = list.iter().find(|b| {
+                b.port == binding.port
+                    && b.protocol == binding.protocol
+                    && overlaps(&b.address, &binding.address)
+            }) {
                 diags.push(
                     Diagnostic::error(
                         checks::CONFLICT,
                         format!(
-                            "{} binds port {} on host `{host}`, which {} already binds",
-                            binding.what, binding.port, first.what
+                            "{} binds port {}{} on host `{host}`, which {} already binds",
+                            binding.what,
+                            binding.port,
+                            match binding.protocol {
+                                Protocol::Tcp => "",
+                                Protocol::Udp => "/udp",
+                            },
+                            first.what
                         ),
                     )
                     .at(binding.span)
@@ -357,20 +367,20 @@ fn check_ports(project: &Project, diags: &mut Diagnostics) {
                 continue;
             };
             caddy_ports(env, host, h, &mut caddy_done, &mut |b| add(host, b, diags));
-            if let Some((address, port)) = app.host_publish(host) {
-                let pointer = match &app.publish {
-                    Some(p) if p.port.is_some() => "publish/port",
-                    Some(_) => "publish",
-                    None => "port",
+            for b in app.host_bindings(host) {
+                let what = if b.name == MAIN_PORT_NAME {
+                    format!("app `{name}` of `{}`", env.name)
+                } else {
+                    format!("port `{}` of app `{name}` of `{}`", b.name, env.name)
                 };
-                let span = env.span(&format!("/apps/{name}/{pointer}"));
                 add(
                     host,
                     Binding {
-                        address,
-                        port,
-                        what: format!("app `{name}` of `{}`", env.name),
-                        span,
+                        address: b.address,
+                        port: b.host_port,
+                        protocol: b.protocol,
+                        what,
+                        span: env.span(&format!("/apps/{name}{}", b.pointer)),
                     },
                     diags,
                 );
@@ -386,6 +396,7 @@ fn check_ports(project: &Project, diags: &mut Diagnostics) {
                 Binding {
                     address: "0.0.0.0".to_owned(),
                     port: stack.port,
+                    protocol: Protocol::Tcp,
                     what: format!("stack `{name}` of `{}`", env.name),
                     span: env.span(&format!("/stacks/{name}/port")),
                 },
@@ -435,6 +446,7 @@ fn caddy_ports(
         add(Binding {
             address: address.clone(),
             port,
+            protocol: Protocol::Tcp,
             what: format!("the Caddy of `{host}`"),
             span: env.span(&format!("/hosts/{host}/caddy/{field}")),
         });

@@ -55,6 +55,20 @@ pub fn check(env: &Environment, diags: &mut Diagnostics) {
                 "write the host address to publish on, e.g. `127.0.0.1` or `0.0.0.0`",
             );
         }
+        for (port_name, p) in &app.ports {
+            if let Some(publish) = &p.publish
+                && !is_ip(&publish.address)
+            {
+                bad(
+                    at(&format!(
+                        "ports/{}/publish/address",
+                        crate::pointer::escape(port_name)
+                    )),
+                    format!("{} is not an IP address", shown(&publish.address)),
+                    "write the host address to publish on, e.g. `127.0.0.1` or `0.0.0.0`",
+                );
+            }
+        }
         if let Some(health) = &app.health
             && let Err(why) = url_path(&health.path, true)
         {

@@ -87,6 +87,13 @@ fn ports(project: &Project, diags: &mut Diagnostics) {
             if let Some(port) = app.publish.as_ref().and_then(|p| p.port) {
                 found.push((format!("/apps/{name}/publish/port"), port));
             }
+            for (port_name, p) in &app.ports {
+                let at = format!("/apps/{name}/ports/{}", crate::pointer::escape(port_name));
+                found.push((format!("{at}/port"), p.port));
+                if let Some(port) = p.publish.as_ref().and_then(|p| p.port) {
+                    found.push((format!("{at}/publish/port"), port));
+                }
+            }
         }
         for (name, stack) in m.enabled_stacks() {
             found.push((format!("/stacks/{name}/port"), stack.port));

@@ -10,6 +10,7 @@ pub mod injection;
 pub mod jobs;
 pub mod kinds;
 pub mod kubernetes_rules;
+pub mod ports;
 pub mod references;
 pub mod scaling;
 pub mod secrets;
@@ -30,6 +31,7 @@ pub fn model(project: &Project, diags: &mut Diagnostics) {
         containers::check(env, diags);
         kinds::check(env, diags);
         jobs::check(env, diags);
+        ports::check(env, diags);
     }
     secrets::check_project(project, diags);
     hosts::check(project, diags);

@@ -49,6 +49,14 @@ fn check(cx: &LintContext<'_>, points: &mut Points<'_>) {
             }
         }
         for env in &cx.project.environments {
+            // An app in the host's network listens on the host's ports itself.
+            for (_, app) in env.model.enabled_apps() {
+                if app.host_network
+                    && matches!(env.model.placement(app), Some(crate::model::Placement::Host(h, _)) if h.as_str() == host)
+                {
+                    published.insert(i64::from(app.port));
+                }
+            }
             for (_, stack) in env.model.enabled_stacks() {
                 if env
                     .model

@@ -139,7 +139,7 @@ pub struct Port {
     pub published: String,
     /// The host address.
     pub host_ip: String,
-    /// Always `tcp`.
+    /// `tcp` or `udp`.
     pub protocol: &'static str,
 }
 

@@ -87,7 +87,7 @@ fn match_labels(labels: BTreeMap<String, String>) -> LabelSelector {
     }
 }
 
-/// The NetworkPolicies of one app: its pods accept traffic on the app's port only (from
+/// The NetworkPolicies of one app: its pods accept traffic on the app's ports only (from
 /// anywhere: ingress controllers, the tunnel, other apps), its database only from the
 /// app's own pods; an app that runs on a host has only Jobs on the cluster, which
 /// accept nothing.
@@ -127,7 +127,17 @@ pub fn app_policies(cx: &AppCx<'_>, on_host: bool) -> Vec<Object> {
         app,
         vec![NetworkPolicyIngressRule {
             from: None,
-            ports: tcp(cx.app.port),
+            ports: Some(
+                cx.app
+                    .all_ports()
+                    .into_iter()
+                    .map(|p| NetworkPolicyPort {
+                        port: Some(IntOrString::Int(i32::from(p.port))),
+                        protocol: Some(p.protocol.kubernetes().to_owned()),
+                        end_port: None,
+                    })
+                    .collect(),
+            ),
         }],
     )];
     if cx.app.database.is_some() {

@@ -9,6 +9,7 @@ pub mod command;
 pub mod containers;
 pub mod health;
 pub mod jobs;
+pub mod ports;
 pub mod scaling;
 pub mod volumes;
 
@@ -97,6 +98,7 @@ pub const FEATURES: &[(&str, Feature)] = &[
     ("scaling", scaling::apply),
     ("containers", containers::apply),
     ("jobs", jobs::apply),
+    ("ports", ports::apply),
 ];
 
 /// Applies every feature to `workload`.
