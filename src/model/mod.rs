@@ -15,6 +15,7 @@ mod app;
 mod ci;
 pub mod files;
 pub mod graph;
+mod health;
 mod infra;
 mod literal_secrets;
 pub mod load;
@@ -28,6 +29,7 @@ mod state;
 pub mod tag_format;
 pub mod tags;
 mod volume;
+pub use health::{HealthStartup, HealthTool};
 
 pub use app::{
     App, Backup, Database, Deploy, EnvValue, Health, Image, Migrations, PlainValue, Publish,

@@ -4,6 +4,7 @@
 //! rendered output (lint rules, wiring points, among them every secret a pod reads)
 //! are [`crate::inspect`].
 
+pub mod health;
 pub mod hosts;
 pub mod injection;
 pub mod kubernetes_rules;
@@ -21,6 +22,7 @@ pub fn model(project: &Project, diags: &mut Diagnostics) {
         references::check(env, diags);
         secrets::check(env, diags);
         injection::check(env, diags);
+        health::check(env, diags);
         volumes::check(env, diags);
     }
     secrets::check_project(project, diags);
