@@ -171,7 +171,7 @@ apps:
     group: on
     image: {{registry: hub, repository: shop/web, tag: \"1.0\"}}
     port: 8080
-    health: {{path: /healthz}}
+    health: {{path: /healthz, tool: wget}}
     resources:
       requests: {{cpu: 50m, memory: 64Mi}}
       limits: {{cpu: 100m, memory: 64Mi}}
@@ -182,7 +182,7 @@ apps:
     runsOn: vm
     image: {{registry: hub, repository: shop/api, tag: \"1.0\"}}
     port: 9000
-    health: {{path: /healthz}}
+    health: {{path: /healthz, tool: wget}}
     resources:
       requests: {{cpu: 50m, memory: 64Mi}}
       limits: {{cpu: 100m, memory: 64Mi}}

@@ -82,7 +82,7 @@ pub struct App {
     /// CPU and memory requests and limits.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resources: Option<Resources>,
-    /// The HTTP endpoint that says whether the app is healthy.
+    /// How kiln checks that the app is healthy (an HTTP, TCP or command probe).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub health: Option<Health>,
     /// Environment variables: a plain value, a secret key, or the origins of an app's routes.
@@ -211,17 +211,78 @@ pub struct ResourceList {
     pub memory: Option<String>,
 }
 
-/// An HTTP health endpoint, used for liveness and readiness probes and by deploy
-/// scripts and pipelines to verify a rollout.
-#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
+/// How kiln checks that the app is healthy: exactly one probe kind (`path` for HTTP,
+/// `tcp` for a TCP connection to the app's port, `command` run in the container), used
+/// for the liveness, readiness and startup probes on a cluster, the compose health
+/// check on a host, and (HTTP) by deploy scripts and pipelines to verify a rollout.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Health {
-    /// The path, e.g. `/api/health`.
+    /// An HTTP probe: the path, e.g. `/api/health`, asked on the app's port.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(regex(pattern = r"^/[^\s]*$"))]
-    pub path: String,
-    /// Seconds to wait after start before the first liveness check.
+    pub path: Option<String>,
+    /// A TCP probe: `true` checks that the app's port accepts a connection.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub tcp: bool,
+    /// A command probe: the program and its arguments, run in the container (no
+    /// shell); healthy when it exits 0.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub command: Option<Vec<String>>,
+    /// A startup probe for a slow starter: liveness waits until it passes once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub startup: Option<super::HealthStartup>,
+    /// Shorthand for `startup`: seconds the app may take to start (checked every 10s).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub startup_seconds: Option<u32>,
+    /// Seconds to wait after start before the first liveness check (default 10).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub initial_delay_seconds: Option<u32>,
+    /// Seconds between checks (default 10).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub period_seconds: Option<u32>,
+    /// Seconds one check may take (default 3 on a cluster, 5 on a host).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout_seconds: Option<u32>,
+    /// Failed checks in a row that make the app unhealthy (default 3 for liveness, 2
+    /// for readiness on a cluster, 5 on a host).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure_threshold: Option<u32>,
+    /// Hosts, HTTP probe: the tool the image has to ask the path (`wget`, e.g. busybox
+    /// in Alpine images, or `curl`). Compose runs the check inside the container, so an
+    /// HTTP probe on a host needs this or `hostCommand`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool: Option<super::HealthTool>,
+    /// Hosts: the compose health check's command (program and arguments, no shell),
+    /// instead of one derived from the probe. Needed for a TCP probe on a host.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host_command: Option<Vec<String>>,
+}
+
+impl Health {
+    /// The probe's kinds that are set, by field name (valid when exactly one).
+    pub fn kinds(&self) -> Vec<&'static str> {
+        let mut kinds = Vec::new();
+        if self.path.is_some() {
+            kinds.push("path");
+        }
+        if self.tcp {
+            kinds.push("tcp");
+        }
+        if self.command.is_some() {
+            kinds.push("command");
+        }
+        kinds
+    }
+
+    /// The startup probe's period and failure threshold, when the app has one.
+    pub fn startup_probe(&self) -> Option<(u32, u32)> {
+        if let Some(s) = &self.startup {
+            return Some((s.period_seconds, s.failure_threshold));
+        }
+        self.startup_seconds
+            .map(|secs| (10, secs.div_ceil(10).max(1)))
+    }
 }
 
 /// The value of an environment variable.

@@ -16,6 +16,7 @@ mod ci;
 mod containers;
 pub mod files;
 pub mod graph;
+mod health;
 mod infra;
 mod kinds;
 mod literal_secrets;
@@ -32,6 +33,7 @@ mod state;
 pub mod tag_format;
 pub mod tags;
 mod volume;
+pub use health::{HealthStartup, HealthTool};
 
 pub use app::{
     App, Backup, Database, Deploy, EnvValue, Health, Image, Migrations, PlainValue, Publish,

@@ -284,13 +284,15 @@ pub(super) fn verify(cx: &Context<'_>, env: &Environment) -> Value {
     }
     let mut health = Vec::new();
     for (name, app) in m.enabled_apps() {
-        let Some(h) = &app.health else { continue };
+        let Some(path) = app.health.as_ref().and_then(|h| h.path.as_ref()) else {
+            continue;
+        };
         for route in app.routes.values() {
             // The health path is reachable through a route that serves it.
-            if route.path != "/" && !h.path.starts_with(&route.path) {
+            if route.path != "/" && !path.starts_with(&route.path) {
                 continue;
             }
-            health.push(json!({"app": name.as_str(), "url": url(&route.host, &h.path)}));
+            health.push(json!({"app": name.as_str(), "url": url(&route.host, path)}));
         }
     }
     health.sort_by(|a, b| a["url"].as_str().cmp(&b["url"].as_str()));

@@ -69,14 +69,10 @@ pub fn check(env: &Environment, diags: &mut Diagnostics) {
                 );
             }
         }
-        if let Some(health) = &app.health
-            && let Err(why) = url_path(&health.path, true)
+        if let Some(path) = app.health.as_ref().and_then(|h| h.path.as_ref())
+            && let Err(why) = url_path(path, true)
         {
-            bad(
-                at("health/path"),
-                health_message(&health.path, &why),
-                PATH_HELP,
-            );
+            bad(at("health/path"), health_message(path, &why), PATH_HELP);
         }
         for (route, r) in &app.routes {
             if let Err(why) = url_path(&r.path, false) {
@@ -126,12 +122,12 @@ pub fn check(env: &Environment, diags: &mut Diagnostics) {
         }
     }
     for (name, stack) in m.enabled_stacks() {
-        if let Some(health) = &stack.health
-            && let Err(why) = url_path(&health.path, true)
+        if let Some(path) = stack.health.as_ref().and_then(|h| h.path.as_ref())
+            && let Err(why) = url_path(path, true)
         {
             bad(
                 format!("/stacks/{name}/health/path"),
-                health_message(&health.path, &why),
+                health_message(path, &why),
                 PATH_HELP,
             );
         }

@@ -5,6 +5,7 @@
 //! are [`crate::inspect`].
 
 pub mod containers;
+pub mod health;
 pub mod hosts;
 pub mod injection;
 pub mod jobs;
@@ -26,6 +27,7 @@ pub fn model(project: &Project, diags: &mut Diagnostics) {
         references::check(env, diags);
         secrets::check(env, diags);
         injection::check(env, diags);
+        health::check(env, diags);
         volumes::check(env, diags);
         scaling::check(env, diags);
         containers::check(env, diags);

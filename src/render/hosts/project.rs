@@ -417,7 +417,8 @@ pub fn stack_project(
     let health_urls = stack
         .health
         .iter()
-        .map(|h| format!("http://127.0.0.1:{}{}", stack.port, h.path))
+        .filter_map(|h| h.path.as_ref())
+        .map(|path| format!("http://127.0.0.1:{}{path}", stack.port))
         .collect();
     let env_files = vec![env_spec];
     Built {

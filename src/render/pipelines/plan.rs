@@ -479,14 +479,18 @@ fn deploy_plan(
         ),
         migration_timeout: u32::try_from(deadline + 60).unwrap_or(u32::MAX),
     };
-    let verify_url = app.health.as_ref().and_then(|health| {
-        let mut routes = unit.routes();
-        routes.sort_by_key(|(route_name, route)| (route.tunnel, *route_name));
-        routes
-            .into_iter()
-            .find(|(_, r)| health.path.starts_with(r.path.trim_end_matches('/')))
-            .map(|(_, r)| format!("https://{}{}", r.host, health.path))
-    });
+    let verify_url = app
+        .health
+        .as_ref()
+        .and_then(|h| h.path.as_ref())
+        .and_then(|path| {
+            let mut routes = unit.routes();
+            routes.sort_by_key(|(route_name, route)| (route.tunnel, *route_name));
+            routes
+                .into_iter()
+                .find(|(_, r)| path.starts_with(r.path.trim_end_matches('/')))
+                .map(|(_, r)| format!("https://{}{}", r.host, path))
+        });
     Some(DeployPlan {
         cluster: unit.cluster_name.to_string(),
         api_server: unit.cluster.api_server.clone(),

@@ -1,34 +1,103 @@
-//! `health` (see [`crate::model::Health`]): liveness and readiness probes on the app
-//! container's `http` port.
+//! `health` (see [`crate::model::Health`]): liveness and readiness probes (HTTP on the
+//! container's `http` port, a TCP connection to it, or a command), and a startup probe
+//! for a slow starter.
 
 use super::{AppCx, Workload};
-use k8s_openapi::api::core::v1::{HTTPGetAction, Probe};
+use crate::model::Health;
+use k8s_openapi::api::core::v1::{ExecAction, HTTPGetAction, Probe, TCPSocketAction};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
-/// Adds the probes of the app's health endpoint.
+/// Adds the probes of the app's health check.
 pub fn apply(cx: &AppCx<'_>, w: &mut Workload) {
+    let Some(health) = cx.app.health.as_ref() else {
+        return;
+    };
     let c = w.container();
-    c.liveness_probe = probe(cx, true);
-    c.readiness_probe = probe(cx, false);
+    c.liveness_probe = Some(probe(health, Use::Liveness));
+    c.readiness_probe = Some(probe(health, Use::Readiness));
+    c.startup_probe = health.startup_probe().map(|_| probe(health, Use::Startup));
 }
 
-fn probe(cx: &AppCx<'_>, liveness: bool) -> Option<Probe> {
-    let health = cx.app.health.as_ref()?;
-    let delay = if liveness {
-        health.initial_delay_seconds.unwrap_or(10)
-    } else {
-        5
-    };
-    Some(Probe {
-        http_get: Some(HTTPGetAction {
-            path: Some(health.path.clone()),
-            port: IntOrString::String("http".to_owned()),
-            ..Default::default()
-        }),
-        initial_delay_seconds: Some(i32::try_from(delay).unwrap_or(i32::MAX)),
-        period_seconds: Some(10),
-        timeout_seconds: Some(3),
-        failure_threshold: Some(if liveness { 3 } else { 2 }),
+#[derive(Clone, Copy, PartialEq)]
+enum Use {
+    Liveness,
+    Readiness,
+    Startup,
+}
+
+fn int(v: u32) -> i32 {
+    i32::try_from(v).unwrap_or(i32::MAX)
+}
+
+fn probe(health: &Health, kind: Use) -> Probe {
+    let port = || IntOrString::String("http".to_owned());
+    let mut p = Probe {
+        timeout_seconds: Some(int(health.timeout_seconds.unwrap_or(3))),
         ..Default::default()
-    })
+    };
+    if let Some(path) = &health.path {
+        p.http_get = Some(HTTPGetAction {
+            path: Some(path.clone()),
+            port: port(),
+            ..Default::default()
+        });
+    } else if let Some(command) = &health.command {
+        p.exec = Some(ExecAction {
+            command: Some(command.clone()),
+        });
+    } else {
+        p.tcp_socket = Some(TCPSocketAction {
+            port: port(),
+            ..Default::default()
+        });
+    }
+    let period = health.period_seconds.unwrap_or(10);
+    let (delay, period, failures) = match kind {
+        Use::Liveness => (
+            health.initial_delay_seconds.unwrap_or(10),
+            period,
+            health.failure_threshold.unwrap_or(3),
+        ),
+        Use::Readiness => (5, period, health.failure_threshold.unwrap_or(2)),
+        Use::Startup => {
+            let (period, failures) = health.startup_probe().unwrap_or((10, 30));
+            (0, period, failures)
+        }
+    };
+    if kind != Use::Startup || delay > 0 {
+        p.initial_delay_seconds = Some(int(delay));
+    }
+    p.period_seconds = Some(int(period));
+    p.failure_threshold = Some(int(failures));
+    p
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_kind_is_its_probe_and_startup_counts_seconds() {
+        let tcp = Health {
+            tcp: true,
+            startup_seconds: Some(95),
+            ..Default::default()
+        };
+        let p = probe(&tcp, Use::Liveness);
+        assert!(p.tcp_socket.is_some() && p.http_get.is_none() && p.exec.is_none());
+        assert_eq!(p.failure_threshold, Some(3));
+        let s = probe(&tcp, Use::Startup);
+        assert_eq!(
+            (s.period_seconds, s.failure_threshold),
+            (Some(10), Some(10))
+        );
+        let cmd = Health {
+            command: Some(vec!["pg_isready".into()]),
+            period_seconds: Some(30),
+            ..Default::default()
+        };
+        let p = probe(&cmd, Use::Readiness);
+        assert_eq!(p.exec.unwrap().command, Some(vec!["pg_isready".to_owned()]));
+        assert_eq!(p.period_seconds, Some(30));
+    }
 }
