@@ -9,6 +9,7 @@ pub mod injection;
 pub mod kubernetes_rules;
 pub mod references;
 pub mod secrets;
+pub mod security;
 pub mod volumes;
 
 use crate::diagnostic::Diagnostics;
@@ -22,6 +23,7 @@ pub fn model(project: &Project, diags: &mut Diagnostics) {
         secrets::check(env, diags);
         injection::check(env, diags);
         volumes::check(env, diags);
+        security::check(env, diags);
     }
     secrets::check_project(project, diags);
     hosts::check(project, diags);

@@ -7,6 +7,7 @@
 
 pub mod command;
 pub mod health;
+pub mod security;
 pub mod volumes;
 
 use super::{AppCx, Object};
@@ -40,6 +41,7 @@ pub type Feature = fn(&AppCx<'_>, &mut Workload);
 pub const FEATURES: &[(&str, Feature)] = &[
     ("command", command::apply),
     ("health", health::apply),
+    ("security", security::apply),
     ("volumes", volumes::apply),
 ];
 
