@@ -377,8 +377,8 @@ fn root_path() -> String {
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Security {
-    /// The user id the container runs as. 0 (root) breaks Pod Security "restricted"
-    /// and needs a waiver of `runs-as-root` with a reason.
+    /// The user id the container runs as. 0 (root) breaks Pod Security "restricted":
+    /// an image that must start as root says so with `root: {reason}`.
     #[serde(default = "default_uid")]
     pub run_as_user: u32,
     /// The group id; defaults to the user id.
@@ -391,6 +391,69 @@ pub struct Security {
     /// with a `path`, named after it).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub writable_paths: Vec<String>,
+    /// The image must start as root (s6-overlay images such as linuxserver.io's,
+    /// Paperless-ngx), with the reason: the container runs as user 0 (compose sets no
+    /// `user`), and the app's namespace must allow it (`environment.podSecurity:
+    /// baseline` or lower), or the build fails, located.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub root: Option<super::Root>,
+    /// Linux capabilities the container adds (every other one is dropped); the
+    /// namespace's Pod Security level must admit them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capabilities: Option<super::CapabilitySet>,
+    /// The group that owns the pod's volumes (the pod's `fsGroup`; on a host a
+    /// supplementary group of the container, compose `group_add`); defaults to the
+    /// group id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fs_group: Option<u32>,
+}
+
+impl Security {
+    /// Whether the container runs as root: `root` is set or `runAsUser` is 0.
+    pub fn is_root(&self) -> bool {
+        self.root.is_some() || self.run_as_user == 0
+    }
+
+    /// The user id the container runs as (0 when `root` is set).
+    pub fn uid(&self) -> u32 {
+        if self.root.is_some() {
+            0
+        } else {
+            self.run_as_user
+        }
+    }
+
+    /// The group id the container runs as.
+    pub fn gid(&self) -> u32 {
+        self.run_as_group.unwrap_or(self.uid())
+    }
+
+    /// The capabilities the container adds.
+    pub fn added_capabilities(&self) -> &[String] {
+        self.capabilities.as_ref().map_or(&[], |c| c.add.as_slice())
+    }
+
+    /// The lowest Pod Security level that admits the app's pod as far as its
+    /// security goes (user and capabilities), with the model field that needs it.
+    pub fn needed_pod_security(&self) -> (super::PodSecurityLevel, &'static str) {
+        use super::security::{capability_level, strictness};
+        let mut need = (super::PodSecurityLevel::Restricted, "");
+        if self.is_root() {
+            let field = if self.root.is_some() {
+                "root"
+            } else {
+                "runAsUser"
+            };
+            need = (super::PodSecurityLevel::Baseline, field);
+        }
+        for cap in self.added_capabilities() {
+            let level = capability_level(cap);
+            if strictness(level) < strictness(need.0) {
+                need = (level, "capabilities");
+            }
+        }
+        need
+    }
 }
 
 fn default_uid() -> u32 {
@@ -404,6 +467,9 @@ impl Default for Security {
             run_as_group: None,
             read_only_root_filesystem: true,
             writable_paths: Vec::new(),
+            root: None,
+            capabilities: None,
+            fs_group: None,
         }
     }
 }

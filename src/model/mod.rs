@@ -28,6 +28,7 @@ mod scaling;
 pub mod schema;
 mod secret;
 pub mod secret_placement;
+pub mod security;
 mod stack;
 mod state;
 pub mod tag_format;
@@ -60,6 +61,7 @@ pub use secret::{
     Alphabet, GenerateSource, Generator, KeySource, ManualSource, OnePasswordSource, Secret,
     SecretRef, SecretScope, SecretType, TemplatePart, TemplateSource, is_url_safe_byte,
 };
+pub use security::{CapabilitySet, Root};
 pub use stack::{Stack, StackDatabase, StackService, Upstream};
 pub use state::{RejectedTag, State};
 pub use volume::{

@@ -15,6 +15,7 @@ pub mod ports;
 pub mod references;
 pub mod scaling;
 pub mod secrets;
+pub mod security;
 pub mod volumes;
 
 use crate::diagnostic::Diagnostics;
@@ -34,6 +35,7 @@ pub fn model(project: &Project, diags: &mut Diagnostics) {
         kinds::check(env, diags);
         jobs::check(env, diags);
         ports::check(env, diags);
+        security::check(env, diags);
     }
     secrets::check_project(project, diags);
     hosts::check(project, diags);

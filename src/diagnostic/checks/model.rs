@@ -214,6 +214,40 @@ Give one of the two its own port, hostname, path or namespace.
 "#,
     };
 
+    /// A pod kiln would write that its namespace's Pod Security level rejects.
+    POD_SECURITY = Check {
+        code: "E0025",
+        name: "pod-security",
+        kind: Kind::Error,
+        summary: "An app whose pod its namespace's Pod Security level would reject: root, added capabilities, host folders.",
+        fix: "set the environment's `podSecurity` to the level the message names, or drop what needs it",
+        doc: r#"## What it does
+Computes the Pod Security level each app's pod needs on a cluster (`restricted` by
+default; `baseline` for a container that runs as root, `security.root` or `runAsUser:
+0`, or adds a capability of baseline's list such as `CHOWN` or `SETUID`; `privileged`
+for any other capability, such as `NET_ADMIN`) and compares it with the level its
+namespace enforces (`environment.podSecurity`). kiln never lowers a namespace's level
+by itself.
+
+## Why is this bad?
+The API server refuses the pod: the Deployment exists, its ReplicaSet reports
+`violates PodSecurity "restricted:latest"`, and the app never starts.
+
+## Example
+```yaml
+apps:
+  paperless:
+    security:
+      root: {reason: "s6-overlay starts as root and drops to the app user"}
+```
+in an environment whose `podSecurity` is the default, `restricted`.
+
+## How to fix
+Set `environment.podSecurity: baseline` (or `privileged`, as the message says) in the
+environment, or run the image as a non-root user and drop the capability.
+"#,
+    };
+
     /// A warning: no tag is known for an app's image in an environment.
     IMAGE_TAG_UNKNOWN = Check {
         code: "W0101",

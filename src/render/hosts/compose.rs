@@ -63,6 +63,9 @@ pub struct Service {
     /// Added capabilities.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub cap_add: Vec<String>,
+    /// Supplementary groups of the container (the model's `fsGroup`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub group_add: Vec<String>,
     /// Security options.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub security_opt: Vec<String>,
@@ -115,6 +118,7 @@ impl Service {
             tmpfs: Vec::new(),
             cap_drop: Vec::new(),
             cap_add: Vec::new(),
+            group_add: Vec::new(),
             security_opt: Vec::new(),
             ports: Vec::new(),
             extra_hosts: Vec::new(),

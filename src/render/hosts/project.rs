@@ -95,8 +95,8 @@ pub fn apps_project(
 
     for (name, app) in apps {
         let mut s = Service::new(image(name, app));
-        let uid = app.security.run_as_user;
-        let gid = app.security.run_as_group.unwrap_or(uid);
+        let uid = app.security.uid();
+        let gid = app.security.gid();
         s.user = Some(format!("{uid}:{gid}"));
         s.read_only = app.security.read_only_root_filesystem;
         s.tmpfs.clone_from(&app.security.writable_paths);

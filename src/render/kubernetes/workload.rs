@@ -82,10 +82,7 @@ fn bare(cx: &AppCx<'_>) -> Workload {
     });
     let pod = PodSpec {
         automount_service_account_token: Some(false),
-        security_context: Some(pod::pod_security(
-            sec.run_as_user,
-            sec.run_as_group.unwrap_or(sec.run_as_user),
-        )),
+        security_context: Some(pod::pod_security(sec.uid(), sec.gid())),
         image_pull_secrets: pod::pull_secrets(cx),
         init_containers: init,
         containers: vec![container],
@@ -118,7 +115,14 @@ fn bare(cx: &AppCx<'_>) -> Workload {
 /// The app container's security context: restricted unless the model runs it as root.
 fn app_security(cx: &AppCx<'_>) -> k8s_openapi::api::core::v1::SecurityContext {
     let mut sc = pod::container_security(cx.app.security.read_only_root_filesystem);
-    sc.run_as_non_root = Some(cx.app.security.run_as_user != 0);
+    let sec = &cx.app.security;
+    sc.run_as_non_root = Some(!sec.is_root());
+    if sec.root.is_some() {
+        sc.run_as_user = Some(0);
+    }
+    if let Some(caps) = sc.capabilities.as_mut() {
+        caps.add = Some(sec.added_capabilities().to_vec()).filter(|c| !c.is_empty());
+    }
     sc
 }
 

@@ -18,8 +18,9 @@ Flags an app configured to run as user 0, and any pod in the output that does no
 ## Why is this bad?
 Pod Security "restricted", which kiln's namespaces enforce by default, rejects such pods
 outright. Beyond that, root in a container is one kernel bug away from root on the
-node. If an image truly needs root, waive the rule for that app with the reason, and
-lower the namespace's `podSecurity` accordingly.
+node. If an image truly needs root, say so with `security: {root: {reason: ...}}`
+and set the environment's `podSecurity: baseline` (kiln refuses a root pod its
+namespace would reject).
 
 ## Example
 ```yaml
@@ -48,7 +49,8 @@ impl Rule for RunsAsRoot {
 
     fn check(&self, cx: &LintContext<'_>, sink: &mut Sink<'_>) {
         for (env, name, app) in cluster_workloads(cx) {
-            if app.security.run_as_user == 0 {
+            // `security.root` states its reason in the model: no waiver needed.
+            if app.security.run_as_user == 0 && app.security.root.is_none() {
                 let d = sink
                     .diagnostic(format!("`{name}` runs as root"))
                     .at(env.span(&format!("/apps/{name}/security/runAsUser")));
@@ -67,7 +69,7 @@ impl Rule for RunsAsRoot {
             }
             let (env, subject, span) = locate(cx, &object.path);
             // The app-level finding above already covers apps configured as root.
-            let configured_root = matches!(subject, Subject::App(a) if env.is_some_and(|e| e.model.apps.get(a).is_some_and(|a| a.security.run_as_user == 0)));
+            let configured_root = matches!(subject, Subject::App(a) if env.is_some_and(|e| e.model.apps.get(a).is_some_and(|a| a.security.is_root())));
             if let (Some(env), false) = (env, configured_root) {
                 let d = sink
                     .diagnostic(format!(

@@ -11,6 +11,7 @@ pub mod health;
 pub mod jobs;
 pub mod ports;
 pub mod scaling;
+pub mod security;
 pub mod volumes;
 
 use super::HostPlan;
@@ -38,8 +39,8 @@ pub struct HostAppCx<'a> {
 impl HostAppCx<'_> {
     /// `uid:gid` the app runs as.
     pub fn owner(&self) -> String {
-        let uid = self.app.security.run_as_user;
-        let gid = self.app.security.run_as_group.unwrap_or(uid);
+        let uid = self.app.security.uid();
+        let gid = self.app.security.gid();
         format!("{uid}:{gid}")
     }
 }
@@ -94,6 +95,7 @@ pub type Feature = fn(&HostAppCx<'_>, &mut HostWorkload);
 pub const FEATURES: &[(&str, Feature)] = &[
     ("command", command::apply),
     ("health", health::apply),
+    ("security", security::apply),
     ("volumes", volumes::apply),
     ("scaling", scaling::apply),
     ("containers", containers::apply),

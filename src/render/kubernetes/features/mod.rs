@@ -11,6 +11,7 @@ pub mod health;
 pub mod jobs;
 pub mod ports;
 pub mod scaling;
+pub mod security;
 pub mod volumes;
 
 use super::{AppCx, Object};
@@ -52,6 +53,7 @@ pub type Feature = fn(&AppCx<'_>, &mut Workload);
 pub const FEATURES: &[(&str, Feature)] = &[
     ("command", command::apply),
     ("health", health::apply),
+    ("security", security::apply),
     ("volumes", volumes::apply),
     ("scaling", scaling::apply),
     ("containers", containers::apply),
