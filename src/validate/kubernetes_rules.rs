@@ -190,8 +190,9 @@ fn request_within_limit(env: &Environment, at: &str, r: &Resources, diags: &mut 
     }
 }
 
-/// Backup schedules are cron expressions Kubernetes' CronJob accepts (also what the
-/// hosts' `crond` runs: the schedule is written into a crontab line).
+/// Backup schedules (of databases and of volumes) are cron expressions Kubernetes'
+/// CronJob accepts (also what the hosts' `crond` runs: the schedule is written into a
+/// crontab line).
 fn cron_schedules(project: &Project, diags: &mut Diagnostics) {
     for env in &project.environments {
         let m = &env.model;
@@ -203,8 +204,21 @@ fn cron_schedules(project: &Project, diags: &mut Diagnostics) {
             let backup = stack.database.as_ref()?.backup.as_ref()?;
             Some((format!("/stacks/{name}/database/backup/schedule"), backup))
         });
-        for (pointer, backup) in apps.chain(stacks) {
-            if let Err(why) = cron::validate(&backup.schedule) {
+        let volumes = m.enabled_apps().flat_map(|(name, app)| {
+            app.volumes.iter().filter_map(move |(vol, v)| {
+                let backup = v.backup.as_ref()?;
+                Some((
+                    format!("/apps/{name}/volumes/{vol}/backup/schedule"),
+                    backup.schedule.as_str(),
+                ))
+            })
+        });
+        let schedules = apps
+            .chain(stacks)
+            .map(|(pointer, backup)| (pointer, backup.schedule.as_str()))
+            .chain(volumes);
+        for (pointer, schedule) in schedules {
+            if let Err(why) = cron::validate(schedule) {
                 diags.push(
                     error(
                         checks::INVALID_VALUE,

@@ -4,6 +4,7 @@
 //! rendered output (lint rules, wiring points, among them every secret a pod reads)
 //! are [`crate::inspect`].
 
+pub mod backups;
 pub mod hosts;
 pub mod injection;
 pub mod kubernetes_rules;
@@ -22,6 +23,7 @@ pub fn model(project: &Project, diags: &mut Diagnostics) {
         secrets::check(env, diags);
         injection::check(env, diags);
         volumes::check(env, diags);
+        backups::check(env, diags);
     }
     secrets::check_project(project, diags);
     hosts::check(project, diags);

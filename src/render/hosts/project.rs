@@ -173,6 +173,7 @@ pub fn apps_project(
             }
         }
         health_urls.append(&mut w.health_urls);
+        let member_volumes = std::mem::take(&mut w.volume_archives);
 
         let mut db_info = None;
         if let Some(db) = &app.database {
@@ -259,6 +260,7 @@ pub fn apps_project(
             env: env_name.to_owned(),
             unique: true,
             database: db_info,
+            volumes: member_volumes,
         });
     }
     Built {
@@ -441,6 +443,7 @@ pub fn stack_project(
                 env: env.name.to_string(),
                 unique: true,
                 database: db_info,
+                volumes: Vec::new(),
             }],
         },
         env_files,

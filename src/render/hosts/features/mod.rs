@@ -5,13 +5,14 @@
 //! what they added into the project. The same feature on a cluster is a file in
 //! `render/kubernetes/features/`, and its model checks are a file in `validate/`.
 
+pub mod backups;
 pub mod command;
 pub mod health;
 pub mod volumes;
 
 use super::HostPlan;
 use super::compose::{Service, Volume};
-use super::scripts::OwnedDir;
+use super::scripts::{OwnedDir, VolumeArchive};
 use crate::model::{App, Environment, Name};
 use std::collections::BTreeMap;
 
@@ -53,6 +54,9 @@ pub struct HostWorkload {
     pub owned_dirs: Vec<OwnedDir>,
     /// Health endpoints reachable from the host, which `deploy.sh` waits for.
     pub health_urls: Vec<String>,
+    /// The app's persistent volumes, which `backup.sh` archives and `restore.sh`
+    /// restores.
+    pub volume_archives: Vec<VolumeArchive>,
 }
 
 impl HostWorkload {
@@ -64,6 +68,7 @@ impl HostWorkload {
             volumes: BTreeMap::new(),
             owned_dirs: Vec::new(),
             health_urls: Vec::new(),
+            volume_archives: Vec::new(),
         }
     }
 
@@ -84,6 +89,7 @@ pub const FEATURES: &[(&str, Feature)] = &[
     ("command", command::apply),
     ("health", health::apply),
     ("volumes", volumes::apply),
+    ("backups", backups::apply),
 ];
 
 /// Applies every feature to `workload`.

@@ -5,6 +5,7 @@
 //! writes the objects. The same feature on a host is a file in
 //! `render/hosts/features/`, and its model checks are a file in `validate/`.
 
+pub mod backups;
 pub mod command;
 pub mod health;
 pub mod volumes;
@@ -41,6 +42,7 @@ pub const FEATURES: &[(&str, Feature)] = &[
     ("command", command::apply),
     ("health", health::apply),
     ("volumes", volumes::apply),
+    ("backups", backups::apply),
 ];
 
 /// Applies every feature to `workload`.
