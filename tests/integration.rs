@@ -52,6 +52,9 @@ mod security;
 /// The real validators (kubectl kustomize, kubernetes-validate, CRD schemas, ...)
 /// over the committed `out/` and every golden tree.
 mod validators;
+/// Volume backups restore: what backup.sh archives, restore.sh's function puts back
+/// as it was; a broken archive leaves the volume untouched.
+mod volume_restore;
 /// Wiring points: all verified in the reference; any one broken is located.
 mod wiring;
 /// Values that survive YAML 1.1: strings a 1.1 reader would retype come back the same

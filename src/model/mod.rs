@@ -65,8 +65,8 @@ pub use security::{CapabilitySet, Root};
 pub use stack::{Stack, StackDatabase, StackService, Upstream};
 pub use state::{RejectedTag, State};
 pub use volume::{
-    AccessMode, Claim, Nfs, Persistent, Scratch, Source, Volume, VolumeMount, path_volume_name,
-    pod_volume_name,
+    AccessMode, Claim, Nfs, Persistent, Scratch, Source, Volume, VolumeBackup, VolumeMount,
+    archive_prefix, path_volume_name, pod_volume_name,
 };
 
 use crate::diagnostic::{FileId, SourceMap, Span};

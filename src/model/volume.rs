@@ -54,9 +54,29 @@ pub struct Volume {
     /// on a host): caches and temporary files, never data.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scratch: Option<Scratch>,
+    /// Archive the volume on a schedule (persistent volumes only): a CronJob on a
+    /// cluster, a scheduler service on a host, each writing a dated `.tar.gz`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backup: Option<VolumeBackup>,
 }
 
-/// One place a volume is mounted.
+/// Scheduled archives of a persistent volume.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct VolumeBackup {
+    /// When, in cron syntax (five fields), e.g. `0 3 * * *`.
+    #[schemars(regex(pattern = r"^\S+ \S+ \S+ \S+ \S+$"))]
+    pub schedule: String,
+    /// Days an archive is kept before it is deleted.
+    #[schemars(range(min = 1))]
+    pub retention_days: u32,
+    /// The size of the claim archives are written to on a cluster, e.g. `5Gi` (the
+    /// volume's own size when unset; on a host, archives go to a folder under the
+    /// host's `dataDir`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^[0-9]+(Mi|Gi|Ti)$"))]
+    pub storage: Option<String>,
+}
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct VolumeMount {
@@ -229,6 +249,12 @@ impl Volume {
             _ => None,
         }
     }
+}
+
+/// The file-name prefix of a volume's archives: `<app>-<volume>` (archives are
+/// `<app>-<volume>_<UTC date and time>.tar.gz`).
+pub fn archive_prefix(app: &str, volume: &str) -> String {
+    format!("{app}-{volume}")
 }
 
 /// The pod volume name of a model volume: `vol-<name>` (checked against the names of

@@ -197,8 +197,9 @@ fn request_within_limit(env: &Environment, at: &str, r: &Resources, diags: &mut 
     }
 }
 
-/// Backup and job schedules are cron expressions Kubernetes' CronJob accepts (also
-/// what the hosts' `crond` runs: the schedule is written into a crontab line).
+/// Backup schedules (of databases and of volumes) and job schedules are cron
+/// expressions Kubernetes' CronJob accepts (also what the hosts' `crond` runs: the
+/// schedule is written into a crontab line).
 fn cron_schedules(project: &Project, diags: &mut Diagnostics) {
     for env in &project.environments {
         let m = &env.model;
@@ -215,9 +216,20 @@ fn cron_schedules(project: &Project, diags: &mut Diagnostics) {
                 .iter()
                 .map(move |(job, j)| (format!("/apps/{name}/jobs/{job}/schedule"), &j.schedule))
         });
+        let volumes = m.enabled_apps().flat_map(|(name, app)| {
+            app.volumes.iter().filter_map(move |(vol, v)| {
+                let backup = v.backup.as_ref()?;
+                Some((
+                    format!("/apps/{name}/volumes/{vol}/backup/schedule"),
+                    backup.schedule.as_str(),
+                ))
+            })
+        });
+        let jobs = jobs.map(|(pointer, schedule)| (pointer, schedule.as_str()));
         let schedules = apps
             .chain(stacks)
-            .map(|(pointer, backup)| (pointer, &backup.schedule))
+            .map(|(pointer, backup)| (pointer, backup.schedule.as_str()))
+            .chain(volumes)
             .chain(jobs);
         for (pointer, schedule) in schedules {
             if let Err(why) = cron::validate(schedule) {

@@ -4,6 +4,7 @@
 //! rendered output (lint rules, wiring points, among them every secret a pod reads)
 //! are [`crate::inspect`].
 
+pub mod backups;
 pub mod containers;
 pub mod health;
 pub mod hosts;
@@ -36,6 +37,7 @@ pub fn model(project: &Project, diags: &mut Diagnostics) {
         jobs::check(env, diags);
         ports::check(env, diags);
         security::check(env, diags);
+        backups::check(env, diags);
     }
     secrets::check_project(project, diags);
     hosts::check(project, diags);

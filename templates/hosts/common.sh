@@ -144,7 +144,7 @@ project_{{ p.func }}() {
 }
 {% endfor %}
 
-# Selects what NAME [ENV] names: sets project, compose{% if script == "deploy" %}, data_dirs, owned_dirs, health_urls, {% if jobs %}cron_jobs, {% endif %}caddy, preflight{% else %} and the database{% endif %}.
+# Selects what NAME [ENV] names: sets project, compose{% if script == "deploy" %}, data_dirs, owned_dirs, health_urls, {% if jobs %}cron_jobs, {% endif %}caddy, preflight{% else %}, the database and the app's volumes{% endif %}.
 select_target() {
 {% if script != "deploy" %}
 	db_service=""
@@ -153,6 +153,13 @@ select_target() {
 {% endif %}
 {% if script == "backup" %}
 	backup_dir=""
+{% endif %}
+{% if script == "restore" %}
+	service=""
+{% endif %}
+{% if script != "deploy" %}
+	# The app's persistent volumes: name, folder, owner, archive prefix, manual backup folder.
+	volumes=()
 {% endif %}
 	case "$1@$2" in
 {% for p in projects %}
@@ -166,6 +173,12 @@ select_target() {
 {% if script == "backup" %}
 		backup_dir={{ m.database.backup_dir | shell_quote }}
 {% endif %}
+{% endif %}
+{% if script != "deploy" and m.volumes %}
+{% if script == "restore" %}
+		service={{ m.name | shell_quote }}
+{% endif %}
+		volumes=({% for v in m.volumes %}{% if not loop.first %} {% endif %}{{ v.volume | shell_quote }} {{ v.dir | shell_quote }} {{ v.owner | shell_quote }} {{ v.prefix | shell_quote }} {{ v.backup_dir | shell_quote }}{% endfor %})
 {% endif %}
 		;;
 {% endfor %}

@@ -121,6 +121,7 @@ pub fn project(plan: &HostPlan<'_>, caddy: &Caddy) -> Built<ComposeFile> {
                 env: String::new(),
                 unique: true,
                 database: None,
+                volumes: Vec::new(),
             }],
         },
         env_files,

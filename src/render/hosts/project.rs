@@ -181,6 +181,7 @@ pub fn apps_project(
             data_dirs.push(format!("{data}/jobs"));
         }
         cron_jobs.append(&mut w.cron_jobs);
+        let member_volumes = std::mem::take(&mut w.volume_archives);
 
         let mut db_info = None;
         if let Some(db) = &app.database {
@@ -268,6 +269,7 @@ pub fn apps_project(
             env: env_name.to_owned(),
             unique: true,
             database: db_info,
+            volumes: member_volumes,
         });
     }
     Built {
@@ -453,6 +455,7 @@ pub fn stack_project(
                 env: env.name.to_string(),
                 unique: true,
                 database: db_info,
+                volumes: Vec::new(),
             }],
         },
         env_files,

@@ -113,6 +113,23 @@ pub struct Member {
     pub unique: bool,
     /// Its database, for `backup.sh` and `restore.sh`.
     pub database: Option<DbInfo>,
+    /// Its persistent volumes, for `backup.sh` and `restore.sh`.
+    pub volumes: Vec<VolumeArchive>,
+}
+
+/// A persistent volume the scripts can archive and restore.
+#[derive(Clone, Debug, Serialize)]
+pub struct VolumeArchive {
+    /// The volume's name in the model.
+    pub volume: String,
+    /// Its folder on the host.
+    pub dir: String,
+    /// `uid:gid` of the user the app runs as, who owns the folder's contents.
+    pub owner: String,
+    /// The file-name prefix of its archives (`<prefix>_<date>.tar.gz`).
+    pub prefix: String,
+    /// Where manual archives go on the host.
+    pub backup_dir: String,
 }
 
 /// A database the scripts can dump and restore.

@@ -5,6 +5,7 @@
 //! what they added into the project. The same feature on a cluster is a file in
 //! `render/kubernetes/features/`, and its model checks are a file in `validate/`.
 
+pub mod backups;
 pub mod command;
 pub mod containers;
 pub mod health;
@@ -16,7 +17,7 @@ pub mod volumes;
 
 use super::HostPlan;
 use super::compose::{Service, Volume};
-use super::scripts::{CronJob, OwnedDir};
+use super::scripts::{CronJob, OwnedDir, VolumeArchive};
 use crate::model::{App, Environment, Name};
 use std::collections::BTreeMap;
 
@@ -63,6 +64,9 @@ pub struct HostWorkload {
     pub env_files: Vec<super::env_file::EnvFileSpec>,
     /// Crontab entries `deploy.sh` installs (the app's scheduled jobs).
     pub cron_jobs: Vec<CronJob>,
+    /// The app's persistent volumes, which `backup.sh` archives and `restore.sh`
+    /// restores.
+    pub volume_archives: Vec<VolumeArchive>,
 }
 
 impl HostWorkload {
@@ -76,6 +80,7 @@ impl HostWorkload {
             health_urls: Vec::new(),
             env_files: Vec::new(),
             cron_jobs: Vec::new(),
+            volume_archives: Vec::new(),
         }
     }
 
@@ -101,6 +106,7 @@ pub const FEATURES: &[(&str, Feature)] = &[
     ("containers", containers::apply),
     ("jobs", jobs::apply),
     ("ports", ports::apply),
+    ("backups", backups::apply),
 ];
 
 /// Applies every feature to `workload`.

@@ -5,6 +5,7 @@
 //! writes the objects. The same feature on a host is a file in
 //! `render/hosts/features/`, and its model checks are a file in `validate/`.
 
+pub mod backups;
 pub mod command;
 pub mod containers;
 pub mod health;
@@ -59,6 +60,7 @@ pub const FEATURES: &[(&str, Feature)] = &[
     ("containers", containers::apply),
     ("jobs", jobs::apply),
     ("ports", ports::apply),
+    ("backups", backups::apply),
 ];
 
 /// Applies every feature to `workload`.

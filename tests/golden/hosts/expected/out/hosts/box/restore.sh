@@ -3,9 +3,13 @@
 # Do not edit: change the model and run `kiln build`.
 #
 # restore.sh [--yes] NAME FILE [ENV]: replaces the database of NAME (an app or stack
-# on host box) with a dump made by backup.sh. Takes a safety backup first, stops
-# the project's other services, restores, and starts them again. Asks for the
-# database's name as confirmation unless --yes is given.
+# on host box) with a dump made by backup.sh, or one of its persistent volumes
+# with an archive of it (FILE named <app>-<volume>_<date>.tar.gz, by backup.sh or the
+# scheduled backup). Takes a safety backup first; for a dump, stops the project's
+# other services, restores, and starts them again; for an archive, checks it, stops
+# the app, replaces the folder's contents (given back to the app's user) and starts
+# the app, which runs again on the old contents if the restore fails. Asks for the
+# database's or volume's name as confirmation unless --yes is given.
 # Exit status: 0 restored, 1 any failure, 2 bad usage.
 set -euo pipefail
 umask 077
@@ -63,11 +67,14 @@ project_caddy() {
 	compose=(docker compose --project-name caddy --file "$here"/caddy/compose.yaml)
 }
 
-# Selects what NAME [ENV] names: sets project, compose and the database.
+# Selects what NAME [ENV] names: sets project, compose, the database and the app's volumes.
 select_target() {
 	db_service=""
 	db_user=""
 	db_name=""
+	service=""
+	# The app's persistent volumes: name, folder, owner, archive prefix, manual backup folder.
+	volumes=()
 	case "$1@$2" in
 	api@dev)
 		project_shop_dev
@@ -114,8 +121,71 @@ if [ "$#" -lt 2 ] || [ "$#" -gt 3 ]; then
 fi
 dump="$2"
 select_target "$1" "${3:-}"
-[ -n "$db_service" ] || die "$1 has no database"
 [ -f "$dump" ] || die "no such file: $dump"
+
+# restore_volume DIR ARCHIVE OWNER: replaces the contents of DIR with those of the
+# gzip'd tar ARCHIVE, owned by OWNER (uid:gid). Extracts beside DIR first and swaps
+# the folders only when that worked: on any failure DIR is as it was and the status
+# is non-zero.
+restore_volume() {
+	local dir="${1%/}" archive="$2" owner="$3" staging old
+	staging="$(mktemp -d "$dir.restore.XXXXXX")" || return 1
+	if ! tar -xzf "$archive" -C "$staging" || ! chown -R "$owner" "$staging" || ! chmod --reference="$dir" "$staging"; then
+		rm -rf "$staging"
+		return 1
+	fi
+	old="$dir.old.$$"
+	if ! mv "$dir" "$old"; then
+		rm -rf "$staging"
+		return 1
+	fi
+	if ! mv "$staging" "$dir"; then
+		mv "$old" "$dir"
+		rm -rf "$staging"
+		return 1
+	fi
+	rm -rf "$old"
+}
+
+# volume_of FILE (NAME DIR OWNER PREFIX BACKUP_DIR)...: the volume FILE is an archive
+# of (its name starts with the volume's PREFIX_ and ends with .tar.gz): prints NAME,
+# DIR and OWNER on three lines, or nothing.
+volume_of() {
+	local file="$1"
+	shift
+	while [ "$#" -ge 5 ]; do
+		case "$file" in
+		"$4"_*.tar.gz)
+			printf '%s\n' "$1" "$2" "$3"
+			return 0
+			;;
+		esac
+		shift 5
+	done
+}
+
+mapfile -t volume < <(volume_of "$(basename "$dump")" "${volumes[@]}")
+if [ -n "${volume[*]}" ]; then
+	vol_name="${volume[0]}"
+	vol_dir="${volume[1]}"
+	vol_owner="${volume[2]}"
+	tar -tzf "$dump" >/dev/null || die "$dump is not a whole tar.gz archive; nothing changed"
+	if [ "$yes" != 1 ]; then
+		read -r -p "Replace the contents of volume $vol_name of $1 ($vol_dir) with $dump? Type its name to confirm: " answer
+		[ "$answer" = "$vol_name" ] || die "not confirmed; nothing changed"
+	fi
+	echo "restore.sh: taking a safety backup first" >&2
+	"$here/backup.sh" "$1" ${3:+"$3"}
+	"${compose[@]}" stop "$service"
+	if ! restore_volume "$vol_dir" "$dump" "$vol_owner"; then
+		"${compose[@]}" up --detach --wait
+		die "restoring $dump into $vol_dir failed; the folder is unchanged and $service runs again"
+	fi
+	"${compose[@]}" up --detach --wait
+	echo "restore.sh: volume $vol_name of $1 restored from $dump"
+	exit 0
+fi
+[ -n "$db_service" ] || die "$1 has no database, and $dump is not an archive of one of its volumes (<app>-<volume>_<date>.tar.gz)"
 if [ "$yes" != 1 ]; then
 	read -r -p "Replace database $db_name of $project with $dump? Type its name to confirm: " answer
 	[ "$answer" = "$db_name" ] || die "not confirmed; nothing changed"

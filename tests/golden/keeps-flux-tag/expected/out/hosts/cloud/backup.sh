@@ -3,9 +3,11 @@
 # Do not edit: change the model and run `kiln build`.
 #
 # backup.sh NAME [ENV]: dumps the database of NAME (an app or stack on host cloud)
-# to a timestamped SQL file under the project's manual-backups directory, and prints
-# its path. Take one before a risky change; restore it with restore.sh.
-# The dump drops and recreates every object it contains when restored.
+# to a timestamped SQL file under the project's manual-backups directory, archives
+# each of its persistent volumes to a timestamped .tar.gz beside it, and prints their
+# paths. Take one before a risky change; restore it with restore.sh.
+# The dump drops and recreates every object it contains when restored. A volume is
+# archived while the app runs: stop it first for a copy no write can tear.
 # Exit status: 0 dumped, 1 any failure, 2 bad usage.
 set -euo pipefail
 umask 077
@@ -33,12 +35,14 @@ project_partner_prod() {
 	compose=(docker compose --project-name partner-prod --file "$here"/partner-prod/compose.yaml)
 }
 
-# Selects what NAME [ENV] names: sets project, compose and the database.
+# Selects what NAME [ENV] names: sets project, compose, the database and the app's volumes.
 select_target() {
 	db_service=""
 	db_user=""
 	db_name=""
 	backup_dir=""
+	# The app's persistent volumes: name, folder, owner, archive prefix, manual backup folder.
+	volumes=()
 	case "$1@$2" in
 	partner@prod | partner@)
 		project_partner_prod
@@ -55,7 +59,34 @@ if [ "$#" -lt 1 ] || [ "$#" -gt 2 ]; then
 	usage "backup.sh NAME [ENV]"
 fi
 select_target "$1" "${2:-}"
-[ -n "$db_service" ] || die "$1 has no database"
+[ -n "$db_service" ] || [ -n "${volumes[*]}" ] || die "$1 has no database and no persistent volume"
+
+# archive_volume DIR FILE: writes the contents of DIR into the gzip'd tar FILE (a
+# partial file first, so a failed run leaves nothing that looks whole).
+archive_volume() {
+	if ! tar -czf "$2.partial" -C "$1" .; then
+		rm -f "$2.partial"
+		return 1
+	fi
+	mv "$2.partial" "$2"
+}
+
+# archive_volumes (NAME DIR OWNER PREFIX BACKUP_DIR)...: archives each volume.
+archive_volumes() {
+	while [ "$#" -ge 5 ]; do
+		mkdir -p "$5"
+		local file
+		file="$5/$4_$(date -u +%Y%m%dT%H%M%SZ).tar.gz"
+		archive_volume "$2" "$file" || die "archiving volume $1 ($2) failed"
+		echo "$file"
+		shift 5
+	done
+}
+
+if [ -z "$db_service" ]; then
+	archive_volumes "${volumes[@]}"
+	exit 0
+fi
 mkdir -p "$backup_dir"
 file="$backup_dir/${db_name}_$(date -u +%Y%m%dT%H%M%SZ).sql"
 # The password is the database container's own; it never passes through this script.
@@ -66,3 +97,4 @@ if ! "${compose[@]}" exec -T "$db_service" sh -c 'PGPASSWORD="$POSTGRES_PASSWORD
 fi
 mv "$file.partial" "$file"
 echo "$file"
+archive_volumes "${volumes[@]}"
