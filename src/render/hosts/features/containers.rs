@@ -5,10 +5,10 @@
 //! starts when it has succeeded (`service_completed_successfully`).
 
 use super::{HostAppCx, HostWorkload};
-use crate::model::{Container, EnvValue, Source};
-use crate::render::hosts::compose::{DependsOn, ImageRef, Mount, Service, Volume, escape_dollars};
+use crate::model::{Container, EnvValue, VolumeMount};
+use crate::render::hosts::compose::{DependsOn, ImageRef, Service, escape_dollars};
 use crate::render::hosts::env_file::{self, EnvFileSpec};
-use crate::render::hosts::features::volumes::data_dir;
+use crate::render::hosts::features::volumes;
 use crate::render::hosts::project::{env_file_ref, labels};
 
 /// Adds a service per sidecar and init container, and the app's wait for the latter.
@@ -88,30 +88,15 @@ fn service(cx: &HostAppCx<'_>, w: &mut HostWorkload, service_name: &str, c: &Con
         let Some(source) = cx.app.volumes.get(vol_name).and_then(|v| v.source()) else {
             continue;
         };
-        let joined = |dir: &str| match &m.sub_path {
-            Some(sub) => format!("{}/{sub}", dir.trim_end_matches('/')),
-            None => dir.to_owned(),
+        let m = VolumeMount {
+            path: m.path.clone(),
+            sub_path: m.sub_path.clone(),
+            read_only: m.read_only,
         };
-        match source {
-            Source::Persistent(_) => {
-                let dir = joined(&data_dir(cx.data, cx.name.as_str(), vol_name.as_str()));
-                w.own_dir(dir.clone(), cx.owner());
-                s.volumes
-                    .push(Mount::bind(dir, m.path.clone(), m.read_only));
-            }
-            Source::HostPath(path) => {
-                s.volumes
-                    .push(Mount::bind(joined(path), m.path.clone(), m.read_only));
-            }
-            Source::Nfs(nfs) => {
-                let key = format!("{service_name}-{vol_name}");
-                w.volumes
-                    .insert(key.clone(), Volume::nfs(&nfs.server, &joined(&nfs.path)));
-                s.volumes
-                    .push(Mount::volume(key, m.path.clone(), m.read_only));
-            }
-            // A tmpfs is one container's: validate::containers refuses sharing it.
-            Source::Scratch(_) | Source::Claim(_) => {}
+        // A tmpfs is one container's: validate::containers refuses sharing scratch space.
+        let nfs_key = format!("{service_name}-{vol_name}");
+        if let Some(mount) = volumes::mount(cx, w, vol_name.as_str(), source, &m, nfs_key) {
+            s.volumes.push(mount);
         }
     }
     s
