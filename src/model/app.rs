@@ -55,7 +55,7 @@ pub struct App {
     pub ports: BTreeMap<String, super::Port>,
     /// The app's Service on a cluster: `type` (`ClusterIP` default, `NodePort`,
     /// `LoadBalancer` for things like DNS on UDP 53), fixed `nodePorts` by port name,
-    /// `loadBalancerIP`. A host has no Service and ignores it.
+    /// `loadBalancerIP`. A host has no Service: there it is an error (publish the ports instead).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub service: Option<super::ServiceSettings>,
     /// Run in the node's or host's network namespace (DHCP servers, some discovery

@@ -133,6 +133,16 @@ pub fn check(env: &Environment, diags: &mut Diagnostics) {
                 }
             }
         }
+        if let (Some(Placement::Host(host, _)), Some(_)) = (&placement, &app.service) {
+            diags.push(
+                Diagnostic::error(
+                    checks::INVALID_VALUE,
+                    format!("`{name}` runs on host `{host}`, which has no Service: `service` would do nothing there"),
+                )
+                .at(env.key_span(&at("/service")))
+                .help("publish the ports on the host instead (`publish`, `ports.<name>.publish`), and remove `service` for this environment (`service: null`)"),
+            );
+        }
         if !app.host_network {
             continue;
         }
