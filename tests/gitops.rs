@@ -283,3 +283,56 @@ fn a_tag_in_out_that_is_not_an_image_tag_is_a_located_error() {
         "build wrote"
     );
 }
+
+/// No Flux unit recreates everything it applies (`spec.force`): a StatefulSet under it,
+/// such as a database's, would be deleted with its pods on an immutable change. The
+/// Jobs that must be recreated (a new image changes their pod template) carry Flux's
+/// per-object force annotation, and no other kind does.
+#[test]
+fn only_jobs_are_forced_never_a_whole_flux_unit() {
+    let mut trees = vec![repo().join("out")];
+    for entry in std::fs::read_dir(repo().join("tests/golden")).unwrap() {
+        trees.push(entry.unwrap().path().join("expected"));
+    }
+    let (mut jobs, mut units) = (0, 0);
+    for tree in trees {
+        for (file, bytes) in snapshot(&tree) {
+            if !file.ends_with(".yaml") {
+                continue;
+            }
+            let text = String::from_utf8_lossy(&bytes);
+            // kiln writes one object per file.
+            {
+                let Ok(value) = serde_saphyr::from_str::<serde_json::Value>(&text) else {
+                    continue;
+                };
+                let kind = value["kind"].as_str().unwrap_or_default();
+                let forced = value["metadata"]["annotations"]["kustomize.toolkit.fluxcd.io/force"]
+                    .as_str()
+                    == Some("enabled");
+                let api = value["apiVersion"].as_str().unwrap_or_default();
+                if kind == "Kustomization" && api.starts_with("kustomize.toolkit.fluxcd.io") {
+                    units += 1;
+                    assert!(
+                        value["spec"]["force"].is_null(),
+                        "{}/{file}: a whole Flux unit is forced",
+                        tree.display()
+                    );
+                } else if kind == "Job" {
+                    jobs += 1;
+                    assert!(
+                        forced,
+                        "{}/{file}: a Job Flux cannot recreate",
+                        tree.display()
+                    );
+                } else {
+                    assert!(!forced, "{}/{file}: a forced {kind}", tree.display());
+                }
+            }
+        }
+    }
+    assert!(
+        jobs > 0 && units > 0,
+        "{jobs} Jobs, {units} Flux units read"
+    );
+}

@@ -6,6 +6,11 @@ use super::{Crd, NameRef, Spec};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
+/// The annotation by which one object asks Flux to recreate it when an immutable field
+/// changed (a Job's pod template). kiln never sets `spec.force` on a whole unit: a
+/// StatefulSet under it would be deleted and recreated, and its pods with it.
+pub const FORCE_ANNOTATION: &str = "kustomize.toolkit.fluxcd.io/force";
+
 /// A Flux Kustomization (`kustomize.toolkit.fluxcd.io/v1`).
 pub type Kustomization = Crd<KustomizationSpec>;
 /// A Flux GitRepository (`source.toolkit.fluxcd.io/v1`).
@@ -63,9 +68,6 @@ pub struct KustomizationSpec {
     /// Kustomizations that must be ready first.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub depends_on: Vec<NameRef>,
-    /// Recreate objects whose immutable fields changed; written only when set.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    pub force: bool,
     /// How often it reconciles, e.g. `10m`.
     pub interval: String,
     /// The directory it applies, relative to the source's root (`./out/...`).

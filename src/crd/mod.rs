@@ -275,7 +275,6 @@ mod tests {
     fn accessors_give_what_the_checks_follow() {
         let spec = |path: &str| flux::KustomizationSpec {
             depends_on: Vec::new(),
-            force: false,
             interval: "10m".to_owned(),
             path: path.to_owned(),
             prune: true,

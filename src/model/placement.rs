@@ -35,7 +35,8 @@ pub struct ClusterApp<'a> {
 }
 
 impl<'a> ClusterApp<'a> {
-    /// Whether the app's objects include a Job (Flux must recreate it: `force`).
+    /// Whether the app's objects include a Job (which Flux recreates on a change: each
+    /// Job carries the force annotation, `AppCx::job_meta`).
     pub fn has_job(&self) -> bool {
         match self.host {
             None => self.app.migrations.is_some(),

@@ -49,8 +49,6 @@ pub struct Unit {
     pub dir: String,
     /// Units that must be ready first.
     pub depends_on: BTreeSet<String>,
-    /// Recreate objects whose immutable fields changed (Jobs).
-    pub force: bool,
     /// Wait for every applied object to become ready.
     pub wait: bool,
 }
@@ -63,7 +61,6 @@ fn flux_path(repo: Option<&Repository>, dir: &str) -> String {
 fn kustomization(unit: &Unit, settings: &FluxSettings, repo: Option<&Repository>) -> Object {
     let spec = KustomizationSpec {
         depends_on: unit.depends_on.iter().map(NameRef::to).collect(),
-        force: unit.force,
         interval: settings.interval.clone(),
         path: flux_path(repo, &unit.dir),
         prune: true,
@@ -191,7 +188,6 @@ fn plan_environment<'a>(env: &'a Environment, plans: &mut BTreeMap<String, Clust
                 name: "namespaces".to_owned(),
                 dir: layout::cluster_namespaces(cluster),
                 depends_on: BTreeSet::new(),
-                force: false,
                 wait: true,
             });
         let _ = namespaces;
@@ -203,7 +199,6 @@ fn plan_environment<'a>(env: &'a Environment, plans: &mut BTreeMap<String, Clust
                     name: "sealed-secrets".to_owned(),
                     dir: layout::flux_sealed_secrets(cluster),
                     depends_on: BTreeSet::new(),
-                    force: false,
                     wait: true,
                 });
             plan.units
@@ -215,7 +210,6 @@ fn plan_environment<'a>(env: &'a Environment, plans: &mut BTreeMap<String, Clust
                         "namespaces".to_owned(),
                         "sealed-secrets".to_owned(),
                     ]),
-                    force: false,
                     wait: true,
                 });
         }
@@ -239,7 +233,6 @@ fn plan_environment<'a>(env: &'a Environment, plans: &mut BTreeMap<String, Clust
                 name,
                 dir: layout::app_overlay(unit.name.as_str(), envs),
                 depends_on,
-                force: unit.has_job(),
                 wait: true,
             },
         );
@@ -254,7 +247,6 @@ fn plan_environment<'a>(env: &'a Environment, plans: &mut BTreeMap<String, Clust
                     name: "tunnel".to_owned(),
                     dir: layout::cluster_tunnel(cluster),
                     depends_on: BTreeSet::new(),
-                    force: false,
                     wait: false,
                 });
         }
@@ -274,7 +266,6 @@ fn plan_environment<'a>(env: &'a Environment, plans: &mut BTreeMap<String, Clust
                             } else {
                                 BTreeSet::new()
                             },
-                            force: false,
                             wait: true,
                         });
                 }
@@ -362,7 +353,6 @@ fn write_cluster(
         name: ROOT.to_owned(),
         dir: root.clone(),
         depends_on: BTreeSet::new(),
-        force: false,
         wait: false,
     };
     let root_kustomization = kustomization(&root_unit, settings, repo);

@@ -183,7 +183,6 @@ pub(super) fn apply(cx: &Context<'_>, env: &Environment) -> Value {
                         "name": u.name,
                         "dir": u.dir,
                         "depends_on": u.depends_on.iter().cloned().collect::<Vec<_>>(),
-                        "force": u.force,
                     })
                 })
                 .collect();

@@ -168,7 +168,7 @@ pub fn deploy_job(cx: &AppCx<'_>, host_name: &str, host: &Host, from: &DeployFro
         ..Default::default()
     };
     Object::from(&Job {
-        metadata: cx.meta(&name, "deploy"),
+        metadata: cx.job_meta(&name, "deploy"),
         spec: Some(JobSpec {
             backoff_limit: Some(1),
             active_deadline_seconds: Some(900),

@@ -105,6 +105,18 @@ impl AppCx<'_> {
         self.meta_of(self.name.as_str(), name, component)
     }
 
+    /// The metadata of a Job of the app: [`AppCx::meta`] plus Flux's per-object force
+    /// annotation. A new image changes a Job's pod template, which a Job cannot change,
+    /// so Flux recreates it (and only it, never the app's unit) instead of failing.
+    pub fn job_meta(&self, name: &str, component: &str) -> ObjectMeta {
+        let mut meta = self.meta(name, component);
+        meta.annotations = Some(std::collections::BTreeMap::from([(
+            crate::crd::flux::FORCE_ANNOTATION.to_owned(),
+            "enabled".to_owned(),
+        )]));
+        meta
+    }
+
     /// The metadata of one of the database's objects: `name`, labelled as the
     /// database ([`AppCx::db_service`]) in the app's group.
     pub fn db_meta(&self, name: &str, component: &str) -> ObjectMeta {

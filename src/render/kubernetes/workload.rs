@@ -252,7 +252,7 @@ pub fn migration_job(cx: &AppCx<'_>, w: &Workload) -> Job {
     spec.containers = vec![container];
     spec.restart_policy = Some("Never".to_owned());
     Job {
-        metadata: cx.meta(&name, "migration"),
+        metadata: cx.job_meta(&name, "migration"),
         spec: Some(JobSpec {
             backoff_limit: Some(2),
             active_deadline_seconds: Some(600),
