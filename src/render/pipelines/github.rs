@@ -12,10 +12,11 @@
 use super::plan::{AppPlan, EnvPlan, runner_arch};
 use super::shell::{self, GITHUB};
 use super::{
-    BUILD_PUSH_ACTION, BUILDX_ACTION, CHECKOUT_ACTION, GITHUB_HOSTED_RUNNER, LOGIN_ACTION, Ordered,
-    QEMU_ACTION, deploy_script, origin,
+    ACTIONS, Action, BUILD_PUSH_ACTION, BUILDX_ACTION, CHECKOUT_ACTION, GITHUB_HOSTED_RUNNER,
+    LOGIN_ACTION, Ordered, QEMU_ACTION, deploy_script, origin,
 };
 use crate::model::Runner;
+use crate::render::yaml;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -117,7 +118,7 @@ pub(crate) struct Step {
     #[serde(skip_serializing_if = "Option::is_none")]
     id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    uses: Option<&'static str>,
+    uses: Option<String>,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     with: BTreeMap<&'static str, String>,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
@@ -142,11 +143,33 @@ fn run_with(name: &str, script: String, env: BTreeMap<String, String>) -> Step {
     }
 }
 
-fn uses(action: &'static str) -> Step {
+fn uses(action: Action) -> Step {
+    let mut with = BTreeMap::new();
+    if action == CHECKOUT_ACTION {
+        // Nothing after the checkout pushes with its token (a deploy pushes with its own
+        // token, to its own clone), so the token is not left in .git/config for later
+        // steps or artifacts to read.
+        with.insert("persist-credentials", "false".to_owned());
+    }
     Step {
-        uses: Some(action),
+        uses: Some(action.reference()),
+        with,
         ..Default::default()
     }
+}
+
+/// A workflow file: the YAML of `workflow`, each pinned `uses:` followed by the
+/// release its commit is (`# v6.1.0`), as Renovate's github-actions manager reads it.
+pub(crate) fn file(sources: &[String], workflow: &Workflow) -> Vec<u8> {
+    let mut text = String::from_utf8(yaml::file(sources, workflow)).expect("YAML is UTF-8");
+    for action in ACTIONS {
+        let line = format!("uses: {}\n", action.reference());
+        text = text.replace(
+            &line,
+            &format!("uses: {} # {}\n", action.reference(), action.version),
+        );
+    }
+    text.into_bytes()
 }
 
 fn runs_on(runner: &Runner) -> RunsOn {

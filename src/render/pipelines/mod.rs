@@ -44,16 +44,65 @@ pub const BINFMT_IMAGE: &str = "tonistiigi/binfmt:qemu-v10.2.3-68";
 pub const CURL_IMAGE: &str = "curlimages/curl:8.16.0";
 /// GitHub's hosted runner.
 pub const GITHUB_HOSTED_RUNNER: &str = "ubuntu-24.04";
-/// Actions, pinned to their current major versions (node24 runtimes).
-pub const CHECKOUT_ACTION: &str = "actions/checkout@v6";
+/// A GitHub Action kiln's workflows use, pinned by commit (a tag can be moved; a
+/// commit cannot), with the release it is in the comment GitHub's `uses:` line
+/// carries, which Renovate's github-actions manager reads and updates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Action {
+    /// `owner/repository`.
+    pub name: &'static str,
+    /// The release the commit is, e.g. `v6.1.0`.
+    pub version: &'static str,
+    /// The release's full commit hash.
+    pub commit: &'static str,
+}
+
+impl Action {
+    /// What a step's `uses:` says: `owner/repository@commit`.
+    pub fn reference(&self) -> String {
+        format!("{}@{}", self.name, self.commit)
+    }
+}
+
+/// The actions kiln's workflows use, at the newest release of their current major
+/// version (node24 runtimes), read from each repository's tags.
+pub const ACTIONS: &[Action] = &[
+    CHECKOUT_ACTION,
+    QEMU_ACTION,
+    BUILDX_ACTION,
+    LOGIN_ACTION,
+    BUILD_PUSH_ACTION,
+];
+/// Checkout.
+pub const CHECKOUT_ACTION: Action = Action {
+    name: "actions/checkout",
+    version: "v6.1.0",
+    commit: "d23441a48e516b6c34aea4fa41551a30e30af803",
+};
 /// QEMU for cross-building.
-pub const QEMU_ACTION: &str = "docker/setup-qemu-action@v4";
+pub const QEMU_ACTION: Action = Action {
+    name: "docker/setup-qemu-action",
+    version: "v4.2.0",
+    commit: "96fe6ef7f33517b61c61be40b68a1882f3264fb8",
+};
 /// A BuildKit builder.
-pub const BUILDX_ACTION: &str = "docker/setup-buildx-action@v4";
+pub const BUILDX_ACTION: Action = Action {
+    name: "docker/setup-buildx-action",
+    version: "v4.3.0",
+    commit: "37fe631027851001ddb9b187196cc803df7f5f0e",
+};
 /// Registry login.
-pub const LOGIN_ACTION: &str = "docker/login-action@v4";
+pub const LOGIN_ACTION: Action = Action {
+    name: "docker/login-action",
+    version: "v4.1.0",
+    commit: "4907a6ddec9925e35a0a9e82d7399ccc52663121",
+};
 /// Build and push.
-pub const BUILD_PUSH_ACTION: &str = "docker/build-push-action@v7";
+pub const BUILD_PUSH_ACTION: Action = Action {
+    name: "docker/build-push-action",
+    version: "v7.3.0",
+    commit: "53b7df96c91f9c12dcc8a07bcb9ccacbed38856a",
+};
 
 /// The labels actionlint knows without configuration.
 const KNOWN_RUNNER_LABELS: &[&str] = &[
@@ -209,7 +258,7 @@ impl Target for Pipelines {
                 CiProvider::Github => {
                     let mut files = vec![(
                         format!(".github/workflows/{}.yml", plan.name),
-                        yaml::file(&plan.sources, &github::workflow(plan)),
+                        github::file(&plan.sources, &github::workflow(plan)),
                     )];
                     if !labels.is_empty() {
                         files.push(actionlint_config(&plan.sources, labels));
@@ -478,7 +527,7 @@ fn write_config_pipeline(
     let mut files = match ci.provider {
         CiProvider::Github => vec![(
             ".github/workflows/kiln.yml".to_owned(),
-            yaml::file(
+            github::file(
                 &sources,
                 &github::config_workflow(&ci.image, &ci.runner, root.as_deref()),
             ),
