@@ -37,6 +37,10 @@ mod hosts;
 mod layers;
 /// Lint rules: one triggering and one passing fixture each.
 mod lint;
+/// Database dumps restore, with a real PostgreSQL: every dump the CronJob, the
+/// db-backup service, backup.sh and the runbook write, restore.sh or the runbook's
+/// restore puts back into the live database; a broken one changes nothing.
+mod pg_restore;
 /// Pipelines: tags match the ImagePolicy and sort in build order; deploy jobs need
 /// exactly what their Role grants.
 mod pipelines;

@@ -23,4 +23,7 @@ if [ ! -d tools/mermaid/node_modules ] || [ tools/mermaid/package-lock.json -nt 
   fi
   touch tools/mermaid/node_modules
 fi
+# The tests that need an installed tool (PostgreSQL for tests/pg_restore.rs) fail
+# rather than skip when it is missing.
+export KILN_REQUIRE_VALIDATORS=1
 cargo test "$@"

@@ -326,7 +326,7 @@ pub(super) fn rollback(cx: &Context<'_>, env: &Environment) -> Value {
             "db": db,
         }));
     }
-    json!({"env": env.name.as_str(), "apps": apps, "host_restores": host_databases(cx, env)})
+    json!({"env": env.name.as_str(), "apps": apps, "host_restores": host_databases(cx, env), "dump_format": database::DUMP_FORMAT, "dump_ext": database::DUMP_EXT, "pg_restore": database::PG_RESTORE})
 }
 
 /// `{host, name}` of each compose project of `env` with a database (its first app

@@ -2,6 +2,8 @@
 # setup-validators.sh -- install the offline validators that validate-out.sh runs.
 #
 #   Debian (apt):  shellcheck
+#                  postgresql            server and clients for tests/pg_restore.rs (a backup
+#                                        -> restore round trip; the test starts its own server)
 #   venv (pip) at $VALIDATORS_PREFIX/venv (default /tmp/validators/venv):
 #     kubernetes-validate   built-in Kubernetes kinds, bundled schemas 1.25..1.37
 #     check-jsonschema      vendored schemas: github-workflows, github-actions, gitlab-ci, compose-spec
@@ -47,6 +49,13 @@ apt_install() {  # apt_install PKG... (best effort, bounded)
 if ! command -v shellcheck >/dev/null 2>&1; then
   log "apt-get install shellcheck"
   apt_install shellcheck || { log "WARNING: shellcheck install failed"; failed+=(shellcheck); }
+fi
+
+# ---- 1b. apt: PostgreSQL (Debian keeps the binaries in /usr/lib/postgresql/<major>/bin)
+pg_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n1; }
+if [ ! -x "$(pg_bin)/initdb" ]; then
+  log "apt-get install postgresql"
+  apt_install postgresql || { log "WARNING: postgresql install failed"; failed+=(postgresql); }
 fi
 
 # ---- 2. venv
@@ -121,6 +130,7 @@ ver() {  # ver NAME CMD...
 log "installed:"
 ver kubectl kubectl version --client || failed+=(kubectl)
 ver shellcheck sh -c 'shellcheck --version | grep ^version' || true
+ver postgresql "$(pg_bin)/initdb" --version || failed+=(postgresql)
 ver kubernetes-validate "$VENV/bin/kubernetes-validate" --version || failed+=(kubernetes-validate)
 ver check-jsonschema "$VENV/bin/check-jsonschema" --version || failed+=(check-jsonschema)
 ver yamllint "$VENV/bin/yamllint" --version || failed+=(yamllint)

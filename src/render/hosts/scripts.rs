@@ -7,6 +7,7 @@
 use super::HostPlan;
 use crate::diagnostic::Diagnostic;
 use crate::render::Context;
+use crate::render::kubernetes::database;
 use serde::Serialize;
 
 /// The scripts, by file name, and their templates.
@@ -153,6 +154,11 @@ struct ScriptContext<'a> {
     /// Whether a project of the host has scheduled jobs (`deploy.sh` then manages
     /// their crontab entries).
     jobs: bool,
+    /// `pg_dump`'s format option, the dumps' file extension and the `pg_restore`
+    /// command: the same as the scheduled backups and the runbook's.
+    dump_format: &'static str,
+    dump_ext: &'static str,
+    pg_restore: &'static str,
 }
 
 /// Renders every script of a host.
@@ -184,6 +190,9 @@ pub fn render(
                     host: plan.name.as_str(),
                     projects: &projects,
                     jobs: projects.iter().any(|p| !p.cron_jobs.is_empty()),
+                    dump_format: database::DUMP_FORMAT,
+                    dump_ext: database::DUMP_EXT,
+                    pg_restore: database::PG_RESTORE,
                 },
                 &cx.project.sources,
             );

@@ -242,13 +242,32 @@ fn backup_claim(cx: &AppCx<'_>, backup: &Backup) -> PersistentVolumeClaim {
     }
 }
 
-/// The shell script the backup job runs: dump, prune old dumps, report.
+/// The `pg_dump` format of every dump kiln schedules or documents: PostgreSQL's
+/// custom format, restored by [`PG_RESTORE`]. A truncated file fails that restore
+/// (plain SQL cut at a line boundary would replay as a smaller database).
+pub const DUMP_FORMAT: &str = "--format=custom";
+
+/// The file extension of a dump in [`DUMP_FORMAT`].
+pub const DUMP_EXT: &str = "dump";
+
+/// The `pg_restore` command (without connection options) of every restore kiln
+/// writes or documents: drops what the dump contains and recreates it, in one
+/// transaction that any error rolls back, so a failed restore leaves the database
+/// as it was.
+pub const PG_RESTORE: &str = "pg_restore --clean --if-exists --single-transaction --exit-on-error";
+
+/// The shell script the backup job runs: dump (to a partial file first, so a failed
+/// run leaves nothing that looks whole), prune old dumps, report.
 pub fn backup_script(host: &str, db_name: &str, retention_days: u32) -> String {
     format!(
         "set -eu\n\
-         file=\"/backups/{db_name}_$(date +%Y%m%d_%H%M%S).sql\"\n\
-         pg_dump -h {host} -U {db_name} -d {db_name} -f \"$file\"\n\
-         find /backups -name '{db_name}_*.sql' -type f -mmin +{minutes} -delete\n\
+         file=\"/backups/{db_name}_$(date +%Y%m%d_%H%M%S).{DUMP_EXT}\"\n\
+         if ! pg_dump {DUMP_FORMAT} -h {host} -U {db_name} -d {db_name} -f \"$file.partial\"; then\n\
+         \x20 rm -f \"$file.partial\"\n\
+         \x20 exit 1\n\
+         fi\n\
+         mv \"$file.partial\" \"$file\"\n\
+         find /backups -name '{db_name}_*.{DUMP_EXT}' -type f -mmin +{minutes} -delete\n\
          echo \"Backup completed: $file\"\n",
         minutes = u64::from(retention_days) * 24 * 60,
     )

@@ -3,11 +3,12 @@
 # Do not edit: change the model and run `kiln build`.
 #
 # backup.sh NAME [ENV]: dumps the database of NAME (an app or stack on host box)
-# to a timestamped SQL file under the project's manual-backups directory, archives
-# each of its persistent volumes to a timestamped .tar.gz beside it, and prints their
-# paths. Take one before a risky change; restore it with restore.sh.
-# The dump drops and recreates every object it contains when restored. A volume is
-# archived while the app runs: stop it first for a copy no write can tear.
+# to a timestamped dump (pg_dump --format=custom, as the nightly backup writes) under
+# the project's manual-backups directory, archives each of its persistent volumes to a
+# timestamped .tar.gz beside it, and prints their paths. Take one before a risky
+# change; restore it with restore.sh, which drops and recreates every object the dump
+# contains. A volume is archived while the app runs: stop it first for a copy no write
+# can tear.
 # Exit status: 0 dumped, 1 any failure, 2 bad usage.
 set -euo pipefail
 umask 077
@@ -110,10 +111,10 @@ if [ -z "$db_service" ]; then
 	exit 0
 fi
 mkdir -p "$backup_dir"
-file="$backup_dir/${db_name}_$(date -u +%Y%m%dT%H%M%SZ).sql"
+file="$backup_dir/${db_name}_$(date -u +%Y%m%dT%H%M%SZ).dump"
 # The password is the database container's own; it never passes through this script.
 # shellcheck disable=SC2016 # expanded by the shell inside the container
-if ! "${compose[@]}" exec -T "$db_service" sh -c 'PGPASSWORD="$POSTGRES_PASSWORD" exec pg_dump --clean --if-exists -h 127.0.0.1 -U "$1" -d "$2"' sh "$db_user" "$db_name" >"$file.partial"; then
+if ! "${compose[@]}" exec -T "$db_service" sh -c 'PGPASSWORD="$POSTGRES_PASSWORD" exec pg_dump --format=custom -h 127.0.0.1 -U "$1" -d "$2"' sh "$db_user" "$db_name" >"$file.partial"; then
 	rm -f "$file.partial"
 	die "pg_dump of $db_name in $project failed"
 fi
