@@ -92,8 +92,8 @@ const BREAKS: &[(&str, &str, &str, &str)] = &[
         "",
     ),
     (
-        "Service+Endpoints → host address and port",
-        "kubernetes/apps/backend/overlays/prod/endpoints-backend.yaml",
+        "Service+EndpointSlice → host address and port",
+        "kubernetes/apps/backend/overlays/prod/endpointslice-backend.yaml",
         "192.168.1.50",
         "192.168.1.51",
     ),
@@ -250,16 +250,20 @@ fn a_host_app_routed_in_two_environments_points_each_at_its_own_host() {
         );
         let docs: Vec<serde_json::Value> =
             serde_saphyr::from_multiple(&String::from_utf8(out.stdout).unwrap()).unwrap();
-        let endpoints = docs
+        let slice = docs
             .iter()
-            .find(|d| d["kind"] == "Endpoints")
-            .unwrap_or_else(|| panic!("{env}: no Endpoints in {docs:#?}"));
-        let subset = &endpoints["subsets"][0];
+            .find(|d| d["kind"] == "EndpointSlice")
+            .unwrap_or_else(|| panic!("{env}: no EndpointSlice in {docs:#?}"));
+        assert_eq!(slice["apiVersion"], "discovery.k8s.io/v1");
         assert_eq!(
-            subset["addresses"][0]["ip"], address,
-            "{env}: {endpoints:#?}"
+            slice["metadata"]["labels"]["kubernetes.io/service-name"],
+            "backend"
         );
-        assert_eq!(subset["ports"][0]["port"], port, "{env}: {endpoints:#?}");
+        assert_eq!(
+            slice["endpoints"][0]["addresses"][0], address,
+            "{env}: {slice:#?}"
+        );
+        assert_eq!(slice["ports"][0]["port"], port, "{env}: {slice:#?}");
         let service = docs
             .iter()
             .find(|d| d["kind"] == "Service" && d["metadata"]["name"] == "backend")
@@ -269,6 +273,10 @@ fn a_host_app_routed_in_two_environments_points_each_at_its_own_host() {
             "{env}: {service:#?}"
         );
         assert!(service["spec"].get("selector").is_none(), "{service:#?}");
+        assert!(
+            docs.iter().all(|d| d["kind"] != "Endpoints"),
+            "{env}: deprecated v1 Endpoints"
+        );
     }
 }
 

@@ -1,5 +1,5 @@
-//! Service+Endpoints → host address and port: in each environment, a host app's
-//! Endpoints (or ExternalName Service) on a cluster points at the address and port the
+//! Service+EndpointSlice → host address and port: in each environment, a host app's
+//! EndpointSlice (or ExternalName Service) on a cluster points at the address and port the
 //! app listens on on that environment's host. Each environment's overlay is built as
 //! `kubectl kustomize` builds it, so an address in the shared base that one
 //! environment's overlay does not replace is caught.
@@ -8,11 +8,12 @@ use super::built::build;
 use super::{Points, Wire};
 use crate::inspect::lint::LintContext;
 use crate::layout;
+use crate::render::kubernetes::external::SERVICE_NAME_LABEL;
 use serde_json::Value;
 
 /// This wire, listed in [`super::WIRES`].
 pub(super) const WIRE: Wire = Wire {
-    name: "Service+Endpoints → host address and port",
+    name: "Service+EndpointSlice → host address and port",
     check,
 };
 
@@ -36,11 +37,15 @@ fn check(cx: &LintContext<'_>, points: &mut Points<'_>) {
             }
             let file = |o: &Value| file_of(cx, app, &overlay, o);
             let want_port = i64::from(crate::render::kubernetes::external::host_port_of(unit.app));
-            match objects.iter().find(|o| o["kind"] == "Endpoints") {
+            let slice = objects.iter().find(|o| {
+                o["kind"] == "EndpointSlice" && o["metadata"]["labels"][SERVICE_NAME_LABEL] == app
+            });
+            match slice {
                 Some(o) => {
-                    let subset = &o["subsets"][0];
-                    let ip = subset["addresses"][0]["ip"].as_str().unwrap_or_default();
-                    let port = subset["ports"][0]["port"].as_i64().unwrap_or(-1);
+                    let ip = o["endpoints"][0]["addresses"][0]
+                        .as_str()
+                        .unwrap_or_default();
+                    let port = o["ports"][0]["port"].as_i64().unwrap_or(-1);
                     points.expect(cx, ip == host.address && port == want_port, &file(o), || {
                         format!(
                             "points at {ip}:{port} in {}, but `{app}` listens on {}:{want_port} there",

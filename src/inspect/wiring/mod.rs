@@ -10,7 +10,7 @@
 //! database Service and port; Flux Kustomization → existing path; Kustomization →
 //! GitRepository; ImagePolicy → ImageRepository → the image an overlay or compose file
 //! marks; CI tag format → ImagePolicy pattern; deploy steps → Role verbs;
-//! Service+Endpoints → host address and port; Caddy route → published port; backup
+//! Service+EndpointSlice → host address and port; Caddy route → published port; backup
 //! job → database service.
 
 mod backups;
