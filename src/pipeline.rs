@@ -98,7 +98,9 @@ impl Checked {
     fn render_and_inspect(&mut self) -> Inspected {
         let cx = self.context();
         let (rendered, render_diags) = phase("render", || crate::render::render_all(&cx));
-        let lint_cx = inspect::lint::LintContext::new(cx.project, &rendered).with_state(cx.state);
+        let lint_cx = inspect::lint::LintContext::new(cx.project, &rendered)
+            .with_state(cx.state)
+            .with_overrides(cx.templates.overridden());
         let (lint, (report, wired)) = rayon::join(
             || {
                 phase("lint", || {

@@ -92,8 +92,8 @@ const BREAKS: &[(&str, &str, &str, &str)] = &[
         "",
     ),
     (
-        "Service+Endpoints → host address and port",
-        "kubernetes/apps/backend/base/endpoints-backend.yaml",
+        "Service+EndpointSlice → host address and port",
+        "kubernetes/apps/backend/overlays/prod/endpointslice-backend.yaml",
         "192.168.1.50",
         "192.168.1.51",
     ),
@@ -149,6 +149,15 @@ fn breaking_any_one_reference_fails_with_its_location() {
                 .any(|d| d.message.starts_with(wire) && d.span.is_some()),
             "breaking {path}: no located `{wire}` error in {broken:#?}"
         );
+        // The wires read what the build renders, never out/ on disk: with no template
+        // overridden, the cause is kiln, not a hand edit.
+        for d in &broken {
+            let help = d.help.join(" ");
+            assert!(
+                !help.contains("hand") && help.contains("defect in kiln"),
+                "{help}"
+            );
+        }
     }
 }
 
@@ -195,4 +204,112 @@ fn every_secret_a_pod_reads_is_one_wire() {
         about.iter().any(|d| d.span == Some(invoicetron)),
         "{about:#?}"
     );
+}
+
+/// An app on a host routed through a cluster (`via`) in two environments whose hosts
+/// differ in address and port: the reference model plus `staging` (a second VM, a
+/// third cluster, the backend published on another port) builds, the shared base
+/// holds neither address, and `kubectl kustomize` of each overlay points the Service
+/// at that environment's own host and port.
+#[test]
+fn a_host_app_routed_in_two_environments_points_each_at_its_own_host() {
+    let project = reference_project();
+    std::fs::copy(
+        repo().join("tests/fixtures/staging.yaml"),
+        project.path().join("environments/staging.yaml"),
+    )
+    .unwrap();
+    let run = crate::support::kiln(project.path(), &["build"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let apps = project.path().join("out/kubernetes/apps/backend");
+    for (file, bytes) in crate::support::snapshot(&apps.join("base")) {
+        let text = String::from_utf8(bytes).unwrap();
+        for address in ["192.168.1.50", "192.168.1.60"] {
+            assert!(
+                !text.contains(address),
+                "the shared base/{file} holds one environment's host address {address}"
+            );
+        }
+    }
+    if std::env::var_os("KILN_SKIP_VALIDATORS").is_some_and(|v| v == "1") {
+        return;
+    }
+    for (env, address, port) in [
+        ("prod", "192.168.1.50", 3001),
+        ("staging", "192.168.1.60", 3002),
+    ] {
+        let out = std::process::Command::new("kubectl")
+            .arg("kustomize")
+            .arg(apps.join("overlays").join(env))
+            .output()
+            .expect("kubectl runs");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let docs: Vec<serde_json::Value> =
+            serde_saphyr::from_multiple(&String::from_utf8(out.stdout).unwrap()).unwrap();
+        let slice = docs
+            .iter()
+            .find(|d| d["kind"] == "EndpointSlice")
+            .unwrap_or_else(|| panic!("{env}: no EndpointSlice in {docs:#?}"));
+        assert_eq!(slice["apiVersion"], "discovery.k8s.io/v1");
+        assert_eq!(
+            slice["metadata"]["labels"]["kubernetes.io/service-name"],
+            "backend"
+        );
+        assert_eq!(
+            slice["endpoints"][0]["addresses"][0], address,
+            "{env}: {slice:#?}"
+        );
+        assert_eq!(slice["ports"][0]["port"], port, "{env}: {slice:#?}");
+        let service = docs
+            .iter()
+            .find(|d| d["kind"] == "Service" && d["metadata"]["name"] == "backend")
+            .unwrap();
+        assert_eq!(
+            service["spec"]["ports"][0]["port"], port,
+            "{env}: {service:#?}"
+        );
+        assert!(service["spec"].get("selector").is_none(), "{service:#?}");
+        assert!(
+            docs.iter().all(|d| d["kind"] != "Endpoints"),
+            "{env}: deprecated v1 Endpoints"
+        );
+    }
+}
+
+/// A project that overrides a template is told which overrides a broken point may
+/// come from.
+#[test]
+fn a_broken_point_names_the_projects_template_overrides() {
+    let (_dir, c) = compiled();
+    let path = "hosts/local/Caddyfile";
+    let mut tree = c.tree.clone();
+    let file = tree.get(path).unwrap().clone();
+    let text = String::from_utf8(file.bytes.clone()).unwrap();
+    tree.insert(
+        path,
+        OutputFile {
+            bytes: text
+                .replacen("127.0.0.1:3001", "127.0.0.1:3002", 1)
+                .into_bytes(),
+            data: None,
+            ..file
+        },
+    );
+    let cx = LintContext::new(&c.project, &tree)
+        .with_overrides(vec!["templates/hosts/Caddyfile".to_owned()]);
+    let mut diags = kiln::diagnostic::Diagnostics::default();
+    wiring::run(&cx, &mut diags);
+    let broken: Vec<_> = diags.iter().filter(|d| d.name == "broken-wire").collect();
+    assert!(!broken.is_empty());
+    for d in broken {
+        let help = d.help.join(" ");
+        assert!(
+            help.contains("templates/hosts/Caddyfile") && !help.contains("hand"),
+            "{help}"
+        );
+    }
 }

@@ -348,7 +348,7 @@ pub struct Route {
     pub tunnel: bool,
     /// The cluster whose ingress serves this route, when it is not where the app runs:
     /// an app on a host can be routed by a cluster, which reaches it through a Service
-    /// and Endpoints (an IP address) or an ExternalName Service (a DNS name).
+    /// and EndpointSlice (an IP address) or an ExternalName Service (a DNS name).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub via: Option<Name>,
 }

@@ -131,6 +131,15 @@ fn environment() -> Environment<'static> {
 }
 
 impl Templates {
+    /// The paths of the templates the project overrides (`templates/hosts/Caddyfile`),
+    /// sorted.
+    pub fn overridden(&self) -> Vec<String> {
+        self.overrides
+            .keys()
+            .map(|name| format!("{TEMPLATES}/{name}"))
+            .collect()
+    }
+
     /// Loads the defaults and every override under `templates/` (in the input files)
     /// that names a default template. Override files are added to `sources` so errors
     /// in them are located.

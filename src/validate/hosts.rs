@@ -320,6 +320,8 @@ struct Binding {
     port: u16,
     protocol: Protocol,
     what: String,
+    /// The model field that moves it to another host port.
+    moved_by: String,
     span: Option<Span>,
 }
 
@@ -356,7 +358,10 @@ fn check_ports(project: &Project, diags: &mut Diagnostics) {
                     )
                     .at(binding.span)
                     .label(first.span, "bound here first")
-                    .help("give one of them another host port (`publish.port`)"),
+                    .help(format!(
+                        "give one of them another host port: {} or {}",
+                        first.moved_by, binding.moved_by
+                    )),
                 );
             } else {
                 list.push(binding);
@@ -380,6 +385,17 @@ fn check_ports(project: &Project, diags: &mut Diagnostics) {
                         port: b.host_port,
                         protocol: b.protocol,
                         what,
+                        moved_by: {
+                            // The field that sets the host port: `publish.port` when
+                            // published, the port itself with `hostNetwork`.
+                            let field = b.pointer.replace('/', ".");
+                            let field = if field.ends_with(".publish") {
+                                format!("{field}.port")
+                            } else {
+                                field
+                            };
+                            format!("`apps.{name}{field}`")
+                        },
                         span: env.span(&format!("/apps/{name}{}", b.pointer)),
                     },
                     diags,
@@ -398,6 +414,9 @@ fn check_ports(project: &Project, diags: &mut Diagnostics) {
                     port: stack.port,
                     protocol: Protocol::Tcp,
                     what: format!("stack `{name}` of `{}`", env.name),
+                    moved_by: format!(
+                        "`stacks.{name}.port` (with the port its upstream file publishes)"
+                    ),
                     span: env.span(&format!("/stacks/{name}/port")),
                 },
                 diags,
@@ -448,6 +467,7 @@ fn caddy_ports(
             port,
             protocol: Protocol::Tcp,
             what: format!("the Caddy of `{host}`"),
+            moved_by: format!("`hosts.{host}.caddy.{field}`"),
             span: env.span(&format!("/hosts/{host}/caddy/{field}")),
         });
     }

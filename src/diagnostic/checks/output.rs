@@ -122,7 +122,7 @@ output whose lock was lost, run `kiln build --force` to rewrite it and the lock.
         name: "broken-wire",
         kind: Kind::Finding(Severity::Error),
         summary: "A reference between generated objects that does not hold (route, Service, port, secret, policy, path).",
-        fix: "fix or delete the template override (or hand-written file) that broke the reference",
+        fix: "fix or delete the template override that broke the reference; with none, report it with the model (a kiln defect)",
         doc: r#"## What it does
 Follows every reference that crosses objects or targets in what a build would write:
 route → Service → port, every secret a pod reads (variables, `envFrom`, volumes, image

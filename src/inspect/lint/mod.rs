@@ -26,6 +26,9 @@ pub struct LintContext<'a> {
     pub output: &'a OutputTree,
     /// What the committed output holds that rules compare against, when known.
     pub state: Option<&'a crate::model::State>,
+    /// The templates the project overrides (their paths, `templates/...`), which a
+    /// broken reference between generated files may come from.
+    pub overrides: Vec<String>,
     objects: std::sync::OnceLock<Vec<OutputObject>>,
     /// App → the indexes in `objects` of its objects.
     by_app: std::sync::OnceLock<std::collections::BTreeMap<String, Vec<usize>>>,
@@ -51,6 +54,7 @@ impl<'a> LintContext<'a> {
             project,
             output,
             state: None,
+            overrides: Vec::new(),
             objects: std::sync::OnceLock::new(),
             by_app: std::sync::OnceLock::new(),
         }
@@ -60,6 +64,13 @@ impl<'a> LintContext<'a> {
     #[must_use]
     pub fn with_state(mut self, state: &'a crate::model::State) -> Self {
         self.state = Some(state);
+        self
+    }
+
+    /// The same, knowing which templates the project overrides.
+    #[must_use]
+    pub fn with_overrides(mut self, overrides: Vec<String>) -> Self {
+        self.overrides = overrides;
         self
     }
 

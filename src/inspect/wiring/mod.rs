@@ -2,18 +2,19 @@
 //! build would write, so `kiln check` can end with `wiring: N/N points verified`.
 //!
 //! kiln derives both ends of each reference from one model, so in its own output every
-//! point holds; the checks catch a template override, a hand-written addition or a
-//! renderer that drifts. Each broken point is an error located at the model element
-//! the file comes from (its [`crate::layout::Provenance`]). The points, one file each,
+//! point holds; the checks catch a template override or a renderer that drifts (they
+//! read what the build renders, never the files on disk). Each broken point is an
+//! error located at the model element the file comes from (its [`crate::layout::Provenance`]). The points, one file each,
 //! listed once in [`WIRES`]: route → Service → port; every secret a pod reads → that
 //! key in its namespace; network policy → exact namespace and port; wait-for-db → the
 //! database Service and port; Flux Kustomization → existing path; Kustomization →
 //! GitRepository; ImagePolicy → ImageRepository → the image an overlay or compose file
 //! marks; CI tag format → ImagePolicy pattern; deploy steps → Role verbs;
-//! Service+Endpoints → host address and port; Caddy route → published port; backup
+//! Service+EndpointSlice → host address and port; Caddy route → published port; backup
 //! job → database service.
 
 mod backups;
+mod built;
 mod caddy_ports;
 mod database_waits;
 mod endpoints;
@@ -87,7 +88,7 @@ impl Points<'_> {
         self.diags.push(
             Diagnostic::error(BROKEN_WIRE, format!("{}: out/{path}: {message}", self.wire))
                 .at(span)
-                .help("kiln writes both ends from the model; a template override or a hand edit broke this"),
+                .help(cause(&cx.overrides)),
         );
     }
 
@@ -104,6 +105,20 @@ impl Points<'_> {
         } else {
             self.broken(cx, path, message())
         }
+    }
+}
+
+/// What a broken point comes from. The wires read what this build renders (never the
+/// files on disk, so not a hand edit): a template the project overrides, or, with none,
+/// kiln itself.
+fn cause(overrides: &[String]) -> String {
+    if overrides.is_empty() {
+        "kiln wrote both ends from this model and the project overrides no template, so this is a defect in kiln: please report it with the model".to_owned()
+    } else {
+        format!(
+            "kiln writes both ends from the model; the project overrides {}: fix the override that breaks this (or delete it to use kiln's default), otherwise report it with the model",
+            overrides.join(", ")
+        )
     }
 }
 

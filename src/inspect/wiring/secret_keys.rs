@@ -13,17 +13,15 @@
 //! (that is a warning of its own, `secret-not-sealed`). Each read is one point,
 //! located through the provenance of the kustomization that builds it.
 
+use super::built::{build, roots};
 use super::{Points, Wire};
 use crate::crd::sealed_secret::SealedSecret;
 use crate::inspect::lint::LintContext;
 use crate::layout;
 use crate::model::secret_placement::placements;
-use crate::render::OutputTree;
-use crate::render::kubernetes::kustomize::apply_ops;
 use crate::secrets::sealed_file::data_keys;
 use rayon::prelude::*;
 use serde_json::Value;
-use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// This wire, listed in [`super::WIRES`].
@@ -126,89 +124,6 @@ fn check(cx: &LintContext<'_>, points: &mut Points<'_>) {
         };
         points.broken(cx, &layout::kustomization(dir), problem);
     }
-}
-
-/// Directories with a kustomization that no other kustomization includes.
-fn roots(tree: &OutputTree) -> Vec<String> {
-    let mut dirs = BTreeSet::new();
-    let mut included = BTreeSet::new();
-    for (path, _) in tree.iter() {
-        let Some(dir) = layout::kustomization_dir(path) else {
-            continue;
-        };
-        dirs.insert(dir.to_owned());
-        for r in resources(tree, dir) {
-            included.insert(layout::resolve(dir, &r));
-        }
-    }
-    dirs.into_iter().filter(|d| !included.contains(d)).collect()
-}
-
-/// The document of the file at `path`, as the renderer kept it (or parsed).
-fn data<'t>(tree: &'t OutputTree, path: &str) -> Option<Cow<'t, Value>> {
-    tree.get(path)?.data()
-}
-
-fn resources(tree: &OutputTree, dir: &str) -> Vec<String> {
-    data(tree, &layout::kustomization(dir))
-        .and_then(|k| {
-            k.get("resources")?
-                .as_array()?
-                .iter()
-                .map(|r| r.as_str().map(str::to_owned))
-                .collect::<Option<Vec<String>>>()
-        })
-        .unwrap_or_default()
-}
-
-/// The objects a kustomization directory builds to.
-fn build(tree: &OutputTree, dir: &str, out: &mut Vec<Value>, depth: usize) -> Result<(), String> {
-    if depth > 16 {
-        return Err("kustomizations include each other too deeply".to_owned());
-    }
-    let k = data(tree, &layout::kustomization(dir))
-        .ok_or_else(|| format!("{} does not parse", layout::kustomization(dir)))?;
-    let mut objects = Vec::new();
-    for r in resources(tree, dir) {
-        let path = layout::resolve(dir, &r);
-        if tree.get(&layout::kustomization(&path)).is_some() {
-            build(tree, &path, &mut objects, depth + 1)?;
-        } else {
-            objects.push(
-                data(tree, &path)
-                    .ok_or_else(|| format!("{path} is missing or does not parse"))?
-                    .into_owned(),
-            );
-        }
-    }
-    if let Some(ns) = k.get("namespace").and_then(Value::as_str) {
-        for o in &mut objects {
-            if let Some(meta) = o.get_mut("metadata").and_then(Value::as_object_mut) {
-                meta.insert("namespace".into(), Value::String(ns.to_owned()));
-            }
-        }
-    }
-    for patch in k
-        .get("patches")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
-        let (Some(path), Some(target)) = (patch["path"].as_str(), patch.get("target")) else {
-            continue;
-        };
-        let ops: Vec<Value> = data(tree, &layout::resolve(dir, path))
-            .and_then(|v| v.as_array().cloned())
-            .ok_or_else(|| format!("patch {path} is missing or does not parse"))?;
-        for o in objects
-            .iter_mut()
-            .filter(|o| o["kind"] == target["kind"] && o["metadata"]["name"] == target["name"])
-        {
-            apply_ops(o, &ops).map_err(|e| format!("patch {path}: {e}"))?;
-        }
-    }
-    out.extend(objects);
-    Ok(())
 }
 
 /// What the objects of one kustomization root hold and read.
@@ -344,6 +259,7 @@ mod tests {
     use crate::diagnostic::Diagnostics;
     use crate::layout::Provenance;
     use crate::model::Project;
+    use crate::render::OutputTree;
     use serde_json::json;
 
     fn yaml(v: &Value) -> Vec<u8> {

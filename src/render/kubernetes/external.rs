@@ -1,5 +1,5 @@
 //! The cluster side of an app that runs on a host: a Service the cluster's ingress can
-//! route to (with an Endpoints object when the host has an IP address, or an
+//! route to (with an EndpointSlice when the host has an IP address, or an
 //! ExternalName Service when it has a DNS name: kiln chooses), and the Job that
 //! redeploys the app over SSH when Flux image automation commits a new tag.
 
@@ -8,15 +8,18 @@ use crate::model::{DeployFrom, Host};
 use crate::render::templates::shell_quote;
 use k8s_openapi::api::batch::v1::{Job, JobSpec};
 use k8s_openapi::api::core::v1::{
-    Container, EndpointAddress, EndpointPort, EndpointSubset, Endpoints, EnvVar, KeyToPath,
-    PodSpec, PodTemplateSpec, SecretVolumeSource, Service, ServicePort, ServiceSpec, Volume,
-    VolumeMount,
+    Container, EnvVar, KeyToPath, PodSpec, PodTemplateSpec, SecretVolumeSource, Service,
+    ServicePort, ServiceSpec, Volume, VolumeMount,
 };
+use k8s_openapi::api::discovery::v1::{Endpoint, EndpointPort, EndpointSlice};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use std::net::IpAddr;
 
 /// The image the deploy Job runs: git plus an OpenSSH client, multi-arch.
 pub const DEPLOY_IMAGE: &str = "alpine/git:2.49.1";
+
+/// The label that ties an EndpointSlice to its Service.
+pub const SERVICE_NAME_LABEL: &str = "kubernetes.io/service-name";
 
 /// Where the SSH secret is mounted in the deploy Job.
 const SSH_DIR: &str = "/ssh";
@@ -29,7 +32,7 @@ pub fn host_port_of(app: &crate::model::App) -> u16 {
         .unwrap_or(app.port)
 }
 
-/// The Service (and Endpoints) routes use to reach the app on `host`.
+/// The Service (and EndpointSlice) routes use to reach the app on `host`.
 pub fn service(cx: &AppCx<'_>, host: &Host) -> Vec<Object> {
     let port = cx.service_port;
     let service_port = ServicePort {
@@ -50,19 +53,23 @@ pub fn service(cx: &AppCx<'_>, host: &Host) -> Vec<Object> {
                 }),
                 ..Default::default()
             };
-            let endpoints = Endpoints {
-                metadata: cx.meta(cx.name.as_str(), "external"),
-                subsets: Some(vec![EndpointSubset {
-                    addresses: Some(vec![EndpointAddress {
-                        ip: ip.to_string(),
-                        ..Default::default()
-                    }]),
-                    ports: Some(vec![EndpointPort {
-                        name: Some("http".to_owned()),
-                        port: i32::from(port),
-                        protocol: Some("TCP".to_owned()),
-                        ..Default::default()
-                    }]),
+            // discovery.k8s.io/v1 EndpointSlice (v1 Endpoints is deprecated since
+            // Kubernetes 1.33), tied to the Service by its `service-name` label.
+            let mut metadata = cx.meta(cx.name.as_str(), "external");
+            if let Some(labels) = metadata.labels.as_mut() {
+                labels.insert(SERVICE_NAME_LABEL.to_owned(), cx.name.to_string());
+            }
+            let endpoints = EndpointSlice {
+                metadata,
+                address_type: if ip.is_ipv4() { "IPv4" } else { "IPv6" }.to_owned(),
+                endpoints: Some(vec![Endpoint {
+                    addresses: vec![ip.to_string()],
+                    ..Default::default()
+                }]),
+                ports: Some(vec![EndpointPort {
+                    name: Some("http".to_owned()),
+                    port: Some(i32::from(port)),
+                    protocol: Some("TCP".to_owned()),
                     ..Default::default()
                 }]),
             };

@@ -30,6 +30,10 @@ pub struct EnvObjects {
     pub namespace: String,
     /// The objects, without namespace, app images tagged [`PLACEHOLDER_TAG`].
     pub objects: Vec<Object>,
+    /// Objects made from the environment's host (see
+    /// [`super::AppObjects::host_bound`]): written whole into its overlay, never into
+    /// the base, even when every environment has them.
+    pub host_bound: Vec<Object>,
     /// Image name → tag (and the Flux setter marker for it, if automated).
     pub images: BTreeMap<String, ImageTag>,
     /// Annotations the overlay puts on every object (`commonAnnotations`), with an
@@ -205,8 +209,11 @@ pub fn write_app(app: &str, mut envs: Vec<EnvObjects>, out: &mut OutputTree) {
         let mut resources = vec![layout::OVERLAY_BASE.to_owned()];
         let mut patches = Vec::new();
         let mut own = Vec::new();
-        for object in env.objects {
-            match base_index.get(&object.id()).map(|&i| &base[i]) {
+        // Host-bound objects are never in the base: each overlay holds its own whole.
+        let whole = env.host_bound.into_iter().map(|o| (o, false));
+        for (object, may_share) in env.objects.into_iter().map(|o| (o, true)).chain(whole) {
+            let in_base = may_share.then(|| base_index.get(&object.id())).flatten();
+            match in_base.map(|&i| &base[i]) {
                 Some(base_object) => {
                     let ops = diff_ops(&base_object.0, &object.0);
                     if ops.is_empty() {

@@ -132,9 +132,27 @@ impl AppCx<'_> {
     }
 }
 
+/// One app's namespaced objects in one environment (without namespace).
+pub struct AppObjects {
+    /// Objects the environments may share through the app's Kustomize base.
+    pub objects: Vec<Object>,
+    /// Objects made from this environment's host (its address, the port the app is
+    /// published on, the SSH login): they live in the environment's overlay only,
+    /// whole, so the shared base never carries one environment's host.
+    pub host_bound: Vec<Object>,
+}
+
+impl AppObjects {
+    /// Every object, shared ones first.
+    pub fn all(self) -> impl Iterator<Item = Object> {
+        self.objects.into_iter().chain(self.host_bound)
+    }
+}
+
 /// Every namespaced object of one app in one environment (without namespace).
-pub fn app_objects(cx: &AppCx<'_>, unit: &ClusterApp<'_>) -> Vec<Object> {
+pub fn app_objects(cx: &AppCx<'_>, unit: &ClusterApp<'_>) -> AppObjects {
     let mut objects = Vec::new();
+    let mut host_bound = Vec::new();
     match unit.host {
         None => {
             objects.extend(workload::objects(cx));
@@ -146,19 +164,22 @@ pub fn app_objects(cx: &AppCx<'_>, unit: &ClusterApp<'_>) -> Vec<Object> {
         }
         Some((host_name, host)) => {
             if !cx.routes.is_empty() {
-                objects.extend(external::service(cx, host));
+                host_bound.extend(external::service(cx, host));
             }
             if let Some(from) = host.deploy_from.as_ref().filter(|_| unit.deploys(host)) {
-                objects.push(external::deploy_job(cx, host_name.as_str(), host, from));
+                host_bound.push(external::deploy_job(cx, host_name.as_str(), host, from));
                 objects.extend(network::app_policies(cx, true));
             }
         }
     }
     objects.extend(routes::objects(cx));
-    for object in &mut objects {
+    for object in objects.iter_mut().chain(&mut host_bound) {
         skip_checks(object, cx.app);
     }
-    objects
+    AppObjects {
+        objects,
+        host_bound,
+    }
 }
 
 /// Whether a waiver names a checkov check (`CKV_K8S_43`, `CKV2_K8S_6`) rather than a
@@ -251,7 +272,10 @@ fn env_objects(cx: &Context<'_>, unit: &ClusterApp<'_>, diags: &mut Diagnostics)
     let image_name = env.model.image_name(&app.image);
     let tag = images::tag(cx, env, name, app, diags);
     let acx = app_cx(unit, PLACEHOLDER_TAG);
-    let objects = app_objects(&acx, unit);
+    let AppObjects {
+        objects,
+        host_bound,
+    } = app_objects(&acx, unit);
     let marker = images::marker_for(name.as_str(), app, env.name.as_str(), true);
     let (images, annotations) = if unit.host.is_none() {
         (
@@ -289,6 +313,7 @@ fn env_objects(cx: &Context<'_>, unit: &ClusterApp<'_>, diags: &mut Diagnostics)
         env: env.name.to_string(),
         namespace: unit.namespace.clone(),
         objects,
+        host_bound,
         images,
         annotations,
         sources: env.sources.clone(),

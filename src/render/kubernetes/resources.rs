@@ -50,7 +50,7 @@ pub(super) fn of_env(cx: &Context<'_>, env: &Environment) -> Vec<Resource> {
         };
         let real_image = format!("{image_name}:{tag}");
         let annotate = unit.host.is_some() && unit.has_job();
-        for mut object in app_objects(&acx, &unit) {
+        for mut object in app_objects(&acx, &unit).all() {
             object.set_namespace(&namespace);
             if unit.host.is_none() {
                 retag(&mut object.0, &acx.image, &real_image);

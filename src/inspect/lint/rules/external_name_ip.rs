@@ -10,14 +10,14 @@ const CHECK: crate::diagnostic::Check = crate::diagnostic::Check {
     name: "external-name-ip",
     kind: crate::diagnostic::Kind::Finding(Severity::Error),
     summary: "A Service of type `ExternalName` that points at an IP address.",
-    fix: "use a Service without selector and an Endpoints object (give the host its IP as `address`)",
+    fix: "use a Service without selector and an EndpointSlice (give the host its IP as `address`)",
     doc: r#"## What it does
 Flags a Service of type `ExternalName` whose `externalName` is an IP address.
 
 ## Why is this bad?
 `ExternalName` is a DNS CNAME: cluster DNS answers with the name, and an IP address is
 not a name, so lookups fail. A host with a static IP and no DNS name (the seed's Proxmox
-VM) is reached through a selector-less Service plus an Endpoints object, which kiln
+VM) is reached through a selector-less Service plus an EndpointSlice, which kiln
 writes whenever a host's `address` is an IP.
 
 ## Example
@@ -26,11 +26,11 @@ kind: Service
 spec: {type: ExternalName, externalName: 192.168.1.50}
 ```
 Use instead (kiln does this for hosts with an IP address): a Service without selector
-and an Endpoints object listing `192.168.1.50`.
+and an EndpointSlice listing `192.168.1.50`.
 
 ## How to fix
 Give the host its IP as `address`: kiln then writes a Service without selector and an
-Endpoints object. If the file comes from a template override, change the override.
+EndpointSlice. If the file comes from a template override, change the override.
 "#,
 };
 
@@ -54,7 +54,7 @@ impl Rule for ExternalNameIp {
                 let d = sink
                     .diagnostic(format!("out/{}: ExternalName Service points at the IP address {target}", object.path))
                     .at(span)
-                    .help("use a Service without selector and an Endpoints object (give the host its IP as `address`)");
+                    .help("use a Service without selector and an EndpointSlice (give the host its IP as `address`)");
                 sink.report(env, subject, d);
             }
         }
