@@ -371,6 +371,12 @@ pub fn is_compose(path: &str) -> bool {
     name == COMPOSE || name == COMPOSE_OVERRIDE
 }
 
+/// `files/<app>/<key>`: a config file of an app, relative to its project's folder
+/// (`hosts/<host>/<project>/`), which its compose file bind-mounts.
+pub fn host_app_file(app: &str, key: &str) -> String {
+    join(&join("files", app), key)
+}
+
 /// `hosts/<host>/<project>/compose.yaml`.
 pub fn compose(host_name: &str, project: &str) -> String {
     join(&host_file(host_name, project), COMPOSE)

@@ -846,3 +846,103 @@ apps:
         assert!(!err.contains("argon2id"), "the value was printed: {err}");
     }
 }
+
+/// A secret file on a host: `deploy.sh` refuses to start the project while the file
+/// is missing or readable by every user, then deploys; the value is nowhere in `out/`.
+#[test]
+fn deploy_sh_requires_a_secret_file_that_only_its_owner_and_group_read() {
+    use std::os::unix::fs::PermissionsExt;
+    let health = upstream("healthy");
+    let data = tempfile::tempdir().unwrap();
+    let project = tempfile::tempdir().unwrap();
+    let model = format!(
+        r#"registries:
+  lan:
+    host: registry.lan
+hosts:
+  box:
+    address: 127.0.0.1
+    dataDir: {data}
+apps:
+  shop:
+    runsOn: box
+    image: {{registry: lan, repository: shop/web, tag: "1"}}
+    port: 8080
+    publish: {{port: {health}}}
+    health: {{path: /healthz, tool: wget}}
+    files:
+      /run/secrets/token: {{secret: {{secret: shop, key: token}}}}
+      /etc/shop.conf: {{content: "listen 8080\n"}}
+secrets:
+  shop:
+    usedBy: [shop]
+    keys:
+      token: {{op: op://Vault/Shop/token}}
+"#,
+        data = data.path().display()
+    );
+    let dir = build_hosts(project.path(), &model);
+    let compose = std::fs::read_to_string(dir.join("shop-test/compose.yaml")).unwrap();
+    assert!(compose.contains("kiln.files: "), "{compose}");
+    assert_eq!(
+        std::fs::read_to_string(dir.join("shop-test/files/shop/etc-shop.conf")).unwrap(),
+        "listen 8080\n"
+    );
+    let bin = tempfile::tempdir().unwrap();
+    let log = bin.path().join("docker.log");
+    std::fs::write(
+        bin.path().join("docker"),
+        "#!/bin/sh\necho \"$*\" >> \"$DOCKER_LOG\"\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(
+        bin.path().join("docker"),
+        std::fs::Permissions::from_mode(0o755),
+    )
+    .unwrap();
+    let path = format!(
+        "{}:{}",
+        bin.path().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let deploy = || {
+        let out = Command::new(dir.join("deploy.sh"))
+            .arg("shop")
+            .env("PATH", &path)
+            .env("DOCKER_LOG", &log)
+            .env("DEPLOY_TIMEOUT", "10")
+            .output()
+            .expect("deploy.sh runs");
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let file = data.path().join("shop-test/secrets/shop/run-secrets-token");
+    assert!(compose.contains(&file.display().to_string()), "{compose}");
+    let (code, err) = deploy();
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains(&format!("missing the secret file {}", file.display()))
+            && err.contains("key token of secret shop"),
+        "{err}"
+    );
+    std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+    std::fs::write(&file, "s3cret-value\n").unwrap();
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let (code, err) = deploy();
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("readable by every user"), "{err}");
+    assert!(
+        !log.exists(),
+        "docker must not run before the secret file is right"
+    );
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o440)).unwrap();
+    let (code, err) = deploy();
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        std::fs::read_to_string(&log)
+            .unwrap()
+            .contains("up --detach")
+    );
+}

@@ -117,6 +117,10 @@ pub struct App {
     /// `<app>-<job>` on a cluster, a crontab entry running a compose service on a host.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub jobs: BTreeMap<Name, super::Job>,
+    /// Files mounted into the container, by their absolute path there: inline
+    /// `content`, a file beside the model (`from`) or a key of a secret (`secret`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub files: BTreeMap<String, super::AppFile>,
     /// How the container is locked down.
     #[serde(default)]
     pub security: Security,

@@ -12,6 +12,7 @@
 //! the environment's variables (`env`, `domain`, and everything under `vars`).
 
 mod app;
+mod app_file;
 mod ci;
 mod containers;
 pub mod files;
@@ -40,6 +41,7 @@ pub use app::{
     App, Backup, Database, Deploy, EnvValue, Health, Image, Migrations, PlainValue, Publish,
     ResourceList, Resources, Route, RouteOrigins, Security, TagAutomation,
 };
+pub use app_file::{AppFile, FileSource, SECRET_FILE_MODE, content_hash, file_key, text_files};
 pub use ci::{
     Build, CiCredentials, CiProvider, CiVariable, RepositoryCi, Runner, SelfHosted, TestJob,
     TestStage,

@@ -115,7 +115,19 @@ pub(super) fn by_hand(cx: &Context<'_>, env: &Environment) -> Value {
             .projects
             .values()
             .filter(|p| p.env.name == env.name)
-            .map(|p| json!({"name": p.name, "data": plan.project_data(&p.name)}))
+            .map(|p| {
+                let data = plan.project_data(&p.name);
+                let secret_files: Vec<_> = match &p.kind {
+                    super::hosts::ProjectKind::Apps(apps) => apps
+                        .iter()
+                        .flat_map(|(n, a)| {
+                            super::hosts::features::files::secret_files(p.env, &data, n.as_str(), a)
+                        })
+                        .collect(),
+                    super::hosts::ProjectKind::Stack(..) => Vec::new(),
+                };
+                json!({"name": p.name, "data": data, "secret_files": secret_files})
+            })
             .collect();
         hosts.push(json!({
             "name": plan.name.as_str(),

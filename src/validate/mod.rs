@@ -6,6 +6,7 @@
 
 pub mod backups;
 pub mod containers;
+pub mod files;
 pub mod health;
 pub mod hosts;
 pub mod injection;
@@ -38,6 +39,7 @@ pub fn model(project: &Project, diags: &mut Diagnostics) {
         ports::check(env, diags);
         security::check(env, diags);
         backups::check(env, diags);
+        files::check(env, diags);
     }
     secrets::check_project(project, diags);
     hosts::check(project, diags);

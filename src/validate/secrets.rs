@@ -247,6 +247,18 @@ fn references(env: &Environment) -> Vec<(Name, Name, String)> {
                 format!("/apps/{app}/database/password/secret"),
             ));
         }
+        for (path, file) in &a.files {
+            if let Some(r) = &file.secret {
+                refs.push((
+                    app.clone(),
+                    r.secret.clone(),
+                    format!(
+                        "/apps/{app}/files/{}/secret/secret",
+                        crate::pointer::escape(path)
+                    ),
+                ));
+            }
+        }
         for (i, secret) in a.env_from.iter().enumerate() {
             refs.push((
                 app.clone(),

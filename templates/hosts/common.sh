@@ -102,6 +102,14 @@ check_env_file() {
 	' "$1" || die "$1: compose would not read every value as it is written"
 }
 
+{% if secret_files %}
+# A secret file an app mounts: present, not empty, not readable by every user.
+require_secret_file() {
+	[ -s "$1" ] || die "missing the secret file $1 (or it is empty): $2"
+	[ -z "$(find "$1" -maxdepth 0 -perm -004)" ] || die "$1 is readable by every user: chmod o-rwx $1"
+}
+
+{% endif %}
 require_plain() {
 	grep -Eq "^$3=" "$1" || die "$1: $3 is missing (see $here/$2)"
 }
@@ -137,6 +145,9 @@ project_{{ p.func }}() {
 {% for v in c.plain %}
 		require_plain {{ c.path | shell_quote }} {{ c.template | shell_quote }} {{ v | shell_quote }}
 {% endfor %}
+{% endfor %}
+{% for f in p.secret_files %}
+		require_secret_file {{ f.path | shell_quote }} {{ ("put the value of key " ~ f.key ~ " of secret " ~ f.secret ~ " there, owned by " ~ f.uid ~ ":" ~ f.gid ~ " with mode " ~ f.mode ~ " (the runbook's By hand section says where the value comes from)") | shell_quote }}
 {% endfor %}
 		:
 	}

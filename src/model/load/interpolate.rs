@@ -108,7 +108,7 @@ pub(super) fn interpolate(root: &mut Node, env: &Name, diags: &mut Diagnostics) 
         }
         None => {}
     }
-    walk_strings(root, &mut |node| {
+    walk_strings(root, &mut Vec::new(), &mut |node| {
         let Value::String(s) = &node.value else {
             return;
         };
@@ -139,19 +139,52 @@ pub(super) fn interpolate(root: &mut Node, env: &Name, diags: &mut Diagnostics) 
     });
 }
 
-fn walk_strings(node: &mut Node, f: &mut impl FnMut(&mut Node)) {
+fn walk_strings(node: &mut Node, path: &mut Vec<String>, f: &mut impl FnMut(&mut Node)) {
+    // An app file's `content` keeps every `$` unless the file asks for `interpolate`.
+    let literal_content = is_app_file(path)
+        && !matches!(
+            node.get("interpolate"),
+            Some(Node {
+                value: Value::Bool(true),
+                ..
+            })
+        );
     match &mut node.value {
         Value::Map(entries) => {
             for (key, value) in entries.iter_mut() {
-                if key.name != "vars" {
-                    walk_strings(value, f);
+                if key.name == "vars" || (literal_content && key.name == "content") {
+                    continue;
                 }
+                path.push(key.name.clone());
+                walk_strings(value, path, f);
+                path.pop();
             }
         }
-        Value::Seq(items) => items.iter_mut().for_each(|n| walk_strings(n, f)),
+        Value::Seq(items) => items.iter_mut().for_each(|n| walk_strings(n, path, f)),
         Value::String(_) => f(node),
         _ => {}
     }
+}
+
+/// Whether `path` is that of one app file (`apps/<app>/files/<path>`).
+fn is_app_file(path: &[String]) -> bool {
+    matches!(path, [apps, _, files, _] if apps == "apps" && files == "files")
+}
+
+/// Replaces `${name}` in `text` with the environment's variables (`env`, `domain`,
+/// `vars`), as in the model; the error names the first unknown variable, or is `None`
+/// for a `${` that is never closed.
+pub(crate) fn substitute_vars(
+    text: &str,
+    env: &str,
+    model: &crate::model::Model,
+) -> Result<String, Option<String>> {
+    let mut vars = model.vars.clone();
+    vars.insert("env".to_owned(), env.to_owned());
+    if let Some(d) = &model.environment.domain {
+        vars.insert("domain".to_owned(), d.clone());
+    }
+    substitute(text, &vars)
 }
 
 /// Substitutes `${name}`; on failure returns the first unknown name, or `None` for a

@@ -9,6 +9,7 @@
 //! Every problem is collected; an environment with errors is left out of the
 //! returned [`Project`], and the caller stops before rendering.
 
+mod app_files;
 mod decode;
 mod extends;
 mod interpolate;
@@ -61,8 +62,11 @@ pub fn load_files(input: &Files) -> (Project, Diagnostics) {
             (env, diags)
         })
         .collect();
-    for (env, d) in resolved {
+    for (mut env, d) in resolved {
         diags.append(d);
+        if let Some(env) = &mut env {
+            app_files::read(env, input, &mut diags);
+        }
         project.environments.extend(env);
     }
     if !diags.has_errors() {

@@ -114,6 +114,7 @@ pub fn project(plan: &HostPlan<'_>, caddy: &Caddy) -> Built<ComposeFile> {
             health_urls: Vec::new(),
             cron_jobs: Vec::new(),
             env_checks,
+            secret_files: Vec::new(),
             upstream: None,
             caddy: true,
             members: vec![Member {
@@ -125,6 +126,7 @@ pub fn project(plan: &HostPlan<'_>, caddy: &Caddy) -> Built<ComposeFile> {
             }],
         },
         env_files,
+        files: Vec::new(),
     }
 }
 

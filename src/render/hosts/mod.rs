@@ -198,6 +198,9 @@ impl Target for Hosts {
                         Err(d) => diags.push(*d),
                     }
                 }
+                for (path, bytes) in built.files {
+                    out.add(layout::join(&dir, &path), bytes, &from);
+                }
                 script_projects.push(built.script);
             }
             let sources = plan.sources();
@@ -246,6 +249,9 @@ pub struct Built<T> {
     pub compose: T,
     /// Its env files.
     pub env_files: Vec<env_file::EnvFileSpec>,
+    /// Generated files of its apps (config files), by path relative to the project's
+    /// folder, which the compose file bind-mounts.
+    pub files: Vec<(String, Vec<u8>)>,
     /// What `deploy.sh`, `backup.sh` and `restore.sh` need.
     pub script: scripts::ScriptProject,
 }
@@ -256,6 +262,7 @@ impl<T> Built<T> {
         Built {
             compose: f(self.compose),
             env_files: self.env_files,
+            files: self.files,
             script: self.script,
         }
     }

@@ -91,6 +91,8 @@ pub fn apps_project(
     let mut owned_dirs = Vec::new();
     let mut health_urls = Vec::new();
     let mut cron_jobs = Vec::new();
+    let mut files = Vec::new();
+    let mut secret_files = Vec::new();
     let mut members = Vec::new();
 
     for (name, app) in apps {
@@ -182,6 +184,8 @@ pub fn apps_project(
         }
         cron_jobs.append(&mut w.cron_jobs);
         let member_volumes = std::mem::take(&mut w.volume_archives);
+        files.append(&mut w.files);
+        secret_files.append(&mut w.secret_files);
 
         let mut db_info = None;
         if let Some(db) = &app.database {
@@ -292,11 +296,13 @@ pub fn apps_project(
             health_urls,
             cron_jobs,
             env_checks: env_checks(&project.name, &env_files),
+            secret_files,
             upstream: None,
             caddy: false,
             members,
         },
         env_files,
+        files,
     }
 }
 
@@ -445,6 +451,7 @@ pub fn stack_project(
             health_urls,
             cron_jobs: Vec::new(),
             env_checks: env_checks(&project.name, &env_files),
+            secret_files: Vec::new(),
             upstream: Some(UpstreamCheck {
                 file: format!("{upstream_dir}/{}", stack.upstream.file),
                 source: stack.upstream.source.clone().unwrap_or_default(),
@@ -459,5 +466,6 @@ pub fn stack_project(
             }],
         },
         env_files,
+        files: Vec::new(),
     }
 }

@@ -41,6 +41,8 @@ pub struct ScriptProject {
     pub cron_jobs: Vec<CronJob>,
     /// Env files that must exist with their variables set.
     pub env_checks: Vec<EnvCheck>,
+    /// Secret files that must exist on the host before the project starts.
+    pub secret_files: Vec<SecretFile>,
     /// The upstream compose file that must exist on the host.
     pub upstream: Option<UpstreamCheck>,
     /// Whether this is the host's Caddy (validated before it is restarted).
@@ -79,6 +81,28 @@ pub struct ComposeArg {
     pub path: String,
     /// Relative to the host's directory in `out/` (else absolute, on the host).
     pub relative: bool,
+}
+
+/// A secret file of an app on the host, which `deploy.sh` requires: the value of one
+/// key of a model secret, put there by the operator (never in `out/`).
+#[derive(Clone, Debug, Serialize)]
+pub struct SecretFile {
+    /// Its path on the host.
+    pub path: String,
+    /// Its path in the container.
+    pub target: String,
+    /// The model secret.
+    pub secret: String,
+    /// The key whose value the file holds.
+    pub key: String,
+    /// The user that must own it (the one the app runs as).
+    pub uid: u32,
+    /// Its group.
+    pub gid: u32,
+    /// Its mode, in octal (`0440`).
+    pub mode: String,
+    /// Where the value comes from (the lines an env template's comment has).
+    pub source: Vec<String>,
 }
 
 /// An env file `deploy.sh` checks.
@@ -159,6 +183,9 @@ struct ScriptContext<'a> {
     dump_format: &'static str,
     dump_ext: &'static str,
     pg_restore: &'static str,
+    /// Whether a project of the host has secret files (`deploy.sh` then has the
+    /// function that checks them).
+    secret_files: bool,
 }
 
 /// Renders every script of a host.
@@ -193,6 +220,7 @@ pub fn render(
                     dump_format: database::DUMP_FORMAT,
                     dump_ext: database::DUMP_EXT,
                     pg_restore: database::PG_RESTORE,
+                    secret_files: projects.iter().any(|p| !p.secret_files.is_empty()),
                 },
                 &cx.project.sources,
             );

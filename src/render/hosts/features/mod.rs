@@ -8,6 +8,7 @@
 pub mod backups;
 pub mod command;
 pub mod containers;
+pub mod files;
 pub mod health;
 pub mod jobs;
 pub mod ports;
@@ -17,7 +18,7 @@ pub mod volumes;
 
 use super::HostPlan;
 use super::compose::{Service, Volume};
-use super::scripts::{CronJob, OwnedDir, VolumeArchive};
+use super::scripts::{CronJob, OwnedDir, SecretFile, VolumeArchive};
 use crate::model::{App, Environment, Name};
 use std::collections::BTreeMap;
 
@@ -67,6 +68,11 @@ pub struct HostWorkload {
     /// The app's persistent volumes, which `backup.sh` archives and `restore.sh`
     /// restores.
     pub volume_archives: Vec<VolumeArchive>,
+    /// Generated files of the project (config files), by path relative to its folder
+    /// in `out/`.
+    pub files: Vec<(String, Vec<u8>)>,
+    /// Secret files on the host that `deploy.sh` requires before starting.
+    pub secret_files: Vec<SecretFile>,
 }
 
 impl HostWorkload {
@@ -81,6 +87,8 @@ impl HostWorkload {
             env_files: Vec::new(),
             cron_jobs: Vec::new(),
             volume_archives: Vec::new(),
+            files: Vec::new(),
+            secret_files: Vec::new(),
         }
     }
 
@@ -107,6 +115,7 @@ pub const FEATURES: &[(&str, Feature)] = &[
     ("jobs", jobs::apply),
     ("ports", ports::apply),
     ("backups", backups::apply),
+    ("files", files::apply),
 ];
 
 /// Applies every feature to `workload`.

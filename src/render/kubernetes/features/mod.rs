@@ -8,6 +8,7 @@
 pub mod backups;
 pub mod command;
 pub mod containers;
+pub mod files;
 pub mod health;
 pub mod jobs;
 pub mod ports;
@@ -61,6 +62,7 @@ pub const FEATURES: &[(&str, Feature)] = &[
     ("jobs", jobs::apply),
     ("ports", ports::apply),
     ("backups", backups::apply),
+    ("files", files::apply),
 ];
 
 /// Applies every feature to `workload`.
