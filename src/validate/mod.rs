@@ -6,6 +6,7 @@
 
 pub mod backups;
 pub mod containers;
+pub mod devices;
 pub mod health;
 pub mod hosts;
 pub mod injection;
@@ -15,6 +16,7 @@ pub mod kubernetes_rules;
 pub mod ports;
 pub mod references;
 pub mod scaling;
+pub mod scheduling;
 pub mod secrets;
 pub mod security;
 pub mod volumes;
@@ -38,6 +40,8 @@ pub fn model(project: &Project, diags: &mut Diagnostics) {
         ports::check(env, diags);
         security::check(env, diags);
         backups::check(env, diags);
+        scheduling::check(env, diags);
+        devices::check(env, diags);
     }
     secrets::check_project(project, diags);
     hosts::check(project, diags);

@@ -8,10 +8,12 @@
 pub mod backups;
 pub mod command;
 pub mod containers;
+pub mod devices;
 pub mod health;
 pub mod jobs;
 pub mod ports;
 pub mod scaling;
+pub mod scheduling;
 pub mod security;
 pub mod volumes;
 
@@ -107,6 +109,8 @@ pub const FEATURES: &[(&str, Feature)] = &[
     ("jobs", jobs::apply),
     ("ports", ports::apply),
     ("backups", backups::apply),
+    ("scheduling", scheduling::apply),
+    ("devices", devices::apply),
 ];
 
 /// Applies every feature to `workload`.
