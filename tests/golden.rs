@@ -214,3 +214,52 @@ fn builds_are_deterministic_and_idempotent() {
     );
     assert_eq!(std::fs::metadata(&lock).unwrap().modified().unwrap(), mtime);
 }
+
+/// The Jellyfin example moved from its GPU host to a cluster (a change of `runsOn`)
+/// fails only where a restricted cluster cannot follow (the NFS library in the pod),
+/// located; with Pod Security `baseline` it builds, and the Intel GPU is the device
+/// plugin's resource with the host's render group as a supplementary group.
+#[test]
+fn jellyfin_moves_to_a_cluster_with_its_gpu() {
+    let project = tempfile::tempdir().unwrap();
+    let env = project.path().join("environments");
+    copy_tree(&repo().join("examples/jellyfin/environments"), &env);
+    let common = env.join("common.yaml");
+    let text = std::fs::read_to_string(&common).unwrap();
+    assert!(text.contains("\n  runsOn: media\n"));
+    let moved = text.replace("\n  runsOn: media\n", "\n  runsOn: lab\n")
+        + "clusters:\n  lab:\n    ingress: {kind: traefik}\n";
+    std::fs::write(&common, &moved).unwrap();
+    let run = kiln(project.path(), &["build"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert_eq!(run.stderr.matches("error[").count(), 1, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("volume `media` of `jellyfin` is an NFS export")
+            && run.stderr.contains("environments/common.yaml:"),
+        "{}",
+        run.stderr
+    );
+    let baseline = moved.replace(
+        "\n  runsOn: lab\n",
+        "\n  runsOn: lab\n  podSecurity: baseline\n",
+    );
+    std::fs::write(&common, baseline).unwrap();
+    let run = kiln(project.path(), &["build"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let deployment = std::fs::read_to_string(
+        project
+            .path()
+            .join("out/kubernetes/apps/jellyfin/base/deployment-jellyfin.yaml"),
+    )
+    .unwrap();
+    assert!(
+        deployment.contains("gpu.intel.com/i915: \"1\""),
+        "{deployment}"
+    );
+    assert!(
+        deployment.contains("supplementalGroups:\n        - 993"),
+        "{deployment}"
+    );
+    assert!(!deployment.contains("/dev/dri"), "{deployment}");
+}

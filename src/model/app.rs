@@ -121,6 +121,23 @@ pub struct App {
     /// `content`, a file beside the model (`from`) or a key of a secret (`secret`).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub files: BTreeMap<String, super::AppFile>,
+    /// Node labels a node must have to run the app's pods (a pod's `nodeSelector`):
+    /// `{kubernetes.io/arch: amd64}`. Clusters only: a host has no nodes.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub node_selector: BTreeMap<String, String>,
+    /// Node taints the app's pods tolerate (a pod's `tolerations`):
+    /// `[{key: gpu, operator: Equal, value: "true", effect: NoSchedule}]`. Clusters only.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tolerations: Vec<super::Toleration>,
+    /// Node labels a node must have (`required`) or should have (`preferred`), and
+    /// `spread: true` to spread replicas over nodes. Clusters only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub affinity: Option<super::Affinity>,
+    /// Devices the container uses: a `gpu` (`{vendor: nvidia | intel | amd, count}`),
+    /// device files (`paths`, hosts only: `/dev/ttyUSB0`) and the host `groups` that
+    /// may open them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub devices: Option<super::Devices>,
     /// How the container is locked down.
     #[serde(default)]
     pub security: Security,

@@ -15,6 +15,7 @@ mod app;
 mod app_file;
 mod ci;
 mod containers;
+mod devices;
 pub mod files;
 pub mod graph;
 mod health;
@@ -26,6 +27,7 @@ pub mod names;
 pub mod placement;
 mod ports;
 mod scaling;
+mod scheduling;
 pub mod schema;
 mod secret;
 pub mod secret_placement;
@@ -47,6 +49,7 @@ pub use ci::{
     TestStage,
 };
 pub use containers::{Container, ContainerMount, PinnedImage, RESERVED_CONTAINER_NAMES};
+pub use devices::{DRI, Devices, Gpu, GpuVendor, device_mapping};
 pub use files::Files;
 pub use infra::{
     Arch, Caddy, CaddyTls, Cluster, DeployFrom, Flux, GatewayRef, Host, Ingress, IngressKind,
@@ -59,6 +62,7 @@ pub use ports::{
     AppPort, HostBinding, MAIN_PORT_NAME, Port, Protocol, ServiceSettings, ServiceType,
 };
 pub use scaling::Autoscale;
+pub use scheduling::{Affinity, LabelValues, TaintEffect, Toleration, TolerationOperator};
 pub use secret::{
     Alphabet, GenerateSource, Generator, KeySource, ManualSource, OnePasswordSource, Secret,
     SecretRef, SecretScope, SecretType, TemplatePart, TemplateSource, is_url_safe_byte,

@@ -393,7 +393,7 @@ fn label_selectors(project: &Project, diags: &mut Diagnostics) {
     }
 }
 
-fn label_key(key: &str) -> Result<(), String> {
+pub(crate) fn label_key(key: &str) -> Result<(), String> {
     let (prefix, name) = match key.rsplit_once('/') {
         Some((prefix, name)) => (Some(prefix), name),
         None => (None, key),
@@ -418,7 +418,7 @@ fn label_key(key: &str) -> Result<(), String> {
     label_value(name)
 }
 
-fn label_value(value: &str) -> Result<(), String> {
+pub(crate) fn label_value(value: &str) -> Result<(), String> {
     if value.len() > 63 {
         return Err(format!("{} characters, at most 63", value.len()));
     }

@@ -6,6 +6,7 @@
 
 pub mod backups;
 pub mod containers;
+pub mod devices;
 pub mod files;
 pub mod health;
 pub mod hosts;
@@ -16,6 +17,7 @@ pub mod kubernetes_rules;
 pub mod ports;
 pub mod references;
 pub mod scaling;
+pub mod scheduling;
 pub mod secrets;
 pub mod security;
 pub mod volumes;
@@ -40,6 +42,8 @@ pub fn model(project: &Project, diags: &mut Diagnostics) {
         security::check(env, diags);
         backups::check(env, diags);
         files::check(env, diags);
+        scheduling::check(env, diags);
+        devices::check(env, diags);
     }
     secrets::check_project(project, diags);
     hosts::check(project, diags);

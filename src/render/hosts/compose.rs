@@ -66,6 +66,12 @@ pub struct Service {
     /// Supplementary groups of the container (the model's `fsGroup`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub group_add: Vec<String>,
+    /// Device files of the host in the container (`HOST:CONTAINER`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub devices: Vec<String>,
+    /// What the container reserves of the host: a GPU through its driver.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deploy: Option<Deploy>,
     /// Security options.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub security_opt: Vec<String>,
@@ -119,6 +125,8 @@ impl Service {
             cap_drop: Vec::new(),
             cap_add: Vec::new(),
             group_add: Vec::new(),
+            devices: Vec::new(),
+            deploy: None,
             security_opt: Vec::new(),
             ports: Vec::new(),
             extra_hosts: Vec::new(),
@@ -132,6 +140,38 @@ impl Service {
             labels: BTreeMap::new(),
         }
     }
+}
+
+/// A service's `deploy`: only the device reservations kiln writes.
+#[derive(Clone, Serialize)]
+pub struct Deploy {
+    /// Resources of the host.
+    pub resources: DeployResources,
+}
+
+/// `deploy.resources`.
+#[derive(Clone, Serialize)]
+pub struct DeployResources {
+    /// What the container is given when it starts.
+    pub reservations: Reservations,
+}
+
+/// `deploy.resources.reservations`.
+#[derive(Clone, Serialize)]
+pub struct Reservations {
+    /// Devices requested from a driver.
+    pub devices: Vec<DeviceRequest>,
+}
+
+/// A device request: `{driver: nvidia, count: 1, capabilities: [gpu]}`.
+#[derive(Clone, Serialize)]
+pub struct DeviceRequest {
+    /// The device driver (`nvidia`, the NVIDIA Container Toolkit).
+    pub driver: &'static str,
+    /// How many devices.
+    pub count: u32,
+    /// What the devices are used for (`gpu`).
+    pub capabilities: Vec<&'static str>,
 }
 
 /// A published port (long syntax).

@@ -251,6 +251,8 @@ pub fn migration_job(cx: &AppCx<'_>, w: &Workload) -> Job {
     let mut spec = w.pod.clone();
     spec.containers = vec![container];
     spec.restart_policy = Some("Never".to_owned());
+    // Spreading is for the app's replicas, not for a migration run.
+    spec.topology_spread_constraints = None;
     Job {
         metadata: cx.job_meta(&name, "migration"),
         spec: Some(JobSpec {

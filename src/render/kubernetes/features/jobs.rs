@@ -41,7 +41,8 @@ fn cron_job(cx: &AppCx<'_>, w: &Workload, job_key: &str, job: &Job) -> CronJob {
         env_from: app.env_from.clone(),
         resources: match &job.resources {
             Some(r) => pod::resources(Some(r)),
-            None => app.resources.clone(),
+            // The model's resources, not the app container's: a GPU stays the app's.
+            None => pod::resources(cx.app.resources.as_ref()),
         },
         security_context: app.security_context.clone(),
         volume_mounts: mounts.clone(),
@@ -50,6 +51,8 @@ fn cron_job(cx: &AppCx<'_>, w: &Workload, job_key: &str, job: &Job) -> CronJob {
     let mut spec = w.pod.clone();
     spec.containers = vec![container];
     spec.restart_policy = Some("Never".to_owned());
+    // Spreading is for the app's replicas, not for a run of a job.
+    spec.topology_spread_constraints = None;
     if needs_app_node(cx, mounts.as_deref().unwrap_or_default()) {
         spec.affinity = Some(Affinity {
             pod_affinity: Some(PodAffinity {

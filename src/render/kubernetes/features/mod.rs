@@ -8,11 +8,13 @@
 pub mod backups;
 pub mod command;
 pub mod containers;
+pub mod devices;
 pub mod files;
 pub mod health;
 pub mod jobs;
 pub mod ports;
 pub mod scaling;
+pub mod scheduling;
 pub mod security;
 pub mod volumes;
 
@@ -63,6 +65,8 @@ pub const FEATURES: &[(&str, Feature)] = &[
     ("ports", ports::apply),
     ("backups", backups::apply),
     ("files", files::apply),
+    ("scheduling", scheduling::apply),
+    ("devices", devices::apply),
 ];
 
 /// Applies every feature to `workload`.
