@@ -22,6 +22,7 @@ mod kinds;
 mod literal_secrets;
 pub mod load;
 pub mod names;
+pub mod patches;
 pub mod placement;
 mod ports;
 mod scaling;
@@ -35,6 +36,7 @@ pub mod tag_format;
 pub mod tags;
 mod volume;
 pub use health::{HealthStartup, HealthTool};
+pub use patches::Patches;
 
 pub use app::{
     App, Backup, Database, Deploy, EnvValue, Health, Image, Migrations, PlainValue, Publish,

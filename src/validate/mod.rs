@@ -12,6 +12,7 @@ pub mod injection;
 pub mod jobs;
 pub mod kinds;
 pub mod kubernetes_rules;
+pub mod patches;
 pub mod ports;
 pub mod references;
 pub mod scaling;
@@ -38,6 +39,7 @@ pub fn model(project: &Project, diags: &mut Diagnostics) {
         ports::check(env, diags);
         security::check(env, diags);
         backups::check(env, diags);
+        patches::check(env, diags);
     }
     secrets::check_project(project, diags);
     hosts::check(project, diags);

@@ -8,10 +8,11 @@
 //!
 //! Namespaces are resolved the way `kubectl kustomize` does for kiln's layouts: every
 //! kustomization no other one includes is built (resources, `namespace:`, JSON 6902
-//! patches). A secret counts as present when the output holds it (a Secret or
-//! SealedSecret) or when the model places it and only its sealed values are missing
-//! (that is a warning of its own, `secret-not-sealed`). Each read is one point,
-//! located through the provenance of the kustomization that builds it.
+//! and strategic-merge patches, the hand patches among them). A secret counts as
+//! present when the output holds it (a Secret or SealedSecret) or when the model
+//! places it and only its sealed values are missing (that is a warning of its own,
+//! `secret-not-sealed`). Each read is one point, located through the provenance of
+//! the kustomization that builds it.
 
 use super::{Points, Wire};
 use crate::crd::sealed_secret::SealedSecret;
@@ -19,7 +20,7 @@ use crate::inspect::lint::LintContext;
 use crate::layout;
 use crate::model::secret_placement::placements;
 use crate::render::OutputTree;
-use crate::render::kubernetes::kustomize::apply_ops;
+use crate::render::kubernetes::kustomize::apply_patch;
 use crate::secrets::sealed_file::data_keys;
 use rayon::prelude::*;
 use serde_json::Value;
@@ -197,14 +198,14 @@ fn build(tree: &OutputTree, dir: &str, out: &mut Vec<Value>, depth: usize) -> Re
         let (Some(path), Some(target)) = (patch["path"].as_str(), patch.get("target")) else {
             continue;
         };
-        let ops: Vec<Value> = data(tree, &layout::resolve(dir, path))
-            .and_then(|v| v.as_array().cloned())
+        let patch = data(tree, &layout::resolve(dir, path))
+            .filter(|v| v.is_array() || v.is_object())
             .ok_or_else(|| format!("patch {path} is missing or does not parse"))?;
         for o in objects
             .iter_mut()
             .filter(|o| o["kind"] == target["kind"] && o["metadata"]["name"] == target["name"])
         {
-            apply_ops(o, &ops).map_err(|e| format!("patch {path}: {e}"))?;
+            apply_patch(o, &patch).map_err(|e| format!("patch {path}: {e}"))?;
         }
     }
     out.extend(objects);

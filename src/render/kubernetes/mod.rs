@@ -240,6 +240,11 @@ fn env_objects(cx: &Context<'_>, unit: &ClusterApp<'_>, diags: &mut Diagnostics)
     let tag = images::tag(cx, env, name, app, diags);
     let acx = app_cx(unit, PLACEHOLDER_TAG);
     let objects = app_objects(&acx, unit);
+    let hand_patches = if app.patches.kubernetes.is_empty() {
+        Vec::new()
+    } else {
+        features::patches::hand_patches(env, name, app, &mut objects.clone(), diags)
+    };
     let marker = images::marker_for(name.as_str(), app, env.name.as_str(), true);
     let (images, annotations) = if unit.host.is_none() {
         (
@@ -281,6 +286,7 @@ fn env_objects(cx: &Context<'_>, unit: &ClusterApp<'_>, diags: &mut Diagnostics)
         annotations,
         sources: env.sources.clone(),
         provenance,
+        hand_patches,
     }
 }
 

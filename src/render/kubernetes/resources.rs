@@ -50,7 +50,11 @@ pub(super) fn of_env(cx: &Context<'_>, env: &Environment) -> Vec<Resource> {
         };
         let real_image = format!("{image_name}:{tag}");
         let annotate = unit.host.is_some() && unit.has_job();
-        for mut object in app_objects(&acx, &unit) {
+        let mut objects = app_objects(&acx, &unit);
+        // As the overlay's hand patches leave them (a patch that cannot apply is the
+        // build's error to report).
+        super::features::patches::hand_patches(env, name, app, &mut objects, &mut ignored);
+        for mut object in objects {
             object.set_namespace(&namespace);
             if unit.host.is_none() {
                 retag(&mut object.0, &acx.image, &real_image);

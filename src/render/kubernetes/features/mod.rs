@@ -10,6 +10,7 @@ pub mod command;
 pub mod containers;
 pub mod health;
 pub mod jobs;
+pub mod patches;
 pub mod ports;
 pub mod scaling;
 pub mod security;
@@ -61,6 +62,7 @@ pub const FEATURES: &[(&str, Feature)] = &[
     ("jobs", jobs::apply),
     ("ports", ports::apply),
     ("backups", backups::apply),
+    ("patches", patches::apply),
 ];
 
 /// Applies every feature to `workload`.
