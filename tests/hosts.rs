@@ -946,3 +946,86 @@ secrets:
             .contains("up --detach")
     );
 }
+
+/// kiln's merge of a compose patch (`patches.compose`) is compose's own: for a service
+/// as kiln writes it and a fragment exercising every rule kiln implements (mappings,
+/// replaced commands and health test, ports and volumes by key, other sequences
+/// appended without repeats, a `null` that changes nothing), `docker compose config` of kiln's
+/// merged file equals `docker compose config` of the two files stacked with `-f`.
+#[test]
+fn a_compose_patch_merges_as_docker_compose_merges() {
+    if skipped() {
+        return;
+    }
+    let service = serde_json::json!({
+        "image": "registry.example.com/tools/resolver:2.1.0",
+        "restart": "unless-stopped",
+        "user": "10001:10001",
+        "read_only": true,
+        "command": ["resolver", "--serve"],
+        "tmpfs": ["/tmp"],
+        "cap_drop": ["ALL"],
+        "cap_add": ["CHOWN"],
+        "security_opt": ["no-new-privileges:true"],
+        "ports": [{"target": 8053, "published": "8053", "host_ip": "127.0.0.1", "protocol": "tcp"}],
+        "extra_hosts": ["host.docker.internal:host-gateway"],
+        "environment": {"A": "1", "B": "2"},
+        "volumes": [{"type": "bind", "source": "/data/dns/data", "target": "/data"}],
+        "healthcheck": {"test": ["CMD", "resolver", "--check"], "interval": "10s",
+            "timeout": "5s", "retries": 5, "start_period": "10s"},
+        "labels": {"kiln.app": "dns", "kiln.env": "prod"},
+        "mem_limit": "256m"
+    });
+    let over = serde_json::json!({
+        "command": ["resolver", "--serve", "--verbose"],
+        "tmpfs": ["/run"],
+        "cap_add": ["CHOWN", "NET_BIND_SERVICE"],
+        "dns": ["1.1.1.1"],
+        "ports": [
+            {"target": 8053, "published": "8053", "host_ip": "127.0.0.1", "protocol": "tcp", "mode": "host"},
+            {"target": 53, "published": "53", "host_ip": "0.0.0.0", "protocol": "udp"}
+        ],
+        "environment": {"B": "3", "C": "4"},
+        "volumes": [
+            {"type": "bind", "source": "/data/dns/other", "target": "/data", "read_only": true},
+            {"type": "bind", "source": "/srv/zones", "target": "/zones"}
+        ],
+        "healthcheck": {"test": ["CMD", "resolver", "--ping"], "retries": 6},
+        "ulimits": {"nofile": {"soft": 4096, "hard": 8192}},
+        "mem_limit": null
+    });
+    let mut merged = service.as_object().unwrap().clone();
+    ::kiln::render::hosts::features::patches::merge(&mut merged, over.as_object().unwrap());
+    let dir = tempfile::tempdir().unwrap();
+    let file = |name: &str, svc: serde_json::Value, with_name: bool| {
+        let mut doc = serde_json::json!({"services": {"dns": svc}});
+        if with_name {
+            doc["name"] = "dns-prod".into();
+        }
+        let path = dir.path().join(name);
+        std::fs::write(&path, serde_json::to_vec(&doc).unwrap()).unwrap();
+        path
+    };
+    let base = file("base.json", service, true);
+    let fragment = file("override.json", over, false);
+    let merged = file("merged.json", merged.into(), true);
+    let config = |files: &[&Path]| {
+        let mut cmd = Command::new(validator("docker-compose"));
+        cmd.arg("--project-directory").arg(dir.path());
+        for f in files {
+            cmd.arg("-f").arg(f);
+        }
+        let out = cmd
+            .args(["config", "--format", "json"])
+            .env_remove("COMPOSE_PROJECT_NAME")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
+    assert_eq!(config(&[&merged]), config(&[&base, &fragment]));
+}

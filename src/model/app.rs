@@ -161,6 +161,12 @@ pub struct App {
     /// the app's objects as `checkov.io/skip` annotations.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub waive: BTreeMap<String, String>,
+    /// Hand patches for what the model does not yet say: `kubernetes` (JSON 6902 or
+    /// strategic-merge patches of the objects kiln writes, in the environment's
+    /// Kustomize overlay) and `compose` (a fragment merged into the app's compose
+    /// service). Each is listed in the runbook and warned about (`hand-patch`).
+    #[serde(default, skip_serializing_if = "super::Patches::is_empty")]
+    pub patches: super::Patches,
 }
 
 /// A container image: registry, repository, and where the tag comes from.

@@ -24,6 +24,7 @@ mod kinds;
 mod literal_secrets;
 pub mod load;
 pub mod names;
+pub mod patches;
 pub mod placement;
 mod ports;
 mod scaling;
@@ -38,6 +39,7 @@ pub mod tag_format;
 pub mod tags;
 mod volume;
 pub use health::{HealthStartup, HealthTool};
+pub use patches::Patches;
 
 pub use app::{
     App, Backup, Database, Deploy, EnvValue, Health, Image, Migrations, PlainValue, Publish,

@@ -164,11 +164,17 @@ fn describe(
         }
         ValidationErrorKind::Required { property } => {
             let field = property.as_str().unwrap_or_default();
-            Diagnostic::error(
+            let d = Diagnostic::error(
                 checks::SCHEMA,
                 format!("missing field `{field}`{}", place(&pointer)),
             )
-            .at(index.key(&pointer))
+            .at(index.key(&pointer));
+            match misspelt_app(instance, &pointer, field) {
+                Some(app) => d.help(format!(
+                    "did you mean app `{app}`? Settings of an app (its `patches`, `env`...) go under the app's own name; a new name is a new app, which needs `{field}`"
+                )),
+                None => d,
+            }
         }
         ValidationErrorKind::Type { kind } => {
             let expected = match kind {
@@ -347,6 +353,20 @@ fn pattern_error(
 }
 
 /// " in /apps/web" for messages, or nothing at the root.
+/// For a field missing from `/apps/<name>`: the app of a close name that has it, when
+/// `<name>` is likely a typo (settings for an app written under a wrong name).
+fn misspelt_app<'a>(instance: &'a Value, pointer: &str, field: &str) -> Option<&'a str> {
+    let name = pointer
+        .strip_prefix("/apps/")
+        .filter(|n| !n.contains('/'))?;
+    let apps = instance.get("apps")?.as_object()?;
+    let complete = apps
+        .iter()
+        .filter(|(n, a)| n.as_str() != name && a.get(field).is_some())
+        .map(|(n, _)| n.as_str());
+    crate::suggest::closest(name, complete)
+}
+
 fn place(pointer: &str) -> String {
     if pointer.is_empty() {
         String::new()

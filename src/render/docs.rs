@@ -29,6 +29,7 @@ pub static SECTIONS: &[Section] = &[
     ("docs/verify.md.j2", runbook::verify),
     ("docs/rollback.md.j2", runbook::rollback),
     ("docs/waivers.md.j2", runbook::waivers),
+    ("docs/patches.md.j2", runbook::patches),
 ];
 
 impl Target for Docs {
@@ -48,6 +49,8 @@ impl Target for Docs {
                     .templates
                     .render(template, context(cx, env), &cx.project.sources)
                 {
+                    // A section with nothing to say (no hand patch) is left out.
+                    Ok(text) if text.trim().is_empty() => {}
                     Ok(text) => sections.push(text.trim_end().to_owned()),
                     Err(d) => diags.push(*d),
                 }

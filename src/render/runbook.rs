@@ -391,6 +391,59 @@ pub(super) fn waivers(_: &Context<'_>, env: &Environment) -> Value {
     json!({"env": env.name.as_str(), "waivers": rows})
 }
 
+/// The hand patches, app by app: what kiln writes outside the model in this
+/// environment, each with where it is written and why.
+pub(super) fn patches(_: &Context<'_>, env: &Environment) -> Value {
+    let mut apps = Vec::new();
+    for (name, app) in env.model.enabled_apps() {
+        let p = &app.patches;
+        if p.is_empty() {
+            continue;
+        }
+        let kubernetes: Vec<Value> = p
+            .kubernetes
+            .iter()
+            .enumerate()
+            .map(|(i, patch)| {
+                let kind = patch.target.kind.as_deref().unwrap_or(app.kind.kind());
+                let target = patch.target.name.as_deref().unwrap_or(name.as_str());
+                let file = crate::layout::join(
+                    &crate::layout::app_overlay(name.as_str(), env.name.as_str()),
+                    &crate::layout::patch(&format!(
+                        "hand-{}-{}-{target}.yaml",
+                        i + 1,
+                        kind.to_lowercase()
+                    )),
+                );
+                let ops: Vec<String> = patch
+                    .json_patch
+                    .iter()
+                    .flatten()
+                    .map(|op| {
+                        let verb = serde_json::to_value(op.op).unwrap_or_default();
+                        format!("{} {}", verb.as_str().unwrap_or_default(), op.path)
+                    })
+                    .collect();
+                let keys: Vec<&String> = patch
+                    .strategic_merge
+                    .iter()
+                    .flatten()
+                    .map(|(k, _)| k)
+                    .collect();
+                json!({"form": patch.form(), "kind": kind, "name": target, "file": file,
+                    "ops": ops, "keys": keys, "reason": patch.reason})
+            })
+            .collect();
+        let compose: Option<Vec<&String>> = p.compose.as_ref().map(|c| c.keys().collect());
+        let host = match env.model.placement(app) {
+            Some(crate::model::Placement::Host(h, _)) => Some(h.as_str()),
+            _ => None,
+        };
+        apps.push(json!({"name": name.as_str(), "kubernetes": kubernetes, "compose": compose, "host": host}));
+    }
+    json!({"env": env.name.as_str(), "apps": apps})
+}
+
 #[cfg(test)]
 mod tests {
     use crate::render::docs::Docs;

@@ -54,6 +54,10 @@ pub static DEFAULTS: &[(&str, &str)] = &[
         include_str!("../../templates/docs/waivers.md.j2"),
     ),
     (
+        "docs/patches.md.j2",
+        include_str!("../../templates/docs/patches.md.j2"),
+    ),
+    (
         "docs/runbook.md.j2",
         include_str!("../../templates/docs/runbook.md.j2"),
     ),

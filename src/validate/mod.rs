@@ -14,6 +14,7 @@ pub mod injection;
 pub mod jobs;
 pub mod kinds;
 pub mod kubernetes_rules;
+pub mod patches;
 pub mod ports;
 pub mod references;
 pub mod scaling;
@@ -44,6 +45,7 @@ pub fn model(project: &Project, diags: &mut Diagnostics) {
         files::check(env, diags);
         scheduling::check(env, diags);
         devices::check(env, diags);
+        patches::check(env, diags);
     }
     secrets::check_project(project, diags);
     hosts::check(project, diags);

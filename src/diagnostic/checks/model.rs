@@ -248,6 +248,47 @@ environment, or run the image as a non-root user and drop the capability.
 "#,
     };
 
+    /// A hand patch (`apps.<app>.patches`) that cannot apply to what kiln writes.
+    PATCH = Check {
+        code: "E0026",
+        name: "patch",
+        kind: Kind::Error,
+        summary: "A hand patch that cannot apply: a target kiln does not write, a path that is not there, a value of the wrong type.",
+        fix: "target an object kiln writes for the app (the message lists them) and a path the object has; `kiln build` applies every patch before it writes",
+        doc: r#"## What it does
+Applies every hand patch of `apps.<app>.patches` in kiln, to the objects and the compose
+service it writes, before anything is written: a `kubernetes` patch whose target (kind
+and name) matches no object kiln writes for the app in that environment, a JSON 6902
+operation whose path is not in the object (or a `test` that fails), a patched object
+whose field has the wrong type (`replicas: "two"`), a strategic-merge directive kiln
+does not apply (`$patch`, `$setElementOrder`), a `compose` fragment for an app that has
+no compose service, or a fragment in a form whose merge kiln does not know (a short
+`ports` or `volumes` entry, a list of `environment` values) is an error at the patch.
+
+## Why is this bad?
+Kustomize refuses an overlay whose patch does not apply, so Flux stops reconciling the
+whole app; a patch for an object that is not there is silently dropped by some tools and
+fails others. Either way the hand fix never reaches the cluster.
+
+## Example
+```yaml
+apps:
+  web:
+    patches:
+      kubernetes:
+        - target: {kind: Deployment, name: wbe}
+          jsonPatch:
+            - {op: replace, path: /spec/template/spec/dnsPolicy, value: None}
+```
+
+## How to fix
+Name an object the message lists (`kind` and `name`; without a target the patch applies
+to the app's workload), use `add` for a field the object lacks (`replace` and `remove`
+need it to be there), give values of the field's type, and write compose entries in the
+long syntax.
+"#,
+    };
+
     /// A warning: no tag is known for an app's image in an environment.
     IMAGE_TAG_UNKNOWN = Check {
         code: "W0101",

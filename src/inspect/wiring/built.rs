@@ -1,10 +1,10 @@
 //! Kustomizations built the way `kubectl kustomize` builds kiln's layouts (resources,
-//! `namespace:`, JSON 6902 patches), from what a build would write: the wires that
+//! `namespace:`, JSON 6902 and strategic-merge patches, the hand patches among them), from what a build would write: the wires that
 //! must see an environment's objects as applied read them here.
 
 use crate::layout;
 use crate::render::OutputTree;
-use crate::render::kubernetes::kustomize::apply_ops;
+use crate::render::kubernetes::kustomize::apply_patch;
 use serde_json::Value;
 use std::borrow::Cow;
 use std::collections::BTreeSet;
@@ -83,14 +83,14 @@ pub(super) fn build(
         let (Some(path), Some(target)) = (patch["path"].as_str(), patch.get("target")) else {
             continue;
         };
-        let ops: Vec<Value> = data(tree, &layout::resolve(dir, path))
-            .and_then(|v| v.as_array().cloned())
+        let patch = data(tree, &layout::resolve(dir, path))
+            .filter(|v| v.is_array() || v.is_object())
             .ok_or_else(|| format!("patch {path} is missing or does not parse"))?;
         for o in objects
             .iter_mut()
             .filter(|o| o["kind"] == target["kind"] && o["metadata"]["name"] == target["name"])
         {
-            apply_ops(o, &ops).map_err(|e| format!("patch {path}: {e}"))?;
+            apply_patch(o, &patch).map_err(|e| format!("patch {path}: {e}"))?;
         }
     }
     out.extend(objects);

@@ -8,10 +8,11 @@
 //!
 //! Namespaces are resolved the way `kubectl kustomize` does for kiln's layouts: every
 //! kustomization no other one includes is built (resources, `namespace:`, JSON 6902
-//! patches). A secret counts as present when the output holds it (a Secret or
-//! SealedSecret) or when the model places it and only its sealed values are missing
-//! (that is a warning of its own, `secret-not-sealed`). Each read is one point,
-//! located through the provenance of the kustomization that builds it.
+//! and strategic-merge patches, the hand patches among them). A secret counts as
+//! present when the output holds it (a Secret or SealedSecret) or when the model
+//! places it and only its sealed values are missing (that is a warning of its own,
+//! `secret-not-sealed`). Each read is one point, located through the provenance of
+//! the kustomization that builds it.
 
 use super::built::{build, roots};
 use super::{Points, Wire};

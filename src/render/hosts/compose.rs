@@ -11,7 +11,8 @@ pub struct ComposeFile {
     /// overrides, which take the upstream file's.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    /// Services by name.
+    /// Services by name (each with its hand override merged, see [`Service::hand`]).
+    #[serde(serialize_with = "services")]
     pub services: BTreeMap<String, Service>,
     /// Named volumes, each bound to a directory under the host's data directory.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
@@ -107,6 +108,46 @@ pub struct Service {
     /// Labels; `kiln.app` and `kiln.env` say which app and environment the service is.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub labels: BTreeMap<String, String>,
+    /// The app's hand compose override (`patches.compose`), merged into the service
+    /// when the compose file is written ([`super::features::patches::merge`]): the
+    /// file holds the merged service, its attributes after `image` in name order.
+    #[serde(skip)]
+    pub hand: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+/// A service with its hand override merged, as written.
+#[derive(Serialize)]
+struct MergedService<'a> {
+    /// kiln's image (with its setter marker), unless the override replaces it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    image: Option<&'a ImageRef>,
+    #[serde(flatten)]
+    rest: serde_json::Map<String, serde_json::Value>,
+}
+
+/// Writes each service, merged with its hand override when it has one.
+fn services<S: serde::Serializer>(
+    services: &BTreeMap<String, Service>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    use serde::ser::{Error, SerializeMap};
+    let mut map = serializer.serialize_map(Some(services.len()))?;
+    for (name, service) in services {
+        let Some(hand) = &service.hand else {
+            map.serialize_entry(name, service)?;
+            continue;
+        };
+        let serde_json::Value::Object(mut rest) =
+            serde_json::to_value(service).map_err(S::Error::custom)?
+        else {
+            return Err(S::Error::custom("a service is a mapping"));
+        };
+        rest.remove("image");
+        super::features::patches::merge(&mut rest, hand);
+        let image = (!rest.contains_key("image")).then_some(&service.image);
+        map.serialize_entry(name, &MergedService { image, rest })?;
+    }
+    map.end()
 }
 
 impl Service {
@@ -138,6 +179,7 @@ impl Service {
             cpus: None,
             mem_limit: None,
             labels: BTreeMap::new(),
+            hand: None,
         }
     }
 }

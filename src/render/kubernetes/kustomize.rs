@@ -44,6 +44,21 @@ pub struct EnvObjects {
     /// Where the overlay's files come from (the app in this environment, on its
     /// cluster); the base is made from every environment's.
     pub provenance: Provenance,
+    /// The app's hand patches in this environment (`patches.kubernetes`), in model
+    /// order, listed after kiln's own patches (Kustomize applies them in order).
+    pub hand_patches: Vec<HandPatch>,
+}
+
+/// One hand patch as the overlay writes it: a file under `patches/` and its target.
+#[derive(Clone, Debug)]
+pub struct HandPatch {
+    /// The file name (`hand-<n>-<kind>-<name>.yaml`).
+    pub file: String,
+    /// The object it applies to.
+    pub target: Object,
+    /// The file's document: RFC 6902 operations (a list) or a strategic-merge patch
+    /// (a mapping with the target's `apiVersion`, `kind` and `metadata.name`).
+    pub data: Value,
 }
 
 /// The tag an overlay sets for an image.
@@ -246,6 +261,18 @@ pub fn write_app(app: &str, mut envs: Vec<EnvObjects>, out: &mut OutputTree) {
         own.sort();
         resources.extend(own);
         patches.sort_by(|a, b| a.path.cmp(&b.path));
+        for hand in env.hand_patches {
+            let file = layout::patch(&hand.file);
+            out.add(
+                layout::join(&dir, &file),
+                yaml::document(&env.sources, hand.data),
+                from,
+            );
+            patches.push(KustomizePatch {
+                path: file,
+                target: target(&hand.target),
+            });
+        }
         let images = env
             .images
             .iter()
@@ -363,6 +390,113 @@ pub fn apply_ops(value: &mut Value, ops: &[Value]) -> Result<(), String> {
     json_patch::patch(value, &patch).map_err(|e| e.to_string())
 }
 
+/// Applies one patch file read back as data: RFC 6902 operations (a list, see
+/// [`apply_ops`]) or a strategic-merge patch (a mapping, see [`strategic_merge`]; its
+/// `apiVersion`, `kind` and `metadata.name` are the target's, as Kustomize takes them).
+pub fn apply_patch(value: &mut Value, patch: &Value) -> Result<(), String> {
+    match patch {
+        Value::Array(ops) => apply_ops(value, ops),
+        Value::Object(map) => {
+            let mut fragment = map.clone();
+            fragment.remove("apiVersion");
+            fragment.remove("kind");
+            if let Some(Value::Object(meta)) = fragment.get_mut("metadata") {
+                meta.remove("name");
+                if meta.is_empty() {
+                    fragment.remove("metadata");
+                }
+            }
+            strategic_merge(value, &Value::Object(fragment))
+        }
+        _ => Err("a patch is a list of operations or a mapping".to_owned()),
+    }
+}
+
+/// The key items of a list merge by in a strategic-merge patch, by the list's field
+/// name (Kubernetes' `patchMergeKey`s of the fields kiln writes); other lists are
+/// replaced whole.
+fn merge_key(field: &str, items: &[Value]) -> Option<&'static str> {
+    let has = |key: &str| items.iter().all(|i| i.get(key).is_some());
+    match field {
+        "containers"
+        | "initContainers"
+        | "ephemeralContainers"
+        | "env"
+        | "volumes"
+        | "imagePullSecrets"
+        | "volumeClaimTemplates"
+        | "resourceClaims" => Some("name"),
+        "volumeMounts" => Some("mountPath"),
+        "volumeDevices" => Some("devicePath"),
+        "hostAliases" => Some("ip"),
+        "topologySpreadConstraints" => Some("topologyKey"),
+        "ports" if has("containerPort") => Some("containerPort"),
+        "ports" if has("port") => Some("port"),
+        _ => None,
+    }
+}
+
+/// Merges a strategic-merge fragment into `value` as Kustomize does: mappings merge
+/// key by key, `null` removes a key, lists of a known merge key ([`merge_key`]) merge
+/// item by item (the patch's items first, in its order, each merged with the item of
+/// the same key, then the items the patch does not name, in their order), any other
+/// value is replaced. Directives (`$patch`, `$setElementOrder/...`, `$retainKeys`,
+/// `$deleteFromPrimitiveList/...`) are refused rather than guessed.
+pub fn strategic_merge(value: &mut Value, patch: &Value) -> Result<(), String> {
+    merge_at(value, patch, "")
+}
+
+fn merge_at(value: &mut Value, patch: &Value, at: &str) -> Result<(), String> {
+    let Value::Object(patch) = patch else {
+        *value = patch.clone();
+        return Ok(());
+    };
+    if !value.is_object() {
+        *value = Value::Object(serde_json::Map::new());
+    }
+    let Value::Object(map) = value else {
+        unreachable!("made a mapping above")
+    };
+    for (key, p) in patch {
+        let here = format!("{at}/{}", crate::pointer::escape(key));
+        if key.starts_with('$') {
+            return Err(format!(
+                "the strategic-merge directive `{key}` at {at} is not applied by kiln; write the change as `jsonPatch` operations"
+            ));
+        }
+        match p {
+            Value::Null => {
+                map.remove(key);
+            }
+            Value::Object(_) => merge_at(map.entry(key.clone()).or_insert(Value::Null), p, &here)?,
+            Value::Array(items) => match (merge_key(key, items), map.get_mut(key)) {
+                (Some(k), Some(Value::Array(old))) if items.iter().all(Value::is_object) => {
+                    let mut merged = Vec::with_capacity(old.len() + items.len());
+                    let mut rest: Vec<Option<Value>> = old.drain(..).map(Some).collect();
+                    for item in items {
+                        let found = rest
+                            .iter_mut()
+                            .find(|o| o.as_ref().is_some_and(|o| o.get(k) == item.get(k)))
+                            .and_then(Option::take);
+                        let mut item_value = found.unwrap_or(Value::Null);
+                        merge_at(&mut item_value, item, &here)?;
+                        merged.push(item_value);
+                    }
+                    merged.extend(rest.into_iter().flatten());
+                    *old = merged;
+                }
+                _ => {
+                    map.insert(key.clone(), p.clone());
+                }
+            },
+            _ => {
+                map.insert(key.clone(), p.clone());
+            }
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -404,6 +538,33 @@ mod tests {
         let escaped = [json!({"op": "add", "path": "/spec/a~1b~0c", "value": 1})];
         apply_ops(&mut v, &escaped).unwrap();
         assert_eq!(v["spec"]["a/b~c"], 1);
+    }
+
+    /// What `kubectl kustomize` gave for the same base and patch: the patch's items
+    /// first, merged by name, then the base's others; `null` removes; other lists are
+    /// replaced.
+    #[test]
+    fn strategic_merge_merges_as_kustomize_does() {
+        let mut d = json!({"spec": {"template": {"spec": {
+            "containers": [{"name": "a", "image": "x", "args": ["q"],
+                "env": [{"name": "A", "value": "1"}, {"name": "B", "value": "2"}]}],
+            "volumes": [{"name": "v1", "emptyDir": {}}], "dnsPolicy": "ClusterFirst"}}}});
+        let patch = json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"},
+            "spec": {"template": {"spec": {
+            "containers": [{"name": "b", "image": "y"},
+                {"name": "a", "args": ["z"], "env": [{"name": "C", "value": "3"}, {"name": "A", "value": "9"}]}],
+            "volumes": [{"name": "v0", "emptyDir": {}}], "dnsPolicy": null}}}});
+        apply_patch(&mut d, &patch).unwrap();
+        assert_eq!(
+            d,
+            json!({"spec": {"template": {"spec": {
+                "containers": [{"name": "b", "image": "y"},
+                    {"name": "a", "image": "x", "args": ["z"],
+                     "env": [{"name": "C", "value": "3"}, {"name": "A", "value": "9"}, {"name": "B", "value": "2"}]}],
+                "volumes": [{"name": "v0", "emptyDir": {}}, {"name": "v1", "emptyDir": {}}]}}}})
+        );
+        let err = strategic_merge(&mut d, &json!({"spec": {"$patch": "replace"}})).unwrap_err();
+        assert!(err.contains("$patch"), "{err}");
     }
 
     #[test]

@@ -276,6 +276,12 @@ fn env_objects(cx: &Context<'_>, unit: &ClusterApp<'_>, diags: &mut Diagnostics)
         objects,
         host_bound,
     } = app_objects(&acx, unit);
+    let hand_patches = if app.patches.kubernetes.is_empty() {
+        Vec::new()
+    } else {
+        let mut all: Vec<Object> = objects.iter().chain(&host_bound).cloned().collect();
+        features::patches::hand_patches(env, name, app, &mut all, diags)
+    };
     let marker = images::marker_for(name.as_str(), app, env.name.as_str(), true);
     let (images, annotations) = if unit.host.is_none() {
         (
@@ -318,6 +324,7 @@ fn env_objects(cx: &Context<'_>, unit: &ClusterApp<'_>, diags: &mut Diagnostics)
         annotations,
         sources: env.sources.clone(),
         provenance,
+        hand_patches,
     }
 }
 

@@ -50,7 +50,11 @@ pub(super) fn of_env(cx: &Context<'_>, env: &Environment) -> Vec<Resource> {
         };
         let real_image = format!("{image_name}:{tag}");
         let annotate = unit.host.is_some() && unit.has_job();
-        for mut object in app_objects(&acx, &unit).all() {
+        let mut objects: Vec<Object> = app_objects(&acx, &unit).all().collect();
+        // As the overlay's hand patches leave them (a patch that cannot apply is the
+        // build's error to report).
+        super::features::patches::hand_patches(env, name, app, &mut objects, &mut ignored);
+        for mut object in objects {
             object.set_namespace(&namespace);
             if unit.host.is_none() {
                 retag(&mut object.0, &acx.image, &real_image);
@@ -202,15 +206,22 @@ mod tests {
         serde_saphyr::from_str_multiple(&text).unwrap()
     }
 
-    /// For every environment of the reference model, `resources()` gives exactly the
-    /// objects `kubectl kustomize` builds from the overlays the target wrote, plus the
-    /// environment's namespaces and tunnel policies.
+    /// For every environment of the reference model and of the hand-patches golden
+    /// case (JSON 6902 and strategic-merge patches in an overlay), `resources()` gives
+    /// exactly the objects `kubectl kustomize` builds from the overlays the target
+    /// wrote, plus the environment's namespaces and tunnel policies.
     #[test]
     fn resources_are_what_kubectl_kustomize_builds_from_the_written_overlays() {
         if std::env::var_os("KILN_SKIP_VALIDATORS").is_some_and(|v| v == "1") {
             return;
         }
-        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+        for root in [repo.to_path_buf(), repo.join("tests/golden/patches")] {
+            check_against_kubectl(&root);
+        }
+    }
+
+    fn check_against_kubectl(root: &Path) {
         let (project, diags) = crate::model::load(root);
         assert!(!diags.has_errors(), "the reference model loads");
         let state = State::default();

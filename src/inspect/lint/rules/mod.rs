@@ -7,6 +7,7 @@ mod dangling_reference;
 mod database_without_backup;
 mod env_from_secret;
 mod external_name_ip;
+mod hand_patch;
 mod insecure_registry;
 mod lan_registry_hosted_runner;
 mod latest_image_tag;
@@ -42,4 +43,5 @@ pub static RULES: &[&dyn Rule] = &[
     &promoted_build_args::PromotedBuildArgs,
     &lan_registry_hosted_runner::LanRegistryHostedRunner,
     &postgres_password_change::PostgresPasswordChange,
+    &hand_patch::HandPatch,
 ];

@@ -52,6 +52,8 @@ pub fn services(cx: &HostAppCx<'_>, app: &Service) -> Vec<(String, Service)> {
 fn service(app: &Service, job: &Job) -> Service {
     let literal = |words: &Vec<String>| words.iter().map(|w| escape_dollars(w)).collect();
     let mut s = app.clone();
+    // The app's hand override is its own service's, not its jobs'.
+    s.hand = None;
     s.profiles = vec![PROFILE.to_owned()];
     s.restart = "no";
     s.entrypoint = Some(literal(&job.command));

@@ -12,6 +12,7 @@ pub mod devices;
 pub mod files;
 pub mod health;
 pub mod jobs;
+pub mod patches;
 pub mod ports;
 pub mod scaling;
 pub mod scheduling;
@@ -120,6 +121,7 @@ pub const FEATURES: &[(&str, Feature)] = &[
     ("files", files::apply),
     ("scheduling", scheduling::apply),
     ("devices", devices::apply),
+    ("patches", patches::apply),
 ];
 
 /// Applies every feature to `workload`.
