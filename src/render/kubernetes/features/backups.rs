@@ -301,7 +301,8 @@ pub fn restore_overrides(app: &crate::model::App, name: &str, volume: &str) -> S
         ]),
         ..Default::default()
     };
-    serde_json::to_string_pretty(&serde_json::json!({"spec": spec})).unwrap_or_default()
+    serde_json::to_string_pretty(&serde_json::json!({"apiVersion": "v1", "spec": spec}))
+        .unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -362,6 +363,8 @@ mod tests {
         .unwrap();
         let o: serde_json::Value =
             serde_json::from_str(&restore_overrides(&app, "kuma", "data")).unwrap();
+        // `kubectl run --overrides` requires the apiVersion.
+        assert_eq!(o["apiVersion"], "v1");
         let spec = &o["spec"];
         assert_eq!(spec["securityContext"]["runAsUser"], 1000);
         assert_eq!(spec["securityContext"]["fsGroup"], 2000);
