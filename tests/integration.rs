@@ -44,6 +44,9 @@ mod pg_restore;
 /// Pipelines: tags match the ImagePolicy and sort in build order; deploy jobs need
 /// exactly what their Role grants.
 mod pipelines;
+/// Portability: every example builds with every app moved between a cluster and a
+/// host, or fails only with the located errors its `portability.expected` lists.
+mod portability;
 /// kiln's `.pre-commit-hooks.yaml` run by the real pre-commit.
 mod precommit;
 /// `schema/` equals what the model types generate.

@@ -367,3 +367,44 @@ fn the_pod_security_check_catches_a_privileged_pod() {
         assert!(found.contains(needle), "{needle} not in:\n{found}");
     }
 }
+
+/// The one-off pods the runbooks give for restoring a volume (the JSON each writes
+/// before `kubectl run --overrides`) meet Pod Security "restricted" too, so the
+/// restore runs in the app's namespace.
+#[test]
+fn runbook_restore_pods_meet_pod_security_restricted() {
+    let mut runbooks = Vec::new();
+    for entry in std::fs::read_dir(repo().join("tests/golden"))
+        .unwrap()
+        .flatten()
+    {
+        runbooks.push(entry.path().join("expected/out/docs"));
+    }
+    for example in crate::support::examples() {
+        runbooks.push(example.join("out/docs"));
+    }
+    let mut checked = 0;
+    let mut problems = Vec::new();
+    for dir in runbooks {
+        for page in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let text = std::fs::read_to_string(page.path()).unwrap();
+            // Each pod is the indented heredoc after `cat > <app>-<volume>-restore.json`.
+            for block in text.split("-restore.json <<'EOF'\n").skip(1) {
+                let json: String = block
+                    .lines()
+                    .take_while(|l| l.trim() != "EOF")
+                    .collect::<Vec<_>>()
+                    .join("\n");
+                let pod: serde_json::Value = serde_json::from_str(&json)
+                    .unwrap_or_else(|e| panic!("{}: {e}:\n{json}", page.path().display()));
+                assert_eq!(pod["apiVersion"], "v1", "kubectl run requires it");
+                checked += 1;
+                for violation in restricted_violations(&pod["spec"]) {
+                    problems.push(format!("{}: {violation}", page.path().display()));
+                }
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    assert!(checked >= 2, "only {checked} restore pods checked");
+}

@@ -28,6 +28,7 @@ pub static SECTIONS: &[Section] = &[
     ("docs/apply.md.j2", runbook::apply),
     ("docs/verify.md.j2", runbook::verify),
     ("docs/rollback.md.j2", runbook::rollback),
+    ("docs/jobs.md.j2", runbook::host_jobs),
     ("docs/waivers.md.j2", runbook::waivers),
     ("docs/patches.md.j2", runbook::patches),
 ];
@@ -49,7 +50,7 @@ impl Target for Docs {
                     .templates
                     .render(template, context(cx, env), &cx.project.sources)
                 {
-                    // A section with nothing to say (no hand patch) is left out.
+                    // A section with nothing to say is left out.
                     Ok(text) if text.trim().is_empty() => {}
                     Ok(text) => sections.push(text.trim_end().to_owned()),
                     Err(d) => diags.push(*d),

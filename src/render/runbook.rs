@@ -336,9 +336,109 @@ pub(super) fn rollback(cx: &Context<'_>, env: &Environment) -> Value {
             "pinned": unit.app.image.tag.is_some(),
             "unit": format!("{}-{}", unit.name, env.name),
             "db": db,
+            "volumes": if unit.host.is_some() { Vec::new() } else { cluster_volume_restores(&unit) },
         }));
     }
-    json!({"env": env.name.as_str(), "apps": apps, "host_restores": host_databases(cx, env), "dump_format": database::DUMP_FORMAT, "dump_ext": database::DUMP_EXT, "pg_restore": database::PG_RESTORE})
+    json!({
+        "env": env.name.as_str(),
+        "apps": apps,
+        "host_restores": host_databases(cx, env),
+        "host_volumes": host_volume_restores(cx, env),
+        "dump_format": database::DUMP_FORMAT,
+        "dump_ext": database::DUMP_EXT,
+        "pg_restore": database::PG_RESTORE,
+    })
+}
+
+/// The backed-up volumes of an app on a cluster, with what restoring one takes: the
+/// workload scaled to zero, a one-off pod of the backup image mounting both claims.
+fn cluster_volume_restores(unit: &kubernetes::ClusterApp<'_>) -> Vec<Value> {
+    use kubernetes::features::backups;
+    let name = unit.name.as_str();
+    let scales = unit.app.kind != crate::model::WorkloadKind::DaemonSet;
+    backups::backed_up(unit.app)
+        .into_iter()
+        .map(|(volume, _, _)| {
+            json!({
+                "volume": volume,
+                "claim": kubernetes::features::volumes::claim_name(name, volume),
+                "backup_claim": backups::backup_name(name, volume),
+                "prefix": crate::model::archive_prefix(name, volume),
+                "pod": backups::restore_pod_name(name, volume),
+                "image": backups::IMAGE,
+                "overrides": backups::restore_overrides(unit.app, name, volume),
+                "scale": scales.then(|| json!({
+                    "workload": format!("{}/{name}", unit.app.kind.as_str()),
+                    "replicas": unit.app.autoscale.as_ref().map_or(unit.app.replicas, |a| a.min),
+                })),
+            })
+        })
+        .collect()
+}
+
+/// Every persistent volume of the apps of `env` on hosts: where its archives are and
+/// the `restore.sh` command that puts one back.
+fn host_volume_restores(cx: &Context<'_>, env: &Environment) -> Vec<Value> {
+    use super::hosts::features::backups::{archive_dir, manual_archive_dir};
+    let mut out = Vec::new();
+    for plan in super::hosts::plan(cx.project) {
+        for p in plan.projects.values().filter(|p| p.env.name == env.name) {
+            let super::hosts::ProjectKind::Apps(apps) = &p.kind else {
+                continue;
+            };
+            let data = plan.project_data(&p.name);
+            for (app, a) in apps {
+                for (volume, v) in &a.volumes {
+                    if !matches!(v.source(), Some(crate::model::Source::Persistent(_))) {
+                        continue;
+                    }
+                    let (app, volume) = (app.as_str(), volume.as_str());
+                    out.push(json!({
+                        "host": plan.name.as_str(),
+                        "app": app,
+                        "volume": volume,
+                        "prefix": crate::model::archive_prefix(app, volume),
+                        "scheduled": v.backup.as_ref().map(|_| archive_dir(&data, app, volume)),
+                        "manual": manual_archive_dir(&data, app, volume),
+                    }));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The scheduled jobs of the apps of `env` on hosts (the crontab lines `deploy.sh`
+/// writes), with the command that runs one by hand and where its output goes.
+pub(super) fn host_jobs(cx: &Context<'_>, env: &Environment) -> Value {
+    let mut jobs = Vec::new();
+    for plan in super::hosts::plan(cx.project) {
+        for p in plan.projects.values().filter(|p| p.env.name == env.name) {
+            let super::hosts::ProjectKind::Apps(apps) = &p.kind else {
+                continue;
+            };
+            for (app, a) in apps {
+                for (job_name, job) in &a.jobs {
+                    let service = crate::model::job_name(app.as_str(), job_name.as_str());
+                    let compose = format!(
+                        "out/{}",
+                        crate::layout::compose(plan.name.as_str(), &p.name)
+                    );
+                    jobs.push(json!({
+                        "host": plan.name.as_str(),
+                        "project": p.name,
+                        "app": app.as_str(),
+                        "job": job_name.as_str(),
+                        "schedule": job.schedule,
+                        "service": service,
+                        "compose": compose,
+                        "tag": format!("kiln-{}-{service}", p.name),
+                    }));
+                }
+            }
+        }
+    }
+    json!({"env": env.name.as_str(), "jobs": jobs})
 }
 
 /// `{host, name}` of each compose project of `env` with a database (its first app

@@ -50,6 +50,10 @@ pub static DEFAULTS: &[(&str, &str)] = &[
         include_str!("../../templates/docs/rollback.md.j2"),
     ),
     (
+        "docs/jobs.md.j2",
+        include_str!("../../templates/docs/jobs.md.j2"),
+    ),
+    (
         "docs/waivers.md.j2",
         include_str!("../../templates/docs/waivers.md.j2"),
     ),

@@ -38,6 +38,18 @@ impl SpanIndex {
             .or_else(|| self.value(pointer))
     }
 
+    /// The deepest JSON pointer whose value or key was written exactly at `span` (the
+    /// reverse of [`value`](Self::value) and [`key`](Self::key)), e.g. the model field a
+    /// diagnostic points at; `None` when no value or key starts and ends there.
+    pub fn pointer_at(&self, span: Span) -> Option<&str> {
+        self.values
+            .iter()
+            .chain(&self.keys)
+            .filter(|(_, s)| **s == span)
+            .map(|(p, _)| p.as_str())
+            .max_by(|a, b| a.len().cmp(&b.len()).then_with(|| b.cmp(a)))
+    }
+
     /// The index of every value and key under `root`.
     pub(super) fn of(root: &Node) -> SpanIndex {
         let mut index = SpanIndex::default();
@@ -79,5 +91,31 @@ impl SpanIndex {
             }
             _ => {}
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SpanIndex;
+    use crate::diagnostic::SourceMap;
+
+    #[test]
+    fn pointer_at_is_the_reverse_of_value_and_key() {
+        let text = "apps:\n  web:\n    port: 8080\n    routes:\n      main: {host: a.example}\n";
+        let mut sources = SourceMap::default();
+        let file = sources.add("environments/dev.yaml", text.to_string());
+        let root = crate::yaml::parse(file, text).unwrap();
+        let index = SpanIndex::of(&root);
+        for pointer in ["/apps/web/port", "/apps/web/routes/main/host"] {
+            let value = index.written(pointer).unwrap();
+            assert_eq!(index.pointer_at(value), Some(pointer));
+            let key = index.key(pointer).unwrap();
+            assert_eq!(index.pointer_at(key), Some(pointer));
+        }
+        // A mapping's value is its key's span: the mapping's own pointer, not a child's.
+        let routes = index.written("/apps/web/routes").unwrap();
+        assert_eq!(index.pointer_at(routes), Some("/apps/web/routes"));
+        let elsewhere = crate::diagnostic::Span::new(file, 1, 3);
+        assert_eq!(index.pointer_at(elsewhere), None);
     }
 }

@@ -221,9 +221,163 @@ fn cronjob(cx: &AppCx<'_>, volume: &str, backup: &VolumeBackup) -> CronJob {
     }
 }
 
+/// The shell script that replaces the contents of `dest` with the archive `$1` of
+/// `src` (checked whole first, so a broken archive leaves the volume untouched).
+pub fn restore_script(src: &str, dest: &str) -> String {
+    let (src, dest) = (shell_quote(src), shell_quote(dest));
+    format!(
+        "set -eu\n\
+         archive={src}/\"$1\"\n\
+         tar -tzf \"$archive\" > /dev/null\n\
+         find {dest} -mindepth 1 -delete\n\
+         tar -xzf \"$archive\" -C {dest}\n\
+         echo \"Restore completed: $archive\"\n"
+    )
+}
+
+/// The name of the one-off pod that restores an archive into an app's volume.
+pub fn restore_pod_name(app: &str, volume: &str) -> String {
+    format!("{app}-{volume}-restore")
+}
+
+/// The `kubectl run --override-type=strategic --overrides` pod of a volume restore:
+/// busybox as the app's user, the volume's claim writable at `/data` and the backup
+/// claim read-only at `/backups`, running [`restore_script`] on the archive named by
+/// the command's argument (the container is named after the pod, as `kubectl run`
+/// names it, so the two merge). Meets Pod Security "restricted".
+pub fn restore_overrides(app: &crate::model::App, name: &str, volume: &str) -> String {
+    let uid = app.security.run_as_user;
+    let gid = app.security.run_as_group.unwrap_or(uid);
+    let mut security = pod::pod_security(uid, gid);
+    if let Some(group) = app.security.fs_group {
+        security.fs_group = Some(i64::from(group));
+    }
+    let pod = restore_pod_name(name, volume);
+    let claim = |claim_name: String, read_only: bool| PersistentVolumeClaimVolumeSource {
+        claim_name,
+        read_only: read_only.then_some(true),
+    };
+    let spec = PodSpec {
+        automount_service_account_token: Some(false),
+        restart_policy: Some("Never".to_owned()),
+        security_context: Some(security),
+        containers: vec![Container {
+            name: pod,
+            image: Some(IMAGE.to_owned()),
+            command: Some(vec![
+                "sh".to_owned(),
+                "-c".to_owned(),
+                restore_script(BACKUP_DIR, SOURCE_DIR),
+                "restore".to_owned(),
+            ]),
+            resources: Some(pod::helper_resources()),
+            security_context: Some(pod::container_security(true)),
+            volume_mounts: Some(vec![
+                VolumeMount {
+                    name: "data".to_owned(),
+                    mount_path: SOURCE_DIR.to_owned(),
+                    ..Default::default()
+                },
+                VolumeMount {
+                    name: "backups".to_owned(),
+                    mount_path: BACKUP_DIR.to_owned(),
+                    read_only: Some(true),
+                    ..Default::default()
+                },
+            ]),
+            ..Default::default()
+        }],
+        volumes: Some(vec![
+            Volume {
+                name: "data".to_owned(),
+                persistent_volume_claim: Some(claim(claim_name(name, volume), false)),
+                ..Default::default()
+            },
+            Volume {
+                name: "backups".to_owned(),
+                persistent_volume_claim: Some(claim(backup_name(name, volume), true)),
+                ..Default::default()
+            },
+        ]),
+        ..Default::default()
+    };
+    serde_json::to_string_pretty(&serde_json::json!({"apiVersion": "v1", "spec": spec}))
+        .unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The restore script, run by a real shell on a real archive, replaces the
+    /// folder's contents; a broken archive leaves them untouched.
+    #[test]
+    fn the_restore_script_replaces_contents_and_refuses_a_broken_archive() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (data, backups) = (tmp.path().join("data"), tmp.path().join("backups"));
+        std::fs::create_dir_all(data.join("old")).unwrap();
+        std::fs::write(data.join("old/file"), "old").unwrap();
+        std::fs::create_dir_all(&backups).unwrap();
+        let src = tmp.path().join("src");
+        std::fs::create_dir_all(&src).unwrap();
+        std::fs::write(src.join("kuma.db"), "new").unwrap();
+        let run = |script: String, arg: &str| {
+            std::process::Command::new("sh")
+                .args(["-c", &script, "restore", arg])
+                .status()
+                .unwrap()
+                .success()
+        };
+        let (b, d) = (backups.to_str().unwrap(), data.to_str().unwrap());
+        assert!(run(
+            archive_script(src.to_str().unwrap(), b, "app-data", 7),
+            ""
+        ));
+        let archive = std::fs::read_dir(&backups)
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap()
+            .file_name();
+        std::fs::write(backups.join("broken.tar.gz"), "not gzip").unwrap();
+        assert!(!run(restore_script(b, d), "broken.tar.gz"));
+        assert_eq!(
+            std::fs::read_to_string(data.join("old/file")).unwrap(),
+            "old"
+        );
+        assert!(run(restore_script(b, d), archive.to_str().unwrap()));
+        assert!(!data.join("old").exists());
+        assert_eq!(
+            std::fs::read_to_string(data.join("kuma.db")).unwrap(),
+            "new"
+        );
+    }
+
+    #[test]
+    fn the_restore_pod_mounts_the_claims_as_the_app_user() {
+        let app: crate::model::App = serde_json::from_value(serde_json::json!({
+            "image": {"registry": "hub", "repository": "kuma", "tag": "2.0.2"},
+            "port": 3001,
+            "security": {"runAsUser": 1000, "fsGroup": 2000},
+        }))
+        .unwrap();
+        let o: serde_json::Value =
+            serde_json::from_str(&restore_overrides(&app, "kuma", "data")).unwrap();
+        // `kubectl run --overrides` requires the apiVersion.
+        assert_eq!(o["apiVersion"], "v1");
+        let spec = &o["spec"];
+        assert_eq!(spec["securityContext"]["runAsUser"], 1000);
+        assert_eq!(spec["securityContext"]["fsGroup"], 2000);
+        assert_eq!(spec["containers"][0]["name"], "kuma-data-restore");
+        assert_eq!(
+            spec["volumes"][0]["persistentVolumeClaim"]["claimName"],
+            "kuma-data"
+        );
+        assert_eq!(
+            spec["volumes"][1]["persistentVolumeClaim"],
+            serde_json::json!({"claimName": "kuma-data-backup", "readOnly": true})
+        );
+    }
 
     #[test]
     fn the_archive_script_quotes_paths_and_prunes_by_minutes() {

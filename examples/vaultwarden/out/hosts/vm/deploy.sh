@@ -118,7 +118,7 @@ project_vaultwarden_dev() {
 	project=vaultwarden-dev
 	compose=(docker compose --project-name vaultwarden-dev --file "$here"/vaultwarden-dev/compose.yaml)
 	data_dirs=()
-	owned_dirs=(1000:1000 /srv/kiln/vaultwarden-dev/vaultwarden-data)
+	owned_dirs=(1000:1000 /srv/kiln/vaultwarden-dev/vaultwarden-data 1000:1000 /srv/kiln/vaultwarden-dev/backups/vaultwarden-data)
 	health_urls=(http://127.0.0.1:18080/alive)
 	caddy=0
 	preflight() {
@@ -135,7 +135,7 @@ project_vaultwarden_prod() {
 	project=vaultwarden-prod
 	compose=(docker compose --project-name vaultwarden-prod --file "$here"/vaultwarden-prod/compose.yaml)
 	data_dirs=()
-	owned_dirs=(1000:1000 /srv/kiln/vaultwarden-prod/vaultwarden-data)
+	owned_dirs=(1000:1000 /srv/kiln/vaultwarden-prod/vaultwarden-data 1000:1000 /srv/kiln/vaultwarden-prod/backups/vaultwarden-data)
 	health_urls=(http://127.0.0.1:8080/alive)
 	caddy=0
 	preflight() {
