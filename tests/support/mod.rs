@@ -111,7 +111,13 @@ pub fn copy_tree(from: &Path, to: &Path) {
     for (rel, bytes) in snapshot(from) {
         let dest = to.join(&rel);
         std::fs::create_dir_all(dest.parent().unwrap()).unwrap();
-        std::fs::write(dest, bytes).unwrap();
+        std::fs::write(&dest, bytes).unwrap();
+        // kiln's scripts (the only files it writes executable) keep their mode, so a
+        // committed example's deploy.sh runs as a user's would.
+        if rel.ends_with(".sh") {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&dest, std::fs::Permissions::from_mode(0o755)).unwrap();
+        }
     }
 }
 
@@ -150,7 +156,13 @@ pub fn rewrite_tree(dir: &Path, tree: &BTreeMap<String, Vec<u8>>) {
     for (rel, bytes) in tree {
         let dest = dir.join(rel);
         std::fs::create_dir_all(dest.parent().unwrap()).unwrap();
-        std::fs::write(dest, bytes).unwrap();
+        std::fs::write(&dest, bytes).unwrap();
+        // kiln's scripts (the only files it writes executable) keep their mode, so a
+        // committed example's deploy.sh runs as a user's would.
+        if rel.ends_with(".sh") {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&dest, std::fs::Permissions::from_mode(0o755)).unwrap();
+        }
     }
 }
 

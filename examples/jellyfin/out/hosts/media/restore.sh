@@ -3,13 +3,15 @@
 # Do not edit: change the model and run `kiln build`.
 #
 # restore.sh [--yes] NAME FILE [ENV]: replaces the database of NAME (an app or stack
-# on host media) with a dump made by backup.sh, or one of its persistent volumes
-# with an archive of it (FILE named <app>-<volume>_<date>.tar.gz, by backup.sh or the
-# scheduled backup). Takes a safety backup first; for a dump, stops the project's
-# other services, restores, and starts them again; for an archive, checks it, stops
-# the app, replaces the folder's contents (given back to the app's user) and starts
-# the app, which runs again on the old contents if the restore fails. Asks for the
-# database's or volume's name as confirmation unless --yes is given.
+# on host media) with a dump made by backup.sh or the nightly backup, or one of
+# its persistent volumes with an archive of it (FILE named <app>-<volume>_<date>.tar.gz,
+# by backup.sh or the scheduled backup). Takes a safety backup first; for a dump,
+# checks it, stops the project's other services, restores it in one transaction
+# (dropping and recreating what it contains; any error rolls it all back) and starts
+# them again, failed or not; for an archive, checks it, stops the app, replaces the
+# folder's contents (given back to the app's user) and starts the app, which runs
+# again on the old contents if the restore fails. Asks for the database's or volume's
+# name as confirmation unless --yes is given.
 # Exit status: 0 restored, 1 any failure, 2 bad usage.
 set -euo pipefail
 umask 077
@@ -156,19 +158,38 @@ if [ -n "${volume[*]}" ]; then
 	exit 0
 fi
 [ -n "$db_service" ] || die "$1 has no database, and $dump is not an archive of one of its volumes (<app>-<volume>_<date>.tar.gz)"
+if ! "${compose[@]}" exec -T "$db_service" pg_restore --list <"$dump" >/dev/null; then
+	die "$dump is not a whole dump of pg_dump --format=custom (what backup.sh and the nightly backup write); nothing changed. A plain SQL dump restores with psql --single-transaction -v ON_ERROR_STOP=1"
+fi
 if [ "$yes" != 1 ]; then
 	read -r -p "Replace database $db_name of $project with $dump? Type its name to confirm: " answer
 	[ "$answer" = "$db_name" ] || die "not confirmed; nothing changed"
 fi
 echo "restore.sh: taking a safety backup first" >&2
 "$here/backup.sh" "$1" ${3:+"$3"}
+
+# start_again: the EXIT trap while the other services may be stopped: starts the
+# project again whatever ended the script, and keeps its exit status (1 if starting
+# fails).
+start_again() {
+	local status=$?
+	trap - EXIT
+	if ! "${compose[@]}" up --detach --wait; then
+		echo "restore.sh: starting $project again failed: run deploy.sh $1 once the cause is fixed" >&2
+		status=1
+	fi
+	exit "$status"
+}
+
 mapfile -t others < <("${compose[@]}" config --services | grep -vx "$db_service" || true)
+trap start_again EXIT
 if [ "${#others[@]}" -gt 0 ]; then
 	"${compose[@]}" stop "${others[@]}"
 fi
 # shellcheck disable=SC2016 # expanded by the shell inside the container
-if ! "${compose[@]}" exec -T "$db_service" sh -c 'PGPASSWORD="$POSTGRES_PASSWORD" exec psql --quiet -v ON_ERROR_STOP=1 -h 127.0.0.1 -U "$1" -d "$2"' sh "$db_user" "$db_name" <"$dump"; then
-	die "restoring $dump failed; the other services of $project are stopped: restore the safety backup above, then run deploy.sh $1"
+if ! "${compose[@]}" exec -T "$db_service" sh -c 'PGPASSWORD="$POSTGRES_PASSWORD" exec pg_restore --clean --if-exists --single-transaction --exit-on-error -h 127.0.0.1 -U "$1" -d "$2"' sh "$db_user" "$db_name" <"$dump"; then
+	die "restoring $dump failed and was rolled back: $db_name is as it was, and the other services of $project are started again"
 fi
+trap - EXIT
 "${compose[@]}" up --detach --wait
 echo "restore.sh: $db_name of $project restored from $dump"

@@ -3,11 +3,12 @@
 # Do not edit: change the model and run `kiln build`.
 #
 # backup.sh NAME [ENV]: dumps the database of NAME (an app or stack on host box)
-# to a timestamped SQL file under the project's manual-backups directory, archives
-# each of its persistent volumes to a timestamped .tar.gz beside it, and prints their
-# paths. Take one before a risky change; restore it with restore.sh.
-# The dump drops and recreates every object it contains when restored. A volume is
-# archived while the app runs: stop it first for a copy no write can tear.
+# to a timestamped dump (pg_dump --format=custom, as the nightly backup writes) under
+# the project's manual-backups directory, archives each of its persistent volumes to a
+# timestamped .tar.gz beside it, and prints their paths. Take one before a risky
+# change; restore it with restore.sh, which drops and recreates every object the dump
+# contains. A volume is archived while the app runs: stop it first for a copy no write
+# can tear.
 # Exit status: 0 dumped, 1 any failure, 2 bad usage.
 set -euo pipefail
 umask 077
@@ -81,6 +82,20 @@ fi
 select_target "$1" "${2:-}"
 [ -n "$db_service" ] || [ -n "${volumes[*]}" ] || die "$1 has no database and no persistent volume"
 
+# fresh_file PREFIX EXT: PREFIX_<UTC time>EXT, or with -2, -3... before EXT when a
+# backup of the same second exists: a backup never overwrites another (restore.sh takes
+# a safety backup right before it reads the file it restores, maybe in the same second).
+fresh_file() {
+	local stamp n=1 file
+	stamp="$(date -u +%Y%m%dT%H%M%SZ)"
+	file="$1_$stamp$2"
+	while [ -e "$file" ] || [ -e "$file.partial" ]; do
+		n=$((n + 1))
+		file="$1_$stamp-$n$2"
+	done
+	printf '%s\n' "$file"
+}
+
 # archive_volume DIR FILE: writes the contents of DIR into the gzip'd tar FILE (a
 # partial file first, so a failed run leaves nothing that looks whole).
 archive_volume() {
@@ -96,7 +111,7 @@ archive_volumes() {
 	while [ "$#" -ge 5 ]; do
 		mkdir -p "$5"
 		local file
-		file="$5/$4_$(date -u +%Y%m%dT%H%M%SZ).tar.gz"
+		file="$(fresh_file "$5/$4" .tar.gz)"
 		archive_volume "$2" "$file" || die "archiving volume $1 ($2) failed"
 		echo "$file"
 		shift 5
@@ -108,10 +123,10 @@ if [ -z "$db_service" ]; then
 	exit 0
 fi
 mkdir -p "$backup_dir"
-file="$backup_dir/${db_name}_$(date -u +%Y%m%dT%H%M%SZ).sql"
+file="$(fresh_file "$backup_dir/${db_name}" .dump)"
 # The password is the database container's own; it never passes through this script.
 # shellcheck disable=SC2016 # expanded by the shell inside the container
-if ! "${compose[@]}" exec -T "$db_service" sh -c 'PGPASSWORD="$POSTGRES_PASSWORD" exec pg_dump --clean --if-exists -h 127.0.0.1 -U "$1" -d "$2"' sh "$db_user" "$db_name" >"$file.partial"; then
+if ! "${compose[@]}" exec -T "$db_service" sh -c 'PGPASSWORD="$POSTGRES_PASSWORD" exec pg_dump --format=custom -h 127.0.0.1 -U "$1" -d "$2"' sh "$db_user" "$db_name" >"$file.partial"; then
 	rm -f "$file.partial"
 	die "pg_dump of $db_name in $project failed"
 fi
