@@ -77,31 +77,31 @@ pub const ACTIONS: &[Action] = &[
 pub const CHECKOUT_ACTION: Action = Action {
     name: "actions/checkout",
     version: "v6.1.0",
-    commit: "d23441a48e516b6c34aea4fa41551a30e30af803",
+    commit: "d23441a48e516b6c34aea4fa41551a30e30af803", // pragma: allowlist secret (a commit, not a secret)
 };
 /// QEMU for cross-building.
 pub const QEMU_ACTION: Action = Action {
     name: "docker/setup-qemu-action",
     version: "v4.2.0",
-    commit: "96fe6ef7f33517b61c61be40b68a1882f3264fb8",
+    commit: "96fe6ef7f33517b61c61be40b68a1882f3264fb8", // pragma: allowlist secret (a commit, not a secret)
 };
 /// A BuildKit builder.
 pub const BUILDX_ACTION: Action = Action {
     name: "docker/setup-buildx-action",
     version: "v4.3.0",
-    commit: "37fe631027851001ddb9b187196cc803df7f5f0e",
+    commit: "37fe631027851001ddb9b187196cc803df7f5f0e", // pragma: allowlist secret (a commit, not a secret)
 };
 /// Registry login.
 pub const LOGIN_ACTION: Action = Action {
     name: "docker/login-action",
     version: "v4.1.0",
-    commit: "4907a6ddec9925e35a0a9e82d7399ccc52663121",
+    commit: "4907a6ddec9925e35a0a9e82d7399ccc52663121", // pragma: allowlist secret (a commit, not a secret)
 };
 /// Build and push.
 pub const BUILD_PUSH_ACTION: Action = Action {
     name: "docker/build-push-action",
     version: "v7.3.0",
-    commit: "53b7df96c91f9c12dcc8a07bcb9ccacbed38856a",
+    commit: "53b7df96c91f9c12dcc8a07bcb9ccacbed38856a", // pragma: allowlist secret (a commit, not a secret)
 };
 
 /// The labels actionlint knows without configuration.
