@@ -249,6 +249,13 @@ pub struct Health {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(regex(pattern = r"^/[^\s]*$"))]
     pub path: Option<String>,
+    /// HTTP probe, clusters: another path for the readiness probe, for an app whose
+    /// "alive" and "ready to serve" differ (Prometheus: `/-/healthy` and `/-/ready`,
+    /// not ready while it replays its write-ahead log). Default: `path`. A host's
+    /// compose check and the rollout verification keep `path`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^/[^\s]*$"))]
+    pub ready_path: Option<String>,
     /// A TCP probe: `true` checks that the app's port accepts a connection.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub tcp: bool,

@@ -32,6 +32,13 @@ pub fn check(env: &Environment, diags: &mut Diagnostics) {
                 .label(env.key_span(&at(&format!("/{first}"))), "the first probe"),
             ),
         }
+        if h.ready_path.is_some() && h.path.is_none() {
+            diags.push(error(
+                "/readyPath",
+                format!("`readyPath` of `{name}` needs an HTTP probe (`path`)"),
+                "give the health check `path: /...` (liveness) beside `readyPath`, or drop `readyPath`: a TCP or command probe is also the readiness probe",
+            ));
+        }
         for (field, words) in [("command", &h.command), ("hostCommand", &h.host_command)] {
             if words
                 .as_ref()

@@ -36,6 +36,10 @@ fn probe(health: &Health, kind: Use) -> Probe {
         ..Default::default()
     };
     if let Some(path) = &health.path {
+        let path = match kind {
+            Use::Readiness => health.ready_path.as_ref().unwrap_or(path),
+            Use::Liveness | Use::Startup => path,
+        };
         p.http_get = Some(HTTPGetAction {
             path: Some(path.clone()),
             port: port(),
@@ -75,6 +79,31 @@ fn probe(health: &Health, kind: Use) -> Probe {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn readiness_asks_ready_path_when_there_is_one() {
+        let health = Health {
+            path: Some("/-/healthy".to_owned()),
+            ready_path: Some("/-/ready".to_owned()),
+            ..Default::default()
+        };
+        let path = |u| probe(&health, u).http_get.unwrap().path.unwrap();
+        assert_eq!(path(Use::Liveness), "/-/healthy");
+        assert_eq!(path(Use::Startup), "/-/healthy");
+        assert_eq!(path(Use::Readiness), "/-/ready");
+        let plain = Health {
+            path: Some("/up".to_owned()),
+            ..Default::default()
+        };
+        assert_eq!(
+            probe(&plain, Use::Readiness)
+                .http_get
+                .unwrap()
+                .path
+                .unwrap(),
+            "/up"
+        );
+    }
 
     #[test]
     fn each_kind_is_its_probe_and_startup_counts_seconds() {
