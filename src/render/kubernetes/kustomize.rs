@@ -437,7 +437,7 @@ fn merge_key(field: &str, items: &[Value]) -> Option<&'static str> {
 }
 
 /// Merges a strategic-merge fragment into `value` as Kustomize does: mappings merge
-/// key by key, `null` removes a key, lists of a known merge key ([`merge_key`]) merge
+/// key by key, `null` removes a key, lists of a known merge key (`merge_key`) merge
 /// item by item (the patch's items first, in its order, each merged with the item of
 /// the same key, then the items the patch does not name, in their order), any other
 /// value is replaced. Directives (`$patch`, `$setElementOrder/...`, `$retainKeys`,

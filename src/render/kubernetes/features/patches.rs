@@ -8,7 +8,7 @@
 //! the object it targets, so that a target kiln does not write, an operation whose
 //! path is not there, a patched field of the wrong type, or a patched pod its
 //! namespace's Pod Security level rejects is a located error before anything is
-//! written, and the objects as applied ([`super::super::resources`]) are the patched
+//! written, and the objects as applied (`resources`) are the patched
 //! ones.
 
 use super::{AppCx, Workload};
