@@ -166,6 +166,11 @@ pub struct Model {
     /// Secrets, by name. Only where values come from, never a value.
     #[serde(default)]
     pub secrets: BTreeMap<Name, Secret>,
+    /// Settings of app groups (an app's `group`, default its own name), by group:
+    /// `media: {podSecurity: baseline}` gives that group's namespaces a level of their
+    /// own, while every other namespace keeps the environment's.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub groups: BTreeMap<Name, Group>,
 }
 
 /// The git repository kiln's output is committed to.
@@ -237,6 +242,17 @@ fn default_namespace_pattern() -> String {
     "{group}-{env}".to_owned()
 }
 
+/// Settings of one group of apps (the apps sharing a `group`, and their namespaces).
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Group {
+    /// The Pod Security Standard enforced on the group's namespaces, instead of the
+    /// environment's `podSecurity`: for the one group whose images need `baseline`
+    /// (a root s6 image, an NFS volume), without lowering every other namespace.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pod_security: Option<PodSecurityLevel>,
+}
+
 /// Pod Security Standard levels.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
@@ -271,6 +287,36 @@ pub enum Placement<'a> {
 }
 
 impl Model {
+    /// The Pod Security level of `group`'s namespaces: the group's own
+    /// (`groups.<group>.podSecurity`), else the environment's.
+    pub fn pod_security_of(&self, group: &str) -> PodSecurityLevel {
+        self.groups
+            .get(group)
+            .and_then(|g| g.pod_security)
+            .unwrap_or(self.environment.pod_security)
+    }
+
+    /// The Pod Security level of the namespace app `name` runs in.
+    pub fn app_pod_security(&self, name: &Name, app: &App) -> PodSecurityLevel {
+        self.pod_security_of(self.group(name, app).as_str())
+    }
+
+    /// Where an app's level is set, to name in a help: `groups.<group>.podSecurity`
+    /// when its group has one, else the environment's `podSecurity`.
+    pub fn pod_security_field(&self, name: &Name, app: &App) -> String {
+        let group = self.group(name, app);
+        if self
+            .groups
+            .get(group)
+            .is_some_and(|g| g.pod_security.is_some())
+        {
+            format!("`groups.{group}.podSecurity`")
+        } else {
+            format!(
+                "`groups.{group}.podSecurity` (this app's group only) or the environment's `podSecurity`"
+            )
+        }
+    }
     /// The apps that are enabled in this environment.
     pub fn enabled_apps(&self) -> impl Iterator<Item = (&Name, &App)> {
         self.apps.iter().filter(|(_, a)| a.enabled)

@@ -8,6 +8,7 @@ pub mod backups;
 pub mod containers;
 pub mod devices;
 pub mod files;
+pub mod groups;
 pub mod health;
 pub mod hosts;
 pub mod injection;
@@ -43,6 +44,7 @@ pub fn model(project: &Project, diags: &mut Diagnostics) {
         security::check(env, diags);
         backups::check(env, diags);
         files::check(env, diags);
+        groups::check(env, diags);
         scheduling::check(env, diags);
         devices::check(env, diags);
         patches::check(env, diags);

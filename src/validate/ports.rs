@@ -148,18 +148,18 @@ pub fn check(env: &Environment, diags: &mut Diagnostics) {
         }
         match placement {
             Some(Placement::Cluster(cluster, _))
-                if env.model.environment.pod_security != PodSecurityLevel::Privileged =>
+                if env.model.app_pod_security(name, app) != PodSecurityLevel::Privileged =>
             {
                 diags.push(
                     Diagnostic::error(
                         checks::INVALID_VALUE,
                         format!(
                             "`{name}` asks for the node's network, which Pod Security `{}` refuses on cluster `{cluster}`",
-                            env.model.environment.pod_security.as_str()
+                            env.model.app_pod_security(name, app).as_str()
                         ),
                     )
                     .at(env.key_span(&at("/hostNetwork")))
-                    .help("serve the ports through the Service (`ports` and `service.type: LoadBalancer` or `NodePort`); or set the environment's `podSecurity: privileged` if the node's network is really wanted"),
+                    .help(format!("serve the ports through the Service (`ports` and `service.type: LoadBalancer` or `NodePort`); or set {} to `privileged` if the node's network is really wanted", env.model.pod_security_field(name, app))),
                 );
             }
             Some(Placement::Host(host, _)) => {

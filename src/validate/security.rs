@@ -11,8 +11,8 @@ use crate::suggest;
 
 /// Checks the security of every enabled app of `env`.
 pub fn check(env: &Environment, diags: &mut Diagnostics) {
-    let level = env.model.environment.pod_security;
     for (name, app) in env.model.enabled_apps() {
+        let level = env.model.app_pod_security(name, app);
         let at = |rest: &str| format!("/apps/{name}/security{rest}");
         let sec = &app.security;
         if sec
@@ -79,14 +79,15 @@ pub fn check(env: &Environment, diags: &mut Diagnostics) {
                 Diagnostic::error(
                     checks::POD_SECURITY,
                     format!(
-                        "`{name}` {what}, which its namespace on cluster `{cluster}` rejects: the environment's Pod Security level is `{}`, the pod needs `{}`",
+                        "`{name}` {what}, which its namespace on cluster `{cluster}` rejects: its Pod Security level is `{}`, the pod needs `{}`",
                         level.as_str(),
                         needed.as_str()
                     ),
                 )
                 .at(env.span(&at(&format!("/{field}"))).or_else(|| env.key_span(&at(&format!("/{field}")))))
                 .help(format!(
-                    "set `environment: {{podSecurity: {}}}` for this environment (every namespace it writes gets that level), or run the image without it",
+                    "set `groups: {{{}: {{podSecurity: {}}}}}` (this app's group's namespaces only) or the environment's `podSecurity` (every namespace), or run the image without it",
+                    env.model.group(name, app),
                     needed.as_str()
                 )),
             );

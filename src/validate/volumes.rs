@@ -170,7 +170,7 @@ pub fn check(env: &Environment, diags: &mut Diagnostics) {
                     .help("on a host, use `persistent: {size: ...}` (a folder under the host's dataDir) or `hostPath`"),
                 ),
                 (Some(Placement::Cluster(cluster, _)), Some(source))
-                    if !pod_security_allows(source, env.model.environment.pod_security) =>
+                    if !pod_security_allows(source, env.model.app_pod_security(name, app)) =>
                 {
                     let what = match source {
                         Source::HostPath(_) => "a host folder",
@@ -181,13 +181,13 @@ pub fn check(env: &Environment, diags: &mut Diagnostics) {
                             checks::INVALID_VALUE,
                             format!(
                                 "volume `{vol_name}` of `{name}` is {what}, which Pod Security `{}` refuses on cluster `{cluster}`",
-                                env.model.environment.pod_security.as_str()
+                                env.model.app_pod_security(name, app).as_str()
                             ),
                         )
                         .at(env.key_span(&format!("{vol_at}/{}", source.field())))
                         .help(match source {
-                            Source::HostPath(_) => "on a cluster, use `persistent` or a `claim`; or set the environment's `podSecurity: privileged` if the node's folder is really wanted",
-                            _ => "use a `claim` of a PersistentVolume that mounts the export (pods may use claims at every level), or set the environment's `podSecurity: baseline`",
+                            Source::HostPath(_) => format!("on a cluster, use `persistent` or a `claim`; or set {} to `privileged` if the node's folder is really wanted", env.model.pod_security_field(name, app)),
+                            _ => format!("use a `claim` of a PersistentVolume that mounts the export (pods may use claims at every level), or set {} to `baseline`", env.model.pod_security_field(name, app)),
                         }),
                     )
                 }

@@ -220,13 +220,13 @@ Give one of the two its own port, hostname, path or namespace.
         name: "pod-security",
         kind: Kind::Error,
         summary: "An app whose pod its namespace's Pod Security level would reject: root, added capabilities, host folders.",
-        fix: "set the environment's `podSecurity` to the level the message names, or drop what needs it",
+        fix: "set the app's group's `podSecurity` (`groups.<group>.podSecurity`) or the environment's to the level the message names, or drop what needs it",
         doc: r#"## What it does
 Computes the Pod Security level each app's pod needs on a cluster (`restricted` by
 default; `baseline` for a container that runs as root, `security.root` or `runAsUser:
 0`, or adds a capability of baseline's list such as `CHOWN` or `SETUID`; `privileged`
 for any other capability, such as `NET_ADMIN`) and compares it with the level its
-namespace enforces (`environment.podSecurity`). kiln never lowers a namespace's level
+namespace enforces (`groups.<group>.podSecurity`, else `environment.podSecurity`). kiln never lowers a namespace's level
 by itself.
 
 ## Why is this bad?
@@ -243,8 +243,10 @@ apps:
 in an environment whose `podSecurity` is the default, `restricted`.
 
 ## How to fix
-Set `environment.podSecurity: baseline` (or `privileged`, as the message says) in the
-environment, or run the image as a non-root user and drop the capability.
+Set `groups: {paperless: {podSecurity: baseline}}` (or `privileged`, as the message
+says): the app's group's namespaces only; or `environment.podSecurity` for every
+namespace of the environment; or run the image as a non-root user and drop the
+capability.
 "#,
     };
 

@@ -227,7 +227,7 @@ pub fn skip_checks(object: &mut Object, app: &App) {
 }
 
 fn namespace_object(name: &str, group: &str, model: &Model) -> Object {
-    let level = model.environment.pod_security.as_str();
+    let level = model.pod_security_of(group).as_str();
     let mut labels = BTreeMap::from([
         (labels::PART_OF.to_owned(), group.to_owned()),
         (labels::MANAGED_BY.to_owned(), "kiln".to_owned()),

@@ -19,8 +19,8 @@ Flags an app configured to run as user 0, and any pod in the output that does no
 Pod Security "restricted", which kiln's namespaces enforce by default, rejects such pods
 outright. Beyond that, root in a container is one kernel bug away from root on the
 node. If an image truly needs root, say so with `security: {root: {reason: ...}}`
-and set the environment's `podSecurity: baseline` (kiln refuses a root pod its
-namespace would reject).
+and give its group `podSecurity: baseline` (`groups: {legacy: {podSecurity:
+baseline}}`; kiln refuses a root pod its namespace would reject).
 
 ## Example
 ```yaml
@@ -38,7 +38,7 @@ apps:
 ## How to fix
 Set `security.runAsUser` to a non-root user the image supports (most images document
 one; otherwise rebuild the image with a `USER`). If it truly needs root, waive the rule
-with the reason and lower the namespace's `podSecurity`.
+with the reason and lower its group's `podSecurity` (`groups.<group>.podSecurity`).
 "#,
 };
 

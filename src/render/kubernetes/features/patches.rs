@@ -146,7 +146,7 @@ pub fn hand_patches(
             );
             continue;
         }
-        let level = env.model.environment.pod_security;
+        let level = env.model.app_pod_security(name, app);
         if let (Some(before), Some(after)) = (pod_spec(&object.0), pod_spec(&patched)) {
             let (needed, why) = needed_level(after);
             if !admits(level, needed) && strictness(needed) < strictness(needed_level(before).0) {
@@ -154,14 +154,15 @@ pub fn hand_patches(
                     Diagnostic::error(
                         checks::POD_SECURITY,
                         format!(
-                            "patch {n} of `{name}` makes its {kind} `{target}` need Pod Security `{}` ({why}), which its namespace rejects: the environment's level is `{}`",
+                            "patch {n} of `{name}` makes its {kind} `{target}` need Pod Security `{}` ({why}), which its namespace rejects: its level is `{}`",
                             needed.as_str(),
                             level.as_str()
                         ),
                     )
                     .at(locate(""))
                     .help(format!(
-                        "set `environment: {{podSecurity: {}}}` for this environment, or patch without it",
+                        "set `groups: {{{}: {{podSecurity: {}}}}}` for this app's group, or patch without it",
+                        env.model.group(name, app),
                         needed.as_str()
                     )),
                 );
