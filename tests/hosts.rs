@@ -1029,3 +1029,97 @@ fn a_compose_patch_merges_as_docker_compose_merges() {
     };
     assert_eq!(config(&[&merged]), config(&[&base, &fragment]));
 }
+
+/// A host project that only runs scheduled jobs (`kind: jobs`): `deploy.sh` pulls the
+/// job's image, starts nothing (no `up`, which would find no service, and no `down`,
+/// which would stop a run in progress) and writes the job's crontab line.
+#[test]
+fn deploy_sh_of_a_jobs_only_app_starts_nothing_and_schedules_its_job() {
+    let data = tempfile::tempdir().unwrap();
+    let project = tempfile::tempdir().unwrap();
+    let model = format!(
+        r#"registries:
+  lan:
+    host: registry.lan
+hosts:
+  box:
+    address: 127.0.0.1
+    dataDir: {data}
+apps:
+  mirror:
+    runsOn: box
+    kind: jobs
+    image: {{registry: lan, repository: tools/rclone, tag: "1.68.2"}}
+    volumes:
+      data:
+        path: /data
+        persistent: {{size: 1Gi}}
+    jobs:
+      sync:
+        schedule: "15 1 * * *"
+        command: [rclone, sync, "remote:photos", /data/photos]
+"#,
+        data = data.path().display()
+    );
+    let dir = build_hosts(project.path(), &model);
+    let compose = std::fs::read_to_string(dir.join("mirror-test/compose.yaml")).unwrap();
+    assert!(
+        compose.contains("  mirror-sync:") && !compose.contains("  mirror:\n"),
+        "only the job's service:\n{compose}"
+    );
+    let bin = tempfile::tempdir().unwrap();
+    let log = bin.path().join("calls.log");
+    let tab = bin.path().join("crontab.txt");
+    use std::os::unix::fs::PermissionsExt;
+    let stubs = [
+        ("docker", "#!/bin/sh\necho \"docker $*\" >> \"$CALLS\"\n"),
+        // `crontab -l` prints the table, `crontab -` replaces it.
+        (
+            "crontab",
+            "#!/bin/sh\nif [ \"$1\" = -l ]; then cat \"$TAB\" 2>/dev/null; else cat > \"$TAB\"; fi\n",
+        ),
+        // The stub's uid:gid is the folder owner's, so no chown is tried.
+        ("stat", "#!/bin/sh\necho 10001:10001\n"),
+    ];
+    for (name, body) in stubs {
+        std::fs::write(bin.path().join(name), body).unwrap();
+        std::fs::set_permissions(
+            bin.path().join(name),
+            std::fs::Permissions::from_mode(0o755),
+        )
+        .unwrap();
+    }
+    let path = format!(
+        "{}:{}",
+        bin.path().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let out = Command::new(dir.join("deploy.sh"))
+        .arg("mirror")
+        .env("PATH", &path)
+        .env("CALLS", &log)
+        .env("TAB", &tab)
+        .env("DEPLOY_TIMEOUT", "10")
+        .output()
+        .expect("deploy.sh runs");
+    let err = String::from_utf8_lossy(&out.stderr);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{err}{stdout}");
+    assert!(
+        stdout.contains("the jobs of mirror-test are scheduled"),
+        "{stdout}"
+    );
+    let calls = std::fs::read_to_string(&log).unwrap();
+    assert!(calls.contains("--profile jobs pull --quiet"), "{calls}");
+    assert!(
+        !calls.contains(" up ") && !calls.contains(" down"),
+        "nothing is started or stopped:\n{calls}"
+    );
+    let table = std::fs::read_to_string(&tab).unwrap();
+    assert!(
+        table.lines().any(|l| l.starts_with("15 1 * * *")
+            && l.contains("run --rm")
+            && l.contains("'mirror-sync'")),
+        "{table}"
+    );
+}

@@ -44,8 +44,11 @@ pub struct App {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub args: Option<Vec<String>>,
     /// The port the container listens on: the app's main HTTP port (named `http`),
-    /// which its routes and health check use.
-    pub port: u16,
+    /// which its routes and health check use. Required, except for an app of
+    /// `kind: jobs`, which runs only its scheduled jobs and listens on nothing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "u16")]
+    pub port: Option<u16>,
     /// Extra named ports, e.g. `dns: {port: 53, protocol: udp}`. Names as Kubernetes
     /// port names: at most 15 characters, lowercase letters, digits and `-`, at least
     /// one letter, not `http` (the main port). On a cluster each is a container port
@@ -66,8 +69,10 @@ pub struct App {
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub host_network: bool,
     /// What runs the app: `deployment` (the default), `statefulset` (each pod keeps
-    /// its own `persistent` volumes) or `daemonset` (one pod per node; clusters only,
-    /// without `replicas`).
+    /// its own `persistent` volumes), `daemonset` (one pod per node; clusters only,
+    /// without `replicas`) or `jobs` (nothing runs all the time: only the app's
+    /// `jobs`, each on its schedule, with the app's image, env, secrets, volumes and
+    /// security; a standalone scheduled task such as a backup or a DNS updater).
     #[serde(default)]
     pub kind: super::WorkloadKind,
     /// How many copies run. With `autoscale`, the autoscaler sets the count instead,
@@ -396,6 +401,7 @@ pub struct Publish {
     pub address: String,
     /// The host port; defaults to the app's port.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "u16")]
     pub port: Option<u16>,
 }
 

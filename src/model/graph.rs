@@ -91,7 +91,10 @@ impl Graph {
             };
             g.nodes.push(Node {
                 id: app_id.clone(),
-                label: format!("{name}:{}", app.port),
+                label: match app.port {
+                    Some(port) => format!("{name}:{port}"),
+                    None => format!("{name} (jobs)"),
+                },
                 kind: NodeKind::App,
                 within: within.clone(),
             });

@@ -5,6 +5,7 @@
 //! | `deployment` (default) | a Deployment | a compose service |
 //! | `statefulset` | a StatefulSet; `persistent` volumes are `volumeClaimTemplates` | a compose service |
 //! | `daemonset` | a DaemonSet (one pod per node) | (a located error: a host is one node) |
+//! | `jobs` | only the CronJobs of its `jobs` | only the job services and crontab entries |
 //!
 //! A job (`apps.<app>.jobs.<job>`) runs the app's image with its volumes and security
 //! on a schedule: a CronJob `<app>-<job>` on a cluster; on a host, a compose service
@@ -28,6 +29,9 @@ pub enum WorkloadKind {
     StatefulSet,
     /// One pod on every node, e.g. a node exporter (clusters only).
     DaemonSet,
+    /// Nothing that runs all the time: only the app's `jobs`, on their schedules (a
+    /// standalone scheduled task: no port, Service, route or health probe).
+    Jobs,
 }
 
 impl WorkloadKind {
@@ -38,6 +42,7 @@ impl WorkloadKind {
             WorkloadKind::Deployment => "deployment",
             WorkloadKind::StatefulSet => "statefulset",
             WorkloadKind::DaemonSet => "daemonset",
+            WorkloadKind::Jobs => "jobs",
         }
     }
 
@@ -47,6 +52,7 @@ impl WorkloadKind {
             WorkloadKind::Deployment => "Deployment",
             WorkloadKind::StatefulSet => "StatefulSet",
             WorkloadKind::DaemonSet => "DaemonSet",
+            WorkloadKind::Jobs => "CronJob",
         }
     }
 
@@ -56,6 +62,7 @@ impl WorkloadKind {
             WorkloadKind::Deployment => "deployments",
             WorkloadKind::StatefulSet => "statefulsets",
             WorkloadKind::DaemonSet => "daemonsets",
+            WorkloadKind::Jobs => "cronjobs",
         }
     }
 }

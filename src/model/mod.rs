@@ -411,9 +411,9 @@ impl App {
     /// `publish` says otherwise.
     pub fn host_publish(&self, host: &Name) -> Option<(String, u16)> {
         match &self.publish {
-            Some(p) => Some((p.address.clone(), p.port.unwrap_or(self.port))),
+            Some(p) => Some((p.address.clone(), p.port.unwrap_or(self.http_port()))),
             None if self.routes.values().any(|r| r.served_by_host(host)) => {
-                Some(("127.0.0.1".to_owned(), self.port))
+                Some(("127.0.0.1".to_owned(), self.http_port()))
             }
             None => None,
         }

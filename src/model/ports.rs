@@ -133,14 +133,24 @@ pub struct HostBinding {
 }
 
 impl App {
+    /// The main (`http`) port. Only an app of `kind: jobs` has none (0 here), and the
+    /// model checks refuse what would use it there (a route, a probe, `publish`).
+    pub fn http_port(&self) -> u16 {
+        self.port.unwrap_or_default()
+    }
+
     /// Every port of the app: the main `http` port first, then the extra ones by name.
     pub fn all_ports(&self) -> Vec<AppPort<'_>> {
-        let mut out = vec![AppPort {
-            name: MAIN_PORT_NAME,
-            port: self.port,
-            protocol: Protocol::Tcp,
-            publish: self.publish.as_ref(),
-        }];
+        let mut out: Vec<AppPort<'_>> = self
+            .port
+            .map(|port| AppPort {
+                name: MAIN_PORT_NAME,
+                port,
+                protocol: Protocol::Tcp,
+                publish: self.publish.as_ref(),
+            })
+            .into_iter()
+            .collect();
         out.extend(self.ports.iter().map(|(name, p)| AppPort {
             name,
             port: p.port,
@@ -184,7 +194,7 @@ impl App {
                 name: MAIN_PORT_NAME.to_owned(),
                 address,
                 host_port,
-                port: self.port,
+                port: self.http_port(),
                 protocol: Protocol::Tcp,
                 pointer: pointer.to_owned(),
             });

@@ -101,7 +101,7 @@ pub(super) fn by_hand(cx: &Context<'_>, env: &Environment) -> Value {
             tunnel_routes.push(json!({
                 "host": route.host,
                 "tunnel": tunnel.name,
-                "service": format!("http://{}.{}.svc.cluster.local:{}", unit.name, unit.namespace, unit.app.port),
+                "service": format!("http://{}.{}.svc.cluster.local:{}", unit.name, unit.namespace, unit.app.http_port()),
                 "app": unit.name.as_str(),
             }));
         }
@@ -236,10 +236,12 @@ pub(super) fn verify(cx: &Context<'_>, env: &Environment) -> Value {
         let mut checks = Vec::new();
         match unit.host {
             None => {
-                checks.push(format!(
-                    "kubectl -n {ns} rollout status {} --timeout=180s",
-                    object(unit.app.kind.as_str(), unit.name.as_str())
-                ));
+                if unit.app.kind != crate::model::WorkloadKind::Jobs {
+                    checks.push(format!(
+                        "kubectl -n {ns} rollout status {} --timeout=180s",
+                        object(unit.app.kind.as_str(), unit.name.as_str())
+                    ));
+                }
                 for job in unit.app.jobs.keys() {
                     let job = crate::model::job_name(unit.name.as_str(), job.as_str());
                     checks.push(format!(
@@ -327,7 +329,8 @@ pub(super) fn rollback(cx: &Context<'_>, env: &Environment) -> Value {
         });
         apps.push(json!({
             "app": unit.name.as_str(),
-            "workload": format!("{}/{}", unit.app.kind.as_str(), unit.name),
+            // A jobs-only app has no workload to roll back: its next run takes the tag.
+            "workload": (unit.app.kind != crate::model::WorkloadKind::Jobs).then(|| format!("{}/{}", unit.app.kind.as_str(), unit.name)),
             "namespace": unit.namespace,
             "cluster": unit.cluster_name.as_str(),
             "on_host": unit.host.map(|(h, _)| h.as_str()),
@@ -355,7 +358,10 @@ pub(super) fn rollback(cx: &Context<'_>, env: &Environment) -> Value {
 fn cluster_volume_restores(unit: &kubernetes::ClusterApp<'_>) -> Vec<Value> {
     use kubernetes::features::backups;
     let name = unit.name.as_str();
-    let scales = unit.app.kind != crate::model::WorkloadKind::DaemonSet;
+    let scales = !matches!(
+        unit.app.kind,
+        crate::model::WorkloadKind::DaemonSet | crate::model::WorkloadKind::Jobs
+    );
     backups::backed_up(unit.app)
         .into_iter()
         .map(|(volume, _, _)| {

@@ -83,7 +83,9 @@ fn ports(project: &Project, diags: &mut Diagnostics) {
         let m = &env.model;
         let mut found = Vec::new();
         for (name, app) in m.enabled_apps() {
-            found.push((format!("/apps/{name}/port"), app.port));
+            if let Some(port) = app.port {
+                found.push((format!("/apps/{name}/port"), port));
+            }
             if let Some(port) = app.publish.as_ref().and_then(|p| p.port) {
                 found.push((format!("/apps/{name}/publish/port"), port));
             }

@@ -132,6 +132,9 @@ project_{{ p.func }}() {
 	cron_jobs=({% for j in p.cron_jobs %}{% if not loop.first %} {% endif %}{{ j.schedule | shell_quote }} {{ j.service | shell_quote }} {{ j.concurrency | shell_quote }} {{ j.lock | shell_quote }}{% endfor %})
 {% endif %}
 	caddy={{ 1 if p.caddy else 0 }}
+{% if jobs_only %}
+	jobs_only={{ 1 if p.jobs_only else 0 }}
+{% endif %}
 	preflight() {
 {% if p.upstream %}
 		[ -f {{ p.upstream.file | shell_quote }} ] || die {{ ("missing the upstream compose file " ~ p.upstream.file ~ (": " ~ p.upstream.source if p.upstream.source else "")) | shell_quote }}
@@ -155,7 +158,7 @@ project_{{ p.func }}() {
 }
 {% endfor %}
 
-# Selects what NAME [ENV] names: sets project, compose{% if script == "deploy" %}, data_dirs, owned_dirs, health_urls, {% if jobs %}cron_jobs, {% endif %}caddy, preflight{% else %}, the database and the app's volumes{% endif %}.
+# Selects what NAME [ENV] names: sets project, compose{% if script == "deploy" %}, data_dirs, owned_dirs, health_urls, {% if jobs %}cron_jobs, {% endif %}caddy, {% if jobs_only %}jobs_only, {% endif %}preflight{% else %}, the database and the app's volumes{% endif %}.
 select_target() {
 {% if script != "deploy" %}
 	db_service=""
@@ -186,7 +189,7 @@ select_target() {
 {% endif %}
 {% endif %}
 {% if script != "deploy" and m.volumes %}
-{% if script == "restore" %}
+{% if script == "restore" and not m.jobs_only %}
 		service={{ m.name | shell_quote }}
 {% endif %}
 		volumes=({% for v in m.volumes %}{% if not loop.first %} {% endif %}{{ v.volume | shell_quote }} {{ v.dir | shell_quote }} {{ v.owner | shell_quote }} {{ v.prefix | shell_quote }} {{ v.backup_dir | shell_quote }}{% endfor %})

@@ -111,12 +111,24 @@ while [ "$#" -ge 2 ]; do
 	fi
 done
 "${compose[@]}" config --quiet || die "docker compose rejects project $project"
+{% if jobs %}
+# The jobs' images too, so the first scheduled run does not wait for (or fail on) a pull.
+"${compose[@]}" --profile jobs pull --quiet || die "cannot pull the images of $project"
+{% else %}
 "${compose[@]}" pull --quiet || die "cannot pull the images of $project"
+{% endif %}
 if [ "$caddy" = 1 ]; then
 	"${compose[@]}" run --rm --no-deps caddy caddy validate --config /etc/caddy/Caddyfile --adapter caddyfile ||
 		die "the new Caddyfile is invalid; the running Caddy was left alone"
 fi
+{% if jobs_only %}
+if [ "$jobs_only" = 1 ]; then
+	# Only scheduled jobs: nothing to start (a `down` would stop a run in progress).
+	:
+elif ! "${compose[@]}" up --detach --remove-orphans --wait --wait-timeout "$timeout_seconds"; then
+{% else %}
 if ! "${compose[@]}" up --detach --remove-orphans --wait --wait-timeout "$timeout_seconds"; then
+{% endif %}
 	"${compose[@]}" ps || true
 	"${compose[@]}" logs --tail 50 || true
 	die "$project did not become healthy"
@@ -131,4 +143,12 @@ done
 {% if jobs %}
 install_jobs
 {% endif %}
+{% if jobs_only %}
+if [ "$jobs_only" = 1 ]; then
+	echo "deploy.sh: the jobs of $project are scheduled"
+else
+	echo "deploy.sh: $project is up and healthy"
+fi
+{% else %}
 echo "deploy.sh: $project is up and healthy"
+{% endif %}

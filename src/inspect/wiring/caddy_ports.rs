@@ -54,7 +54,7 @@ fn check(cx: &LintContext<'_>, points: &mut Points<'_>) {
                 if app.host_network
                     && matches!(env.model.placement(app), Some(crate::model::Placement::Host(h, _)) if h.as_str() == host)
                 {
-                    published.insert(i64::from(app.port));
+                    published.insert(i64::from(app.http_port()));
                 }
             }
             for (_, stack) in env.model.enabled_stacks() {

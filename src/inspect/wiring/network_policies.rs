@@ -22,7 +22,7 @@ fn check(cx: &LintContext<'_>, points: &mut Points<'_>) {
             if u.host.is_none() {
                 listening
                     .entry((u.namespace.to_string(), u.name.to_string()))
-                    .or_insert(i64::from(u.app.port));
+                    .or_insert(i64::from(u.app.http_port()));
             }
         }
     }

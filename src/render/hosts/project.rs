@@ -10,7 +10,7 @@ use super::features::health::HEALTH_INTERVAL;
 use super::features::{self, HostAppCx, HostWorkload};
 use super::scripts::{ComposeArg, DbInfo, EnvCheck, Member, ScriptProject, UpstreamCheck};
 use super::{APP_LABEL, Built, ENV_LABEL, HostPlan, Project};
-use crate::model::{App, Backup, EnvValue, Name, Stack};
+use crate::model::{App, Backup, EnvValue, Name, Stack, WorkloadKind};
 use crate::render::kubernetes::database;
 use std::collections::BTreeMap;
 
@@ -107,7 +107,7 @@ pub fn apps_project(
         s.extra_hosts = vec!["host.docker.internal:host-gateway".to_owned()];
         if let Some((address, port)) = app.host_publish(plan.name) {
             s.ports.push(Port {
-                target: app.port,
+                target: app.http_port(),
                 published: port.to_string(),
                 host_ip: address,
                 protocol: "tcp",
@@ -267,13 +267,18 @@ pub fn apps_project(
             });
         }
         services.extend(features::jobs::services(&cx, &s));
-        services.insert(name.to_string(), s);
+        // A jobs-only app is its job services (copies of its own): nothing of it runs
+        // between the runs.
+        if app.kind != WorkloadKind::Jobs {
+            services.insert(name.to_string(), s);
+        }
         members.push(Member {
             name: name.to_string(),
             env: env_name.to_owned(),
             unique: true,
             database: db_info,
             volumes: member_volumes,
+            jobs_only: app.kind == WorkloadKind::Jobs,
         });
     }
     Built {
@@ -299,6 +304,7 @@ pub fn apps_project(
             secret_files,
             upstream: None,
             caddy: false,
+            jobs_only: apps.iter().all(|(_, a)| a.kind == WorkloadKind::Jobs),
             members,
         },
         env_files,
@@ -457,12 +463,14 @@ pub fn stack_project(
                 source: stack.upstream.source.clone().unwrap_or_default(),
             }),
             caddy: false,
+            jobs_only: false,
             members: vec![Member {
                 name: name.to_string(),
                 env: env.name.to_string(),
                 unique: true,
                 database: db_info,
                 volumes: Vec::new(),
+                jobs_only: false,
             }],
         },
         env_files,

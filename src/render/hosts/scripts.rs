@@ -47,6 +47,9 @@ pub struct ScriptProject {
     pub upstream: Option<UpstreamCheck>,
     /// Whether this is the host's Caddy (validated before it is restarted).
     pub caddy: bool,
+    /// Whether nothing of it runs all the time (every app is `kind: jobs`): `deploy.sh`
+    /// then starts nothing and installs the jobs' crontab entries.
+    pub jobs_only: bool,
     /// The apps or stack it runs.
     pub members: Vec<Member>,
 }
@@ -140,6 +143,8 @@ pub struct Member {
     pub database: Option<DbInfo>,
     /// Its persistent volumes, for `backup.sh` and `restore.sh`.
     pub volumes: Vec<VolumeArchive>,
+    /// Whether it runs only scheduled jobs (no service for `restore.sh` to stop).
+    pub jobs_only: bool,
 }
 
 /// A persistent volume the scripts can archive and restore.
@@ -186,6 +191,9 @@ struct ScriptContext<'a> {
     /// Whether a project of the host has secret files (`deploy.sh` then has the
     /// function that checks them).
     secret_files: bool,
+    /// Whether a project of the host runs only scheduled jobs (`deploy.sh` then starts
+    /// nothing for it).
+    jobs_only: bool,
 }
 
 /// Renders every script of a host.
@@ -221,6 +229,7 @@ pub fn render(
                     dump_ext: database::DUMP_EXT,
                     pg_restore: database::PG_RESTORE,
                     secret_files: projects.iter().any(|p| !p.secret_files.is_empty()),
+                    jobs_only: projects.iter().any(|p| p.jobs_only),
                 },
                 &cx.project.sources,
             );

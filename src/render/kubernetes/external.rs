@@ -29,7 +29,7 @@ pub fn host_port_of(app: &crate::model::App) -> u16 {
     app.publish
         .as_ref()
         .and_then(|p| p.port)
-        .unwrap_or(app.port)
+        .unwrap_or(app.http_port())
 }
 
 /// The Service (and EndpointSlice) routes use to reach the app on `host`.

@@ -88,7 +88,7 @@ pub fn app_cx<'a>(unit: &ClusterApp<'a>, tag: &str) -> AppCx<'a> {
         service_port: if unit.host.is_some() {
             external::host_port_of(unit.app)
         } else {
-            unit.app.port
+            unit.app.http_port()
         },
     }
 }
@@ -382,7 +382,7 @@ impl Target for Kubernetes {
                     entry.targets.push(network::TunnelTarget {
                         app: name.to_string(),
                         namespace: namespace.clone(),
-                        port: app.port,
+                        port: app.http_port(),
                     });
                 }
                 apps.entry(name).or_default().push(unit);

@@ -122,24 +122,27 @@ pub fn app_policies(cx: &AppCx<'_>, on_host: bool) -> Vec<Object> {
     if on_host {
         return vec![policy(app, app, Vec::new())];
     }
-    let mut out = vec![policy(
-        app,
-        app,
+    let ports: Vec<NetworkPolicyPort> = cx
+        .app
+        .all_ports()
+        .into_iter()
+        .map(|p| NetworkPolicyPort {
+            port: Some(IntOrString::Int(i32::from(p.port))),
+            protocol: Some(p.protocol.kubernetes().to_owned()),
+            end_port: None,
+        })
+        .collect();
+    // A pod that listens on nothing (a jobs-only app's runs) admits nothing: a rule
+    // without ports would admit every port.
+    let ingress = if ports.is_empty() {
+        Vec::new()
+    } else {
         vec![NetworkPolicyIngressRule {
             from: None,
-            ports: Some(
-                cx.app
-                    .all_ports()
-                    .into_iter()
-                    .map(|p| NetworkPolicyPort {
-                        port: Some(IntOrString::Int(i32::from(p.port))),
-                        protocol: Some(p.protocol.kubernetes().to_owned()),
-                        end_port: None,
-                    })
-                    .collect(),
-            ),
-        }],
-    )];
+            ports: Some(ports),
+        }]
+    };
+    let mut out = vec![policy(app, app, ingress)];
     if cx.app.database.is_some() {
         let db = cx.db_service();
         out.push(policy(

@@ -126,6 +126,8 @@ impl DeployStep {
                 WorkloadKind::Deployment => &[("apps", "deployments", &["get", "patch"])],
                 WorkloadKind::StatefulSet => &[("apps", "statefulsets", &["get", "patch"])],
                 WorkloadKind::DaemonSet => &[("apps", "daemonsets", &["get", "patch"])],
+                // No deploy job deploys a jobs-only app (the model checks say so).
+                WorkloadKind::Jobs => &[],
             },
             DeployStep::WaitRollout => match kind {
                 WorkloadKind::Deployment => &[
@@ -141,6 +143,7 @@ impl DeployStep {
                     ("apps", "daemonsets", &["get", "list", "watch"]),
                     ("", "pods", &["list"]),
                 ],
+                WorkloadKind::Jobs => &[],
             },
         }
     }

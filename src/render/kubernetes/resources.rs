@@ -45,7 +45,7 @@ pub(super) fn of_env(cx: &Context<'_>, env: &Environment) -> Vec<Resource> {
             service_port: if unit.host.is_some() {
                 external::host_port_of(app)
             } else {
-                app.port
+                app.http_port()
             },
         };
         let real_image = format!("{image_name}:{tag}");
@@ -81,7 +81,7 @@ pub(super) fn of_env(cx: &Context<'_>, env: &Environment) -> Vec<Resource> {
                 .push(network::TunnelTarget {
                     app: name.to_string(),
                     namespace,
-                    port: app.port,
+                    port: app.http_port(),
                 });
         }
     }

@@ -26,6 +26,13 @@ pub fn objects(cx: &AppCx<'_>) -> Vec<Object> {
         WorkloadKind::Deployment => Object::from(&deployment(cx, &w)),
         WorkloadKind::StatefulSet => Object::from(&stateful_set(cx, &w)),
         WorkloadKind::DaemonSet => Object::from(&daemon_set(cx, &w)),
+        // Only the CronJobs (and what the features add, e.g. claims and config
+        // maps): nothing runs between the runs, and nothing listens.
+        WorkloadKind::Jobs => {
+            let mut out = w.objects.clone();
+            out.extend(features::jobs::cron_jobs(cx, &w));
+            return out;
+        }
     };
     let mut out = vec![
         workload,
@@ -62,7 +69,7 @@ fn bare(cx: &AppCx<'_>) -> Workload {
         image_pull_policy: Some("Always".to_owned()),
         ports: Some(vec![ContainerPort {
             name: Some("http".to_owned()),
-            container_port: i32::from(cx.app.port),
+            container_port: i32::from(cx.app.http_port()),
             protocol: Some("TCP".to_owned()),
             ..Default::default()
         }]),
@@ -94,7 +101,7 @@ fn bare(cx: &AppCx<'_>) -> Workload {
         selector: Some(labels::selector(cx.name.as_str())),
         ports: Some(vec![ServicePort {
             name: Some("http".to_owned()),
-            port: i32::from(cx.app.port),
+            port: i32::from(cx.app.http_port()),
             target_port: Some(IntOrString::String("http".to_owned())),
             protocol: Some("TCP".to_owned()),
             ..Default::default()

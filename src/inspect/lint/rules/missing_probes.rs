@@ -50,7 +50,10 @@ impl Rule for MissingProbes {
     fn check(&self, cx: &LintContext<'_>, sink: &mut Sink<'_>) {
         for env in &cx.project.environments {
             for (name, app) in env.model.enabled_apps() {
-                if app.health.is_some() || env.model.placement(app).is_none() {
+                if app.health.is_some()
+                    || app.kind == crate::model::WorkloadKind::Jobs
+                    || env.model.placement(app).is_none()
+                {
                     continue;
                 }
                 let d = sink

@@ -16,7 +16,7 @@ pub fn apply(cx: &HostAppCx<'_>, w: &mut HostWorkload) {
     let Some(h) = &cx.app.health else {
         return;
     };
-    w.service.healthcheck = healthcheck(cx.app.port, h);
+    w.service.healthcheck = healthcheck(cx.app.http_port(), h);
     if let Some(path) = &h.path
         && let Some((address, port)) = cx.app.host_publish(cx.plan.name)
     {

@@ -53,7 +53,9 @@ fn cron_job(cx: &AppCx<'_>, w: &Workload, job_key: &str, job: &Job) -> CronJob {
     spec.restart_policy = Some("Never".to_owned());
     // Spreading is for the app's replicas, not for a run of a job.
     spec.topology_spread_constraints = None;
-    if needs_app_node(cx, mounts.as_deref().unwrap_or_default()) {
+    if cx.app.kind != crate::model::WorkloadKind::Jobs
+        && needs_app_node(cx, mounts.as_deref().unwrap_or_default())
+    {
         spec.affinity = Some(Affinity {
             pod_affinity: Some(PodAffinity {
                 required_during_scheduling_ignored_during_execution: Some(vec![PodAffinityTerm {

@@ -154,12 +154,13 @@ if [ -n "${volume[*]}" ]; then
 	fi
 	echo "restore.sh: taking a safety backup first" >&2
 	"$here/backup.sh" "$1" ${3:+"$3"}
-	"${compose[@]}" stop "$service"
+	# A jobs-only app has no service to stop (its scheduled runs are not held off).
+	[ -z "$service" ] || "${compose[@]}" stop "$service"
 	if ! restore_volume "$vol_dir" "$dump" "$vol_owner"; then
-		"${compose[@]}" up --detach --wait
-		die "restoring $dump into $vol_dir failed; the folder is unchanged and $service runs again"
+		[ -z "$service" ] || "${compose[@]}" up --detach --wait
+		die "restoring $dump into $vol_dir failed; the folder is unchanged${service:+ and $service runs again}"
 	fi
-	"${compose[@]}" up --detach --wait
+	[ -z "$service" ] || "${compose[@]}" up --detach --wait
 	echo "restore.sh: volume $vol_name of $1 restored from $dump"
 	exit 0
 fi

@@ -23,6 +23,8 @@ list_targets() {
 	echo "names on host box:"
 	echo '  ledger dev  (compose project ledger-dev)'
 	echo '  ledger prod  (compose project ledger-prod)'
+	echo '  mirror dev  (compose project mirror-dev)'
+	echo '  mirror prod  (compose project mirror-prod)'
 	echo '  notes dev  (compose project notes-dev)'
 	echo '  notes prod  (compose project notes-prod)'
 }
@@ -43,6 +45,18 @@ project_ledger_dev() {
 project_ledger_prod() {
 	project=ledger-prod
 	compose=(docker compose --project-name ledger-prod --file "$here"/ledger-prod/compose.yaml)
+}
+
+# Compose project mirror-dev.
+project_mirror_dev() {
+	project=mirror-dev
+	compose=(docker compose --project-name mirror-dev --file "$here"/mirror-dev/compose.yaml)
+}
+
+# Compose project mirror-prod.
+project_mirror_prod() {
+	project=mirror-prod
+	compose=(docker compose --project-name mirror-prod --file "$here"/mirror-prod/compose.yaml)
 }
 
 # Compose project notes-dev.
@@ -73,6 +87,14 @@ select_target() {
 	ledger@prod)
 		project_ledger_prod
 		volumes=(data /data/ledger-prod/ledger-data 10001:10001 ledger-data /data/ledger-prod/manual-backups/ledger-data)
+		;;
+	mirror@dev)
+		project_mirror_dev
+		volumes=(data /data/mirror-dev/mirror-data 10001:10001 mirror-data /data/mirror-dev/manual-backups/mirror-data)
+		;;
+	mirror@prod)
+		project_mirror_prod
+		volumes=(data /data/mirror-prod/mirror-data 10001:10001 mirror-data /data/mirror-prod/manual-backups/mirror-data)
 		;;
 	notes@dev)
 		project_notes_dev

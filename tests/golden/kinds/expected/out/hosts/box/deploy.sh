@@ -19,6 +19,8 @@ list_targets() {
 	echo "names on host box:"
 	echo '  ledger dev  (compose project ledger-dev)'
 	echo '  ledger prod  (compose project ledger-prod)'
+	echo '  mirror dev  (compose project mirror-dev)'
+	echo '  mirror prod  (compose project mirror-prod)'
 	echo '  notes dev  (compose project notes-dev)'
 	echo '  notes prod  (compose project notes-prod)'
 }
@@ -124,6 +126,7 @@ project_ledger_dev() {
 	# Scheduled jobs (schedule, service, concurrency, lock file), for the crontab.
 	cron_jobs=()
 	caddy=0
+	jobs_only=0
 	preflight() {
 		:
 	}
@@ -139,6 +142,39 @@ project_ledger_prod() {
 	# Scheduled jobs (schedule, service, concurrency, lock file), for the crontab.
 	cron_jobs=()
 	caddy=0
+	jobs_only=0
+	preflight() {
+		:
+	}
+}
+
+# Compose project mirror-dev.
+project_mirror_dev() {
+	project=mirror-dev
+	compose=(docker compose --project-name mirror-dev --file "$here"/mirror-dev/compose.yaml)
+	data_dirs=(/data/mirror-dev/jobs)
+	owned_dirs=(10001:10001 /data/mirror-dev/mirror-data)
+	health_urls=()
+	# Scheduled jobs (schedule, service, concurrency, lock file), for the crontab.
+	cron_jobs=('15 1 * * *' mirror-sync forbid /data/mirror-dev/jobs/mirror-sync.lock)
+	caddy=0
+	jobs_only=1
+	preflight() {
+		:
+	}
+}
+
+# Compose project mirror-prod.
+project_mirror_prod() {
+	project=mirror-prod
+	compose=(docker compose --project-name mirror-prod --file "$here"/mirror-prod/compose.yaml)
+	data_dirs=(/data/mirror-prod/jobs)
+	owned_dirs=(10001:10001 /data/mirror-prod/mirror-data)
+	health_urls=()
+	# Scheduled jobs (schedule, service, concurrency, lock file), for the crontab.
+	cron_jobs=('15 1 * * *' mirror-sync forbid /data/mirror-prod/jobs/mirror-sync.lock)
+	caddy=0
+	jobs_only=1
 	preflight() {
 		:
 	}
@@ -154,6 +190,7 @@ project_notes_dev() {
 	# Scheduled jobs (schedule, service, concurrency, lock file), for the crontab.
 	cron_jobs=('0 3 * * *' notes-backup forbid /data/notes-dev/jobs/notes-backup.lock @hourly notes-index replace /data/notes-dev/jobs/notes-index.lock)
 	caddy=0
+	jobs_only=0
 	preflight() {
 		:
 	}
@@ -169,12 +206,13 @@ project_notes_prod() {
 	# Scheduled jobs (schedule, service, concurrency, lock file), for the crontab.
 	cron_jobs=('0 3 * * *' notes-backup forbid /data/notes-prod/jobs/notes-backup.lock @hourly notes-index replace /data/notes-prod/jobs/notes-index.lock)
 	caddy=0
+	jobs_only=0
 	preflight() {
 		:
 	}
 }
 
-# Selects what NAME [ENV] names: sets project, compose, data_dirs, owned_dirs, health_urls, cron_jobs, caddy, preflight.
+# Selects what NAME [ENV] names: sets project, compose, data_dirs, owned_dirs, health_urls, cron_jobs, caddy, jobs_only, preflight.
 select_target() {
 	case "$1@$2" in
 	ledger@dev)
@@ -182,6 +220,12 @@ select_target() {
 		;;
 	ledger@prod)
 		project_ledger_prod
+		;;
+	mirror@dev)
+		project_mirror_dev
+		;;
+	mirror@prod)
+		project_mirror_prod
 		;;
 	notes@dev)
 		project_notes_dev
@@ -294,12 +338,16 @@ while [ "$#" -ge 2 ]; do
 	fi
 done
 "${compose[@]}" config --quiet || die "docker compose rejects project $project"
-"${compose[@]}" pull --quiet || die "cannot pull the images of $project"
+# The jobs' images too, so the first scheduled run does not wait for (or fail on) a pull.
+"${compose[@]}" --profile jobs pull --quiet || die "cannot pull the images of $project"
 if [ "$caddy" = 1 ]; then
 	"${compose[@]}" run --rm --no-deps caddy caddy validate --config /etc/caddy/Caddyfile --adapter caddyfile ||
 		die "the new Caddyfile is invalid; the running Caddy was left alone"
 fi
-if ! "${compose[@]}" up --detach --remove-orphans --wait --wait-timeout "$timeout_seconds"; then
+if [ "$jobs_only" = 1 ]; then
+	# Only scheduled jobs: nothing to start (a `down` would stop a run in progress).
+	:
+elif ! "${compose[@]}" up --detach --remove-orphans --wait --wait-timeout "$timeout_seconds"; then
 	"${compose[@]}" ps || true
 	"${compose[@]}" logs --tail 50 || true
 	die "$project did not become healthy"
@@ -312,4 +360,8 @@ for url in "${health_urls[@]}"; do
 	wait_healthy "$url"
 done
 install_jobs
-echo "deploy.sh: $project is up and healthy"
+if [ "$jobs_only" = 1 ]; then
+	echo "deploy.sh: the jobs of $project are scheduled"
+else
+	echo "deploy.sh: $project is up and healthy"
+fi

@@ -26,6 +26,8 @@ list_targets() {
 	echo "names on host box:"
 	echo '  ledger dev  (compose project ledger-dev)'
 	echo '  ledger prod  (compose project ledger-prod)'
+	echo '  mirror dev  (compose project mirror-dev)'
+	echo '  mirror prod  (compose project mirror-prod)'
 	echo '  notes dev  (compose project notes-dev)'
 	echo '  notes prod  (compose project notes-prod)'
 }
@@ -46,6 +48,18 @@ project_ledger_dev() {
 project_ledger_prod() {
 	project=ledger-prod
 	compose=(docker compose --project-name ledger-prod --file "$here"/ledger-prod/compose.yaml)
+}
+
+# Compose project mirror-dev.
+project_mirror_dev() {
+	project=mirror-dev
+	compose=(docker compose --project-name mirror-dev --file "$here"/mirror-dev/compose.yaml)
+}
+
+# Compose project mirror-prod.
+project_mirror_prod() {
+	project=mirror-prod
+	compose=(docker compose --project-name mirror-prod --file "$here"/mirror-prod/compose.yaml)
 }
 
 # Compose project notes-dev.
@@ -78,6 +92,14 @@ select_target() {
 		project_ledger_prod
 		service=ledger
 		volumes=(data /data/ledger-prod/ledger-data 10001:10001 ledger-data /data/ledger-prod/manual-backups/ledger-data)
+		;;
+	mirror@dev)
+		project_mirror_dev
+		volumes=(data /data/mirror-dev/mirror-data 10001:10001 mirror-data /data/mirror-dev/manual-backups/mirror-data)
+		;;
+	mirror@prod)
+		project_mirror_prod
+		volumes=(data /data/mirror-prod/mirror-data 10001:10001 mirror-data /data/mirror-prod/manual-backups/mirror-data)
 		;;
 	notes@dev)
 		project_notes_dev
@@ -162,12 +184,13 @@ if [ -n "${volume[*]}" ]; then
 	fi
 	echo "restore.sh: taking a safety backup first" >&2
 	"$here/backup.sh" "$1" ${3:+"$3"}
-	"${compose[@]}" stop "$service"
+	# A jobs-only app has no service to stop (its scheduled runs are not held off).
+	[ -z "$service" ] || "${compose[@]}" stop "$service"
 	if ! restore_volume "$vol_dir" "$dump" "$vol_owner"; then
-		"${compose[@]}" up --detach --wait
-		die "restoring $dump into $vol_dir failed; the folder is unchanged and $service runs again"
+		[ -z "$service" ] || "${compose[@]}" up --detach --wait
+		die "restoring $dump into $vol_dir failed; the folder is unchanged${service:+ and $service runs again}"
 	fi
-	"${compose[@]}" up --detach --wait
+	[ -z "$service" ] || "${compose[@]}" up --detach --wait
 	echo "restore.sh: volume $vol_name of $1 restored from $dump"
 	exit 0
 fi
