@@ -31,6 +31,23 @@ const COMPOSE: &str = "out/hosts/vm/storefront-prod/compose.yaml";
 
 /// Flux image automation rewrites `image:` in the committed compose file; the next
 /// build keeps that tag (and `check` is clean), until the model pins one.
+/// A folder of stand-in commands (name, script) and a `PATH` that finds them first.
+fn stub_commands(stubs: &[(&str, &str)]) -> (tempfile::TempDir, String) {
+    use std::os::unix::fs::PermissionsExt;
+    let bin = tempfile::tempdir().unwrap();
+    for (name, body) in stubs {
+        let file = bin.path().join(name);
+        std::fs::write(&file, body).unwrap();
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let path = format!(
+        "{}:{}",
+        bin.path().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    (bin, path)
+}
+
 #[test]
 fn a_tag_flux_wrote_into_a_compose_file_survives_builds_and_a_pin_wins() {
     let project = reference_project();
@@ -495,24 +512,8 @@ secrets:
         data = data.path().display()
     );
     let dir = build_hosts(project.path(), &model);
-    let bin = tempfile::tempdir().unwrap();
+    let (bin, path) = stub_commands(&[("docker", "#!/bin/sh\necho \"$*\" >> \"$DOCKER_LOG\"\n")]);
     let log = bin.path().join("docker.log");
-    std::fs::write(
-        bin.path().join("docker"),
-        "#!/bin/sh\necho \"$*\" >> \"$DOCKER_LOG\"\n",
-    )
-    .unwrap();
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(
-        bin.path().join("docker"),
-        std::fs::Permissions::from_mode(0o755),
-    )
-    .unwrap();
-    let path = format!(
-        "{}:{}",
-        bin.path().display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
     let deploy = |args: &[&str]| {
         let out = Command::new(dir.join("deploy.sh"))
             .args(args)
@@ -792,19 +793,7 @@ apps:
     }
 
     // deploy.sh, with a stand-in docker.
-    let bin = tempfile::tempdir().unwrap();
-    std::fs::write(bin.path().join("docker"), "#!/bin/sh\nexit 0\n").unwrap();
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(
-        bin.path().join("docker"),
-        std::fs::Permissions::from_mode(0o755),
-    )
-    .unwrap();
-    let path = format!(
-        "{}:{}",
-        bin.path().display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
+    let (_bin, path) = stub_commands(&[("docker", "#!/bin/sh\nexit 0\n")]);
     let deploy = || {
         let out = Command::new(dir.join("deploy.sh"))
             .arg("shop")
@@ -888,23 +877,8 @@ secrets:
         std::fs::read_to_string(dir.join("shop-test/files/shop/etc-shop.conf")).unwrap(),
         "listen 8080\n"
     );
-    let bin = tempfile::tempdir().unwrap();
+    let (bin, path) = stub_commands(&[("docker", "#!/bin/sh\necho \"$*\" >> \"$DOCKER_LOG\"\n")]);
     let log = bin.path().join("docker.log");
-    std::fs::write(
-        bin.path().join("docker"),
-        "#!/bin/sh\necho \"$*\" >> \"$DOCKER_LOG\"\n",
-    )
-    .unwrap();
-    std::fs::set_permissions(
-        bin.path().join("docker"),
-        std::fs::Permissions::from_mode(0o755),
-    )
-    .unwrap();
-    let path = format!(
-        "{}:{}",
-        bin.path().display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
     let deploy = || {
         let out = Command::new(dir.join("deploy.sh"))
             .arg("shop")
@@ -1067,33 +1041,18 @@ apps:
         compose.contains("  mirror-sync:") && !compose.contains("  mirror:\n"),
         "only the job's service:\n{compose}"
     );
-    let bin = tempfile::tempdir().unwrap();
-    let log = bin.path().join("calls.log");
-    let tab = bin.path().join("crontab.txt");
-    use std::os::unix::fs::PermissionsExt;
-    let stubs = [
+    let (bin, path) = stub_commands(&[
         ("docker", "#!/bin/sh\necho \"docker $*\" >> \"$CALLS\"\n"),
         // `crontab -l` prints the table, `crontab -` replaces it.
         (
             "crontab",
             "#!/bin/sh\nif [ \"$1\" = -l ]; then cat \"$TAB\" 2>/dev/null; else cat > \"$TAB\"; fi\n",
         ),
-        // The stub's uid:gid is the folder owner's, so no chown is tried.
+        // The folder's owner is the app's user, so no chown is tried.
         ("stat", "#!/bin/sh\necho 10001:10001\n"),
-    ];
-    for (name, body) in stubs {
-        std::fs::write(bin.path().join(name), body).unwrap();
-        std::fs::set_permissions(
-            bin.path().join(name),
-            std::fs::Permissions::from_mode(0o755),
-        )
-        .unwrap();
-    }
-    let path = format!(
-        "{}:{}",
-        bin.path().display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
+    ]);
+    let log = bin.path().join("calls.log");
+    let tab = bin.path().join("crontab.txt");
     let out = Command::new(dir.join("deploy.sh"))
         .arg("mirror")
         .env("PATH", &path)
