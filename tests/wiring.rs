@@ -313,3 +313,75 @@ fn a_broken_point_names_the_projects_template_overrides() {
         );
     }
 }
+
+/// A Service (and a PodDisruptionBudget) selects its app's own pods, never the pods
+/// of the app's Jobs (migrations, scheduled jobs), which carry the app's name too: a
+/// request routed to a job's pod finds nothing listening. Over the reference, every
+/// golden case and every example, base objects as written.
+#[test]
+fn services_select_the_app_pods_and_no_job_pods() {
+    fn docs(dir: &std::path::Path, out: &mut Vec<serde_json::Value>) {
+        for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                docs(&path, out);
+            } else if path.extension().is_some_and(|e| e == "yaml") {
+                let text = std::fs::read_to_string(&path).unwrap();
+                if let Ok(doc) = serde_saphyr::from_str::<serde_json::Value>(&text) {
+                    out.push(doc);
+                }
+            }
+        }
+    }
+    let mut all = Vec::new();
+    docs(&repo().join("out/kubernetes"), &mut all);
+    for dir in ["tests/golden", "examples"] {
+        for case in std::fs::read_dir(repo().join(dir)).unwrap().flatten() {
+            docs(&case.path().join("expected/out/kubernetes"), &mut all);
+            docs(&case.path().join("out/kubernetes"), &mut all);
+        }
+    }
+    let labels = |v: &serde_json::Value| v.as_object().cloned().unwrap_or_default();
+    let mut job_pods = Vec::new();
+    let mut app_pods = Vec::new();
+    for d in &all {
+        match d["kind"].as_str() {
+            Some("Job") => job_pods.push(labels(&d["spec"]["template"]["metadata"]["labels"])),
+            Some("CronJob") => job_pods.push(labels(
+                &d["spec"]["jobTemplate"]["spec"]["template"]["metadata"]["labels"],
+            )),
+            Some("Deployment" | "StatefulSet" | "DaemonSet") => {
+                app_pods.push(labels(&d["spec"]["template"]["metadata"]["labels"]))
+            }
+            _ => {}
+        }
+    }
+    assert!(job_pods.len() > 5 && app_pods.len() > 10);
+    let mut checked = 0;
+    for d in &all {
+        let selector = match d["kind"].as_str() {
+            Some("Service") => labels(&d["spec"]["selector"]),
+            Some("PodDisruptionBudget") => labels(&d["spec"]["selector"]["matchLabels"]),
+            _ => continue,
+        };
+        if selector.is_empty() {
+            continue; // a Service of a host app (an EndpointSlice names its address)
+        }
+        let selects = |pod: &serde_json::Map<String, serde_json::Value>| {
+            selector.iter().all(|(k, v)| pod.get(k) == Some(v))
+        };
+        let name = &d["metadata"]["name"];
+        assert!(
+            !job_pods.iter().any(selects),
+            "{} {name} selects a job's pods",
+            d["kind"]
+        );
+        assert!(
+            app_pods.iter().any(selects),
+            "{} {name} selects no workload's pods",
+            d["kind"]
+        );
+        checked += 1;
+    }
+    assert!(checked > 10, "{checked}");
+}

@@ -86,9 +86,12 @@ pub struct RouteRule {
 #[derive(Clone, Default, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 pub struct HttpRouteSpec {
-    /// The hostnames it serves.
+    /// The hostnames it serves (none in a base whose environments serve different
+    /// ones: each overlay sets its own).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub hostnames: Vec<String>,
-    /// The Gateways it attaches to.
+    /// The Gateways it attaches to (as `hostnames`, in the overlays when they differ).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub parent_refs: Vec<ParentRef>,
     /// Its rules.
     pub rules: Vec<RouteRule>,

@@ -94,9 +94,15 @@ impl ClusterPlan<'_> {
     /// The units in an order that applies every unit after what it depends on (ties
     /// by name).
     pub fn ordered_units(&self) -> Vec<&Unit> {
+        self.waves().into_iter().flatten().collect()
+    }
+
+    /// The units in waves: each wave's units depend only on earlier waves, so Flux
+    /// applies a wave's units side by side (each wave by name).
+    pub fn waves(&self) -> Vec<Vec<&Unit>> {
         let mut done: BTreeSet<&str> = BTreeSet::new();
-        let mut out = Vec::new();
-        while out.len() < self.units.len() {
+        let mut out: Vec<Vec<&Unit>> = Vec::new();
+        while done.len() < self.units.len() {
             let ready: Vec<&Unit> = self
                 .units
                 .values()
@@ -109,17 +115,18 @@ impl ClusterPlan<'_> {
                 .collect();
             if ready.is_empty() {
                 // A cycle (reported by the model checks): list the rest as they are.
-                out.extend(
+                out.push(
                     self.units
                         .values()
-                        .filter(|u| !done.contains(u.name.as_str())),
+                        .filter(|u| !done.contains(u.name.as_str()))
+                        .collect(),
                 );
                 break;
             }
-            for u in ready {
+            for u in &ready {
                 done.insert(u.name.as_str());
-                out.push(u);
             }
+            out.push(ready);
         }
         out
     }

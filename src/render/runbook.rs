@@ -153,6 +153,9 @@ pub(super) fn by_hand(cx: &Context<'_>, env: &Environment) -> Value {
             "provider": match build.ci { crate::model::CiProvider::Github => "GitHub Actions", crate::model::CiProvider::Gitlab => "GitLab CI" },
             "branch": build.branch,
             "runner": runner,
+            // Only a pipeline with a deploy job talks to the cluster; the others push
+            // an image and leave the rest to Flux or `kiln set-image`.
+            "deploys": app.deploy.is_some(),
         }));
     }
     let config_ci = m.repository.as_ref().and_then(|r| r.ci.as_ref()).is_some();
@@ -177,12 +180,12 @@ pub(super) fn apply(cx: &Context<'_>, env: &Environment) -> Value {
         {
             continue;
         }
-        let suffix = format!("-{}", env.name);
         let units: Vec<Value> =
-            plan.ordered_units()
+            plan.waves()
                 .into_iter()
-                .filter(|u| !u.name.ends_with(&suffix) || u.name.ends_with(&suffix))
-                .filter(|u| {
+                .enumerate()
+                .flat_map(|(i, wave)| wave.into_iter().map(move |u| (i + 1, u)))
+                .filter(|(_, u)| {
                     // Units of other environments on the same cluster are theirs to list.
                     let other =
                         cx.project.environments.iter().any(|e| {
@@ -190,8 +193,9 @@ pub(super) fn apply(cx: &Context<'_>, env: &Environment) -> Value {
                         });
                     !other
                 })
-                .map(|u| {
+                .map(|(step, u)| {
                     json!({
+                        "step": step,
                         "name": u.name,
                         "dir": u.dir,
                         "depends_on": u.depends_on.iter().cloned().collect::<Vec<_>>(),

@@ -80,10 +80,19 @@ pub(super) fn build(
         .into_iter()
         .flatten()
     {
-        let (Some(path), Some(target)) = (patch["path"].as_str(), patch.get("target")) else {
+        let Some(target) = patch.get("target") else {
             continue;
         };
-        let patch = data(tree, &layout::resolve(dir, path))
+        // A patch inline (its YAML text) or in a file of the overlay.
+        let (path, patch) = match (patch["patch"].as_str(), patch["path"].as_str()) {
+            (Some(text), _) => (
+                "(inline)",
+                serde_saphyr::from_str::<Value>(text).ok().map(Cow::Owned),
+            ),
+            (None, Some(path)) => (path, data(tree, &layout::resolve(dir, path))),
+            (None, None) => continue,
+        };
+        let patch = patch
             .filter(|v| v.is_array() || v.is_object())
             .ok_or_else(|| format!("patch {path} is missing or does not parse"))?;
         for o in objects

@@ -212,7 +212,7 @@ fn headless_service(cx: &AppCx<'_>) -> Service {
         metadata: cx.db_meta(&name, "database"),
         spec: Some(ServiceSpec {
             cluster_ip: Some("None".to_owned()),
-            selector: Some(labels::selector(&name)),
+            selector: Some(labels::pods(&name, "database")),
             ports: Some(vec![ServicePort {
                 name: Some("postgres".to_owned()),
                 port: i32::from(PORT),

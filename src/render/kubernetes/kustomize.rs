@@ -1,14 +1,15 @@
 //! The Kustomize layout of one app: a base with what every environment shares and an
-//! overlay per environment with its namespace, image tags, JSON patches for what
-//! differs, and the objects only that environment has.
+//! overlay per environment with its namespace, image tags, strategic-merge patches for
+//! what differs, and the objects only that environment has.
 //!
-//! The base takes each shared object as the first environment renders it. Objects are
-//! compared without namespace and with a placeholder image tag, so those never differ:
-//! each overlay sets its namespace and tags (the base carries the first environment's
-//! namespace, so no file says `default`). Every other environment's overlay patches
-//! exactly the fields that differ, as RFC 6902 operations, so
-//! `kubectl kustomize overlays/<env>` gives back that environment's objects byte for
-//! byte in meaning.
+//! The base holds, of each object every environment has, only the part they all share
+//! ([`common`]): a field whose value differs between environments is left out of the
+//! base (a list item of a named list, such as an environment variable, keeps only its
+//! name), the namespace and app image tags are placeholders each overlay sets. Each
+//! overlay adds its own values with a strategic-merge patch ([`merge_patch`]) that
+//! names list items by their key (a container, a variable, a volume by its name),
+//! never by position, so `kubectl kustomize overlays/<env>` gives back that
+//! environment's objects whatever order or number of entries the others have.
 
 use super::Object;
 use crate::layout::{self, Provenance};
@@ -21,6 +22,10 @@ use std::collections::{BTreeMap, BTreeSet};
 
 /// The tag base objects carry; every overlay sets the real one.
 pub const PLACEHOLDER_TAG: &str = "set-by-overlay";
+
+/// The namespace base objects carry (no file says `default`); every overlay sets the
+/// real one.
+pub const PLACEHOLDER_NAMESPACE: &str = "set-by-overlay";
 
 /// One environment's objects of an app.
 pub struct EnvObjects {
@@ -150,9 +155,14 @@ impl TagValue {
     }
 }
 
+/// A patch of an overlay: kiln's own inline (`patch`, its YAML text: no file of its
+/// own that a scanner would read as a partial object), a hand patch by file (`path`).
 #[derive(Clone, Serialize)]
 struct KustomizePatch {
-    path: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    path: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    patch: Option<String>,
     target: PatchTarget,
 }
 
@@ -163,6 +173,13 @@ struct PatchTarget {
     version: String,
     kind: String,
     name: String,
+}
+
+impl PatchTarget {
+    /// The order patches are listed in: by kind, then name, as the objects' files.
+    fn order(&self) -> (String, &str) {
+        (self.kind.to_lowercase(), &self.name)
+    }
 }
 
 /// A kustomization listing `resources`, with nothing else.
@@ -181,7 +198,7 @@ pub fn plain_kustomization(resources: Vec<String>) -> impl Serialize {
 /// Writes the base and an overlay per environment of app `app` ([`layout::app_base`],
 /// [`layout::app_overlay`]). The objects move into the files' data (see
 /// [`crate::render::OutputFile::data`]).
-pub fn write_app(app: &str, mut envs: Vec<EnvObjects>, out: &mut OutputTree) {
+pub fn write_app(app: &str, envs: Vec<EnvObjects>, out: &mut OutputTree) {
     if envs.is_empty() {
         return;
     }
@@ -204,15 +221,21 @@ pub fn write_app(app: &str, mut envs: Vec<EnvObjects>, out: &mut OutputTree) {
     all_sources.sort();
     all_sources.dedup();
 
-    // The base is the first environment's shared objects; in that environment's
-    // overlay they would patch nothing, so they leave its list. It carries that
-    // environment's namespace (each overlay sets its own); no object kiln writes is in
-    // `default`.
-    let first_namespace = envs[0].namespace.clone();
-    let (base, first_own): (Vec<Object>, Vec<Object>) = std::mem::take(&mut envs[0].objects)
-        .into_iter()
-        .partition(|o| shared.contains(&o.id()));
-    envs[0].objects = first_own;
+    // The base is what every environment's version of a shared object has in common;
+    // each overlay patches in the rest.
+    let base: Vec<Object> = envs[0]
+        .objects
+        .iter()
+        .filter(|o| shared.contains(&o.id()))
+        .map(|first| {
+            let versions: Vec<&Value> = envs
+                .iter()
+                .filter_map(|e| e.objects.iter().find(|o| o.id() == first.id()))
+                .map(|o| &o.0)
+                .collect();
+            Object(common(&versions, "").unwrap_or_else(|| first.0.clone()))
+        })
+        .collect();
     let mut base_index: BTreeMap<(String, String), usize> = BTreeMap::new();
     for (i, object) in base.iter().enumerate() {
         base_index.entry(object.id()).or_insert(i);
@@ -230,18 +253,12 @@ pub fn write_app(app: &str, mut envs: Vec<EnvObjects>, out: &mut OutputTree) {
             let in_base = may_share.then(|| base_index.get(&object.id())).flatten();
             match in_base.map(|&i| &base[i]) {
                 Some(base_object) => {
-                    let ops = diff_ops(&base_object.0, &object.0);
-                    if ops.is_empty() {
+                    let Some(patch) = patch_document(&base_object.0, &object.0) else {
                         continue;
-                    }
-                    let file = layout::patch(&object.file_name());
-                    out.add(
-                        layout::join(&dir, &file),
-                        yaml::typed(&env.sources, &ops),
-                        from,
-                    );
+                    };
                     patches.push(KustomizePatch {
-                        path: file,
+                        path: None,
+                        patch: Some(yaml::to_string(&patch)),
                         target: target(&object),
                     });
                 }
@@ -260,7 +277,7 @@ pub fn write_app(app: &str, mut envs: Vec<EnvObjects>, out: &mut OutputTree) {
         }
         own.sort();
         resources.extend(own);
-        patches.sort_by(|a, b| a.path.cmp(&b.path));
+        patches.sort_by(|a, b| a.target.order().cmp(&b.target.order()));
         for hand in env.hand_patches {
             let file = layout::patch(&hand.file);
             out.add(
@@ -269,7 +286,8 @@ pub fn write_app(app: &str, mut envs: Vec<EnvObjects>, out: &mut OutputTree) {
                 from,
             );
             patches.push(KustomizePatch {
-                path: file,
+                path: Some(file),
+                patch: None,
                 target: target(&hand.target),
             });
         }
@@ -306,7 +324,7 @@ pub fn write_app(app: &str, mut envs: Vec<EnvObjects>, out: &mut OutputTree) {
     let mut base_files = Vec::new();
     for mut object in base {
         let file = object.file_name();
-        object.set_namespace(&first_namespace);
+        object.set_namespace(PLACEHOLDER_NAMESPACE);
         out.add(
             layout::join(&base_dir, &file),
             yaml::document(&all_sources, object.0),
@@ -320,6 +338,179 @@ pub fn write_app(app: &str, mut envs: Vec<EnvObjects>, out: &mut OutputTree) {
         yaml::typed(&all_sources, &plain_kustomization(base_files)),
         &base_from,
     );
+}
+
+/// The part every one of `values` has, for the base: a value they all have equal,
+/// a mapping of the keys they all have (each key's common part; a key whose values
+/// share nothing is left out), or a named list (see `item_key`) of the items every
+/// one has, in the first one's order, each its common part (at least its key).
+/// `None` when they share nothing (a scalar or an unnamed list that differs).
+pub fn common(values: &[&Value], field: &str) -> Option<Value> {
+    let first = *values.first()?;
+    if values.iter().all(|v| *v == first) {
+        return Some(first.clone());
+    }
+    if let Some(maps) = values
+        .iter()
+        .map(|v| v.as_object())
+        .collect::<Option<Vec<_>>>()
+    {
+        let mut out = serde_json::Map::new();
+        for key in maps[0].keys() {
+            let children: Option<Vec<&Value>> = maps.iter().map(|m| m.get(key)).collect();
+            if let Some(part) = children.and_then(|c| common(&c, key)) {
+                out.insert(key.clone(), part);
+            }
+        }
+        return Some(Value::Object(out));
+    }
+    let key = item_key(field)?;
+    let lists: Vec<&Vec<Value>> = values
+        .iter()
+        .map(|v| v.as_array().filter(|items| keyed(items, key)))
+        .collect::<Option<_>>()?;
+    let items = lists[0]
+        .iter()
+        .filter_map(|item| {
+            let same: Option<Vec<&Value>> = lists
+                .iter()
+                .map(|l| l.iter().find(|i| i.get(key) == item.get(key)))
+                .collect();
+            same.and_then(|s| common(&s, field))
+        })
+        .collect();
+    Some(Value::Array(items))
+}
+
+/// The key of the named lists the base and the overlays' patches share item by item:
+/// the strategic-merge `patchMergeKey` of the lists where Kustomize merges by a
+/// name alone. Every other list is shared whole or not at all (for `ports`,
+/// Kustomize keys by port and protocol).
+fn item_key(field: &str) -> Option<&'static str> {
+    match field {
+        "containers" | "initContainers" | "env" | "volumes" | "imagePullSecrets" => Some("name"),
+        "volumeMounts" => Some("mountPath"),
+        _ => None,
+    }
+}
+
+/// Whether every item of a list is a mapping with a distinct `key`.
+fn keyed(items: &[Value], key: &str) -> bool {
+    let mut seen = BTreeSet::new();
+    items
+        .iter()
+        .all(|i| i.get(key).is_some_and(|k| seen.insert(k.to_string())))
+}
+
+/// The overlay's strategic-merge patch turning base object `base` into `object`
+/// (both without namespace), with the target's `apiVersion`, `kind` and name; `None`
+/// when they are the same. Falls back to RFC 6902 operations in the (never written)
+/// case a merge patch cannot say the change, e.g. a base list item the object lacks.
+fn patch_document(base: &Value, object: &Value) -> Option<Value> {
+    let mut base = base.clone();
+    let mut object = object.clone();
+    for v in [&mut base, &mut object] {
+        if let Some(meta) = v.get_mut("metadata").and_then(Value::as_object_mut) {
+            meta.remove("namespace");
+        }
+    }
+    if base == object {
+        return None;
+    }
+    match merge_patch(&base, &object, "") {
+        Some(Value::Object(mut patch)) => {
+            for field in ["apiVersion", "kind"] {
+                patch.insert(field.to_owned(), object[field].clone());
+            }
+            let meta = patch
+                .entry("metadata")
+                .or_insert_with(|| json!({}))
+                .as_object_mut()?;
+            meta.insert("name".to_owned(), object["metadata"]["name"].clone());
+            Some(Value::Object(patch))
+        }
+        _ => Some(yaml::to_data(&diff_ops(&base, &object))),
+    }
+}
+
+/// The strategic-merge patch turning `from` into `to`, or `None` if none can: maps
+/// key by key (a key `to` lacks is `null`), a named list (`item_key`) as every item
+/// of `to` in its order (an item of `from` by its key and what changes in it; the
+/// merge puts the patch's items first, so `to`'s order is kept), anything else
+/// replaced whole where `from` has no such list to merge into.
+pub fn merge_patch(from: &Value, to: &Value, field: &str) -> Option<Value> {
+    match (from, to) {
+        (Value::Object(a), Value::Object(b)) => {
+            let mut out = serde_json::Map::new();
+            for (key, y) in b {
+                match a.get(key) {
+                    Some(x) if x == y => {}
+                    Some(x) => {
+                        out.insert(key.clone(), merge_patch(x, y, key)?);
+                    }
+                    None if has_null(y) => return None,
+                    None => {
+                        out.insert(key.clone(), y.clone());
+                    }
+                }
+            }
+            for key in a.keys().filter(|k| !b.contains_key(*k)) {
+                out.insert(key.clone(), Value::Null);
+            }
+            Some(Value::Object(out))
+        }
+        (Value::Array(a), Value::Array(b)) => {
+            let Some(key) = item_key(field).filter(|k| keyed(a, k) && keyed(b, k)) else {
+                // A list Kustomize merges item by item cannot be replaced by a patch.
+                return (merge_key(field, a).is_none() && !has_null(to)).then(|| to.clone());
+            };
+            if a.iter()
+                .any(|x| !b.iter().any(|y| y.get(key) == x.get(key)))
+            {
+                return None;
+            }
+            // The merge puts the patch's items first, then the base's others in their
+            // order: a tail of `to` that is those others, unchanged, need not be named.
+            let mut n = b.len();
+            while n > 0 {
+                let named: Vec<&Value> = b[..n - 1].iter().filter_map(|y| y.get(key)).collect();
+                let rest: Vec<&Value> = a
+                    .iter()
+                    .filter(|x| x.get(key).is_some_and(|k| !named.contains(&k)))
+                    .collect();
+                if rest.len() != b.len() - (n - 1)
+                    || rest.iter().zip(&b[n - 1..]).any(|(x, y)| *x != y)
+                {
+                    break;
+                }
+                n -= 1;
+            }
+            let items = b[..n]
+                .iter()
+                .map(|y| match a.iter().find(|x| x.get(key) == y.get(key)) {
+                    Some(x) => {
+                        let mut item = merge_patch(x, y, field)?;
+                        item.as_object_mut()?.insert(key.to_owned(), y[key].clone());
+                        Some(item)
+                    }
+                    None => (!has_null(y)).then(|| y.clone()),
+                })
+                .collect::<Option<Vec<_>>>()?;
+            Some(Value::Array(items))
+        }
+        _ if has_null(to) => None,
+        _ => Some(to.clone()),
+    }
+}
+
+/// Whether a value holds a `null` (which a merge patch reads as "remove").
+fn has_null(value: &Value) -> bool {
+    match value {
+        Value::Null => true,
+        Value::Array(items) => items.iter().any(has_null),
+        Value::Object(map) => map.values().any(has_null),
+        _ => false,
+    }
 }
 
 fn target(object: &Object) -> PatchTarget {
@@ -565,6 +756,72 @@ mod tests {
         );
         let err = strategic_merge(&mut d, &json!({"spec": {"$patch": "replace"}})).unwrap_err();
         assert!(err.contains("$patch"), "{err}");
+    }
+
+    /// The base is what the environments share, and each environment's patch, merged
+    /// into it as Kustomize merges, gives back that environment's object exactly:
+    /// items named by key whatever their order or number, values that differ left out
+    /// of the base, no position anywhere in a patch.
+    #[test]
+    fn a_shared_base_and_patches_by_name_give_back_every_environment() {
+        let pod = |env: Value, args: Value, extra: Option<Value>| {
+            let mut containers =
+                vec![json!({"name": "app", "image": "x", "env": env, "args": args})];
+            containers.extend(extra);
+            json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"},
+                "spec": {"replicas": 1, "template": {"spec": {"containers": containers}}}})
+        };
+        let dev = pod(
+            json!([{"name": "A", "value": "1"}, {"name": "B", "value": "dev"}]),
+            json!(["--dev"]),
+            None,
+        );
+        let prod = pod(
+            json!([{"name": "C", "value": "3"}, {"name": "B", "value": "prod"}, {"name": "A", "value": "1"}]),
+            json!(["--prod"]),
+            Some(json!({"name": "proxy", "image": "y"})),
+        );
+        let staging = pod(
+            json!([{"name": "A", "value": "1"}, {"name": "B", "value": "dev"}, {"name": "D", "value": "4"}]),
+            json!(["--dev"]),
+            None,
+        );
+        let envs = [&dev, &prod, &staging];
+        let base = common(&envs, "").unwrap();
+        let container = &base["spec"]["template"]["spec"]["containers"][0];
+        assert_eq!(
+            container["env"],
+            json!([{"name": "A", "value": "1"}, {"name": "B"}])
+        );
+        assert!(container.get("args").is_none(), "{container}");
+        assert_eq!(base["spec"]["replicas"], 1);
+        for env in envs {
+            let patch = patch_document(&base, env);
+            let Some(Value::Object(patch)) = patch else {
+                panic!("a merge patch for every environment: {patch:?}")
+            };
+            let text = yaml::to_string(&patch);
+            assert!(!text.contains("/0"), "no positions: {text}");
+            let mut built = base.clone();
+            apply_patch(&mut built, &Value::Object(patch)).unwrap();
+            assert_eq!(&built, env, "{text}");
+        }
+        // An environment whose list is the base's in order, plus changes and one new
+        // item at the end: the patch names what changes up to the new item, not the
+        // unchanged tail.
+        let patch = patch_document(&base, &staging).unwrap();
+        assert_eq!(
+            patch["spec"]["template"]["spec"]["containers"][0]["env"],
+            json!([{"name": "A"}, {"name": "B", "value": "dev"}, {"name": "D", "value": "4"}])
+        );
+        let mut dev_only = dev.clone();
+        dev_only["spec"]["template"]["spec"]["containers"][0]["env"][1]["value"] = json!("x");
+        let patch = patch_document(&base, &dev_only).unwrap();
+        assert_eq!(
+            patch["spec"]["template"]["spec"]["containers"][0]["env"],
+            json!([{"name": "A"}, {"name": "B", "value": "x"}]),
+            "B is second, so A is named to keep it first"
+        );
     }
 
     #[test]

@@ -206,24 +206,40 @@ mod tests {
         serde_saphyr::from_str_multiple(&text).unwrap()
     }
 
-    /// For every environment of the reference model and of the hand-patches golden
-    /// case (JSON 6902 and strategic-merge patches in an overlay), `resources()` gives
-    /// exactly the objects `kubectl kustomize` builds from the overlays the target
-    /// wrote, plus the environment's namespaces and tunnel policies.
+    /// For every environment of the reference model, of every golden case that builds
+    /// (among them hand patches, JSON 6902 and strategic-merge) and of every example,
+    /// `resources()` gives exactly the objects `kubectl kustomize` builds from the
+    /// overlays the target wrote (a base of what the environments share, patched by
+    /// name), plus the environment's namespaces and tunnel policies.
     #[test]
     fn resources_are_what_kubectl_kustomize_builds_from_the_written_overlays() {
         if std::env::var_os("KILN_SKIP_VALIDATORS").is_some_and(|v| v == "1") {
             return;
         }
         let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
-        for root in [repo.to_path_buf(), repo.join("tests/golden/patches")] {
-            check_against_kubectl(&root);
+        let mut roots = vec![repo.to_path_buf()];
+        for dir in ["tests/golden", "examples"] {
+            let mut cases: Vec<_> = std::fs::read_dir(repo.join(dir))
+                .unwrap()
+                .flatten()
+                .map(|e| e.path())
+                .filter(|p| {
+                    p.join("environments").is_dir()
+                        && !p.file_name().unwrap().to_string_lossy().starts_with("bad-")
+                })
+                .collect();
+            cases.sort();
+            roots.extend(cases);
         }
+        let compared: usize = roots.iter().map(|r| check_against_kubectl(r)).sum();
+        assert!(compared > 100, "only {compared} objects compared");
     }
 
-    fn check_against_kubectl(root: &Path) {
+    /// The number of objects compared.
+    fn check_against_kubectl(root: &Path) -> usize {
+        let mut compared = 0;
         let (project, diags) = crate::model::load(root);
-        assert!(!diags.has_errors(), "the reference model loads");
+        assert!(!diags.has_errors(), "{} loads", root.display());
         let state = State::default();
         let templates = Templates::default();
         let cx = crate::render::Context {
@@ -267,16 +283,24 @@ mod tests {
                 };
                 add(&mut got, v);
             }
-            assert!(!got.is_empty());
             assert_eq!(
                 got.keys().collect::<Vec<_>>(),
                 expected.keys().collect::<Vec<_>>(),
-                "{}",
+                "{} {}",
+                root.display(),
                 env.name
             );
             for (id, object) in &got {
-                assert_eq!(object, &expected[id], "{} {id:?}", env.name);
+                assert_eq!(
+                    object,
+                    &expected[id],
+                    "{} {} {id:?}",
+                    root.display(),
+                    env.name
+                );
             }
+            compared += got.len();
         }
+        compared
     }
 }

@@ -98,7 +98,7 @@ fn bare(cx: &AppCx<'_>) -> Workload {
     };
     let service = ServiceSpec {
         type_: Some("ClusterIP".to_owned()),
-        selector: Some(labels::selector(cx.name.as_str())),
+        selector: Some(labels::app_pods(cx.name.as_str())),
         ports: Some(vec![ServicePort {
             name: Some("http".to_owned()),
             port: i32::from(cx.app.http_port()),

@@ -18,6 +18,7 @@ mod orphan_object;
 mod postgres_data_mount;
 mod postgres_password_change;
 mod promoted_build_args;
+mod publish_on_cluster;
 mod runs_as_root;
 mod unsortable_image_tag;
 mod url_unsafe_secret;
@@ -44,4 +45,5 @@ pub static RULES: &[&dyn Rule] = &[
     &lan_registry_hosted_runner::LanRegistryHostedRunner,
     &postgres_password_change::PostgresPasswordChange,
     &hand_patch::HandPatch,
+    &publish_on_cluster::PublishOnCluster,
 ];

@@ -48,9 +48,7 @@ pub fn apply(cx: &AppCx<'_>, w: &mut Workload) {
         }));
     }
     if fewest_replicas(cx.app) > 1 {
-        // The app's own pods only: the migration Job's pods carry the app's name too.
-        let mut selector = labels::selector(cx.name.as_str());
-        selector.insert(labels::COMPONENT.to_owned(), "app".to_owned());
+        let selector = labels::app_pods(cx.name.as_str());
         w.objects.push(Object::from(&PodDisruptionBudget {
             metadata: cx.meta(cx.name.as_str(), "app"),
             spec: Some(PodDisruptionBudgetSpec {

@@ -65,8 +65,7 @@ pub fn apply(cx: &AppCx<'_>, w: &mut Workload) {
         });
     }
     if affinity.spread {
-        let mut selector = labels::selector(cx.name.as_str());
-        selector.insert(labels::COMPONENT.to_owned(), "app".to_owned());
+        let selector = labels::app_pods(cx.name.as_str());
         w.pod.topology_spread_constraints = Some(vec![TopologySpreadConstraint {
             max_skew: 1,
             topology_key: "kubernetes.io/hostname".to_owned(),
