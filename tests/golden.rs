@@ -240,10 +240,8 @@ fn jellyfin_moves_to_a_cluster_with_its_gpu() {
         "{}",
         run.stderr
     );
-    let baseline = moved.replace(
-        "\n  runsOn: lab\n",
-        "\n  runsOn: lab\n  podSecurity: baseline\n",
-    );
+    // Its group alone is lowered to the level an NFS mount needs.
+    let baseline = moved + "groups:\n  jellyfin: {podSecurity: baseline}\n";
     std::fs::write(&common, baseline).unwrap();
     let run = kiln(project.path(), &["build"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
@@ -258,7 +256,7 @@ fn jellyfin_moves_to_a_cluster_with_its_gpu() {
         "{deployment}"
     );
     assert!(
-        deployment.contains("supplementalGroups:\n        - 993"),
+        deployment.contains("supplementalGroups:\n          - 993"),
         "{deployment}"
     );
     assert!(!deployment.contains("/dev/dri"), "{deployment}");

@@ -39,10 +39,55 @@ fn serialize<T: Serialize>(value: &T, comments: serde_saphyr::CommentPosition) -
     options.folded_wrap_chars = usize::MAX;
     options.prefer_block_scalars = true;
     options.yaml_12 = false;
-    let mut out = serde_saphyr::to_string_with_options(value, options)
+    // Sequences indented under their key, as prettier (and yamllint's default
+    // `indent-sequences`) write them.
+    options.compact_list_indent = false;
+    let out = serde_saphyr::to_string_with_options(value, options)
         .unwrap_or_else(|e| panic!("kiln built a value YAML cannot hold: {e}"));
+    let mut out = double_quoted_punctuation(&out);
     if !out.ends_with('\n') {
         out.push('\n');
+    }
+    out
+}
+
+/// The serializer single-quotes a value that is one `.`, `#` or `-`, where every other
+/// quoted value is double-quoted (prettier's style, which `prettier --check` holds the
+/// output to): those become `"."`. Lines of block scalars (`|`, `>`) are content and
+/// stay as they are.
+fn double_quoted_punctuation(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    // The indentation of the line that opened the block scalar being read, if any.
+    let mut block: Option<usize> = None;
+    for line in text.split_inclusive('\n') {
+        let body = line.trim_end_matches('\n');
+        let indent = body.len() - body.trim_start().len();
+        if let Some(open) = block {
+            if body.trim().is_empty() || indent > open {
+                out.push_str(line);
+                continue;
+            }
+            block = None;
+        }
+        if [": |", ": |-", ": >", ": >-", "- |", "- |-"]
+            .iter()
+            .any(|end| body.ends_with(end))
+        {
+            block = Some(indent);
+        }
+        match ["'.'", "'#'", "'-'"].iter().find(|q| {
+            body.strip_suffix(**q)
+                .is_some_and(|head| head.ends_with(": ") || head.trim_start() == "- ")
+        }) {
+            Some(q) => {
+                out.push_str(&body[..body.len() - 3]);
+                out.push('"');
+                out.push_str(&q[1..2]);
+                out.push('"');
+                out.push_str(&line[body.len()..]);
+            }
+            None => out.push_str(line),
+        }
     }
     out
 }
@@ -57,6 +102,20 @@ pub fn file<T: Serialize>(sources: &[String], value: &T) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// As prettier writes them; a block scalar's content is left alone, and the
+    /// values read back the same.
+    #[test]
+    fn one_character_punctuation_is_double_quoted_outside_block_scalars() {
+        let value = serde_json::json!({"context": ".", "list": ["-", "#", "x"],
+            "script": "a: '.'\n- '-'\n", "z": "'.'"});
+        let text = to_string(&value);
+        assert!(text.contains("context: \".\"\n"), "{text}");
+        assert!(text.contains("  - \"-\"\n  - \"#\"\n"), "{text}");
+        assert!(text.contains("  a: '.'\n  - '-'\n"), "{text}");
+        let back: serde_json::Value = serde_saphyr::from_str(&text).unwrap();
+        assert_eq!(back, value);
+    }
     use std::collections::BTreeMap;
 
     /// Strings a YAML 1.1 reader would turn into booleans, numbers, nulls or

