@@ -672,3 +672,44 @@ fn obsolete_sealed_values_are_located_in_the_sealed_file() {
         assert!(d["line"].as_u64().unwrap() > 1, "{d}");
     }
 }
+
+/// A secret only a stack reads (through its env file) is used: no `unused-secret`
+/// warning, with or without `usedBy`, which may name the stack; a name that is
+/// neither an app nor a stack is still an error.
+#[test]
+fn a_secret_only_a_stack_reads_is_used_and_used_by_may_name_the_stack() {
+    let project = reference_project();
+    let common = project.path().join("environments/common.yaml");
+    let text = std::fs::read_to_string(&common).unwrap();
+    let with_secret = |used_by: &str| {
+        text.replace(
+            "      SMTP_PASS: {secret: supabase, key: smtp-password}\n",
+            "      SMTP_PASS: {secret: supabase, key: smtp-password}\n      EXTRA_TOKEN: {secret: stack-only, key: token}\n",
+        )
+        .replace(
+            "\nsecrets:\n",
+            &format!("\nsecrets:\n  stack-only:\n{used_by}    keys:\n      token: {{generate: {{length: 20, alphabet: hex}}}}\n"),
+        )
+    };
+    for used_by in ["", "    usedBy: [supabase]\n"] {
+        let model = with_secret(used_by);
+        assert!(model.contains("EXTRA_TOKEN") && model.contains("stack-only:"));
+        std::fs::write(&common, &model).unwrap();
+        let run = kiln(project.path(), &["build"]);
+        assert!(run.code <= 1, "{}", run.stderr);
+        assert!(
+            !run.stderr.contains("secret `stack-only` is used by no app"),
+            "{}",
+            run.stderr
+        );
+    }
+    std::fs::write(&common, with_secret("    usedBy: [supabsae]\n")).unwrap();
+    let run = kiln(project.path(), &["build"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("no app or stack is named `supabsae`")
+            && run.stderr.contains("supabase"),
+        "{}",
+        run.stderr
+    );
+}

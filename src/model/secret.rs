@@ -27,9 +27,9 @@ pub struct Secret {
     /// The Kubernetes secret type.
     #[serde(default, rename = "type")]
     pub kind: SecretType,
-    /// Apps that use this secret: it is made available in their namespaces or hosts.
-    /// (A registry's `pullSecret` is placed in every namespace that pulls from it
-    /// without being listed here.)
+    /// Apps (or stacks) that use this secret: it is made available in their namespaces
+    /// or hosts. (A registry's `pullSecret` is placed in every namespace that pulls from
+    /// it, and a stack's `env` reads its secrets, without being listed here.)
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub used_by: Vec<Name>,
     /// Where the sealed values may be decrypted: only as this secret in its namespace

@@ -275,13 +275,17 @@ pub fn check(env: &Environment, diags: &mut Diagnostics) {
     }
     for (name, secret) in &m.secrets {
         for (i, user) in secret.used_by.iter().enumerate() {
-            if !m.apps.contains_key(user) {
+            if !m.apps.contains_key(user) && !m.stacks.contains_key(user) {
                 diags.push(unknown(
                     env,
                     &format!("/secrets/{name}/usedBy/{i}"),
-                    "app",
+                    "app or stack",
                     user,
-                    m.apps.keys().map(Name::to_string).collect(),
+                    m.apps
+                        .keys()
+                        .chain(m.stacks.keys())
+                        .map(Name::to_string)
+                        .collect(),
                 ));
             }
         }

@@ -318,11 +318,25 @@ fn used_secrets(env: &Environment) -> BTreeSet<&str> {
         })
         .collect();
     for (name, s) in &m.secrets {
-        if s.used_by
-            .iter()
-            .any(|app| m.apps.get(app).is_some_and(|a| a.enabled))
-        {
+        if s.used_by.iter().any(|user| {
+            m.apps.get(user).is_some_and(|a| a.enabled)
+                || m.stacks.get(user).is_some_and(|s| s.enabled)
+        }) {
             used.insert(name.as_str());
+        }
+    }
+    // A stack reads its secrets through its env file, without `usedBy`.
+    for (_, stack) in m.enabled_stacks() {
+        let values = stack
+            .env
+            .values()
+            .chain(stack.services.values().flat_map(|s| s.env.values()));
+        for value in values {
+            if let EnvValue::Secret(r) = value
+                && let Some((k, _)) = m.secrets.get_key_value(r.secret.as_str())
+            {
+                used.insert(k.as_str());
+            }
         }
     }
     // A secret whose keys feed a used secret's templates is used too.
@@ -376,7 +390,7 @@ fn check_unused(project: &Project, diags: &mut Diagnostics) {
             diags.push(
                 Diagnostic::warning(UNUSED_SECRET, format!("secret `{name}` is used by no app in any environment"))
                     .at(at)
-                    .help("list the apps that need it in `usedBy`, make it a registry's `pullSecret`, or delete it"),
+                    .help("list the apps (or stacks) that need it in `usedBy`, make it a registry's `pullSecret`, or delete it"),
             );
         }
     }

@@ -193,14 +193,78 @@ pub fn is_checkov_id(id: &str) -> bool {
     })
 }
 
+/// The kinds of pod-bearing objects, which most checkov Kubernetes checks read.
+const POD_KINDS: &[&str] = &[
+    "CronJob",
+    "DaemonSet",
+    "Deployment",
+    "Job",
+    "Pod",
+    "ReplicaSet",
+    "ReplicationController",
+    "StatefulSet",
+];
+
+/// Whether checkov check `id` reads objects of `kind`, so that its skip annotation
+/// belongs there: from checkov's own registry (each check's `supported_entities`,
+/// checkov 3.3): the checks of other kinds are listed, every other `CKV_K8S_` check
+/// reads pod specs; a check kiln does not know (`CKV2_K8S_`, a newer number) is
+/// written on every object, as before.
+fn checkov_applies(id: &str, kind: &str) -> bool {
+    const OTHER: &[(&[u32], &[&str])] = &[
+        (&[1, 2, 3, 4, 5, 6, 7, 24, 32, 36], &["PodSecurityPolicy"]),
+        (
+            &[21],
+            &[
+                "ConfigMap",
+                "CronJob",
+                "DaemonSet",
+                "Deployment",
+                "Ingress",
+                "Job",
+                "Pod",
+                "ReplicaSet",
+                "ReplicationController",
+                "Role",
+                "RoleBinding",
+                "Secret",
+                "Service",
+                "ServiceAccount",
+                "StatefulSet",
+            ],
+        ),
+        (&[41], &["ServiceAccount"]),
+        (&[42], &["ClusterRoleBinding", "RoleBinding"]),
+        (&[44], &["Service"]),
+        (&[49, 157, 158], &["ClusterRole", "Role"]),
+        (&[78], &["AdmissionConfiguration"]),
+        (&[152, 153, 154], &["Ingress"]),
+        (&[155, 156], &["ClusterRole"]),
+    ];
+    let Some(number) = id
+        .strip_prefix("CKV_K8S_")
+        .and_then(|n| n.parse::<u32>().ok())
+    else {
+        return true;
+    };
+    if number > 159 {
+        return true;
+    }
+    match OTHER.iter().find(|(ids, _)| ids.contains(&number)) {
+        Some((_, kinds)) => kinds.contains(&kind),
+        None => POD_KINDS.contains(&kind),
+    }
+}
+
 /// Writes the app's checkov waivers onto an object as the annotations checkov reads
 /// (`checkov.io/skip<N>: <check>=<reason>`), so a scan of `out/` skips exactly the
 /// checks the model says do not apply, each with its reason.
 pub fn skip_checks(object: &mut Object, app: &App) {
+    let kind = object.kind().to_owned();
     let skips: Vec<String> = app
         .waive
         .iter()
-        .filter(|(id, _)| is_checkov_id(id))
+        .filter(|(id, _)| is_checkov_id(id) && checkov_applies(id, &kind))
         .map(|(id, reason)| format!("{id}={}", reason.trim()))
         .collect();
     if skips.is_empty() {
@@ -479,5 +543,26 @@ impl Target for Kubernetes {
                 );
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod checkov_tests {
+    use super::checkov_applies;
+
+    #[test]
+    fn checkov_skips_go_on_the_kinds_their_checks_read() {
+        assert!(checkov_applies("CKV_K8S_35", "Deployment"));
+        assert!(checkov_applies("CKV_K8S_35", "CronJob"));
+        assert!(!checkov_applies("CKV_K8S_35", "Service"));
+        assert!(!checkov_applies("CKV_K8S_35", "NetworkPolicy"));
+        assert!(checkov_applies("CKV_K8S_21", "Service"));
+        assert!(!checkov_applies("CKV_K8S_21", "NetworkPolicy"));
+        assert!(checkov_applies("CKV_K8S_49", "Role"));
+        assert!(!checkov_applies("CKV_K8S_49", "Deployment"));
+        assert!(
+            checkov_applies("CKV2_K8S_6", "NetworkPolicy"),
+            "a check kiln does not know: everywhere"
+        );
     }
 }
