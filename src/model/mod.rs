@@ -171,6 +171,24 @@ pub struct Model {
     /// own, while every other namespace keeps the environment's.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub groups: BTreeMap<Name, Group>,
+    /// The GitHub Actions the generated workflows use, pinned by commit, by
+    /// `owner/repository` (e.g. `actions/checkout: {version: v6.2.0, commit: ...}`):
+    /// replaces kiln's own pin of that action, e.g. for a newer release Renovate
+    /// proposes. Only actions kiln's workflows use can be named.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub actions: BTreeMap<String, ActionPin>,
+}
+
+/// A GitHub Action pinned to the commit of one of its releases.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ActionPin {
+    /// The release, written beside the commit (`# v6.2.0`) for readers and Renovate.
+    #[schemars(regex(pattern = r"^\S+$"))]
+    pub version: String,
+    /// The release's full commit hash (40 hexadecimal digits).
+    #[schemars(regex(pattern = r"^[0-9a-f]{40}$"))]
+    pub commit: String,
 }
 
 /// The git repository kiln's output is committed to.

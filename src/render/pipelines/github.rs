@@ -160,13 +160,24 @@ fn uses(action: Action) -> Step {
 
 /// A workflow file: the YAML of `workflow`, each pinned `uses:` followed by the
 /// release its commit is (`# v6.1.0`), as Renovate's github-actions manager reads it.
-pub(crate) fn file(sources: &[String], workflow: &Workflow) -> Vec<u8> {
+/// An action the model pins (`actions:`) is written with the model's commit and release
+/// instead of kiln's.
+pub(crate) fn file(
+    sources: &[String],
+    workflow: &Workflow,
+    pins: &BTreeMap<String, crate::model::ActionPin>,
+) -> Vec<u8> {
     let mut text = String::from_utf8(yaml::file(sources, workflow)).expect("YAML is UTF-8");
     for action in ACTIONS {
         let line = format!("uses: {}\n", action.reference());
+        let (commit, version) = pins
+            .get(action.name)
+            .map_or((action.commit, action.version), |p| {
+                (p.commit.as_str(), p.version.as_str())
+            });
         text = text.replace(
             &line,
-            &format!("uses: {} # {}\n", action.reference(), action.version),
+            &format!("uses: {}@{commit} # {version}\n", action.name),
         );
     }
     text.into_bytes()

@@ -57,6 +57,55 @@ pub struct Action {
     pub commit: &'static str,
 }
 
+/// `actions:` names only actions kiln's workflows use, and says the same in every
+/// environment (one workflow file serves them all).
+fn check_action_pins(project: &crate::model::Project, diags: &mut Diagnostics) {
+    let names: Vec<&str> = ACTIONS.iter().map(|a| a.name).collect();
+    let first = project.environments.first();
+    for env in &project.environments {
+        for name in env.model.actions.keys() {
+            if !names.contains(&name.as_str()) {
+                diags.push(
+                    Diagnostic::error(
+                        crate::diagnostic::checks::UNKNOWN_REFERENCE,
+                        format!("kiln's workflows use no action `{name}`"),
+                    )
+                    .at(env.key_span(&format!("/actions/{}", crate::pointer::escape(name))))
+                    .help(
+                        crate::suggest::did_you_mean(name, names.iter().copied()).unwrap_or_else(
+                            || format!("the actions they use: {}", names.join(", ")),
+                        ),
+                    ),
+                );
+            }
+        }
+        if let Some(first) = first.filter(|f| f.model.actions != env.model.actions) {
+            diags.push(
+                Diagnostic::error(
+                    crate::diagnostic::checks::CONFLICT,
+                    format!(
+                        "`actions` differs between `{}` and `{}`, whose pipelines are the same files",
+                        first.name, env.name
+                    ),
+                )
+                .at(env.key_span("/actions").or_else(|| first.key_span("/actions")))
+                .help("pin the actions once, in the file every environment extends"),
+            );
+        }
+    }
+}
+
+/// The model's pins of actions (`actions:`), from the first environment (the model
+/// checks make every environment say the same).
+pub fn action_pins(project: &crate::model::Project) -> &BTreeMap<String, crate::model::ActionPin> {
+    static NONE: std::sync::OnceLock<BTreeMap<String, crate::model::ActionPin>> =
+        std::sync::OnceLock::new();
+    project
+        .environments
+        .first()
+        .map_or_else(|| NONE.get_or_init(BTreeMap::new), |e| &e.model.actions)
+}
+
 impl Action {
     /// What a step's `uses:` says: `owner/repository@commit`.
     pub fn reference(&self) -> String {
@@ -222,6 +271,7 @@ impl Target for Pipelines {
 
     fn render(&self, cx: &Context<'_>, out: &mut OutputTree, diags: &mut Diagnostics) {
         let project = cx.project;
+        check_action_pins(project, diags);
         let plans = plan::gather(project, diags);
         let config_ci = project
             .environments
@@ -258,7 +308,7 @@ impl Target for Pipelines {
                 CiProvider::Github => {
                     let mut files = vec![(
                         format!(".github/workflows/{}.yml", plan.name),
-                        github::file(&plan.sources, &github::workflow(plan)),
+                        github::file(&plan.sources, &github::workflow(plan), action_pins(project)),
                     )];
                     if !labels.is_empty() {
                         files.push(actionlint_config(&plan.sources, labels));
@@ -530,6 +580,7 @@ fn write_config_pipeline(
             github::file(
                 &sources,
                 &github::config_workflow(&ci.image, &ci.runner, root.as_deref()),
+                action_pins(cx.project),
             ),
         )],
         CiProvider::Gitlab => vec![(
