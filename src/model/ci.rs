@@ -121,6 +121,13 @@ pub struct TestJob {
     /// Shell commands, run in order from the repository root.
     #[schemars(length(min = 1))]
     pub run: Vec<String>,
+    /// Keep what the commands download between runs, keyed by the lockfile: a package
+    /// manager (`npm`, `yarn`, `bun`, `pip`, `uv`, `cargo`, `go`), or
+    /// `{manager, paths, lockfiles}` for a lockfile elsewhere or directories the
+    /// commands fill themselves (e.g. pnpm's store after `pnpm config set store-dir
+    /// .pnpm-store`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache: Option<super::DependencyCache>,
 }
 
 /// When a check job runs.

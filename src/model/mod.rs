@@ -14,6 +14,7 @@
 mod app;
 mod app_file;
 mod ci;
+mod ci_cache;
 mod containers;
 mod devices;
 pub mod files;
@@ -50,6 +51,7 @@ pub use ci::{
     Build, CiCredentials, CiProvider, CiVariable, RepositoryCi, Runner, SelfHosted, TestJob,
     TestStage,
 };
+pub use ci_cache::{CachePlan, CacheSpec, DependencyCache, PackageManager};
 pub use containers::{Container, ContainerMount, PinnedImage, RESERVED_CONTAINER_NAMES};
 pub use devices::{DRI, Devices, Gpu, GpuVendor, device_mapping};
 pub use files::Files;

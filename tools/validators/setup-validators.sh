@@ -66,6 +66,13 @@ if [ ! -x "$(pg_bin)/initdb" ]; then
   apt_install postgresql || { log "WARNING: postgresql install failed"; failed+=(postgresql); }
 fi
 
+# ---- 1c. apt: rsync (gitlab-ci-local copies the repository into each shell job's
+# build directory with it)
+if ! command -v rsync >/dev/null 2>&1; then
+  log "apt-get install rsync"
+  apt_install rsync || { log "WARNING: rsync install failed"; failed+=(rsync); }
+fi
+
 # ---- 2. venv
 mkdir -p "$PREFIX/bin"
 if [ ! -x "$VENV/bin/python" ]; then

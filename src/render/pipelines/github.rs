@@ -12,8 +12,8 @@
 use super::plan::{AppPlan, EnvPlan, runner_arch};
 use super::shell::{self, GITHUB};
 use super::{
-    ACTIONS, Action, BUILD_PUSH_ACTION, BUILDX_ACTION, CHECKOUT_ACTION, GITHUB_HOSTED_RUNNER,
-    LOGIN_ACTION, Ordered, QEMU_ACTION, deploy_script, origin,
+    ACTIONS, Action, BUILD_PUSH_ACTION, BUILDX_ACTION, CACHE_ACTION, CHECKOUT_ACTION,
+    GITHUB_HOSTED_RUNNER, LOGIN_ACTION, Ordered, QEMU_ACTION, deploy_script, origin,
 };
 use crate::model::Runner;
 use crate::render::yaml;
@@ -194,6 +194,39 @@ fn runs_on(runner: &Runner) -> RunsOn {
     }
 }
 
+/// A check's dependency cache: the package manager pointed at its directory in the
+/// workspace (`$GITHUB_WORKSPACE` is the container's path in a container job, which
+/// `${{ github.workspace }}` is not), then `actions/cache` restoring it (and saving it
+/// when the job ends) under the job's name and the lockfiles' hash, falling back to
+/// the job's newest cache when the lockfiles changed.
+fn cache_steps(job: &str, cache: &crate::model::CachePlan) -> Vec<Step> {
+    let mut steps = Vec::new();
+    if !cache.variables.is_empty() {
+        let script = cache
+            .variables
+            .iter()
+            .map(|(var, dir)| format!("echo \"{var}=$GITHUB_WORKSPACE/{dir}\" >> \"$GITHUB_ENV\""))
+            .collect::<Vec<_>>()
+            .join("\n");
+        steps.push(run("Point the package manager at the cache", script));
+    }
+    let files = cache
+        .lockfiles
+        .iter()
+        .map(|f| literal(f))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let prefix = format!("${{{{ runner.os }}}}-{job}-");
+    let mut step = uses(CACHE_ACTION);
+    step.name = Some("Restore the dependency cache".to_owned());
+    step.with.insert("path", cache.paths.join("\n"));
+    step.with
+        .insert("key", format!("{prefix}${{{{ hashFiles({files}) }}}}"));
+    step.with.insert("restore-keys", prefix);
+    steps.push(step);
+    steps
+}
+
 /// `${{ secrets.NAME }}`.
 fn secret(name: &str) -> String {
     format!("${{{{ secrets.{name} }}}}")
@@ -222,6 +255,9 @@ pub(crate) fn workflow(plan: &AppPlan<'_>) -> Workflow {
     let mut jobs = Vec::new();
     for (name, test) in &build.tests {
         let mut steps = vec![uses(CHECKOUT_ACTION)];
+        if let Some(cache) = &test.cache {
+            steps.extend(cache_steps(name.as_str(), &cache.plan()));
+        }
         steps.extend(test.run.iter().map(|cmd| Step {
             run: Some(cmd.clone()),
             ..Default::default()

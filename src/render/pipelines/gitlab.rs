@@ -60,9 +60,25 @@ pub(crate) struct Job {
     variables: BTreeMap<String, String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     rules: Vec<Rule>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cache: Option<Cache>,
     script: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     artifacts: Option<Artifacts>,
+}
+
+/// A job's `cache:`: its directories, under a key of the job's name and its lockfiles'
+/// contents.
+#[derive(Serialize)]
+struct Cache {
+    key: CacheKey,
+    paths: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct CacheKey {
+    files: Vec<String>,
+    prefix: String,
 }
 
 #[derive(Serialize)]
@@ -135,6 +151,11 @@ pub(crate) fn pipeline(plan: &AppPlan<'_>) -> GitlabCi {
         .collect();
     let mut jobs = Vec::new();
     for (name, test) in &build.tests {
+        let cache = test
+            .cache
+            .as_ref()
+            .map(crate::model::DependencyCache::plan)
+            .unwrap_or_default();
         jobs.push((
             name.to_string(),
             Job {
@@ -143,6 +164,20 @@ pub(crate) fn pipeline(plan: &AppPlan<'_>) -> GitlabCi {
                     TestStage::Test => "test",
                 },
                 image: Some(Image::Name(test.image.clone())),
+                // The package manager reads its cache directory from its variable;
+                // GitLab keeps only paths inside the project directory.
+                variables: cache
+                    .variables
+                    .iter()
+                    .map(|(var, dir)| ((*var).to_owned(), format!("$CI_PROJECT_DIR/{dir}")))
+                    .collect(),
+                cache: test.cache.as_ref().map(|_| Cache {
+                    key: CacheKey {
+                        files: cache.lockfiles.clone(),
+                        prefix: name.to_string(),
+                    },
+                    paths: cache.paths.iter().map(|p| format!("{p}/")).collect(),
+                }),
                 script: test.run.clone(),
                 ..Default::default()
             },

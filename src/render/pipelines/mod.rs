@@ -121,6 +121,7 @@ pub const ACTIONS: &[Action] = &[
     BUILDX_ACTION,
     LOGIN_ACTION,
     BUILD_PUSH_ACTION,
+    CACHE_ACTION,
 ];
 /// Checkout.
 pub const CHECKOUT_ACTION: Action = Action {
@@ -151,6 +152,13 @@ pub const BUILD_PUSH_ACTION: Action = Action {
     name: "docker/build-push-action",
     version: "v7.3.0",
     commit: "53b7df96c91f9c12dcc8a07bcb9ccacbed38856a", // pragma: allowlist secret (a commit, not a secret)
+};
+
+/// A check's dependency cache (`build.tests.<job>.cache`).
+pub const CACHE_ACTION: Action = Action {
+    name: "actions/cache",
+    version: "v5.0.5",
+    commit: "27d5ce7f107fe9357f9df03efb73ab90386fccae", // pragma: allowlist secret (a commit, not a secret)
 };
 
 /// The labels actionlint knows without configuration.

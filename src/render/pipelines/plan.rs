@@ -236,6 +236,25 @@ fn check_consistency(name: &Name, envs: &[(&Environment, &App, &Build)], diags: 
                 .label(at(env, "paths"), "paths set here"),
             );
         }
+        for (test, job) in &build.tests {
+            let max = (build.ci == CiProvider::Gitlab).then_some(2);
+            for (field, problem, help) in job.cache.iter().flat_map(|c| c.problems(max)) {
+                let pointer = format!("/apps/{name}/build/tests/{test}/cache");
+                let pointer = if field.is_empty() {
+                    pointer
+                } else {
+                    format!("{pointer}/{field}")
+                };
+                diags.push(
+                    Diagnostic::error(
+                        PIPELINE_UNSUPPORTED,
+                        format!("the cache of test job `{test}`: {problem}"),
+                    )
+                    .at(env.key_span(&pointer))
+                    .help(help),
+                );
+            }
+        }
         for test in build.tests.keys() {
             if ["build-", "promote-", "deploy-", "verify-"]
                 .iter()
