@@ -9,6 +9,9 @@ mod bad_inputs;
 /// The check registry: every check the corpora show is registered and explained,
 /// `kiln rules` lists the registry, `docs/rules.md` is generated from it.
 mod checks;
+/// GitLab jobs run by gitlab-ci-local's shell executor with stand-in tools: deploys
+/// record and roll out, verifies ask the URL, dependency caches hit and miss.
+mod ci_jobs;
 /// The command line: exit codes, `check` findings, `--env`, `--format json`, help
 /// and completions.
 mod cli;
