@@ -1,6 +1,6 @@
 //! Applications: what runs, where, and how it is reached.
 
-use super::{Arch, Build, Name, SecretRef};
+use super::{Arch, Build, DbVersion, EngineName, Name, SecretRef};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -514,13 +514,17 @@ impl Default for Security {
     }
 }
 
-/// A PostgreSQL database owned by an app.
+/// A database owned by an app: its server (PostgreSQL unless `engine` says
+/// otherwise), run by kiln beside the app with its data on a volume.
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Database {
-    /// The PostgreSQL major version, e.g. 18.
-    #[schemars(range(min = 12, max = 99))]
-    pub version: u32,
+    /// The server: `postgres` (the default), `mysql` or `mariadb`.
+    #[serde(default, skip_serializing_if = "EngineName::is_default")]
+    pub engine: EngineName,
+    /// The server version: PostgreSQL's major as a number (`18`), MySQL's or
+    /// MariaDB's release series as a string (`"8.4"`, `"11.4"`).
+    pub version: DbVersion,
     /// The volume size, e.g. `10Gi`.
     #[schemars(regex(pattern = r"^[0-9]+(Mi|Gi|Ti)$"))]
     pub storage: String,
@@ -543,7 +547,7 @@ pub struct Database {
     pub backup: Option<Backup>,
 }
 
-/// Scheduled `pg_dump` backups.
+/// Scheduled dumps of a database (its engine's dump program).
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Backup {

@@ -102,7 +102,7 @@ impl Graph {
                 let db_id = id("db", name.as_str());
                 g.nodes.push(Node {
                     id: db_id.clone(),
-                    label: format!("{name}-db (PostgreSQL {})", db.version),
+                    label: format!("{name}-db ({} {})", db.engine().title(), db.version),
                     kind: NodeKind::Database,
                     within,
                 });

@@ -17,6 +17,7 @@ mod ci;
 mod ci_cache;
 mod containers;
 mod devices;
+pub mod engines;
 pub mod files;
 pub mod graph;
 mod health;
@@ -54,6 +55,7 @@ pub use ci::{
 pub use ci_cache::{CachePlan, CacheSpec, DependencyCache, PackageManager};
 pub use containers::{Container, ContainerMount, PinnedImage, RESERVED_CONTAINER_NAMES};
 pub use devices::{DRI, Devices, Gpu, GpuVendor, device_mapping};
+pub use engines::{DbVersion, Engine, EngineName};
 pub use files::Files;
 pub use infra::{
     Arch, Caddy, CaddyTls, Cluster, DeployFrom, Flux, GatewayRef, Host, Ingress, IngressKind,
@@ -441,6 +443,11 @@ impl App {
 }
 
 impl Database {
+    /// What kiln knows of the database's server.
+    pub fn engine(&self) -> &'static dyn Engine {
+        self.engine.engine()
+    }
+
     /// The database and user name.
     pub fn db_name(&self, app: &Name) -> String {
         self.name

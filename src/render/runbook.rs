@@ -5,7 +5,7 @@
 //! objects and paths kiln generates (the `dangling-reference` rule reads them).
 
 use super::Context;
-use super::kubernetes::{self, cluster_apps, database, external, workload};
+use super::kubernetes::{self, cluster_apps, external, workload};
 use super::templates::shell_quote as q;
 use crate::model::graph::Graph;
 use crate::model::{Environment, IngressKind, NetworkPolicyFlavour, Placement, TagAutomation};
@@ -50,7 +50,7 @@ pub(super) fn overview(cx: &Context<'_>, env: &Environment) -> Value {
             "description": app.description.clone().unwrap_or_default(),
             "place": place,
             "urls": urls,
-            "database": app.database.as_ref().map(|d| format!("PostgreSQL {}", d.version)),
+            "database": app.database.as_ref().map(|d| format!("{} {}", d.engine().title(), d.version)),
         }));
     }
     let stacks: Vec<Value> = m
@@ -323,12 +323,23 @@ pub(super) fn rollback(cx: &Context<'_>, env: &Environment) -> Value {
     let mut apps = Vec::new();
     for unit in cluster_apps(env) {
         let db = unit.app.database.as_ref().map(|d| {
+            let engine = d.engine();
+            let name = d.db_name(unit.name);
+            let word = q(&name);
+            let (change_password, interactive) = engine.change_password(&name);
             json!({
                 "statefulset": format!("{}-db", unit.name),
                 "pod": format!("{}-db-0", unit.name),
-                "name": d.db_name(unit.name),
+                "name": name,
+                "title": engine.title(),
                 "backup_claim": d.backup.as_ref().map(|_| format!("{}-db-backup", unit.name)),
-                "mount": database::data_mount_path(d.version),
+                "mount": engine.data_path(&d.version),
+                "dump": engine.local_dump(&word, &word),
+                "restore": engine.local_restore(&word, &word),
+                "atomic": engine.atomic_restore(),
+                "ext": engine.dump_ext(),
+                "change_password": change_password,
+                "interactive": interactive,
             })
         });
         apps.push(json!({
@@ -351,9 +362,6 @@ pub(super) fn rollback(cx: &Context<'_>, env: &Environment) -> Value {
         "apps": apps,
         "host_restores": host_databases(cx, env),
         "host_volumes": host_volume_restores(cx, env),
-        "dump_format": database::DUMP_FORMAT,
-        "dump_ext": database::DUMP_EXT,
-        "pg_restore": database::PG_RESTORE,
     })
 }
 

@@ -6,6 +6,7 @@
 
 pub mod backups;
 pub mod containers;
+pub mod database;
 pub mod devices;
 pub mod files;
 pub mod groups;
@@ -43,6 +44,7 @@ pub fn model(project: &Project, diags: &mut Diagnostics) {
         ports::check(env, diags);
         security::check(env, diags);
         backups::check(env, diags);
+        database::check(env, diags);
         files::check(env, diags);
         groups::check(env, diags);
         scheduling::check(env, diags);

@@ -166,7 +166,15 @@ select_target() {
 	db_name=""
 {% endif %}
 {% if script == "backup" %}
+	db_dump=""
+	db_ext=""
 	backup_dir=""
+{% endif %}
+{% if script == "restore" %}
+	db_check=""
+	db_restore=""
+	db_kind=""
+	db_atomic=""
 {% endif %}
 {% if script == "restore" %}
 	service=""
@@ -185,7 +193,18 @@ select_target() {
 		db_user={{ m.database.user | shell_quote }}
 		db_name={{ m.database.name | shell_quote }}
 {% if script == "backup" %}
+		# shellcheck disable=SC2016 # expanded by sh in the database's container
+		db_dump={{ m.database.dump | shell_quote }}
+		db_ext={{ m.database.dump_ext | shell_quote }}
 		backup_dir={{ m.database.backup_dir | shell_quote }}
+{% endif %}
+{% if script == "restore" %}
+		db_check={{ m.database.check | shell_quote }}
+		# shellcheck disable=SC2016 # expanded by sh in the database's container
+		db_restore={{ m.database.restore | shell_quote }}
+		db_kind={{ m.database.dump_kind | shell_quote }}
+		db_atomic={% if m.database.atomic %}1{% else %}0{% endif %}
+
 {% endif %}
 {% endif %}
 {% if script != "deploy" and m.volumes %}

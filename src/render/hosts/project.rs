@@ -8,10 +8,10 @@ use super::compose::{
 use super::env_file::{self, EnvFileSpec};
 use super::features::health::HEALTH_INTERVAL;
 use super::features::{self, HostAppCx, HostWorkload};
-use super::scripts::{ComposeArg, DbInfo, EnvCheck, Member, ScriptProject, UpstreamCheck};
+use super::scripts::{ComposeArg, CronJob, DbInfo, EnvCheck, Member, ScriptProject, UpstreamCheck};
 use super::{APP_LABEL, Built, ENV_LABEL, HostPlan, Project};
+use crate::model::engines::{self, DbVersion, Engine, EngineName};
 use crate::model::{App, Backup, EnvValue, Name, Stack, WorkloadKind};
-use crate::render::kubernetes::database;
 use std::collections::BTreeMap;
 
 /// The labels of an app's services: which app and environment they are.
@@ -30,40 +30,22 @@ pub fn env_file_ref(target: &str) -> Vec<EnvFile> {
     }]
 }
 
-/// The command of a backup service: the same dump-and-prune script as the
-/// Kubernetes CronJob, scheduled by busybox `crond` in the PostgreSQL image. Cron
-/// jobs do not inherit the container's environment, so the password is handed over
-/// in `~/.pgpass`.
-pub fn backup_command(host: &str, db: &str, user: &str, backup: &Backup) -> String {
-    let dump = database::backup_script(host, db, backup.retention_days)
-        .replace(&format!("-U {db} -d {db}"), &format!("-U {user} -d {db}"));
-    let script = format!(
-        "set -eu\n\
-         umask 077\n\
-         printf '%s:5432:%s:%s:%s\\n' {host} {db} {user} \"$(printf '%s' \"$POSTGRES_PASSWORD\" | sed 's/[\\\\:]/\\\\&/g')\" > /root/.pgpass\n\
-         cat > /usr/local/bin/kiln-backup <<'EOF'\n\
-         #!/bin/sh\n\
-         {dump}\
-         EOF\n\
-         chmod 0700 /usr/local/bin/kiln-backup\n\
-         echo '{schedule} /usr/local/bin/kiln-backup > /proc/1/fd/1 2>&1' > /etc/crontabs/root\n\
-         exec crond -f -l 6\n",
-        schedule = backup.schedule,
-    );
-    escape_dollars(&script)
-}
-
-fn backup_service(
-    image: String,
-    host: &str,
-    db: &str,
-    user: &str,
+/// A database's scheduled backup on a host, into the volume `volume` at `/backups`:
+/// the same dump-and-prune script as the Kubernetes CronJob. Where the engine's image
+/// has `crond`, a service that schedules it itself; otherwise a service in the `jobs`
+/// profile that dumps once, with the crontab entry that runs it (as a job's). The
+/// password is the container's first password variable.
+fn scheduled_backup(
+    engine: &dyn Engine,
+    version: &DbVersion,
+    at: (&str, &str, &str),
     backup: &Backup,
     volume: &str,
-) -> Service {
-    let mut s = Service::new(ImageRef::Plain(image));
+    lock_dir: &str,
+) -> (Service, Option<CronJob>) {
+    let (host, db, user) = at;
+    let mut s = Service::new(ImageRef::Plain(engine.image(version)));
     s.entrypoint = Some(vec!["/bin/sh".to_owned(), "-c".to_owned()]);
-    s.command = Some(vec![backup_command(host, db, user, backup)]);
     s.security_opt = vec!["no-new-privileges:true".to_owned()];
     s.volumes = vec![Mount {
         kind: "volume",
@@ -71,7 +53,32 @@ fn backup_service(
         target: "/backups".to_owned(),
         read_only: false,
     }];
-    s
+    let crond = engine.crond_backup(host, user, db, backup.retention_days, &backup.schedule);
+    let cron = match crond {
+        Some(command) => {
+            s.command = Some(vec![escape_dollars(&command)]);
+            None
+        }
+        None => {
+            let var = engine.client_password_var();
+            let command = format!(
+                "{var}=\"${}\"\nexport {var}\n{}",
+                engine.password_vars()[0],
+                engines::backup_script(engine, host, user, db, "/backups", backup.retention_days)
+            );
+            s.command = Some(vec![escape_dollars(&command)]);
+            s.profiles = vec![features::jobs::PROFILE.to_owned()];
+            s.restart = "no";
+            let service = format!("{host}-backup");
+            Some(CronJob {
+                schedule: features::jobs::cron_schedule(&backup.schedule),
+                lock: format!("{lock_dir}/{service}.lock"),
+                service,
+                concurrency: "forbid",
+            })
+        }
+    };
+    (s, cron)
 }
 
 /// Builds the compose project of a group of apps.
@@ -189,6 +196,7 @@ pub fn apps_project(
 
         let mut db_info = None;
         if let Some(db) = &app.database {
+            let engine = db.engine();
             let db_service = format!("{name}-db");
             let db_name = db.db_name(name);
             let data_volume = format!("{db_service}-data");
@@ -199,30 +207,29 @@ pub fn apps_project(
             env_files.push(EnvFileSpec {
                 service: Some(db_service.clone()),
                 target: db_env_target.clone(),
-                vars: vec![env_file::secret_var(env, "POSTGRES_PASSWORD", &db.password)],
+                vars: engine
+                    .password_vars()
+                    .iter()
+                    .map(|var| env_file::secret_var(env, var, &db.password))
+                    .collect(),
             });
-            let mut d = Service::new(ImageRef::Plain(database::image(db.version)));
+            let mut d = Service::new(ImageRef::Plain(engine.image(&db.version)));
             d.security_opt = vec!["no-new-privileges:true".to_owned()];
-            d.environment = BTreeMap::from([
-                ("POSTGRES_DB".to_owned(), db_name.clone()),
-                ("POSTGRES_USER".to_owned(), db_name.clone()),
-            ]);
+            d.environment = engine
+                .server_env(&db_name, &db_name, None)
+                .into_iter()
+                .collect();
             d.env_file = env_file_ref(&db_env_target);
             d.volumes = vec![Mount {
                 kind: "volume",
                 source: data_volume,
-                target: database::data_mount_path(db.version).to_owned(),
+                target: engine.data_path(&db.version).to_owned(),
                 read_only: false,
             }];
+            let mut test = vec!["CMD".to_owned()];
+            test.extend(engine.health(&db_name, &db_name));
             d.healthcheck = Some(Healthcheck {
-                test: vec![
-                    "CMD".to_owned(),
-                    "pg_isready".to_owned(),
-                    "-U".to_owned(),
-                    db_name.clone(),
-                    "-d".to_owned(),
-                    db_name.clone(),
-                ],
+                test,
                 interval: HEALTH_INTERVAL.to_owned(),
                 timeout: "5s".to_owned(),
                 retries: 5,
@@ -240,14 +247,21 @@ pub fn apps_project(
                 let backup_dir = format!("{data}/backups/{db_service}");
                 volumes.insert(backup_volume.clone(), Volume::bind(&backup_dir));
                 data_dirs.push(backup_dir);
-                let mut b = backup_service(
-                    database::image(db.version),
-                    &db_service,
-                    &db_name,
-                    &db_name,
+                let jobs_dir = format!("{data}/jobs");
+                let (mut b, cron) = scheduled_backup(
+                    engine,
+                    &db.version,
+                    (&db_service, &db_name, &db_name),
                     backup,
                     &backup_volume,
+                    &jobs_dir,
                 );
+                if let Some(cron) = cron {
+                    if !data_dirs.contains(&jobs_dir) {
+                        data_dirs.push(jobs_dir);
+                    }
+                    cron_jobs.push(cron);
+                }
                 b.env_file = env_file_ref(&db_env_target);
                 b.depends_on.insert(
                     db_service.clone(),
@@ -259,12 +273,13 @@ pub fn apps_project(
                 services.insert(format!("{db_service}-backup"), b);
             }
             services.insert(db_service.clone(), d);
-            db_info = Some(DbInfo {
-                service: db_service.clone(),
-                user: db_name.clone(),
-                name: db_name,
-                backup_dir: format!("{data}/manual-backups/{db_service}"),
-            });
+            db_info = Some(DbInfo::new(
+                engine,
+                db_service.clone(),
+                db_name.clone(),
+                db_name,
+                format!("{data}/manual-backups/{db_service}"),
+            ));
         }
         services.extend(features::jobs::services(&cx, &s));
         // A jobs-only app is its job services (copies of its own): nothing of it runs
@@ -402,13 +417,14 @@ pub fn stack_project(
             let backup_dir = format!("{data}/backups/{}", db.service);
             volumes.insert(backup_volume.clone(), Volume::bind(&backup_dir));
             data_dirs.push(backup_dir);
-            let mut b = backup_service(
-                database::image(db.version),
-                db.service.as_str(),
-                &db.name,
-                &db.user,
+            let engine = EngineName::Postgres.engine();
+            let (mut b, _) = scheduled_backup(
+                engine,
+                &DbVersion::major(db.version),
+                (db.service.as_str(), &db.name, &db.user),
                 backup,
                 &backup_volume,
+                &format!("{data}/jobs"),
             );
             // The upstream file's `.env` is interpolated, not given to services whole:
             // the backup gets only the password. No `depends_on`: the override must
@@ -421,12 +437,13 @@ pub fn stack_project(
             b.labels = labels(name.as_str(), env.name.as_str());
             services.insert(service, OverrideService::Full(Box::new(b)));
         }
-        db_info = Some(DbInfo {
-            service: db.service.to_string(),
-            user: db.user.clone(),
-            name: db.name.clone(),
-            backup_dir: format!("{data}/manual-backups/{}", db.service),
-        });
+        db_info = Some(DbInfo::new(
+            EngineName::Postgres.engine(),
+            db.service.to_string(),
+            db.user.clone(),
+            db.name.clone(),
+            format!("{data}/manual-backups/{}", db.service),
+        ));
     }
     let health_urls = stack
         .health

@@ -6,8 +6,8 @@
 
 use super::HostPlan;
 use crate::diagnostic::Diagnostic;
+use crate::model::Engine;
 use crate::render::Context;
-use crate::render::kubernetes::database;
 use serde::Serialize;
 
 /// The scripts, by file name, and their templates.
@@ -162,10 +162,11 @@ pub struct VolumeArchive {
     pub backup_dir: String,
 }
 
-/// A database the scripts can dump and restore.
+/// A database the scripts can dump and restore, with its engine's commands (run by
+/// `sh -c` in its container, the user as `$1` and the database as `$2`).
 #[derive(Clone, Debug, Serialize)]
 pub struct DbInfo {
-    /// The compose service running PostgreSQL.
+    /// The compose service running the server.
     pub service: String,
     /// The user to connect as.
     pub user: String,
@@ -173,6 +174,45 @@ pub struct DbInfo {
     pub name: String,
     /// Where manual dumps go on the host.
     pub backup_dir: String,
+    /// The server, e.g. `PostgreSQL`.
+    pub title: &'static str,
+    /// What a dump is, e.g. `pg_dump --format=custom`.
+    pub dump_kind: String,
+    /// The dumps' file extension.
+    pub dump_ext: &'static str,
+    /// The dump, to standard output.
+    pub dump: String,
+    /// Reads a dump on standard input; fails unless it is whole.
+    pub check: String,
+    /// The restore, from standard input.
+    pub restore: String,
+    /// Whether a failed restore is rolled back.
+    pub atomic: bool,
+}
+
+impl DbInfo {
+    /// The database `name` of `service`, dumped as `user`.
+    pub fn new(
+        engine: &dyn Engine,
+        service: String,
+        user: String,
+        name: String,
+        backup_dir: String,
+    ) -> Self {
+        Self {
+            service,
+            user,
+            name,
+            backup_dir,
+            title: engine.title(),
+            dump_kind: engine.dump_kind(),
+            dump_ext: engine.dump_ext(),
+            dump: engine.container_dump(),
+            check: engine.check_dump(),
+            restore: engine.container_restore(),
+            atomic: engine.atomic_restore(),
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -183,11 +223,6 @@ struct ScriptContext<'a> {
     /// Whether a project of the host has scheduled jobs (`deploy.sh` then manages
     /// their crontab entries).
     jobs: bool,
-    /// `pg_dump`'s format option, the dumps' file extension and the `pg_restore`
-    /// command: the same as the scheduled backups and the runbook's.
-    dump_format: &'static str,
-    dump_ext: &'static str,
-    pg_restore: &'static str,
     /// Whether a project of the host has secret files (`deploy.sh` then has the
     /// function that checks them).
     secret_files: bool,
@@ -225,9 +260,6 @@ pub fn render(
                     host: plan.name.as_str(),
                     projects: &projects,
                     jobs: projects.iter().any(|p| !p.cron_jobs.is_empty()),
-                    dump_format: database::DUMP_FORMAT,
-                    dump_ext: database::DUMP_EXT,
-                    pg_restore: database::PG_RESTORE,
                     secret_files: projects.iter().any(|p| !p.secret_files.is_empty()),
                     jobs_only: projects.iter().any(|p| p.jobs_only),
                 },

@@ -1,7 +1,9 @@
-//! A PostgreSQL database: StatefulSet with a volume claim, headless Service, and the
-//! backup CronJob with its volume.
+//! An app's database: StatefulSet with a volume claim, headless Service, and the
+//! backup CronJob with its volume. What differs between servers is its engine's
+//! ([`crate::model::engines`]).
 
 use super::{AppCx, Object, labels, pod};
+use crate::model::engines::{self, PASSWORD_DIR, PASSWORD_FILE};
 use crate::model::{Backup, Database};
 use k8s_openapi::api::apps::v1::{StatefulSet, StatefulSetSpec};
 use k8s_openapi::api::batch::v1::{CronJob, CronJobSpec, JobSpec, JobTemplateSpec};
@@ -16,32 +18,11 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use std::collections::BTreeMap;
 
-/// The PostgreSQL port.
-pub const PORT: u16 = 5432;
-/// The uid and gid of the `postgres` user in the official Alpine images.
-pub const POSTGRES_UID: u32 = 70;
-
-/// Where the data volume is mounted. PostgreSQL 18 images keep their data in a
-/// versioned directory under `/var/lib/postgresql` and must get the parent; older
-/// images use `/var/lib/postgresql/data` itself.
-pub fn data_mount_path(version: u32) -> &'static str {
-    if version >= 18 {
-        "/var/lib/postgresql"
-    } else {
-        "/var/lib/postgresql/data"
-    }
-}
-
-/// The image for a major version.
-pub fn image(version: u32) -> String {
-    format!("postgres:{version}-alpine")
-}
-
 /// The database objects of an app.
 pub fn objects(cx: &AppCx<'_>, db: &Database) -> Vec<Object> {
     let mut out = vec![
         Object::from(&statefulset(cx, db)),
-        Object::from(&headless_service(cx)),
+        Object::from(&headless_service(cx, db)),
     ];
     if let Some(backup) = &db.backup {
         out.push(Object::from(&backup_claim(cx, backup)));
@@ -49,10 +30,6 @@ pub fn objects(cx: &AppCx<'_>, db: &Database) -> Vec<Object> {
     }
     out
 }
-
-/// Where the password file is mounted: a file, not an environment variable, so the
-/// value never shows in `kubectl describe` or the process environment.
-const PASSWORD_DIR: &str = "/run/secrets/db";
 
 /// The database password as a read-only file (`<PASSWORD_DIR>/password`).
 fn password_volume(db: &Database) -> (Volume, VolumeMount) {
@@ -88,16 +65,10 @@ fn plain(name: &str, value: impl Into<String>) -> EnvVar {
     }
 }
 
-fn pg_isready(db_name: &str) -> Probe {
+fn health(db: &Database, db_name: &str) -> Probe {
     Probe {
         exec: Some(ExecAction {
-            command: Some(vec![
-                "pg_isready".to_owned(),
-                "-U".to_owned(),
-                db_name.to_owned(),
-                "-d".to_owned(),
-                db_name.to_owned(),
-            ]),
+            command: Some(db.engine().health(db_name, db_name)),
         }),
         initial_delay_seconds: Some(10),
         period_seconds: Some(10),
@@ -131,43 +102,49 @@ fn scratch(name: &str, path: &str) -> (Volume, VolumeMount) {
 
 fn statefulset(cx: &AppCx<'_>, db: &Database) -> StatefulSet {
     let name = cx.db_service();
+    let engine = db.engine();
     let db_name = db.db_name(cx.name);
-    let (run_vol, run_mount) = scratch("run", "/var/run/postgresql");
-    let (tmp_vol, tmp_mount) = scratch("tmp", "/tmp");
+    let (scratch_vols, scratch_mounts): (Vec<_>, Vec<_>) = engine
+        .scratch()
+        .iter()
+        .map(|(volume, path)| scratch(volume, path))
+        .unzip();
     let (password_vol, password_mount) = password_volume(db);
+    let mut mounts = vec![VolumeMount {
+        name: "data".to_owned(),
+        mount_path: db
+            .mount_path
+            .clone()
+            .unwrap_or_else(|| engine.data_path(&db.version).to_owned()),
+        ..Default::default()
+    }];
+    mounts.extend(scratch_mounts);
+    mounts.push(password_mount);
+    let mut volumes = scratch_vols;
+    volumes.push(password_vol);
+    let (uid, gid) = engine.uid_gid();
     let container = Container {
-        name: "postgres".to_owned(),
-        image: Some(image(db.version)),
+        name: engine.short().to_owned(),
+        image: Some(engine.image(&db.version)),
         image_pull_policy: Some("Always".to_owned()),
         ports: Some(vec![ContainerPort {
-            name: Some("postgres".to_owned()),
-            container_port: i32::from(PORT),
+            name: Some(engine.short().to_owned()),
+            container_port: i32::from(engine.port()),
             protocol: Some("TCP".to_owned()),
             ..Default::default()
         }]),
-        env: Some(vec![
-            plain("POSTGRES_DB", &db_name),
-            // The official image reads the password from this file on first start.
-            plain("POSTGRES_PASSWORD_FILE", format!("{PASSWORD_DIR}/password")),
-            plain("POSTGRES_USER", &db_name),
-        ]),
+        env: Some(
+            engine
+                .server_env(&db_name, &db_name, Some(PASSWORD_FILE))
+                .into_iter()
+                .map(|(k, v)| plain(&k, v))
+                .collect(),
+        ),
         resources: pod::resources(db.resources.as_ref()),
-        liveness_probe: Some(pg_isready(&db_name)),
-        readiness_probe: Some(pg_isready(&db_name)),
+        liveness_probe: Some(health(db, &db_name)),
+        readiness_probe: Some(health(db, &db_name)),
         security_context: Some(pod::container_security(true)),
-        volume_mounts: Some(vec![
-            VolumeMount {
-                name: "data".to_owned(),
-                mount_path: db
-                    .mount_path
-                    .clone()
-                    .unwrap_or_else(|| data_mount_path(db.version).to_owned()),
-                ..Default::default()
-            },
-            run_mount,
-            tmp_mount,
-            password_mount,
-        ]),
+        volume_mounts: Some(mounts),
         ..Default::default()
     };
     StatefulSet {
@@ -183,9 +160,9 @@ fn statefulset(cx: &AppCx<'_>, db: &Database) -> StatefulSet {
                 metadata: Some(cx.db_meta(&name, "database")),
                 spec: Some(PodSpec {
                     automount_service_account_token: Some(false),
-                    security_context: Some(pod::pod_security(POSTGRES_UID, POSTGRES_UID)),
+                    security_context: Some(pod::pod_security(uid, gid)),
                     containers: vec![container],
-                    volumes: Some(vec![run_vol, tmp_vol, password_vol]),
+                    volumes: Some(volumes),
                     ..Default::default()
                 }),
             },
@@ -206,17 +183,18 @@ fn statefulset(cx: &AppCx<'_>, db: &Database) -> StatefulSet {
     }
 }
 
-fn headless_service(cx: &AppCx<'_>) -> Service {
+fn headless_service(cx: &AppCx<'_>, db: &Database) -> Service {
     let name = cx.db_service();
+    let engine = db.engine();
     Service {
         metadata: cx.db_meta(&name, "database"),
         spec: Some(ServiceSpec {
             cluster_ip: Some("None".to_owned()),
             selector: Some(labels::pods(&name, "database")),
             ports: Some(vec![ServicePort {
-                name: Some("postgres".to_owned()),
-                port: i32::from(PORT),
-                target_port: Some(IntOrString::String("postgres".to_owned())),
+                name: Some(engine.short().to_owned()),
+                port: i32::from(engine.port()),
+                target_port: Some(IntOrString::String(engine.short().to_owned())),
                 protocol: Some("TCP".to_owned()),
                 ..Default::default()
             }]),
@@ -242,52 +220,26 @@ fn backup_claim(cx: &AppCx<'_>, backup: &Backup) -> PersistentVolumeClaim {
     }
 }
 
-/// The `pg_dump` format of every dump kiln schedules or documents: PostgreSQL's
-/// custom format, restored by [`PG_RESTORE`]. A truncated file fails that restore
-/// (plain SQL cut at a line boundary would replay as a smaller database).
-pub const DUMP_FORMAT: &str = "--format=custom";
-
-/// The file extension of a dump in [`DUMP_FORMAT`].
-pub const DUMP_EXT: &str = "dump";
-
-/// The `pg_restore` command (without connection options) of every restore kiln
-/// writes or documents: drops what the dump contains and recreates it, in one
-/// transaction that any error rolls back, so a failed restore leaves the database
-/// as it was.
-pub const PG_RESTORE: &str = "pg_restore --clean --if-exists --single-transaction --exit-on-error";
-
-/// The shell script the backup job runs: dump (to a partial file first, so a failed
-/// run leaves nothing that looks whole), prune old dumps, report.
-pub fn backup_script(host: &str, db_name: &str, retention_days: u32) -> String {
-    format!(
-        "set -eu\n\
-         file=\"/backups/{db_name}_$(date +%Y%m%d_%H%M%S).{DUMP_EXT}\"\n\
-         if ! pg_dump {DUMP_FORMAT} -h {host} -U {db_name} -d {db_name} -f \"$file.partial\"; then\n\
-         \x20 rm -f \"$file.partial\"\n\
-         \x20 exit 1\n\
-         fi\n\
-         mv \"$file.partial\" \"$file\"\n\
-         find /backups -name '{db_name}_*.{DUMP_EXT}' -type f -mmin +{minutes} -delete\n\
-         echo \"Backup completed: $file\"\n",
-        minutes = u64::from(retention_days) * 24 * 60,
-    )
-}
-
 fn backup_cronjob(cx: &AppCx<'_>, db: &Database, backup: &Backup) -> CronJob {
     let name = backup_name(cx);
     let db_name = db.db_name(cx.name);
+    let engine = db.engine();
     let (tmp_vol, tmp_mount) = scratch("tmp", "/tmp");
     let (password_vol, password_mount) = password_volume(db);
+    let (uid, gid) = engine.uid_gid();
     let container = Container {
         name: "backup".to_owned(),
-        image: Some(image(db.version)),
+        image: Some(engine.image(&db.version)),
         image_pull_policy: Some("Always".to_owned()),
         command: Some(vec![
             "sh".to_owned(),
             "-c".to_owned(),
-            format!(
-                "PGPASSWORD=\"$(cat {PASSWORD_DIR}/password)\"\nexport PGPASSWORD\n{}",
-                backup_script(&cx.db_service(), &db_name, backup.retention_days)
+            engines::backup_job(
+                engine,
+                &cx.db_service(),
+                &db_name,
+                &db_name,
+                backup.retention_days,
             ),
         ]),
         resources: Some(pod::helper_resources()),
@@ -319,7 +271,7 @@ fn backup_cronjob(cx: &AppCx<'_>, db: &Database, backup: &Backup) -> CronJob {
                         spec: Some(PodSpec {
                             automount_service_account_token: Some(false),
                             restart_policy: Some("OnFailure".to_owned()),
-                            security_context: Some(pod::pod_security(POSTGRES_UID, POSTGRES_UID)),
+                            security_context: Some(pod::pod_security(uid, gid)),
                             containers: vec![container],
                             volumes: Some(vec![
                                 Volume {

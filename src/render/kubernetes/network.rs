@@ -143,7 +143,7 @@ pub fn app_policies(cx: &AppCx<'_>, on_host: bool) -> Vec<Object> {
         }]
     };
     let mut out = vec![policy(app, app, ingress)];
-    if cx.app.database.is_some() {
+    if let Some(database) = &cx.app.database {
         let db = cx.db_service();
         out.push(policy(
             &db,
@@ -153,7 +153,7 @@ pub fn app_policies(cx: &AppCx<'_>, on_host: bool) -> Vec<Object> {
                     pod_selector: Some(pods_named(app)),
                     ..Default::default()
                 }]),
-                ports: tcp(super::database::PORT),
+                ports: tcp(database.engine().port()),
             }],
         ));
     }

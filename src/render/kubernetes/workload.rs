@@ -80,13 +80,11 @@ fn bare(cx: &AppCx<'_>) -> Workload {
         volume_mounts: (!mounts.is_empty()).then_some(mounts),
         ..Default::default()
     };
-    let init = cx.app.database.as_ref().map(|_| {
-        vec![pod::wait_for_db(
-            &cx.db_service(),
-            super::database::PORT,
-            true,
-        )]
-    });
+    let init = cx
+        .app
+        .database
+        .as_ref()
+        .map(|db| vec![pod::wait_for_db(&cx.db_service(), db.engine().port(), true)]);
     let pod = PodSpec {
         automount_service_account_token: Some(false),
         security_context: Some(pod::pod_security(sec.uid(), sec.gid())),

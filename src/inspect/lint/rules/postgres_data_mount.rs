@@ -1,6 +1,6 @@
 use crate::diagnostic::Severity;
 use crate::inspect::lint::{LintContext, Rule, Sink, Subject};
-use crate::render::kubernetes::database::data_mount_path;
+use crate::model::EngineName;
 
 /// A PostgreSQL 18+ data volume mounted where the image does not keep its data.
 pub(crate) struct PostgresDataMount;
@@ -49,12 +49,18 @@ impl Rule for PostgresDataMount {
     fn check(&self, cx: &LintContext<'_>, sink: &mut Sink<'_>) {
         for env in &cx.project.environments {
             for (name, app) in env.model.enabled_apps() {
-                let Some(db) = &app.database else { continue };
+                let Some(db) = app
+                    .database
+                    .as_ref()
+                    .filter(|d| d.engine == EngineName::Postgres)
+                else {
+                    continue;
+                };
                 let Some(mount) = &db.mount_path else {
                     continue;
                 };
-                let want = data_mount_path(db.version);
-                if db.version >= 18 && mount.trim_end_matches('/') != want {
+                let want = db.engine().data_path(&db.version);
+                if db.version.major >= 18 && mount.trim_end_matches('/') != want {
                     let d = sink
                         .diagnostic(format!(
                             "PostgreSQL {} keeps its data under {want}, but `{name}` mounts its volume at {mount}",

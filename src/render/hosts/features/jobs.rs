@@ -32,7 +32,7 @@ pub fn apply(cx: &HostAppCx<'_>, w: &mut HostWorkload) {
 }
 
 /// The schedule as a host's cron reads it: Kubernetes' `?` (any) is cron's `*`.
-fn cron_schedule(schedule: &str) -> String {
+pub fn cron_schedule(schedule: &str) -> String {
     schedule
         .split_whitespace()
         .map(|f| if f == "?" { "*" } else { f })

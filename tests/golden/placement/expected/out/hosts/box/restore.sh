@@ -6,11 +6,12 @@
 # on host box) with a dump made by backup.sh or the nightly backup, or one of
 # its persistent volumes with an archive of it (FILE named <app>-<volume>_<date>.tar.gz,
 # by backup.sh or the scheduled backup). Takes a safety backup first; for a dump,
-# checks it, stops the project's other services, restores it in one transaction
-# (dropping and recreating what it contains; any error rolls it all back) and starts
-# them again, failed or not; for an archive, checks it, stops the app, replaces the
-# folder's contents (given back to the app's user) and starts the app, which runs
-# again on the old contents if the restore fails. Asks for the database's or volume's
+# checks it, stops the project's other services, restores it (dropping and
+# recreating what it contains; PostgreSQL's in one transaction that any error rolls
+# back, MySQL's and MariaDB's table by table, with the safety backup to go back to)
+# and starts them again, failed or not; for an archive, checks it, stops the app,
+# replaces the folder's contents (given back to the app's user) and starts the app,
+# which runs again on the old contents if the restore fails. Asks for the database's or volume's
 # name as confirmation unless --yes is given.
 # Exit status: 0 restored, 1 any failure, 2 bad usage.
 set -euo pipefail
@@ -79,6 +80,10 @@ select_target() {
 	db_service=""
 	db_user=""
 	db_name=""
+	db_check=""
+	db_restore=""
+	db_kind=""
+	db_atomic=""
 	service=""
 	# The app's persistent volumes: name, folder, owner, archive prefix, manual backup folder.
 	volumes=()
@@ -185,8 +190,8 @@ if [ -n "${volume[*]}" ]; then
 	exit 0
 fi
 [ -n "$db_service" ] || die "$1 has no database, and $dump is not an archive of one of its volumes (<app>-<volume>_<date>.tar.gz)"
-if ! "${compose[@]}" exec -T "$db_service" pg_restore --list <"$dump" >/dev/null; then
-	die "$dump is not a whole dump of pg_dump --format=custom (what backup.sh and the nightly backup write); nothing changed. A plain SQL dump restores with psql --single-transaction -v ON_ERROR_STOP=1"
+if ! "${compose[@]}" exec -T "$db_service" sh -c "$db_check" <"$dump"; then
+	die "$dump is not a whole dump of $db_kind (what backup.sh and the nightly backup write); nothing changed"
 fi
 if [ "$yes" != 1 ]; then
 	read -r -p "Replace database $db_name of $project with $dump? Type its name to confirm: " answer
@@ -213,9 +218,11 @@ trap start_again EXIT
 if [ "${#others[@]}" -gt 0 ]; then
 	"${compose[@]}" stop "${others[@]}"
 fi
-# shellcheck disable=SC2016 # expanded by the shell inside the container
-if ! "${compose[@]}" exec -T "$db_service" sh -c 'PGPASSWORD="$POSTGRES_PASSWORD" exec pg_restore --clean --if-exists --single-transaction --exit-on-error -h 127.0.0.1 -U "$1" -d "$2"' sh "$db_user" "$db_name" <"$dump"; then
-	die "restoring $dump failed and was rolled back: $db_name is as it was, and the other services of $project are started again"
+if ! "${compose[@]}" exec -T "$db_service" sh -c "$db_restore" sh "$db_user" "$db_name" <"$dump"; then
+	if [ "$db_atomic" = 1 ]; then
+		die "restoring $dump failed and was rolled back: $db_name is as it was, and the other services of $project are started again"
+	fi
+	die "restoring $dump failed part way: restore the safety backup above to put $db_name back as it was; the other services of $project are started again"
 fi
 trap - EXIT
 "${compose[@]}" up --detach --wait

@@ -3,7 +3,7 @@
 # Do not edit: change the model and run `kiln build`.
 #
 # backup.sh NAME [ENV]: dumps the database of NAME (an app or stack on host box)
-# to a timestamped dump (pg_dump --format=custom, as the nightly backup writes) under
+# to a timestamped dump (in the format the nightly backup writes) under
 # the project's manual-backups directory, archives each of its persistent volumes to a
 # timestamped .tar.gz beside it, and prints their paths. Take one before a risky
 # change; restore it with restore.sh, which drops and recreates every object the dump
@@ -48,6 +48,8 @@ select_target() {
 	db_service=""
 	db_user=""
 	db_name=""
+	db_dump=""
+	db_ext=""
 	backup_dir=""
 	# The app's persistent volumes: name, folder, owner, archive prefix, manual backup folder.
 	volumes=()
@@ -114,12 +116,11 @@ if [ -z "$db_service" ]; then
 	exit 0
 fi
 mkdir -p "$backup_dir"
-file="$(fresh_file "$backup_dir/${db_name}" .dump)"
+file="$(fresh_file "$backup_dir/${db_name}" ".$db_ext")"
 # The password is the database container's own; it never passes through this script.
-# shellcheck disable=SC2016 # expanded by the shell inside the container
-if ! "${compose[@]}" exec -T "$db_service" sh -c 'PGPASSWORD="$POSTGRES_PASSWORD" exec pg_dump --format=custom -h 127.0.0.1 -U "$1" -d "$2"' sh "$db_user" "$db_name" >"$file.partial"; then
+if ! "${compose[@]}" exec -T "$db_service" sh -c "$db_dump" sh "$db_user" "$db_name" >"$file.partial"; then
 	rm -f "$file.partial"
-	die "pg_dump of $db_name in $project failed"
+	die "the dump of $db_name in $project failed"
 fi
 mv "$file.partial" "$file"
 echo "$file"
