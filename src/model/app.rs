@@ -335,6 +335,53 @@ pub enum EnvValue {
     /// The `https://` origins of every route of an app, comma-separated: for settings
     /// such as Better Auth's `ADDITIONAL_TRUSTED_ORIGINS`.
     RouteOrigins(RouteOrigins),
+    /// A part of an app's database (its host, port, user, password, database name or
+    /// URL), so that no connection setting is spelled by hand.
+    Database(DatabaseValue),
+}
+
+/// A part of the database of an app: `{database: APP, part: host}`.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct DatabaseValue {
+    /// The app whose `database` it is (the app itself, or another of its group).
+    pub database: Name,
+    /// Which part.
+    pub part: DbPart,
+}
+
+/// A part of a database's connection settings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum DbPart {
+    /// The server's host name (its Service on a cluster, its compose service on a host).
+    Host,
+    /// The server's port.
+    Port,
+    /// The user the app connects as.
+    User,
+    /// The user's password (a secret: it comes from the database's `password`).
+    Password,
+    /// The database's name.
+    Name,
+    /// The connection URL in the engine's scheme (`postgresql://`, `mysql://`), with
+    /// the password: a secret like it. The password must be URL-safe (the
+    /// `url-unsafe-secret` rule).
+    Url,
+}
+
+impl DbPart {
+    /// The part as the model spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Host => "host",
+            Self::Port => "port",
+            Self::User => "user",
+            Self::Password => "password",
+            Self::Name => "name",
+            Self::Url => "url",
+        }
+    }
 }
 
 /// A plain environment value.

@@ -44,8 +44,8 @@ pub use health::{HealthStartup, HealthTool};
 pub use patches::Patches;
 
 pub use app::{
-    App, Backup, Database, Deploy, EnvValue, Health, Image, Migrations, PlainValue, Publish,
-    ResourceList, Resources, Route, RouteOrigins, Security, TagAutomation,
+    App, Backup, Database, DatabaseValue, DbPart, Deploy, EnvValue, Health, Image, Migrations,
+    PlainValue, Publish, ResourceList, Resources, Route, RouteOrigins, Security, TagAutomation,
 };
 pub use app_file::{AppFile, FileSource, SECRET_FILE_MODE, content_hash, file_key, text_files};
 pub use ci::{
@@ -401,6 +401,112 @@ impl Model {
         origins.join(",")
     }
 
+    /// What an environment variable's value is once the model is read: text, a key
+    /// of a secret, or a URL around a secret password. Every target renders these
+    /// three, whatever kind of value the model gives. `namespace` is the consumer's
+    /// namespace on a cluster (a database in another namespace is named by its
+    /// `<service>.<namespace>.svc`), `None` on a host.
+    pub fn resolve_env(
+        &self,
+        env: &Name,
+        namespace: Option<&str>,
+        value: &EnvValue,
+    ) -> ResolvedEnv {
+        match value {
+            EnvValue::Plain(p) => ResolvedEnv::Text(p.as_text()),
+            EnvValue::Secret(r) => ResolvedEnv::Secret(r.clone()),
+            EnvValue::RouteOrigins(o) => ResolvedEnv::Text(self.route_origins(&o.route_origins)),
+            EnvValue::Database(d) => {
+                // References are checked first: a missing database is an error there.
+                let Some((owner, db)) = self
+                    .apps
+                    .get_key_value(&d.database)
+                    .and_then(|(n, a)| Some(((n, a), a.database.as_ref()?)))
+                else {
+                    return ResolvedEnv::Text(String::new());
+                };
+                let engine = db.engine();
+                let host = self.db_host_from(env, namespace, owner.0);
+                let user = db.db_name(owner.0);
+                match d.part {
+                    DbPart::Host => ResolvedEnv::Text(host),
+                    DbPart::Port => ResolvedEnv::Text(engine.port().to_string()),
+                    DbPart::User | DbPart::Name => ResolvedEnv::Text(user),
+                    DbPart::Password => ResolvedEnv::Secret(db.password.clone()),
+                    DbPart::Url => ResolvedEnv::SecretUrl {
+                        before: format!("{}://{user}:", engine.url_scheme()),
+                        password: db.password.clone(),
+                        after: format!("@{host}:{}/{user}", engine.port()),
+                    },
+                }
+            }
+        }
+    }
+
+    /// The host name of `owner`'s database as an app in `namespace` reaches it:
+    /// `<owner>-db` in the same namespace (and on a host, `namespace` being `None`),
+    /// `<owner>-db.<namespace>.svc` from another namespace.
+    pub fn db_host_from(&self, env: &Name, namespace: Option<&str>, owner: &Name) -> String {
+        let host = db_host(owner);
+        match (namespace, self.apps.get(owner)) {
+            (Some(ns), Some(app)) => {
+                let theirs = self.namespace(env, owner, app);
+                if theirs == ns {
+                    host
+                } else {
+                    format!("{host}.{theirs}.svc")
+                }
+            }
+            _ => host,
+        }
+    }
+
+    /// The secret key an env value reads, if any: a secret's, or a database's
+    /// password (its `password` and `url` parts).
+    pub fn env_secret(&self, value: &EnvValue) -> Option<SecretRef> {
+        match value {
+            EnvValue::Secret(r) => Some(r.clone()),
+            EnvValue::Database(d) if matches!(d.part, DbPart::Password | DbPart::Url) => self
+                .apps
+                .get(&d.database)
+                .and_then(|a| a.database.as_ref())
+                .map(|db| db.password.clone()),
+            _ => None,
+        }
+    }
+
+    /// The other apps whose databases `name` takes a part of, each once, with the
+    /// database.
+    pub fn consumed_databases(&self, name: &Name, app: &App) -> Vec<(&Name, &Database)> {
+        let owners: std::collections::BTreeSet<&Name> = app
+            .all_env()
+            .filter_map(|(_, v)| match v {
+                EnvValue::Database(d) if &d.database != name => Some(&d.database),
+                _ => None,
+            })
+            .collect();
+        owners
+            .into_iter()
+            .filter_map(|o| {
+                let (n, a) = self.apps.get_key_value(o)?;
+                Some((n, a.database.as_ref()?))
+            })
+            .collect()
+    }
+
+    /// The enabled apps, other than `owner`, whose variables (their own or their
+    /// other containers') take a part of `owner`'s database.
+    pub fn db_consumers(&self, owner: &Name) -> Vec<(&Name, &App)> {
+        self.enabled_apps()
+            .filter(|(name, app)| {
+                *name != owner
+                    && app
+                        .all_env()
+                        .any(|(_, v)| matches!(v, EnvValue::Database(d) if &d.database == owner))
+            })
+            .collect()
+    }
+
     /// The full reference of a pinned image, e.g. `registry.example.com/tools/x:1.2`.
     pub fn pinned_image(&self, image: &PinnedImage) -> String {
         let name = match self.registries.get(&image.registry) {
@@ -440,6 +546,46 @@ impl App {
             None => None,
         }
     }
+
+    /// Every variable of the app: its own, then its init containers' and sidecars',
+    /// each with the JSON pointer (below the app) of its value.
+    pub fn all_env(&self) -> impl Iterator<Item = (String, &EnvValue)> {
+        let own = self.env.iter().map(|(k, v)| (format!("/env/{k}"), v));
+        let containers = self
+            .init_containers
+            .iter()
+            .map(|(n, c)| ("initContainers", n, c))
+            .chain(self.sidecars.iter().map(|(n, c)| ("sidecars", n, c)));
+        own.chain(containers.flat_map(|(field, n, c)| {
+            c.env
+                .iter()
+                .map(move |(k, v)| (format!("/{field}/{n}/env/{k}"), v))
+        }))
+    }
+}
+
+/// The host name of the database of `app`: its Service on a cluster, its compose
+/// service on a host.
+pub fn db_host(app: &Name) -> String {
+    format!("{app}-db")
+}
+
+/// An environment variable's value as targets render it ([`Model::resolve_env`]).
+#[derive(Clone, Debug, PartialEq)]
+pub enum ResolvedEnv {
+    /// Text, written as it is.
+    Text(String),
+    /// A key of a secret.
+    Secret(SecretRef),
+    /// `before` + the secret password + `after` (a connection URL).
+    SecretUrl {
+        /// The text before the password, e.g. `mysql://app:`.
+        before: String,
+        /// The password.
+        password: SecretRef,
+        /// The text after it, e.g. `@app-db:3306/app`.
+        after: String,
+    },
 }
 
 impl Database {

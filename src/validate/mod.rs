@@ -5,6 +5,7 @@
 //! are [`crate::inspect`].
 
 pub mod backups;
+pub mod connections;
 pub mod containers;
 pub mod database;
 pub mod devices;
@@ -45,6 +46,7 @@ pub fn model(project: &Project, diags: &mut Diagnostics) {
         security::check(env, diags);
         backups::check(env, diags);
         database::check(env, diags);
+        connections::check(env, diags);
         files::check(env, diags);
         groups::check(env, diags);
         scheduling::check(env, diags);

@@ -219,25 +219,18 @@ fn template_cycle(env: &Environment, from: (&str, &str), to: (&str, &str)) -> Op
 fn references(env: &Environment) -> Vec<(Name, Name, String)> {
     let mut refs = Vec::new();
     for (app, a) in env.model.enabled_apps() {
-        for (var, value) in &a.env {
-            if let EnvValue::Secret(r) = value {
+        for (pointer, value) in a.all_env() {
+            if let Some(r) = env.model.env_secret(value) {
+                let field = if matches!(value, EnvValue::Secret(_)) {
+                    "secret"
+                } else {
+                    "database"
+                };
                 refs.push((
                     app.clone(),
-                    r.secret.clone(),
-                    format!("/apps/{app}/env/{var}/secret"),
+                    r.secret,
+                    format!("/apps/{app}{pointer}/{field}"),
                 ));
-            }
-        }
-        let containers = a.init_containers.iter().map(|c| ("initContainers", c));
-        for (field, (c_name, c)) in containers.chain(a.sidecars.iter().map(|c| ("sidecars", c))) {
-            for (var, value) in &c.env {
-                if let EnvValue::Secret(r) = value {
-                    refs.push((
-                        app.clone(),
-                        r.secret.clone(),
-                        format!("/apps/{app}/{field}/{c_name}/env/{var}/secret"),
-                    ));
-                }
             }
         }
         if let Some(db) = &a.database {

@@ -351,4 +351,43 @@ Set the host's time zone (`timedatectl set-timezone Europe/Berlin`) and drop
 `timeZone` for the environments on the host, or write the schedule in the host's time.
 "#,
     };
+
+    /// A consumer of a database that has no network path to it.
+    UNREACHABLE_DATABASE = Check {
+        code: "E0027",
+        name: "unreachable-database",
+        kind: Kind::Error,
+        summary: "An app takes a part of a database it cannot reach (another cluster, another host, another compose project).",
+        fix: "run the app beside the database: on the same cluster, or on the same host in the same `group`",
+        doc: r#"## What it does
+Follows every connection value (`{database: APP, part: host | port | user | password |
+name | url}`) to the app whose database it names, and reports a consumer that could not
+open a connection to it: one on another cluster or host, one on the same host in another
+group (each group is a compose project with a network of its own), or a stack (a compose
+project of its own).
+
+On a cluster, every namespace can reach it: kiln names a database of another namespace
+by `<app>-db.<namespace>.svc` and admits each consumer in the database's
+NetworkPolicy. The password secret must still be placed in the consumer's namespace (its
+`usedBy` lists the consumer).
+
+## Why is this bad?
+The app would start with a host name that does not resolve, or resolves to nothing that
+accepts its connection, and fail at its first query.
+
+## Example
+```yaml
+apps:
+  nextcloud:
+    runsOn: vm
+    group: cloud
+    env:
+      MYSQL_HOST: {database: mariadb-app, part: host}   # mariadb-app is in group `data`
+```
+
+## How to fix
+Move the consumer (or the database's app) so that both run on the same cluster, or on
+the same host in the same `group`.
+"#,
+    };
 }

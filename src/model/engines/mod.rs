@@ -156,6 +156,8 @@ pub trait Engine: Sync {
     fn data_path(&self, version: &DbVersion) -> &'static str;
     /// The server's TCP port.
     fn port(&self) -> u16;
+    /// The scheme of its connection URLs, e.g. `postgresql`.
+    fn url_scheme(&self) -> &'static str;
     /// The name of its container and port, e.g. `postgres`.
     fn short(&self) -> &'static str;
     /// The uid and gid the image's server runs as.

@@ -79,6 +79,10 @@ impl Engine for Mysql {
         "/var/lib/mysql"
     }
 
+    fn url_scheme(&self) -> &'static str {
+        "mysql"
+    }
+
     fn port(&self) -> u16 {
         3306
     }

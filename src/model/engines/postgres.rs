@@ -47,6 +47,10 @@ impl Engine for Postgres {
         }
     }
 
+    fn url_scheme(&self) -> &'static str {
+        "postgresql"
+    }
+
     fn port(&self) -> u16 {
         5432
     }

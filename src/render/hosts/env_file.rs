@@ -13,7 +13,7 @@
 
 use super::HostPlan;
 use crate::diagnostic::Diagnostic;
-use crate::model::{Alphabet, EnvValue, Environment, KeySource, SecretRef};
+use crate::model::{Alphabet, EnvValue, Environment, KeySource, ResolvedEnv, SecretRef};
 use crate::render::Context;
 use crate::render::templates::shell_quote;
 use serde::Serialize;
@@ -124,23 +124,57 @@ fn alphabet_name(a: Alphabet) -> &'static str {
     }
 }
 
-/// The variable for any env value: secret keys via [`secret_var`], plain values and
-/// route origins with their value.
+/// An env value on a host: text the compose file may hold, or a secret variable of
+/// the service's env file.
+pub enum HostValue {
+    /// The text, and the env file's comment for it.
+    Text(String, String),
+    /// A variable whose value is secret.
+    Secret(EnvVarSpec),
+}
+
+/// What the variable `name` with `value` is on a host: plain values and route
+/// origins as text, secret keys via [`secret_var`], a connection URL as a secret
+/// variable whose comment spells the URL around the password.
+pub fn host_value(env: &Environment, name: &str, value: &EnvValue) -> HostValue {
+    let comment = match value {
+        EnvValue::RouteOrigins(o) => format!(
+            "The https:// origins of every route of `{}`, from the model.",
+            o.route_origins
+        ),
+        EnvValue::Database(d) => format!(
+            "The {} of the database of `{}`, from the model.",
+            d.part.as_str(),
+            d.database
+        ),
+        _ => "Set in the model.".to_owned(),
+    };
+    match env.model.resolve_env(&env.name, None, value) {
+        ResolvedEnv::Text(t) => HostValue::Text(t, comment),
+        ResolvedEnv::Secret(r) => HostValue::Secret(secret_var(env, name, &r)),
+        ResolvedEnv::SecretUrl {
+            before,
+            password,
+            after,
+        } => {
+            let mut var = secret_var(env, name, &password);
+            var.comments.insert(
+                0,
+                format!("The connection URL {before}PASSWORD{after}, where PASSWORD is:"),
+            );
+            HostValue::Secret(var)
+        }
+    }
+}
+
+/// The variable for any env value ([`host_value`]) in an env file.
 pub fn var(env: &Environment, name: &str, value: &EnvValue) -> EnvVarSpec {
-    match value {
-        EnvValue::Secret(r) => secret_var(env, name, r),
-        EnvValue::Plain(p) => EnvVarSpec {
+    match host_value(env, name, value) {
+        HostValue::Secret(spec) => spec,
+        HostValue::Text(t, comment) => EnvVarSpec {
             name: name.to_owned(),
-            value: Some(dotenv_quote(&p.as_text())),
-            comments: vec!["Set in the model.".to_owned()],
-        },
-        EnvValue::RouteOrigins(o) => EnvVarSpec {
-            name: name.to_owned(),
-            value: Some(dotenv_quote(&env.model.route_origins(&o.route_origins))),
-            comments: vec![format!(
-                "The https:// origins of every route of `{}`, from the model.",
-                o.route_origins
-            )],
+            value: Some(dotenv_quote(&t)),
+            comments: vec![comment],
         },
     }
 }

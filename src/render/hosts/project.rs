@@ -5,13 +5,13 @@ use super::compose::{
     ComposeFile, DependsOn, EnvFile, Healthcheck, ImageRef, Mount, Port, Service, Volume, cpus,
     escape_dollars, memory,
 };
-use super::env_file::{self, EnvFileSpec};
+use super::env_file::{self, EnvFileSpec, HostValue};
 use super::features::health::HEALTH_INTERVAL;
 use super::features::{self, HostAppCx, HostWorkload};
 use super::scripts::{ComposeArg, CronJob, DbInfo, EnvCheck, Member, ScriptProject, UpstreamCheck};
 use super::{APP_LABEL, Built, ENV_LABEL, HostPlan, Project};
 use crate::model::engines::{self, DbVersion, Engine, EngineName};
-use crate::model::{App, Backup, EnvValue, Name, Stack, WorkloadKind};
+use crate::model::{App, Backup, Name, Stack, WorkloadKind};
 use std::collections::BTreeMap;
 
 /// The labels of an app's services: which app and environment they are.
@@ -122,17 +122,10 @@ pub fn apps_project(
         }
         let mut secret_vars = Vec::new();
         for (var, value) in &app.env {
-            match value {
-                EnvValue::Secret(r) => secret_vars.push(env_file::secret_var(env, var, r)),
-                EnvValue::Plain(p) => {
-                    s.environment
-                        .insert(var.clone(), escape_dollars(&p.as_text()));
-                }
-                EnvValue::RouteOrigins(o) => {
-                    s.environment.insert(
-                        var.clone(),
-                        escape_dollars(&env.model.route_origins(&o.route_origins)),
-                    );
+            match env_file::host_value(env, var, value) {
+                HostValue::Secret(spec) => secret_vars.push(spec),
+                HostValue::Text(t, _) => {
+                    s.environment.insert(var.clone(), escape_dollars(&t));
                 }
             }
         }
@@ -160,6 +153,17 @@ pub fn apps_project(
                 };
                 s.depends_on
                     .insert(dep.to_string(), DependsOn { condition });
+            }
+        }
+        // The databases of other apps of the project it takes a part of.
+        for (owner, _) in env.model.consumed_databases(name, app) {
+            if apps.iter().any(|(n, _)| *n == owner) {
+                s.depends_on.insert(
+                    crate::model::db_host(owner),
+                    DependsOn {
+                        condition: "service_healthy",
+                    },
+                );
             }
         }
         s.labels = labels(name.as_str(), env_name);
@@ -383,16 +387,12 @@ pub fn stack_project(
     for (service, extra) in &stack.services {
         let mut environment = BTreeMap::new();
         for (var, value) in &extra.env {
-            let text = match value {
-                EnvValue::Secret(r) => {
-                    vars.entry(var.clone())
-                        .or_insert_with(|| env_file::secret_var(env, var, r));
+            let text = match env_file::host_value(env, var, value) {
+                HostValue::Secret(spec) => {
+                    vars.entry(var.clone()).or_insert(spec);
                     format!("${{{var}}}")
                 }
-                EnvValue::Plain(p) => escape_dollars(&p.as_text()),
-                EnvValue::RouteOrigins(o) => {
-                    escape_dollars(&env.model.route_origins(&o.route_origins))
-                }
+                HostValue::Text(t, _) => escape_dollars(&t),
             };
             environment.insert(var.clone(), text);
         }

@@ -1,8 +1,9 @@
 //! Network policies: each app's pods accept connections only on their port, its
-//! database only from the app's own pods, and a cluster's tunnel agent may reach the
-//! apps with public (tunnel) routes. Cilium matches namespaces by exact name, so the
-//! namespace in a tunnel policy is the one kiln computed for the app, never typed by
-//! hand.
+//! database only from the app's own pods and those of every app that takes a part of
+//! it (`{database: APP, ...}`, from whatever namespace), and a cluster's tunnel agent
+//! may reach the apps with public (tunnel) routes. Cilium matches namespaces by exact
+//! name, so the namespace in a tunnel policy is the one kiln computed for the app,
+//! never typed by hand.
 
 use super::{AppCx, Object, labels};
 use crate::crd::cilium::{
@@ -89,7 +90,7 @@ fn match_labels(labels: BTreeMap<String, String>) -> LabelSelector {
 
 /// The NetworkPolicies of one app: its pods accept traffic on the app's ports only (from
 /// anywhere: ingress controllers, the tunnel, other apps), its database only from the
-/// app's own pods; an app that runs on a host has only Jobs on the cluster, which
+/// app's own pods and its consumers'; an app that runs on a host has only Jobs on the cluster, which
 /// accept nothing.
 pub fn app_policies(cx: &AppCx<'_>, on_host: bool) -> Vec<Object> {
     let policy = |name: &str, selector: &str, ingress: Vec<NetworkPolicyIngressRule>| {
@@ -145,14 +146,30 @@ pub fn app_policies(cx: &AppCx<'_>, on_host: bool) -> Vec<Object> {
     let mut out = vec![policy(app, app, ingress)];
     if let Some(database) = &cx.app.database {
         let db = cx.db_service();
+        let mut from = vec![NetworkPolicyPeer {
+            pod_selector: Some(pods_named(app)),
+            ..Default::default()
+        }];
+        // The apps that take a part of it (`{database: APP, ...}`), from their own
+        // namespace when it is another.
+        for (name, consumer) in cx.model.db_consumers(cx.name) {
+            let ns = cx.model.namespace(&cx.env.name, name, consumer);
+            from.push(NetworkPolicyPeer {
+                pod_selector: Some(pods_named(name.as_str())),
+                namespace_selector: (ns != cx.namespace).then(|| {
+                    match_labels(BTreeMap::from([(
+                        "kubernetes.io/metadata.name".to_owned(),
+                        ns,
+                    )]))
+                }),
+                ..Default::default()
+            });
+        }
         out.push(policy(
             &db,
             &db,
             vec![NetworkPolicyIngressRule {
-                from: Some(vec![NetworkPolicyPeer {
-                    pod_selector: Some(pods_named(app)),
-                    ..Default::default()
-                }]),
+                from: Some(from),
                 ports: tcp(database.engine().port()),
             }],
         ));

@@ -2,7 +2,7 @@
 //! variables, resources, writable paths and the wait-for-database init container.
 
 use super::AppCx;
-use crate::model::{EnvValue, Resources};
+use crate::model::{EnvValue, ResolvedEnv, Resources, SecretRef};
 use k8s_openapi::api::core::v1::{
     Capabilities, Container, EmptyDirVolumeSource, EnvVar, EnvVarSource, LocalObjectReference,
     PodSecurityContext, ResourceRequirements, SeccompProfile, SecretKeySelector, SecurityContext,
@@ -89,34 +89,50 @@ pub fn env(cx: &AppCx<'_>) -> Vec<EnvVar> {
     env_vars(cx, &cx.app.env)
 }
 
-/// The variables of `env` (the app's, or one of its other containers').
+/// The variables of `env` (the app's, or one of its other containers'). A connection
+/// URL around a secret password reads the password into a helper variable first
+/// (`KILN_PASSWORD_<VAR>`, listed before every other so that Kubernetes expands
+/// `$(KILN_PASSWORD_<VAR>)` in the URL).
 pub fn env_vars(cx: &AppCx<'_>, env: &BTreeMap<String, EnvValue>) -> Vec<EnvVar> {
-    env.iter()
-        .map(|(name, value)| match value {
-            EnvValue::Plain(v) => EnvVar {
-                name: name.clone(),
-                value: Some(v.as_text()),
-                value_from: None,
-            },
-            EnvValue::Secret(r) => EnvVar {
-                name: name.clone(),
-                value: None,
-                value_from: Some(EnvVarSource {
-                    secret_key_ref: Some(SecretKeySelector {
-                        name: r.secret.to_string(),
-                        key: r.key.clone(),
-                        optional: None,
-                    }),
-                    ..Default::default()
-                }),
-            },
-            EnvValue::RouteOrigins(o) => EnvVar {
-                name: name.clone(),
-                value: Some(cx.model.route_origins(&o.route_origins)),
-                value_from: None,
-            },
-        })
-        .collect()
+    let from_secret = |name: String, r: &SecretRef| EnvVar {
+        name,
+        value: None,
+        value_from: Some(EnvVarSource {
+            secret_key_ref: Some(SecretKeySelector {
+                name: r.secret.to_string(),
+                key: r.key.clone(),
+                optional: None,
+            }),
+            ..Default::default()
+        }),
+    };
+    let text = |name: String, value: String| EnvVar {
+        name,
+        value: Some(value),
+        value_from: None,
+    };
+    let mut helpers = Vec::new();
+    let mut vars = Vec::new();
+    for (name, value) in env {
+        match cx
+            .model
+            .resolve_env(&cx.env.name, Some(&cx.namespace), value)
+        {
+            ResolvedEnv::Text(t) => vars.push(text(name.clone(), t)),
+            ResolvedEnv::Secret(r) => vars.push(from_secret(name.clone(), &r)),
+            ResolvedEnv::SecretUrl {
+                before,
+                password,
+                after,
+            } => {
+                let helper = format!("KILN_PASSWORD_{name}");
+                vars.push(text(name.clone(), format!("{before}$({helper}){after}")));
+                helpers.push(from_secret(helper, &password));
+            }
+        }
+    }
+    helpers.extend(vars);
+    helpers
 }
 
 /// `envFrom` for the secrets the model asks for whole.

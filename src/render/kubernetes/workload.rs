@@ -80,11 +80,22 @@ fn bare(cx: &AppCx<'_>) -> Workload {
         volume_mounts: (!mounts.is_empty()).then_some(mounts),
         ..Default::default()
     };
-    let init = cx
+    let mut waits: Vec<_> = cx
         .app
         .database
-        .as_ref()
-        .map(|db| vec![pod::wait_for_db(&cx.db_service(), db.engine().port(), true)]);
+        .iter()
+        .map(|db| pod::wait_for_db(&cx.db_service(), db.engine().port(), true))
+        .collect();
+    // The databases of other apps it takes a part of, by the host its variables use.
+    for (owner, db) in cx.model.consumed_databases(cx.name, cx.app) {
+        let host = cx
+            .model
+            .db_host_from(&cx.env.name, Some(&cx.namespace), owner);
+        let mut wait = pod::wait_for_db(&host, db.engine().port(), true);
+        wait.name = format!("wait-for-{owner}-db");
+        waits.push(wait);
+    }
+    let init = (!waits.is_empty()).then_some(waits);
     let pod = PodSpec {
         automount_service_account_token: Some(false),
         security_context: Some(pod::pod_security(sec.uid(), sec.gid())),

@@ -1,6 +1,6 @@
 use crate::diagnostic::Severity;
 use crate::inspect::lint::{LintContext, Rule, Sink, Subject};
-use crate::model::{KeySource, TemplatePart};
+use crate::model::{DbPart, EnvValue, KeySource, TemplatePart};
 
 /// A generated secret value that can hold characters a URL cannot, used in a URL.
 pub(crate) struct UrlUnsafeSecret;
@@ -14,7 +14,9 @@ const CHECK: crate::diagnostic::Check = crate::diagnostic::Check {
     fix: "generate the value with `alphabet: hex` (the default) or `alphanumeric`, then seal it again",
     doc: r#"## What it does
 Flags a generated secret key whose alphabet has characters outside the URL-safe set
-(`A-Z a-z 0-9 - . _ ~`) when a URL template (`scheme://...`) of another key uses it.
+(`A-Z a-z 0-9 - . _ ~`) when a URL template (`scheme://...`) of another key uses it, or
+when it is a database's password and an app takes the database's URL
+(`{database: APP, part: url}`).
 Values from 1Password or entered by hand are checked the same way by `kiln seal`, when
 the value is known.
 
@@ -55,6 +57,41 @@ impl Rule for UrlUnsafeSecret {
     fn check(&self, cx: &LintContext<'_>, sink: &mut Sink<'_>) {
         for env in &cx.project.environments {
             let m = &env.model;
+            // Connection URLs (`{database: APP, part: url}`) hold the database's password.
+            for (app, a) in m.enabled_apps() {
+                for (pointer, value) in a.all_env() {
+                    let EnvValue::Database(d) = value else {
+                        continue;
+                    };
+                    if d.part != DbPart::Url {
+                        continue;
+                    }
+                    let Some(r) = m.env_secret(value) else {
+                        continue;
+                    };
+                    let Some(KeySource::Generate(g)) =
+                        m.secrets.get(&r.secret).and_then(|x| x.keys.get(&r.key))
+                    else {
+                        continue;
+                    };
+                    if g.generate.alphabet.is_url_safe() {
+                        continue;
+                    }
+                    let d = sink
+                        .diagnostic(format!(
+                            "`{}.{}` is generated from the `{}` alphabet, which is not URL-safe, and `{app}`'s `{}` puts it in the URL of the database of `{}`",
+                            r.secret,
+                            r.key,
+                            g.generate.alphabet.as_str(),
+                            pointer.rsplit('/').next().unwrap_or_default(),
+                            d.database
+                        ))
+                        .at(env.span(&format!("/secrets/{}/keys/{}/generate", r.secret, r.key)))
+                        .label(env.span(&format!("/apps/{app}{pointer}")), "used in this URL")
+                        .help("use `alphabet: hex` (the default) or `alphanumeric`");
+                    sink.report(env, Subject::None, d);
+                }
+            }
             for (name, secret) in &m.secrets {
                 for (key, source) in &secret.keys {
                     let KeySource::Template(t) = source else {

@@ -5,9 +5,9 @@
 //! starts when it has succeeded (`service_completed_successfully`).
 
 use super::{HostAppCx, HostWorkload};
-use crate::model::{Container, EnvValue, VolumeMount};
+use crate::model::{Container, VolumeMount};
 use crate::render::hosts::compose::{DependsOn, ImageRef, Service, escape_dollars};
-use crate::render::hosts::env_file::{self, EnvFileSpec};
+use crate::render::hosts::env_file::{self, EnvFileSpec, HostValue};
 use crate::render::hosts::features::volumes;
 use crate::render::hosts::project::{env_file_ref, labels};
 
@@ -61,17 +61,10 @@ fn service(cx: &HostAppCx<'_>, w: &mut HostWorkload, service_name: &str, c: &Con
     }
     let mut secret_vars = Vec::new();
     for (var, value) in &c.env {
-        match value {
-            EnvValue::Secret(r) => secret_vars.push(env_file::secret_var(cx.env, var, r)),
-            EnvValue::Plain(p) => {
-                s.environment
-                    .insert(var.clone(), escape_dollars(&p.as_text()));
-            }
-            EnvValue::RouteOrigins(o) => {
-                s.environment.insert(
-                    var.clone(),
-                    escape_dollars(&cx.env.model.route_origins(&o.route_origins)),
-                );
+        match env_file::host_value(cx.env, var, value) {
+            HostValue::Secret(spec) => secret_vars.push(spec),
+            HostValue::Text(t, _) => {
+                s.environment.insert(var.clone(), escape_dollars(&t));
             }
         }
     }
