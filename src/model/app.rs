@@ -566,12 +566,18 @@ impl Default for Security {
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Database {
-    /// The server: `postgres` (the default), `mysql` or `mariadb`.
+    /// The server: `postgres` (the default), `mysql`, `mariadb`, `redis` or `valkey`.
     #[serde(default, skip_serializing_if = "EngineName::is_default")]
     pub engine: EngineName,
-    /// The server version: PostgreSQL's major as a number (`18`), MySQL's or
-    /// MariaDB's release series as a string (`"8.4"`, `"11.4"`).
+    /// The server version: PostgreSQL's major as a number (`18`), a release series
+    /// as a string for the others (`"8.4"`, `"11.4"`, `"7.4"`).
     pub version: DbVersion,
+    /// How Redis or Valkey keeps its data across restarts: `aof` (the default: every
+    /// write logged, fsync'd each second), `rdb` (snapshots only: minutes of writes
+    /// can be lost) or `none` (a pure cache, empty after each restart). Not for the
+    /// SQL engines, which always persist.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub persistence: Option<Persistence>,
     /// The volume size, e.g. `10Gi`.
     #[schemars(regex(pattern = r"^[0-9]+(Mi|Gi|Ti)$"))]
     pub storage: String,
@@ -592,6 +598,30 @@ pub struct Database {
     /// Scheduled dumps and how long they are kept.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub backup: Option<Backup>,
+}
+
+/// How a key-value server (Redis, Valkey) persists its data.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Persistence {
+    /// An append-only file of every write (fsync'd each second) besides snapshots.
+    #[default]
+    Aof,
+    /// Snapshots only (RDB), after a number of writes in a time.
+    Rdb,
+    /// Nothing: a pure cache, empty after each restart.
+    None,
+}
+
+impl Persistence {
+    /// The value as the model spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Aof => "aof",
+            Self::Rdb => "rdb",
+            Self::None => "none",
+        }
+    }
 }
 
 /// Scheduled dumps of a database (its engine's dump program).

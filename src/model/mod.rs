@@ -45,7 +45,8 @@ pub use patches::Patches;
 
 pub use app::{
     App, Backup, Database, DatabaseValue, DbPart, Deploy, EnvValue, Health, Image, Migrations,
-    PlainValue, Publish, ResourceList, Resources, Route, RouteOrigins, Security, TagAutomation,
+    Persistence, PlainValue, Publish, ResourceList, Resources, Route, RouteOrigins, Security,
+    TagAutomation,
 };
 pub use app_file::{AppFile, FileSource, SECRET_FILE_MODE, content_hash, file_key, text_files};
 pub use ci::{
@@ -427,16 +428,18 @@ impl Model {
                 };
                 let engine = db.engine();
                 let host = self.db_host_from(env, namespace, owner.0);
-                let user = db.db_name(owner.0);
+                let name = db.db_name(owner.0);
+                let user = engine.user(&name);
                 match d.part {
                     DbPart::Host => ResolvedEnv::Text(host),
                     DbPart::Port => ResolvedEnv::Text(engine.port().to_string()),
-                    DbPart::User | DbPart::Name => ResolvedEnv::Text(user),
+                    DbPart::User => ResolvedEnv::Text(user),
+                    DbPart::Name => ResolvedEnv::Text(name),
                     DbPart::Password => ResolvedEnv::Secret(db.password.clone()),
                     DbPart::Url => ResolvedEnv::SecretUrl {
                         before: format!("{}://{user}:", engine.url_scheme()),
                         password: db.password.clone(),
-                        after: format!("@{host}:{}/{user}", engine.port()),
+                        after: format!("@{host}:{}/{}", engine.port(), engine.url_path(&name)),
                     },
                 }
             }

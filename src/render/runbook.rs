@@ -326,7 +326,9 @@ pub(super) fn rollback(cx: &Context<'_>, env: &Environment) -> Value {
             let engine = d.engine();
             let name = d.db_name(unit.name);
             let word = q(&name);
-            let (change_password, interactive) = engine.change_password(&name);
+            let (change_password, interactive) = engine
+                .change_password(&name)
+                .map_or((None, false), |(c, i)| (Some(c), i));
             json!({
                 "statefulset": format!("{}-db", unit.name),
                 "pod": format!("{}-db-0", unit.name),

@@ -1,5 +1,6 @@
 //! Connection values (`{database: APP, part: ...}`): the app they name exists, is
-//! enabled and has a `database`, and the consumer can reach it. On a cluster every
+//! enabled and has a `database` with that part (Redis and Valkey have no database
+//! names), and the consumer can reach it. On a cluster every
 //! namespace can (kiln names a database of another namespace by its
 //! `<service>.<namespace>.svc` and admits the consumer in its NetworkPolicy); on a
 //! host only the apps of the same compose project (group) share its network; a
@@ -8,7 +9,7 @@
 
 use super::references::unknown;
 use crate::diagnostic::{Diagnostic, Diagnostics, checks};
-use crate::model::{EnvValue, Environment, Name, Placement};
+use crate::model::{DbPart, EnvValue, Environment, Name, Placement};
 
 /// Checks every connection value of `env`.
 pub fn check(env: &Environment, diags: &mut Diagnostics) {
@@ -51,6 +52,25 @@ pub fn check(env: &Environment, diags: &mut Diagnostics) {
                         value_owner(value)
                     ))
                 });
+                continue;
+            }
+            let engine = owner.database.as_ref().map(|db| db.engine());
+            if let Some(engine) = engine
+                && d.part == DbPart::Name
+                && !engine.named_databases()
+            {
+                diags.push(
+                    Diagnostic::error(
+                        checks::INVALID_VALUE,
+                        format!(
+                            "the database of `{}` is {}, which has no database names: `{name}` cannot take its name",
+                            d.database,
+                            engine.title()
+                        ),
+                    )
+                    .at(env.span(&format!("/apps/{name}{pointer}/part")))
+                    .help("take its `url` (database 0 of the `default` user), or its `host`, `port` and `password`"),
+                );
                 continue;
             }
             if !owner.enabled {

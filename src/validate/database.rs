@@ -1,6 +1,6 @@
 //! An app's `database`: its `version` is one its engine runs (a PostgreSQL major as a
-//! number, a MySQL or MariaDB release series as a string), and its name fits the
-//! engine's limits.
+//! number, a release series as a string for the others), its name fits the engine's
+//! limits, and `persistence` is given only to a key-value server.
 
 use crate::diagnostic::{Diagnostic, Diagnostics, checks};
 use crate::model::{EngineName, Environment};
@@ -31,6 +31,19 @@ pub fn check(env: &Environment, diags: &mut Diagnostics) {
                     engine.title(),
                     engine.supported()
                 )),
+            );
+        }
+        if db.persistence.is_some() && !engine.has_persistence() {
+            diags.push(
+                Diagnostic::error(
+                    checks::INVALID_VALUE,
+                    format!(
+                        "`persistence` is for Redis and Valkey; {} always keeps the data of `{name}`",
+                        engine.title()
+                    ),
+                )
+                .at(env.key_span(&format!("{at}/persistence")))
+                .help("remove `persistence`, or set `engine: redis` or `engine: valkey`"),
             );
         }
         let user = db.db_name(name);

@@ -199,6 +199,9 @@ select_target() {
 		backup_dir={{ m.database.backup_dir | shell_quote }}
 {% endif %}
 {% if script == "restore" %}
+{% if "$" in m.database.check %}
+		# shellcheck disable=SC2016 # expanded by sh in the database's container
+{% endif %}
 		db_check={{ m.database.check | shell_quote }}
 		# shellcheck disable=SC2016 # expanded by sh in the database's container
 		db_restore={{ m.database.restore | shell_quote }}

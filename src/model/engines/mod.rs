@@ -6,7 +6,9 @@
 
 mod mysql;
 mod postgres;
+mod redis;
 
+use super::Persistence;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -24,6 +26,10 @@ pub enum EngineName {
     Mysql,
     /// MariaDB (the MariaDB Foundation's official image).
     Mariadb,
+    /// Redis (the official image), a key-value server: a cache or a broker.
+    Redis,
+    /// Valkey (the Linux Foundation's fork of Redis, its official image).
+    Valkey,
 }
 
 impl EngineName {
@@ -47,12 +53,20 @@ impl EngineName {
             Self::Postgres => "postgres",
             Self::Mysql => "mysql",
             Self::Mariadb => "mariadb",
+            Self::Redis => "redis",
+            Self::Valkey => "valkey",
         }
     }
 }
 
 /// Every engine kiln runs.
-pub static ENGINES: &[&dyn Engine] = &[&postgres::Postgres, &mysql::MYSQL, &mysql::MARIADB];
+pub static ENGINES: &[&dyn Engine] = &[
+    &postgres::Postgres,
+    &mysql::MYSQL,
+    &mysql::MARIADB,
+    &redis::REDIS,
+    &redis::VALKEY,
+];
 
 /// A server version: a major (`18`) or a release series (`"11.4"`), as the engine's
 /// image tags name them.
@@ -158,6 +172,34 @@ pub trait Engine: Sync {
     fn port(&self) -> u16;
     /// The scheme of its connection URLs, e.g. `postgresql`.
     fn url_scheme(&self) -> &'static str;
+    /// The user an app connects as, for the database named `name` (the name itself
+    /// for the SQL engines).
+    fn user(&self, name: &str) -> String {
+        name.to_owned()
+    }
+    /// The path of a connection URL (after the port's `/`) for the database `name`.
+    fn url_path(&self, name: &str) -> String {
+        name.to_owned()
+    }
+    /// Whether its databases have names an app connects to (`part: name`).
+    fn named_databases(&self) -> bool {
+        true
+    }
+    /// Whether `persistence` applies (a key-value server).
+    fn has_persistence(&self) -> bool {
+        false
+    }
+    /// The server container's arguments (after the image's entrypoint), when the
+    /// image needs more than its variables: the password from `password_file` on a
+    /// cluster, or from the container's first [`Engine::password_vars`] on a host
+    /// (`None`).
+    fn server_args(
+        &self,
+        _persistence: Persistence,
+        _password_file: Option<&str>,
+    ) -> Option<Vec<String>> {
+        None
+    }
     /// The name of its container and port, e.g. `postgres`.
     fn short(&self) -> &'static str;
     /// The uid and gid the image's server runs as.
@@ -203,8 +245,9 @@ pub trait Engine: Sync {
     /// The runbook's restore on a cluster, `kubectl exec -i`'d like [`Engine::local_dump`].
     fn local_restore(&self, user: &str, db: &str) -> String;
     /// The runbook's command that sets `user`'s password to a new value (`'...'`), run
-    /// in the server's pod, and whether it asks for the old one (a terminal).
-    fn change_password(&self, user: &str) -> (String, bool);
+    /// in the server's pod, and whether it asks for the old one (a terminal); `None`
+    /// when the server reads the password from its secret at every start.
+    fn change_password(&self, user: &str) -> Option<(String, bool)>;
     /// Whether a failed restore leaves the database as it was (one transaction).
     fn atomic_restore(&self) -> bool;
     /// On a host, the command of a backup service that schedules [`backup_script`]

@@ -202,14 +202,14 @@ impl Engine for Mysql {
 
     /// Root and the app's user keep the password they were created with; this asks
     /// for it (`-p`) and sets both to the new one.
-    fn change_password(&self, user: &str) -> (String, bool) {
-        (
+    fn change_password(&self, user: &str) -> Option<(String, bool)> {
+        Some((
             format!(
                 "{} -u root -p -e \"ALTER USER '{user}'@'%' IDENTIFIED BY '...'; ALTER USER 'root'@'localhost' IDENTIFIED BY '...'\"",
                 self.client
             ),
             true,
-        )
+        ))
     }
 
     fn atomic_restore(&self) -> bool {

@@ -134,11 +134,11 @@ impl Engine for Postgres {
     }
 
     /// The pod's local connections need no password.
-    fn change_password(&self, user: &str) -> (String, bool) {
-        (
+    fn change_password(&self, user: &str) -> Option<(String, bool)> {
+        Some((
             format!("psql -U {user} -c \"ALTER USER {user} PASSWORD '...'\""),
             false,
-        )
+        ))
     }
 
     fn atomic_restore(&self) -> bool {

@@ -224,6 +224,9 @@ pub fn apps_project(
                 .into_iter()
                 .collect();
             d.env_file = env_file_ref(&db_env_target);
+            d.command = engine
+                .server_args(db.persistence.unwrap_or_default(), None)
+                .map(|args| args.iter().map(|a| escape_dollars(a)).collect());
             d.volumes = vec![Mount {
                 kind: "volume",
                 source: data_volume,
@@ -231,7 +234,12 @@ pub fn apps_project(
                 read_only: false,
             }];
             let mut test = vec!["CMD".to_owned()];
-            test.extend(engine.health(&db_name, &db_name));
+            test.extend(
+                engine
+                    .health(&db_name, &db_name)
+                    .iter()
+                    .map(|a| escape_dollars(a)),
+            );
             d.healthcheck = Some(Healthcheck {
                 test,
                 interval: HEALTH_INTERVAL.to_owned(),

@@ -133,13 +133,15 @@ fn statefulset(cx: &AppCx<'_>, db: &Database) -> StatefulSet {
             protocol: Some("TCP".to_owned()),
             ..Default::default()
         }]),
+        args: engine.server_args(db.persistence.unwrap_or_default(), Some(PASSWORD_FILE)),
         env: Some(
             engine
                 .server_env(&db_name, &db_name, Some(PASSWORD_FILE))
                 .into_iter()
                 .map(|(k, v)| plain(&k, v))
-                .collect(),
-        ),
+                .collect::<Vec<_>>(),
+        )
+        .filter(|e| !e.is_empty()),
         resources: pod::resources(db.resources.as_ref()),
         liveness_probe: Some(health(db, &db_name)),
         readiness_probe: Some(health(db, &db_name)),

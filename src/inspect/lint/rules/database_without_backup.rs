@@ -54,7 +54,10 @@ impl Rule for DatabaseWithoutBackup {
             .filter(|e| e.model.environment.production)
         {
             for (name, app) in env.model.enabled_apps() {
-                if app.database.as_ref().is_some_and(|db| db.backup.is_none()) {
+                // A pure cache (`persistence: none`) holds nothing to back up.
+                if app.database.as_ref().is_some_and(|db| {
+                    db.backup.is_none() && db.persistence != Some(crate::model::Persistence::None)
+                }) {
                     let d = sink
                         .diagnostic(format!("the database of `{name}` in production `{}` is never backed up", env.name))
                         .at(env.key_span(&format!("/apps/{name}/database")))

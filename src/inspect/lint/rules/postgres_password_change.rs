@@ -11,14 +11,16 @@ const CHECK: crate::diagnostic::Check = crate::diagnostic::Check {
     name: "postgres-password-change",
     kind: crate::diagnostic::Kind::Finding(Severity::Warning),
     summary: "An existing database's password changes in its secret.",
-    fix: "change the password inside PostgreSQL with `ALTER USER` before the app restarts",
+    fix: "change the password inside the database with `ALTER USER` before the app restarts",
     doc: r#"## What it does
 Compares the sealed database password a build writes with the one in the committed
 output, and warns when an existing database's password changes, with the command that
-changes it inside PostgreSQL.
+changes it inside the server: PostgreSQL, MySQL and MariaDB alike (the rule kept its
+first name). Redis and Valkey read the password at every start and are not flagged.
 
 ## Why is this bad?
-The PostgreSQL image reads `POSTGRES_PASSWORD` only when it creates its data directory.
+The PostgreSQL image reads `POSTGRES_PASSWORD` only when it creates its data directory,
+and the MySQL and MariaDB images their `*_PASSWORD` the same way.
 A new value in the secret changes nothing in the running database: the app, given the
 new password, can no longer log in (seed 004: "Changing secret requires `ALTER USER`
 inside the pod").
@@ -74,16 +76,24 @@ impl Rule for PostgresPasswordChange {
                 if *before == after {
                     continue;
                 }
-                let user = db.db_name(unit.name);
+                let engine = db.engine();
+                let Some((command, asks)) = engine.change_password(&db.db_name(unit.name)) else {
+                    continue;
+                };
                 let d = sink
                     .diagnostic(format!(
-                        "the password of database `{}-db` in `{}` changes, but PostgreSQL keeps the old one",
-                        unit.name, unit.namespace
+                        "the password of database `{}-db` in `{}` changes, but {} keeps the old one",
+                        unit.name,
+                        unit.namespace,
+                        engine.title()
                     ))
                     .at(env.span(&format!("/apps/{}/database/password", unit.name)))
                     .help(format!(
-                        "before the app restarts with the new secret, run: kubectl -n {} exec {}-db-0 -- psql -U {user} -c \"ALTER USER {user} PASSWORD '<new value>'\"",
-                        unit.namespace, unit.name
+                        "before the app restarts with the new secret, run: kubectl -n {} exec {}{}-db-0 -- {}",
+                        unit.namespace,
+                        if asks { "-it " } else { "" },
+                        unit.name,
+                        command.replace("'...'", "'<new value>'")
                     ));
                 sink.report(env, Subject::App(unit.name.as_str()), d);
             }

@@ -84,6 +84,7 @@ case "$env_name" in
     fingerprint="sha256:$(openssl x509 -in "$cert" -outform der | sha256sum | cut -d' ' -f1)"
     value[blog-db.password]="$(generated hex 32)"
     value[tracker-db.password]="$(generated hex 40)"
+    value[worker-redis.password]="$(generated hex 32)"
     {
       printf '# Sealed values of environment %s, written by out/secrets/seal.sh; kiln build embeds them.\n' dev
       printf '# Each value is encrypted for one cluster'"'"'s Sealed Secrets controller and scope. Do not edit.\n'
@@ -101,6 +102,9 @@ case "$env_name" in
       printf '        "%s":\n' tracker-db
       printf '          "%s":\n            source: "%s"\n            value: "%s"\n' password d4307a845be8696d \
         "$(seal strict tracker-dev tracker-db "${value[tracker-db.password]}")"
+      printf '        "%s":\n' worker-redis
+      printf '          "%s":\n            source: "%s"\n            value: "%s"\n' password 0d1045533621b49a \
+        "$(seal strict tracker-dev worker-redis "${value[worker-redis.password]}")"
     } >"$tmp"
     ;;
   prod)
@@ -108,6 +112,7 @@ case "$env_name" in
     fingerprint="sha256:$(openssl x509 -in "$cert" -outform der | sha256sum | cut -d' ' -f1)"
     value[blog-db.password]="$(generated hex 32)"
     value[tracker-db.password]="$(generated hex 40)"
+    value[worker-redis.password]="$(generated hex 32)"
     {
       printf '# Sealed values of environment %s, written by out/secrets/seal.sh; kiln build embeds them.\n' prod
       printf '# Each value is encrypted for one cluster'"'"'s Sealed Secrets controller and scope. Do not edit.\n'
@@ -125,6 +130,9 @@ case "$env_name" in
       printf '        "%s":\n' tracker-db
       printf '          "%s":\n            source: "%s"\n            value: "%s"\n' password d4307a845be8696d \
         "$(seal strict tracker-prod tracker-db "${value[tracker-db.password]}")"
+      printf '        "%s":\n' worker-redis
+      printf '          "%s":\n            source: "%s"\n            value: "%s"\n' password 0d1045533621b49a \
+        "$(seal strict tracker-prod worker-redis "${value[worker-redis.password]}")"
     } >"$tmp"
     ;;
   *) die "no environment is named $env_name" ;;

@@ -65,6 +65,13 @@ select_target() {
 	case "$1@$2" in
 	indexer@dev)
 		project_docs_dev
+		db_service=indexer-db
+		db_user=indexer
+		db_name=indexer
+		# shellcheck disable=SC2016 # expanded by sh in the database's container
+		db_dump='f="$(mktemp)" && VALKEYCLI_AUTH="$VALKEY_PASSWORD" valkey-cli --rdb "$f" >&2 && cat "$f"; s=$?; rm -f "$f"; exit $s'
+		db_ext=rdb
+		backup_dir=/data/docs-dev/manual-backups/indexer-db
 		;;
 	wiki@dev)
 		project_docs_dev
@@ -78,6 +85,13 @@ select_target() {
 		;;
 	indexer@prod)
 		project_docs_prod
+		db_service=indexer-db
+		db_user=indexer
+		db_name=indexer
+		# shellcheck disable=SC2016 # expanded by sh in the database's container
+		db_dump='f="$(mktemp)" && VALKEYCLI_AUTH="$VALKEY_PASSWORD" valkey-cli --rdb "$f" >&2 && cat "$f"; s=$?; rm -f "$f"; exit $s'
+		db_ext=rdb
+		backup_dir=/data/docs-prod/manual-backups/indexer-db
 		;;
 	wiki@prod)
 		project_docs_prod

@@ -119,16 +119,20 @@ require_plain() {
 project_docs_dev() {
 	project=docs-dev
 	compose=(docker compose --project-name docs-dev --file "$here"/docs-dev/compose.yaml)
-	data_dirs=(/data/docs-dev/wiki-db-data /data/docs-dev/backups/wiki-db /data/docs-dev/jobs)
+	data_dirs=(/data/docs-dev/indexer-db-data /data/docs-dev/backups/indexer-db /data/docs-dev/jobs /data/docs-dev/wiki-db-data /data/docs-dev/backups/wiki-db)
 	owned_dirs=()
 	health_urls=(http://127.0.0.1:18080/status)
 	# Scheduled jobs (schedule, service, concurrency, lock file), for the crontab.
-	cron_jobs=('30 2 * * *' wiki-db-backup forbid /data/docs-dev/jobs/wiki-db-backup.lock)
+	cron_jobs=('0 4 * * *' indexer-db-backup forbid /data/docs-dev/jobs/indexer-db-backup.lock '30 2 * * *' wiki-db-backup forbid /data/docs-dev/jobs/wiki-db-backup.lock)
 	caddy=0
 	preflight() {
 		require_file /data/docs-dev/indexer.env docs-dev/indexer.env.template
 		check_env_file /data/docs-dev/indexer.env docs-dev/indexer.env.template
+		require_secret /data/docs-dev/indexer.env docs-dev/indexer.env.template CACHE_URL
 		require_secret /data/docs-dev/indexer.env docs-dev/indexer.env.template WIKI_DATABASE_URL
+		require_file /data/docs-dev/indexer-db.env docs-dev/indexer-db.env.template
+		check_env_file /data/docs-dev/indexer-db.env docs-dev/indexer-db.env.template
+		require_secret /data/docs-dev/indexer-db.env docs-dev/indexer-db.env.template VALKEY_PASSWORD
 		require_file /data/docs-dev/wiki.env docs-dev/wiki.env.template
 		check_env_file /data/docs-dev/wiki.env docs-dev/wiki.env.template
 		require_secret /data/docs-dev/wiki.env docs-dev/wiki.env.template DB_PASSWORD
@@ -144,16 +148,20 @@ project_docs_dev() {
 project_docs_prod() {
 	project=docs-prod
 	compose=(docker compose --project-name docs-prod --file "$here"/docs-prod/compose.yaml)
-	data_dirs=(/data/docs-prod/wiki-db-data /data/docs-prod/backups/wiki-db /data/docs-prod/jobs)
+	data_dirs=(/data/docs-prod/indexer-db-data /data/docs-prod/backups/indexer-db /data/docs-prod/jobs /data/docs-prod/wiki-db-data /data/docs-prod/backups/wiki-db)
 	owned_dirs=()
 	health_urls=(http://127.0.0.1:8080/status)
 	# Scheduled jobs (schedule, service, concurrency, lock file), for the crontab.
-	cron_jobs=('30 2 * * *' wiki-db-backup forbid /data/docs-prod/jobs/wiki-db-backup.lock)
+	cron_jobs=('0 4 * * *' indexer-db-backup forbid /data/docs-prod/jobs/indexer-db-backup.lock '30 2 * * *' wiki-db-backup forbid /data/docs-prod/jobs/wiki-db-backup.lock)
 	caddy=0
 	preflight() {
 		require_file /data/docs-prod/indexer.env docs-prod/indexer.env.template
 		check_env_file /data/docs-prod/indexer.env docs-prod/indexer.env.template
+		require_secret /data/docs-prod/indexer.env docs-prod/indexer.env.template CACHE_URL
 		require_secret /data/docs-prod/indexer.env docs-prod/indexer.env.template WIKI_DATABASE_URL
+		require_file /data/docs-prod/indexer-db.env docs-prod/indexer-db.env.template
+		check_env_file /data/docs-prod/indexer-db.env docs-prod/indexer-db.env.template
+		require_secret /data/docs-prod/indexer-db.env docs-prod/indexer-db.env.template VALKEY_PASSWORD
 		require_file /data/docs-prod/wiki.env docs-prod/wiki.env.template
 		check_env_file /data/docs-prod/wiki.env docs-prod/wiki.env.template
 		require_secret /data/docs-prod/wiki.env docs-prod/wiki.env.template DB_PASSWORD
