@@ -40,6 +40,11 @@ mod hosts;
 mod layers;
 /// Lint rules: one triggering and one passing fixture each.
 mod lint;
+/// Database dumps restore, with a real MariaDB: every dump the CronJob, the backup
+/// service, backup.sh and the runbook write for a MariaDB or MySQL database,
+/// restore.sh or the runbook's restore puts back into the live database; a broken one
+/// changes nothing.
+mod mysql_restore;
 /// Database dumps restore, with a real PostgreSQL: every dump the CronJob, the
 /// db-backup service, backup.sh and the runbook write, restore.sh or the runbook's
 /// restore puts back into the live database; a broken one changes nothing.

@@ -4,6 +4,8 @@
 #   Debian (apt):  shellcheck
 #                  postgresql            server and clients for tests/pg_restore.rs (a backup
 #                                        -> restore round trip; the test starts its own server)
+#                  mariadb-server/-client, redis-server/-tools
+#                                        the same for tests/mysql_restore.rs, tests/redis_restore.rs
 #   venv (pip) at $VALIDATORS_PREFIX/venv (default /tmp/validators/venv):
 #     kubernetes-validate   built-in Kubernetes kinds, bundled schemas 1.25..1.37
 #     check-jsonschema      vendored schemas: github-workflows, github-actions, gitlab-ci, compose-spec
@@ -64,6 +66,18 @@ pg_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n1; }
 if [ ! -x "$(pg_bin)/initdb" ]; then
   log "apt-get install postgresql"
   apt_install postgresql || { log "WARNING: postgresql install failed"; failed+=(postgresql); }
+fi
+
+# ---- 1b'. apt: MariaDB and Redis, the servers of tests/mysql_restore.rs and
+# tests/redis_restore.rs (each test starts its own on a free port; the packages'
+# own services are not needed)
+if [ ! -x /usr/sbin/mariadbd ] || ! command -v mariadb-dump >/dev/null 2>&1; then
+  log "apt-get install mariadb-server mariadb-client"
+  apt_install mariadb-server mariadb-client || { log "WARNING: mariadb install failed"; failed+=(mariadb); }
+fi
+if ! command -v redis-server >/dev/null 2>&1 || ! command -v redis-check-rdb >/dev/null 2>&1; then
+  log "apt-get install redis-server redis-tools"
+  apt_install redis-server redis-tools || { log "WARNING: redis install failed"; failed+=(redis); }
 fi
 
 # ---- 1c. apt: rsync (gitlab-ci-local copies the repository into each shell job's
@@ -173,6 +187,8 @@ log "installed:"
 ver kubectl kubectl version --client || failed+=(kubectl)
 ver shellcheck sh -c 'shellcheck --version | grep ^version' || true
 ver postgresql "$(pg_bin)/initdb" --version || failed+=(postgresql)
+ver mariadb /usr/sbin/mariadbd --version || failed+=(mariadb)
+ver redis redis-server --version || failed+=(redis)
 ver kubernetes-validate "$VENV/bin/kubernetes-validate" --version || failed+=(kubernetes-validate)
 ver check-jsonschema "$VENV/bin/check-jsonschema" --version || failed+=(check-jsonschema)
 ver yamllint "$VENV/bin/yamllint" --version || failed+=(yamllint)

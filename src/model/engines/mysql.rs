@@ -193,9 +193,14 @@ impl Engine for Mysql {
         )
     }
 
+    /// The dump is kept in the pod's `/tmp` first: it is restored only when it ends
+    /// with the trailer, since a restore that began would not be undone.
     fn local_restore(&self, user: &str, db: &str) -> String {
         format!(
-            "sh -c 'MYSQL_PWD=\"$(cat {PASSWORD_FILE})\" exec {} -u \"$1\" \"$2\"' sh {user} {db}",
+            "sh -c 'f=\"$(mktemp)\" && cat > \"$f\" && if tail -n 1 \"$f\" | grep -q \"^{COMPLETED}\"; \
+             then MYSQL_PWD=\"$(cat {PASSWORD_FILE})\" {} -u \"$1\" \"$2\" < \"$f\"; \
+             else echo \"not a whole dump (it has no trailer): nothing changed\" >&2; false; fi; \
+             s=$?; rm -f \"$f\"; exit $s' sh {user} {db}",
             self.client
         )
     }
