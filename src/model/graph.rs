@@ -113,6 +113,15 @@ impl Graph {
                     dotted: false,
                 });
             }
+            // The databases of other apps it takes a part of (`{database: APP}`).
+            for (owner, _) in m.consumed_databases(name, app) {
+                g.edges.push(Edge {
+                    from: app_id.clone(),
+                    to: id("db", owner.as_str()),
+                    label: None,
+                    dotted: false,
+                });
+            }
             for route in app.routes.values() {
                 let via = match (&route.via, route.tunnel) {
                     (_, true) => Some("tunnel".to_owned()),

@@ -8,7 +8,10 @@ use super::Context;
 use super::kubernetes::{self, cluster_apps, external, workload};
 use super::templates::shell_quote as q;
 use crate::model::graph::Graph;
-use crate::model::{Environment, IngressKind, NetworkPolicyFlavour, Placement, TagAutomation};
+use crate::model::{
+    App, Database, Environment, IngressKind, Model, Name, NetworkPolicyFlavour, Placement,
+    TagAutomation,
+};
 use serde_json::{Value, json};
 
 fn url(host: &str, path: &str) -> String {
@@ -50,7 +53,7 @@ pub(super) fn overview(cx: &Context<'_>, env: &Environment) -> Value {
             "description": app.description.clone().unwrap_or_default(),
             "place": place,
             "urls": urls,
-            "database": app.database.as_ref().map(|d| format!("{} {}", d.engine().title(), d.version)),
+            "database": databases_of(m, name, app),
         }));
     }
     let stacks: Vec<Value> = m
@@ -316,6 +319,30 @@ pub(super) fn verify(cx: &Context<'_>, env: &Environment) -> Value {
     health.dedup();
     let host_backups = host_databases(cx, env);
     json!({"env": env.name.as_str(), "workloads": workloads, "health": health, "host_backups": host_backups, "flux": super::flux::plan(cx.project).keys().filter(|c| env.model.clusters.contains_key(c.as_str())).cloned().collect::<Vec<_>>()})
+}
+
+/// The overview's database cell of app `name`: its own database's engine and version,
+/// the apps it is shared with, and the other apps' databases it uses; `None` for none.
+fn databases_of(m: &Model, name: &Name, app: &App) -> Option<String> {
+    let title = |d: &Database| format!("{} {}", d.engine().title(), d.version);
+    let own = app.database.as_ref().map(|d| {
+        let shared: Vec<String> = m
+            .db_consumers(name)
+            .iter()
+            .map(|(n, _)| format!("`{n}`"))
+            .collect();
+        if shared.is_empty() {
+            title(d)
+        } else {
+            format!("{}, shared with {}", title(d), shared.join(", "))
+        }
+    });
+    let used = m
+        .consumed_databases(name, app)
+        .into_iter()
+        .map(|(owner, d)| format!("uses `{owner}`'s {}", title(d)));
+    let parts: Vec<String> = own.into_iter().chain(used).collect();
+    (!parts.is_empty()).then(|| parts.join("; "))
 }
 
 /// Rolling back a release and restoring a database, GitOps-aware.

@@ -3,6 +3,7 @@
 
 use super::Rule;
 
+mod broker_without_persistence;
 mod dangling_reference;
 mod database_without_backup;
 mod env_from_secret;
@@ -11,6 +12,7 @@ mod hand_patch;
 mod insecure_registry;
 mod lan_registry_hosted_runner;
 mod latest_image_tag;
+mod mariadb_health_client;
 mod missing_probes;
 mod missing_pull_secret;
 mod missing_resources;
@@ -46,4 +48,6 @@ pub static RULES: &[&dyn Rule] = &[
     &postgres_password_change::PostgresPasswordChange,
     &hand_patch::HandPatch,
     &publish_on_cluster::PublishOnCluster,
+    &mariadb_health_client::MariadbHealthClient,
+    &broker_without_persistence::BrokerWithoutPersistence,
 ];
