@@ -318,7 +318,7 @@ fn tag_formats(root: &Path) -> BTreeMap<(String, String), String> {
     let mut formats = BTreeMap::new();
     for env in &project.environments {
         for (name, app) in &env.model.apps {
-            if let Some(f) = &app.image.tag_format {
+            if let Some(f) = app.image.as_ref().and_then(|i| i.tag_format.as_ref()) {
                 formats.insert((name.to_string(), env.name.to_string()), f.clone());
             }
         }

@@ -39,19 +39,25 @@ pub(super) fn run(g: &GlobalArgs, args: &SetImageArgs, out: &Printer) -> crate::
                 known.join(", ")
             )));
         };
-        if let Some(pinned) = &app.image.tag {
+        if app.is_data_service() {
+            return Err(crate::Error::Usage(format!(
+                "`{}` has no image in {env_name}: it is a data service (only its database runs)",
+                args.app
+            )));
+        }
+        if let Some(pinned) = app.pinned_tag() {
             return Err(crate::Error::Usage(format!(
                 "the model pins `{}` to `{pinned}` in {env_name}: a pinned tag always wins; change `image.tag` in the model instead",
                 args.app
             )));
         }
-        if app.image.automation == TagAutomation::Flux {
+        if app.automation() == TagAutomation::Flux {
             return Err(crate::Error::Usage(format!(
                 "Flux image automation owns the tag of `{}` (`image.automation: flux`); it commits new tags itself",
                 args.app
             )));
         }
-        if let Some(format) = &app.image.tag_format
+        if let Some(format) = app.image.as_ref().and_then(|i| i.tag_format.as_ref())
             && let Ok(policy) = crate::model::tag_format::tag_policy(format)
             && !matches_pattern(&policy.pattern, &args.tag)
         {

@@ -32,8 +32,12 @@ pub struct App {
     /// The cluster or host this app runs on. Defaults to the environment's `runsOn`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub runs_on: Option<Name>,
-    /// The container image.
-    pub image: Image,
+    /// The container image. An app without one is a data service: only its
+    /// `database` runs, for the apps that take its parts (`{database: APP, part:
+    /// ...}`), and it may set nothing that configures a container.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Image")]
+    pub image: Option<Image>,
     /// Replaces the image's entrypoint (Kubernetes `command`, compose `entrypoint`),
     /// e.g. `[/bin/prometheus]`.
     #[serde(default, skip_serializing_if = "Option::is_none")]

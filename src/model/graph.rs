@@ -89,15 +89,19 @@ impl Graph {
                 )],
                 None => Vec::new(),
             };
-            g.nodes.push(Node {
-                id: app_id.clone(),
-                label: match app.port {
-                    Some(port) => format!("{name}:{port}"),
-                    None => format!("{name} (jobs)"),
-                },
-                kind: NodeKind::App,
-                within: within.clone(),
-            });
+            // A data service is only its database.
+            let runs = !app.is_data_service();
+            if runs {
+                g.nodes.push(Node {
+                    id: app_id.clone(),
+                    label: match app.port {
+                        Some(port) => format!("{name}:{port}"),
+                        None => format!("{name} (jobs)"),
+                    },
+                    kind: NodeKind::App,
+                    within: within.clone(),
+                });
+            }
             if let Some(db) = &app.database {
                 let db_id = id("db", name.as_str());
                 g.nodes.push(Node {
@@ -106,12 +110,14 @@ impl Graph {
                     kind: NodeKind::Database,
                     within,
                 });
-                g.edges.push(Edge {
-                    from: app_id.clone(),
-                    to: db_id,
-                    label: None,
-                    dotted: false,
-                });
+                if runs {
+                    g.edges.push(Edge {
+                        from: app_id.clone(),
+                        to: db_id,
+                        label: None,
+                        dotted: false,
+                    });
+                }
             }
             // The databases of other apps it takes a part of (`{database: APP}`).
             for (owner, _) in m.consumed_databases(name, app) {
@@ -160,11 +166,12 @@ impl Graph {
                     });
                 }
             }
-            let registry_id = id("registry", app.image.registry.as_str());
+            let Some(image) = &app.image else { continue };
+            let registry_id = id("registry", image.registry.as_str());
             if !g.nodes.iter().any(|n| n.id == registry_id) {
                 let host = m
                     .registries
-                    .get(&app.image.registry)
+                    .get(&image.registry)
                     .map_or("?", |r| r.host.as_str());
                 g.nodes.push(Node {
                     id: registry_id.clone(),

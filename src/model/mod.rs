@@ -550,6 +550,31 @@ impl App {
         }
     }
 
+    /// How its image's tag is chosen (`push` for a data service, which has no image).
+    pub fn automation(&self) -> TagAutomation {
+        self.image
+            .as_ref()
+            .map_or(TagAutomation::Push, |i| i.automation)
+    }
+
+    /// Whether Flux image automation picks its image's tag (`automation: flux`, no
+    /// pinned tag).
+    pub fn flux_picks_tag(&self) -> bool {
+        self.image
+            .as_ref()
+            .is_some_and(|i| i.automation == TagAutomation::Flux && i.tag.is_none())
+    }
+
+    /// The tag its image is pinned to in the model.
+    pub fn pinned_tag(&self) -> Option<&str> {
+        self.image.as_ref().and_then(|i| i.tag.as_deref())
+    }
+
+    /// Whether it is a data service: no image, only its `database` runs.
+    pub fn is_data_service(&self) -> bool {
+        self.image.is_none()
+    }
+
     /// Every variable of the app: its own, then its init containers' and sidecars',
     /// each with the JSON pointer (below the app) of its value.
     pub fn all_env(&self) -> impl Iterator<Item = (String, &EnvValue)> {

@@ -49,7 +49,7 @@ impl<'a> ClusterApp<'a> {
         host.deploy_from
             .as_ref()
             .is_some_and(|d| &d.cluster == self.cluster_name)
-            && self.app.image.automation == TagAutomation::Flux
+            && self.app.automation() == TagAutomation::Flux
     }
 
     /// The routes this cluster serves for the app.
@@ -98,7 +98,7 @@ fn cluster_app_of<'a>(
                 .deploy_from
                 .as_ref()
                 .map(|d| &d.cluster)
-                .filter(|_| app.image.automation == TagAutomation::Flux);
+                .filter(|_| app.automation() == TagAutomation::Flux);
             let mut clusters: Vec<&Name> = via.chain(deploy).collect();
             clusters.sort();
             clusters.dedup();

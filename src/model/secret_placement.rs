@@ -125,7 +125,8 @@ fn used_by(env: &Environment, found: &mut BTreeMap<Key, Vec<Reason>>) {
 fn pull_secrets(env: &Environment, found: &mut BTreeMap<Key, Vec<Reason>>) {
     let m = &env.model;
     for (app, a) in m.enabled_apps() {
-        let Some(registry) = m.registries.get(&a.image.registry) else {
+        let Some(image) = &a.image else { continue };
+        let Some(registry) = m.registries.get(&image.registry) else {
             continue;
         };
         let Some(secret) = registry.pull_secret.as_ref().filter(|_| registry.private) else {
@@ -137,7 +138,7 @@ fn pull_secrets(env: &Environment, found: &mut BTreeMap<Key, Vec<Reason>>) {
                 .or_default()
                 .push(Reason::PullSecret {
                     app: app.clone(),
-                    registry: a.image.registry.clone(),
+                    registry: image.registry.clone(),
                 });
         }
     }
@@ -168,11 +169,15 @@ fn deploy_keys(env: &Environment, found: &mut BTreeMap<Key, Vec<Reason>>) {
 fn image_automation(env: &Environment, found: &mut BTreeMap<Key, Vec<Reason>>) {
     let m = &env.model;
     for unit in crate::model::placement::cluster_apps(env) {
-        let image = &unit.app.image;
-        if unit.cluster.flux.is_none()
-            || image.automation != crate::model::TagAutomation::Flux
-            || image.tag.is_some()
-        {
+        let Some(image) = unit
+            .app
+            .image
+            .as_ref()
+            .filter(|_| unit.app.flux_picks_tag())
+        else {
+            continue;
+        };
+        if unit.cluster.flux.is_none() {
             continue;
         }
         let Some(registry) = m.registries.get(&image.registry) else {

@@ -162,9 +162,7 @@ pub fn rejected_tag_diagnostics(
             .iter()
             .find(|e| e.name.as_str() == env)
             .and_then(|e| e.model.apps.get(app.as_str()))
-            .is_some_and(|a| {
-                a.image.automation == crate::model::TagAutomation::Flux && a.image.tag.is_none()
-            })
+            .is_some_and(|a| a.flux_picks_tag())
     };
     let mut diags = Vec::new();
     for r in state.rejected_tags.iter().filter(|r| owned_by_flux(&r.key)) {

@@ -107,7 +107,7 @@ fn secrets_section(env: &Environment) -> Value {
             .map(|p| format!("`{}` ({})", p.namespace, p.cluster))
             .collect();
         namespaces.dedup();
-        let hosts: Vec<String> = secret
+        let mut hosts: Vec<String> = secret
             .used_by
             .iter()
             .filter_map(|app| m.apps.get(app).filter(|a| a.enabled).map(|a| (app, a)))
@@ -116,6 +116,9 @@ fn secrets_section(env: &Environment) -> Value {
                 _ => None,
             })
             .collect();
+        // Once per host, however many of its apps use the secret.
+        hosts.sort();
+        hosts.dedup();
         namespaces.extend(hosts);
         let namespaces = if namespaces.is_empty() {
             "not used".to_owned()

@@ -27,7 +27,7 @@ use crate::crd::flux::{
 };
 use crate::diagnostic::Diagnostics;
 use crate::layout::{self, Provenance};
-use crate::model::{Environment, Flux as FluxSettings, Name, Repository, TagAutomation};
+use crate::model::{Environment, Flux as FluxSettings, Name, Repository};
 use serde_json::json;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -257,7 +257,7 @@ fn plan_environment<'a>(env: &'a Environment, plans: &mut BTreeMap<String, Clust
                     wait: false,
                 });
         }
-        if unit.app.image.automation == TagAutomation::Flux && unit.app.image.tag.is_none() {
+        if unit.app.flux_picks_tag() {
             match image_objects(env, unit.name, unit.app, settings) {
                 Some(objects) => {
                     plan.images
@@ -289,15 +289,16 @@ fn image_objects(
     settings: &FluxSettings,
 ) -> Option<Vec<Object>> {
     let m = &env.model;
+    let image = app.image.as_ref()?;
     // A missing or unsortable format is reported by the `unsortable-image-tag` rule.
-    let policy = crate::model::tag_format::tag_policy(app.image.tag_format.as_deref()?).ok()?;
+    let policy = crate::model::tag_format::tag_policy(image.tag_format.as_deref()?).ok()?;
     let name = policy_name(app_name.as_str(), env.name.as_str());
-    let registry = m.registries.get(&app.image.registry)?;
+    let registry = m.registries.get(&image.registry)?;
     let repository = ImageRepository::named(
         &name,
         FLUX_NAMESPACE,
         ImageRepositorySpec {
-            image: m.image_name(&app.image),
+            image: m.image_name(image),
             insecure: registry.insecure,
             interval: settings.image_interval.clone(),
             secret_ref: registry

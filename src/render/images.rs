@@ -33,7 +33,7 @@ pub fn setter_marker(app: &str, env: &str, tag_only: bool) -> String {
 
 /// The marker to write next to an app's tag, when Flux owns it.
 pub fn marker_for(app_name: &str, app: &App, env: &str, tag_only: bool) -> Option<String> {
-    (app.image.automation == TagAutomation::Flux && app.image.tag.is_none())
+    app.flux_picks_tag()
         .then(|| setter_marker(app_name, env, tag_only))
 }
 
@@ -45,18 +45,18 @@ pub fn tag(
     app: &App,
     diags: &mut Diagnostics,
 ) -> String {
-    if let Some(tag) = &app.image.tag {
-        return tag.clone();
+    if let Some(tag) = app.pinned_tag() {
+        return tag.to_owned();
     }
     let key = (name.to_string(), env.name.to_string());
-    let found = match app.image.automation {
+    let found = match app.automation() {
         TagAutomation::Flux => cx.state.image_tags.get(&key),
         TagAutomation::Push => cx.state.recorded_tags.get(&key),
     };
     if let Some(tag) = found {
         return tag.clone();
     }
-    let help = match app.image.automation {
+    let help = match app.automation() {
         TagAutomation::Flux => "Flux image automation writes it after CI pushes the first image; pin `image.tag` to start from a known one".to_owned(),
         TagAutomation::Push => format!(
             "record the deployed tag with `kiln set-image {name} TAG --env {}`, or pin `image.tag`",

@@ -243,7 +243,8 @@ pub(super) fn verify(cx: &Context<'_>, env: &Environment) -> Value {
         let mut checks = Vec::new();
         match unit.host {
             None => {
-                if unit.app.kind != crate::model::WorkloadKind::Jobs {
+                if unit.app.kind != crate::model::WorkloadKind::Jobs && !unit.app.is_data_service()
+                {
                     checks.push(format!(
                         "kubectl -n {ns} rollout status {} --timeout=180s",
                         object(unit.app.kind.as_str(), unit.name.as_str())
@@ -374,13 +375,15 @@ pub(super) fn rollback(cx: &Context<'_>, env: &Environment) -> Value {
         apps.push(json!({
             "app": unit.name.as_str(),
             // A jobs-only app has no workload to roll back: its next run takes the tag.
-            "workload": (unit.app.kind != crate::model::WorkloadKind::Jobs).then(|| format!("{}/{}", unit.app.kind.as_str(), unit.name)),
+            "workload": (unit.app.kind != crate::model::WorkloadKind::Jobs && !unit.app.is_data_service()).then(|| format!("{}/{}", unit.app.kind.as_str(), unit.name)),
+            // A data service has no image to roll back, only its database.
+            "image": !unit.app.is_data_service(),
             "namespace": unit.namespace,
             "cluster": unit.cluster_name.as_str(),
             "on_host": unit.host.map(|(h, _)| h.as_str()),
             "flux": unit.cluster.flux.is_some(),
-            "automation": match unit.app.image.automation { TagAutomation::Flux => "flux", TagAutomation::Push => "push" },
-            "pinned": unit.app.image.tag.is_some(),
+            "automation": match unit.app.automation() { TagAutomation::Flux => "flux", TagAutomation::Push => "push" },
+            "pinned": unit.app.pinned_tag().is_some(),
             "unit": format!("{}-{}", unit.name, env.name),
             "db": db,
             "volumes": if unit.host.is_some() { Vec::new() } else { cluster_volume_restores(&unit) },

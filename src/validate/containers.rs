@@ -55,12 +55,12 @@ pub fn check(env: &Environment, diags: &mut Diagnostics) {
                     &c.image.registry,
                     m.registries.keys().map(Name::to_string).collect(),
                 )),
-                Some(r) if r.private && c.image.registry != app.image.registry => diags.push(
+                Some(r) if r.private && Some(&c.image.registry) != app.image.as_ref().map(|i| &i.registry) => diags.push(
                     Diagnostic::error(
                         checks::INVALID_VALUE,
                         format!(
                             "`{c_name}` of `{name}` pulls from private registry `{}`, but the pod has only the pull secret of `{}`",
-                            c.image.registry, app.image.registry
+                            c.image.registry, app.image.as_ref().map_or("", |i| i.registry.as_str())
                         ),
                     )
                     .at(env.span(&at("/image/registry")))

@@ -62,15 +62,20 @@ fn check_env(env: &Environment, diags: &mut Diagnostics) {
 
     for (name, app) in m.enabled_apps() {
         let placement = m.placement(app);
+        let platforms = app
+            .image
+            .as_ref()
+            .map(|i| &i.platforms[..])
+            .unwrap_or_default();
         if let Some(p) = placement
-            && !app.image.platforms.is_empty()
+            && !platforms.is_empty()
         {
             let (kind, target, arch) = match p {
                 Placement::Cluster(n, c) => ("cluster", n, c.arch),
                 Placement::Host(n, h) => ("host", n, h.arch),
             };
-            if !app.image.platforms.contains(&arch) {
-                let built: Vec<&str> = app.image.platforms.iter().map(|a| a.platform()).collect();
+            if !platforms.contains(&arch) {
+                let built: Vec<&str> = platforms.iter().map(|a| a.platform()).collect();
                 let at = if app.runs_on.is_some() {
                     env.span(&format!("/apps/{name}/runsOn"))
                 } else {

@@ -10,7 +10,12 @@ use crate::model::{App, Environment, Name, Placement, WorkloadKind};
 
 /// Checks the `kind` of every enabled app of `env`.
 pub fn check(env: &Environment, diags: &mut Diagnostics) {
-    for (name, app) in env.model.enabled_apps() {
+    // A data service runs no container of its own (`validate::data_services`).
+    for (name, app) in env
+        .model
+        .enabled_apps()
+        .filter(|(_, a)| !a.is_data_service())
+    {
         if app.kind == WorkloadKind::Jobs {
             jobs_only(env, name, app, diags);
             continue;

@@ -7,6 +7,7 @@
 pub mod backups;
 pub mod connections;
 pub mod containers;
+pub mod data_services;
 pub mod database;
 pub mod devices;
 pub mod files;
@@ -47,6 +48,7 @@ pub fn model(project: &Project, diags: &mut Diagnostics) {
         backups::check(env, diags);
         database::check(env, diags);
         connections::check(env, diags);
+        data_services::check(env, diags);
         files::check(env, diags);
         groups::check(env, diags);
         scheduling::check(env, diags);

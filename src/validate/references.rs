@@ -82,12 +82,14 @@ pub fn check(env: &Environment, diags: &mut Diagnostics) {
             ),
             (None, None) => {}
         }
-        if !m.registries.contains_key(&app.image.registry) {
+        if let Some(image) = &app.image
+            && !m.registries.contains_key(&image.registry)
+        {
             diags.push(unknown(
                 env,
                 &at("/image/registry"),
                 "registry",
-                &app.image.registry,
+                &image.registry,
                 m.registries.keys().map(Name::to_string).collect(),
             ));
         }

@@ -390,4 +390,49 @@ Move the consumer (or the database's app) so that both run on the same cluster, 
 the same host in the same `group`.
 "#,
     };
+
+    /// An app without an image that is not a data service.
+    NOT_A_DATA_SERVICE = Check {
+        code: "E0028",
+        name: "not-a-data-service",
+        kind: Kind::Error,
+        summary: "An app without an `image` that has no `database`, or sets something only a container has.",
+        fix: "give it an `image`, or keep only `database` (and `description`, `enabled`, `group`, `runsOn`, `waive`)",
+        doc: r#"## What it does
+An app without an `image` is a data service: only its `database` runs (a StatefulSet on
+a cluster, a compose service on a host, with its backups), for the apps that take its
+parts with `{database: APP, part: ...}`. This check reports such an app that has no
+`database` (nothing would run), and each field it sets that configures a container of
+its own: a port, routes, variables, volumes, jobs, a build, health checks, resources,
+security settings and the like.
+
+## Why is this bad?
+Nothing would run those settings: a route to a data service leads nowhere, its
+variables reach no process. Silently dropping them would hide a mistake, most often a
+forgotten `image`.
+
+## Example
+```yaml
+apps:
+  broker:
+    group: paperless
+    port: 6379
+    database: {engine: redis, version: "7.4", storage: 1Gi, password: {secret: broker, key: password}}
+```
+Use instead:
+```yaml
+apps:
+  broker:
+    group: paperless
+    database: {engine: redis, version: "7.4", storage: 1Gi, password: {secret: broker, key: password}}
+  paperless:
+    env:
+      PAPERLESS_REDIS: {database: broker, part: url}
+```
+
+## How to fix
+Remove the field (kiln gives the server its port, health check and resources), or
+give the app an `image` if it is meant to run something of its own.
+"#,
+    };
 }

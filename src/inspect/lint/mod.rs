@@ -224,7 +224,12 @@ pub fn cluster_workloads<'a>(
 )> {
     let mut out = Vec::new();
     for env in &cx.project.environments {
-        for (name, app) in env.model.enabled_apps() {
+        // A data service has no workload of its own, only its database.
+        for (name, app) in env
+            .model
+            .enabled_apps()
+            .filter(|(_, a)| !a.is_data_service())
+        {
             if matches!(
                 env.model.placement(app),
                 Some(crate::model::Placement::Cluster(..))

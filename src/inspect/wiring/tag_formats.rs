@@ -24,7 +24,8 @@ fn check(cx: &LintContext<'_>, points: &mut Points<'_>) {
         .collect();
     for env in &cx.project.environments {
         for (app_name, app) in env.model.enabled_apps() {
-            let Some(format) = &app.image.tag_format else {
+            let Some(image) = &app.image else { continue };
+            let Some(format) = &image.tag_format else {
                 continue;
             };
             let policy = crate::render::images::policy_name(app_name.as_str(), env.name.as_str());

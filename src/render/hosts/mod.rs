@@ -279,7 +279,10 @@ fn apps_project(
     project::apps_project(plan, project, apps, |name, app| {
         let image = format!(
             "{}:{}",
-            env.model.image_name(&app.image),
+            app.image
+                .as_ref()
+                .map(|i| env.model.image_name(i))
+                .unwrap_or_default(),
             images::tag(cx, env, name, app, diags)
         );
         match images::marker_for(name.as_str(), app, env.name.as_str(), false) {

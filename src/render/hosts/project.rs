@@ -103,7 +103,13 @@ pub fn apps_project(
     let mut members = Vec::new();
 
     for (name, app) in apps {
-        let mut s = Service::new(image(name, app));
+        // A data service has no image: its service is built for the database's sake
+        // and left out (below).
+        let mut s = Service::new(if app.is_data_service() {
+            ImageRef::Plain(String::new())
+        } else {
+            image(name, app)
+        });
         let uid = app.security.uid();
         let gid = app.security.gid();
         s.user = Some(format!("{uid}:{gid}"));
@@ -295,8 +301,8 @@ pub fn apps_project(
         }
         services.extend(features::jobs::services(&cx, &s));
         // A jobs-only app is its job services (copies of its own): nothing of it runs
-        // between the runs.
-        if app.kind != WorkloadKind::Jobs {
+        // between the runs. A data service is only its database.
+        if app.kind != WorkloadKind::Jobs && !app.is_data_service() {
             services.insert(name.to_string(), s);
         }
         members.push(Member {

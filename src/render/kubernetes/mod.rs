@@ -83,7 +83,12 @@ pub fn app_cx<'a>(unit: &ClusterApp<'a>, tag: &str) -> AppCx<'a> {
         cluster: unit.cluster,
         namespace: unit.namespace.clone(),
         group: model.group(unit.name, unit.app),
-        image: format!("{}:{tag}", model.image_name(&unit.app.image)),
+        image: unit
+            .app
+            .image
+            .as_ref()
+            .map(|i| format!("{}:{tag}", model.image_name(i)))
+            .unwrap_or_default(),
         routes: unit.routes(),
         service_port: if unit.host.is_some() {
             external::host_port_of(unit.app)
@@ -154,6 +159,13 @@ pub fn app_objects(cx: &AppCx<'_>, unit: &ClusterApp<'_>) -> AppObjects {
     let mut objects = Vec::new();
     let mut host_bound = Vec::new();
     match unit.host {
+        // A data service is only its database.
+        None if cx.app.is_data_service() => {
+            if let Some(db) = &cx.app.database {
+                objects.extend(database::objects(cx, db));
+            }
+            objects.extend(network::db_policy(cx));
+        }
         None => {
             objects.extend(workload::objects(cx));
             if let Some(db) = &cx.app.database {
@@ -333,8 +345,6 @@ struct NamespaceUnit {
 /// One app's objects, image tags and annotations in one environment.
 fn env_objects(cx: &Context<'_>, unit: &ClusterApp<'_>, diags: &mut Diagnostics) -> EnvObjects {
     let (env, name, app) = (unit.env, unit.name, unit.app);
-    let image_name = env.model.image_name(&app.image);
-    let tag = images::tag(cx, env, name, app, diags);
     let acx = app_cx(unit, PLACEHOLDER_TAG);
     let AppObjects {
         objects,
@@ -347,8 +357,14 @@ fn env_objects(cx: &Context<'_>, unit: &ClusterApp<'_>, diags: &mut Diagnostics)
         features::patches::hand_patches(env, name, app, &mut all, diags)
     };
     let marker = images::marker_for(name.as_str(), app, env.name.as_str(), true);
-    let (images, annotations) = if unit.host.is_none() {
+    let image = app.image.as_ref().map(|i| {
         (
+            env.model.image_name(i),
+            images::tag(cx, env, name, app, diags),
+        )
+    });
+    let (images, annotations) = match image {
+        Some((image_name, tag)) if unit.host.is_none() => (
             BTreeMap::from([(
                 image_name,
                 ImageTag {
@@ -357,9 +373,8 @@ fn env_objects(cx: &Context<'_>, unit: &ClusterApp<'_>, diags: &mut Diagnostics)
                 },
             )]),
             BTreeMap::new(),
-        )
-    } else if unit.has_job() {
-        (
+        ),
+        Some((_, tag)) if unit.has_job() => (
             BTreeMap::new(),
             BTreeMap::from([(
                 DEPLOYED_TAG_ANNOTATION.to_owned(),
@@ -368,9 +383,8 @@ fn env_objects(cx: &Context<'_>, unit: &ClusterApp<'_>, diags: &mut Diagnostics)
                     setter: marker,
                 },
             )]),
-        )
-    } else {
-        (BTreeMap::new(), BTreeMap::new())
+        ),
+        _ => (BTreeMap::new(), BTreeMap::new()),
     };
     let mut provenance = Provenance::new(ID)
         .of_app(name.as_str())

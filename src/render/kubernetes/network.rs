@@ -112,13 +112,6 @@ pub fn app_policies(cx: &AppCx<'_>, on_host: bool) -> Vec<Object> {
             }),
         })
     };
-    let tcp = |port: u16| {
-        Some(vec![NetworkPolicyPort {
-            port: Some(IntOrString::Int(i32::from(port))),
-            protocol: Some("TCP".to_owned()),
-            end_port: None,
-        }])
-    };
     let app = cx.name.as_str();
     if on_host {
         return vec![policy(app, app, Vec::new())];
@@ -144,37 +137,64 @@ pub fn app_policies(cx: &AppCx<'_>, on_host: bool) -> Vec<Object> {
         }]
     };
     let mut out = vec![policy(app, app, ingress)];
-    if let Some(database) = &cx.app.database {
-        let db = cx.db_service();
-        let mut from = vec![NetworkPolicyPeer {
+    out.extend(db_policy(cx));
+    out
+}
+
+/// The NetworkPolicy of the app's database, if it has one: it admits the app's own
+/// pods (none for a data service) and the apps that take a part of it.
+pub fn db_policy(cx: &AppCx<'_>) -> Option<Object> {
+    let database = cx.app.database.as_ref()?;
+    let db = cx.db_service();
+    let app = cx.name.as_str();
+    let mut from = Vec::new();
+    if !cx.app.is_data_service() {
+        from.push(NetworkPolicyPeer {
             pod_selector: Some(pods_named(app)),
             ..Default::default()
-        }];
-        // The apps that take a part of it (`{database: APP, ...}`), from their own
-        // namespace when it is another.
-        for (name, consumer) in cx.model.db_consumers(cx.name) {
-            let ns = cx.model.namespace(&cx.env.name, name, consumer);
-            from.push(NetworkPolicyPeer {
-                pod_selector: Some(pods_named(name.as_str())),
-                namespace_selector: (ns != cx.namespace).then(|| {
-                    match_labels(BTreeMap::from([(
-                        "kubernetes.io/metadata.name".to_owned(),
-                        ns,
-                    )]))
-                }),
-                ..Default::default()
-            });
-        }
-        out.push(policy(
-            &db,
-            &db,
-            vec![NetworkPolicyIngressRule {
-                from: Some(from),
-                ports: tcp(database.engine().port()),
-            }],
-        ));
+        });
     }
-    out
+    // The apps that take a part of it (`{database: APP, ...}`), from their own
+    // namespace when it is another.
+    for (name, consumer) in cx.model.db_consumers(cx.name) {
+        let ns = cx.model.namespace(&cx.env.name, name, consumer);
+        from.push(NetworkPolicyPeer {
+            pod_selector: Some(pods_named(name.as_str())),
+            namespace_selector: (ns != cx.namespace).then(|| {
+                match_labels(BTreeMap::from([(
+                    "kubernetes.io/metadata.name".to_owned(),
+                    ns,
+                )]))
+            }),
+            ..Default::default()
+        });
+    }
+    // No peer admits nothing (a rule with an empty `from` would admit every pod).
+    let ingress = if from.is_empty() {
+        Vec::new()
+    } else {
+        vec![NetworkPolicyIngressRule {
+            from: Some(from),
+            ports: Some(vec![NetworkPolicyPort {
+                port: Some(IntOrString::Int(i32::from(database.engine().port()))),
+                protocol: Some("TCP".to_owned()),
+                end_port: None,
+            }]),
+        }]
+    };
+    Some(Object::from(&NetworkPolicy {
+        metadata: ObjectMeta {
+            name: Some(db.clone()),
+            labels: Some(labels::standard(app, cx.group.as_str(), "network")),
+            ..Default::default()
+        },
+        spec: Some(NetworkPolicySpec {
+            ingress: Some(ingress),
+            pod_selector: Some(pods_named(&db)),
+            policy_types: Some(vec!["Ingress".to_owned()]),
+            ..Default::default()
+        }),
+    }))
 }
 
 /// A selector of the pods of the app `name` (`app.kubernetes.io/name`).

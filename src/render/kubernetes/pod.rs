@@ -201,7 +201,7 @@ pub fn wait_for_db(host: &str, port: u16, uid_ro: bool) -> Container {
 
 /// `imagePullSecrets` for the app's registry, when it is private.
 pub fn pull_secrets(cx: &AppCx<'_>) -> Option<Vec<LocalObjectReference>> {
-    let registry = cx.model.registries.get(&cx.app.image.registry)?;
+    let registry = cx.model.registries.get(&cx.app.image.as_ref()?.registry)?;
     if !registry.private {
         return None;
     }

@@ -30,7 +30,11 @@ pub(super) fn of_env(cx: &Context<'_>, env: &Environment) -> Vec<Resource> {
     for unit in cluster_apps(env) {
         let (name, app, cluster) = (unit.name, unit.app, unit.cluster);
         let namespace = unit.namespace.clone();
-        let image_name = model.image_name(&app.image);
+        let image_name = app
+            .image
+            .as_ref()
+            .map(|i| model.image_name(i))
+            .unwrap_or_default();
         let tag = images::tag(cx, env, name, app, &mut ignored);
         let acx = AppCx {
             env,

@@ -526,7 +526,7 @@ fn readme_context(plan: &AppPlan<'_>, files: &[String]) -> Readme {
             tag_format: env.tag_format.clone(),
             platforms: env.platforms.iter().map(|p| p.platform()).collect(),
             promote_from: env.build.promote_from.as_ref().map(ToString::to_string),
-            automation: match env.app.image.automation {
+            automation: match env.app.automation() {
                 crate::model::TagAutomation::Push => "push",
                 crate::model::TagAutomation::Flux => "flux",
             },

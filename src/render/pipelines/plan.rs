@@ -281,8 +281,10 @@ fn env_plan<'a>(
     diags: &mut Diagnostics,
 ) -> Option<EnvPlan<'a>> {
     let m = &env.model;
-    let registry = m.registries.get(&app.image.registry)?;
-    let Some(format) = &app.image.tag_format else {
+    // A build without an image is reported by `validate::data_services`.
+    let image = app.image.as_ref()?;
+    let registry = m.registries.get(&image.registry)?;
+    let Some(format) = &image.tag_format else {
         diags.push(
             Diagnostic::error(
                 PIPELINE_INCOMPLETE,
@@ -299,7 +301,7 @@ fn env_plan<'a>(
     let parts = match tag_parts(format) {
         Ok(p) => p,
         // The flux target reports formats it cannot read for Flux-automated apps.
-        Err(_) if app.image.automation == TagAutomation::Flux => return None,
+        Err(_) if image.automation == TagAutomation::Flux => return None,
         Err(why) => {
             diags.push(Diagnostic::error(PIPELINE_INCOMPLETE, why).at(format_span));
             return None;
@@ -334,17 +336,17 @@ fn env_plan<'a>(
         env,
         app,
         build,
-        image: m.image_name(&app.image),
+        image: m.image_name(image),
         registry: registry.host.clone(),
-        credentials: registry.ci_credentials(&app.image.registry),
+        credentials: registry.ci_credentials(&image.registry),
         insecure: registry.insecure,
         tag_format: format.clone(),
         tag_parts: parts,
         // The model's explicit platforms win over where the app runs.
-        platforms: if app.image.platforms.is_empty() {
+        platforms: if image.platforms.is_empty() {
             BTreeSet::from([arch])
         } else {
-            app.image.platforms.iter().copied().collect()
+            image.platforms.iter().copied().collect()
         },
         promoted: false,
         deploy,
@@ -415,7 +417,7 @@ fn deploy_plan(
     diags: &mut Diagnostics,
 ) -> Option<DeployPlan> {
     let m = &env.model;
-    if app.image.automation != TagAutomation::Push || app.image.tag.is_some() {
+    if app.automation() != TagAutomation::Push || app.pinned_tag().is_some() {
         return None;
     }
     let deploy = app.deploy.as_ref()?;

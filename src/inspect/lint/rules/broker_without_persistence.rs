@@ -86,7 +86,10 @@ impl Rule for BrokerWithoutPersistence {
                     let var = pointer.rsplit('/').next().unwrap_or_default();
                     if !matches!(db.engine, EngineName::Redis | EngineName::Valkey)
                         || db.persistence != Some(Persistence::None)
-                        || !as_broker(var, &app.image.repository)
+                        || !as_broker(
+                            var,
+                            app.image.as_ref().map_or("", |i| i.repository.as_str()),
+                        )
                     {
                         continue;
                     }

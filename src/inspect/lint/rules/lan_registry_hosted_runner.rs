@@ -56,8 +56,9 @@ impl Rule for LanRegistryHostedRunner {
         for env in &cx.project.environments {
             let m = &env.model;
             for (name, app) in m.enabled_apps() {
+                let Some(image) = &app.image else { continue };
                 let Some(build) = &app.build else { continue };
-                let Some(registry) = m.registries.get(&app.image.registry) else {
+                let Some(registry) = m.registries.get(&image.registry) else {
                     continue;
                 };
                 if !registry.lan_only || build.runner != Runner::Hosted {
@@ -66,11 +67,11 @@ impl Rule for LanRegistryHostedRunner {
                 let d = sink
                     .diagnostic(format!(
                         "`{name}` is built on hosted runners, which cannot reach the LAN-only registry `{}` ({})",
-                        app.image.registry, registry.host
+                        image.registry, registry.host
                     ))
                     .at(env.span(&format!("/apps/{name}/build/runner")))
                     .label(
-                        env.span(&format!("/registries/{}/lanOnly", app.image.registry)),
+                        env.span(&format!("/registries/{}/lanOnly", image.registry)),
                         "reachable only from the LAN",
                     )
                     .help("run the pipeline on a self-hosted runner on the LAN: `runner: {selfHosted: [linux, x64, lan]}`");

@@ -47,7 +47,8 @@ impl Rule for LatestImageTag {
     fn check(&self, cx: &LintContext<'_>, sink: &mut Sink<'_>) {
         for env in &cx.project.environments {
             for (name, app) in env.model.enabled_apps() {
-                if app.image.tag.as_deref() == Some("latest") {
+                let Some(image) = &app.image else { continue };
+                if image.tag.as_deref() == Some("latest") {
                     let d = sink
                         .diagnostic(format!("`{name}` runs the `latest` tag"))
                         .at(env.span(&format!("/apps/{name}/image/tag")));

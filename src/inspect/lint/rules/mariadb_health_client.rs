@@ -72,7 +72,8 @@ impl Rule for MariadbHealthClient {
     fn check(&self, cx: &LintContext<'_>, sink: &mut Sink<'_>) {
         for env in &cx.project.environments {
             for (name, app) in env.model.enabled_apps() {
-                if !mariadb_11(&app.image.repository, app.image.tag.as_deref()) {
+                let Some(image) = &app.image else { continue };
+                if !mariadb_11(&image.repository, image.tag.as_deref()) {
                     continue;
                 }
                 let Some(command) = app.health.as_ref().and_then(|h| h.command.as_ref()) else {
@@ -82,7 +83,7 @@ impl Rule for MariadbHealthClient {
                     let d = sink
                         .diagnostic(format!(
                             "the health check of `{name}` runs `{client}`, which the MariaDB {} image does not have",
-                            app.image.tag.as_deref().unwrap_or_default()
+                            image.tag.as_deref().unwrap_or_default()
                         ))
                         .at(env.span(&format!("/apps/{name}/health/command")))
                         .help("use `[healthcheck.sh, --connect, --innodb_initialized]` or `mariadb-admin ping`");

@@ -52,6 +52,7 @@ impl Rule for MissingProbes {
             for (name, app) in env.model.enabled_apps() {
                 if app.health.is_some()
                     || app.kind == crate::model::WorkloadKind::Jobs
+                    || app.is_data_service()
                     || env.model.placement(app).is_none()
                 {
                     continue;

@@ -53,19 +53,20 @@ impl Rule for MissingPullSecret {
         for env in &cx.project.environments {
             let m = &env.model;
             for (name, app) in m.enabled_apps() {
+                let Some(image) = &app.image else { continue };
                 if !matches!(m.placement(app), Some(Placement::Cluster(..))) {
                     continue;
                 }
-                let Some(registry) = m.registries.get(&app.image.registry) else {
+                let Some(registry) = m.registries.get(&image.registry) else {
                     continue;
                 };
                 if registry.private && registry.pull_secret.is_none() {
                     let d = sink
                         .diagnostic(format!(
                             "`{name}` pulls from private registry `{}`, which has no pull secret",
-                            app.image.registry
+                            image.registry
                         ))
-                        .at(env.span(&format!("/registries/{}", app.image.registry)))
+                        .at(env.span(&format!("/registries/{}", image.registry)))
                         .label(
                             env.span(&format!("/apps/{name}/image/registry")),
                             "pulled here",

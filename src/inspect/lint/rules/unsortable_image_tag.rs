@@ -45,8 +45,9 @@ impl Rule for UnsortableImageTag {
     fn check(&self, cx: &LintContext<'_>, sink: &mut Sink<'_>) {
         for env in &cx.project.environments {
             for (name, app) in env.model.enabled_apps() {
+                let Some(image) = &app.image else { continue };
                 let pointer = format!("/apps/{name}/image");
-                match &app.image.tag_format {
+                match &image.tag_format {
                     Some(format) => {
                         if let Err(why) = tag_policy(format) {
                             let d = sink
@@ -56,9 +57,7 @@ impl Rule for UnsortableImageTag {
                             sink.report(env, Subject::App(name.as_str()), d);
                         }
                     }
-                    None if app.image.automation == TagAutomation::Flux
-                        && app.image.tag.is_none() =>
-                    {
+                    None if image.automation == TagAutomation::Flux && image.tag.is_none() => {
                         let d = sink
                             .diagnostic(format!("`{name}` uses Flux image automation but declares no `tagFormat`"))
                             .at(env.span(&format!("{pointer}/automation")))

@@ -83,6 +83,7 @@ case "$env_name" in
     declare -A value
     fingerprint="sha256:$(openssl x509 -in "$cert" -outform der | sha256sum | cut -d' ' -f1)"
     value[blog-db.password]="$(generated hex 32)"
+    value[report-cache.password]="$(generated hex 32)"
     value[tracker-db.password]="$(generated hex 40)"
     value[worker-redis.password]="$(generated hex 32)"
     {
@@ -94,6 +95,9 @@ case "$env_name" in
       printf '        "%s":\n' blog-db
       printf '          "%s":\n            source: "%s"\n            value: "%s"\n' password b3f39c4ad2ed9a76 \
         "$(seal strict analytics-dev blog-db "${value[blog-db.password]}")"
+      printf '        "%s":\n' report-cache
+      printf '          "%s":\n            source: "%s"\n            value: "%s"\n' password 3feda551292e170e \
+        "$(seal strict analytics-dev report-cache "${value[report-cache.password]}")"
       printf '      "%s":\n' blog-dev
       printf '        "%s":\n' blog-db
       printf '          "%s":\n            source: "%s"\n            value: "%s"\n' password b3f39c4ad2ed9a76 \
@@ -111,6 +115,7 @@ case "$env_name" in
     declare -A value
     fingerprint="sha256:$(openssl x509 -in "$cert" -outform der | sha256sum | cut -d' ' -f1)"
     value[blog-db.password]="$(generated hex 32)"
+    value[report-cache.password]="$(generated hex 32)"
     value[tracker-db.password]="$(generated hex 40)"
     value[worker-redis.password]="$(generated hex 32)"
     {
@@ -122,6 +127,9 @@ case "$env_name" in
       printf '        "%s":\n' blog-db
       printf '          "%s":\n            source: "%s"\n            value: "%s"\n' password b3f39c4ad2ed9a76 \
         "$(seal strict analytics-prod blog-db "${value[blog-db.password]}")"
+      printf '        "%s":\n' report-cache
+      printf '          "%s":\n            source: "%s"\n            value: "%s"\n' password 3feda551292e170e \
+        "$(seal strict analytics-prod report-cache "${value[report-cache.password]}")"
       printf '      "%s":\n' blog-prod
       printf '        "%s":\n' blog-db
       printf '          "%s":\n            source: "%s"\n            value: "%s"\n' password b3f39c4ad2ed9a76 \

@@ -22,8 +22,10 @@ die() {
 list_targets() {
 	echo "names on host box:"
 	echo '  indexer dev  (compose project docs-dev)'
+	echo '  sessions dev  (compose project docs-dev)'
 	echo '  wiki dev  (compose project docs-dev)'
 	echo '  indexer prod  (compose project docs-prod)'
+	echo '  sessions prod  (compose project docs-prod)'
 	echo '  wiki prod  (compose project docs-prod)'
 	echo '  caddy  (compose project caddy)'
 }
@@ -73,6 +75,16 @@ select_target() {
 		db_ext=rdb
 		backup_dir=/data/docs-dev/manual-backups/indexer-db
 		;;
+	sessions@dev)
+		project_docs_dev
+		db_service=sessions-db
+		db_user=sessions
+		db_name=sessions
+		# shellcheck disable=SC2016 # expanded by sh in the database's container
+		db_dump='f="$(mktemp)" && REDISCLI_AUTH="$REDIS_PASSWORD" redis-cli --rdb "$f" >&2 && cat "$f"; s=$?; rm -f "$f"; exit $s'
+		db_ext=rdb
+		backup_dir=/data/docs-dev/manual-backups/sessions-db
+		;;
 	wiki@dev)
 		project_docs_dev
 		db_service=wiki-db
@@ -92,6 +104,16 @@ select_target() {
 		db_dump='f="$(mktemp)" && VALKEYCLI_AUTH="$VALKEY_PASSWORD" valkey-cli --rdb "$f" >&2 && cat "$f"; s=$?; rm -f "$f"; exit $s'
 		db_ext=rdb
 		backup_dir=/data/docs-prod/manual-backups/indexer-db
+		;;
+	sessions@prod)
+		project_docs_prod
+		db_service=sessions-db
+		db_user=sessions
+		db_name=sessions
+		# shellcheck disable=SC2016 # expanded by sh in the database's container
+		db_dump='f="$(mktemp)" && REDISCLI_AUTH="$REDIS_PASSWORD" redis-cli --rdb "$f" >&2 && cat "$f"; s=$?; rm -f "$f"; exit $s'
+		db_ext=rdb
+		backup_dir=/data/docs-prod/manual-backups/sessions-db
 		;;
 	wiki@prod)
 		project_docs_prod

@@ -18,8 +18,10 @@ die() {
 list_targets() {
 	echo "names on host box:"
 	echo '  indexer dev  (compose project docs-dev)'
+	echo '  sessions dev  (compose project docs-dev)'
 	echo '  wiki dev  (compose project docs-dev)'
 	echo '  indexer prod  (compose project docs-prod)'
+	echo '  sessions prod  (compose project docs-prod)'
 	echo '  wiki prod  (compose project docs-prod)'
 	echo '  caddy  (compose project caddy)'
 }
@@ -119,11 +121,11 @@ require_plain() {
 project_docs_dev() {
 	project=docs-dev
 	compose=(docker compose --project-name docs-dev --file "$here"/docs-dev/compose.yaml)
-	data_dirs=(/data/docs-dev/indexer-db-data /data/docs-dev/backups/indexer-db /data/docs-dev/jobs /data/docs-dev/wiki-db-data /data/docs-dev/backups/wiki-db)
+	data_dirs=(/data/docs-dev/indexer-db-data /data/docs-dev/backups/indexer-db /data/docs-dev/jobs /data/docs-dev/sessions-db-data /data/docs-dev/backups/sessions-db /data/docs-dev/wiki-db-data /data/docs-dev/backups/wiki-db)
 	owned_dirs=()
 	health_urls=(http://127.0.0.1:18080/status)
 	# Scheduled jobs (schedule, service, concurrency, lock file), for the crontab.
-	cron_jobs=('0 4 * * *' indexer-db-backup forbid /data/docs-dev/jobs/indexer-db-backup.lock '30 2 * * *' wiki-db-backup forbid /data/docs-dev/jobs/wiki-db-backup.lock)
+	cron_jobs=('0 4 * * *' indexer-db-backup forbid /data/docs-dev/jobs/indexer-db-backup.lock '30 4 * * *' sessions-db-backup forbid /data/docs-dev/jobs/sessions-db-backup.lock '30 2 * * *' wiki-db-backup forbid /data/docs-dev/jobs/wiki-db-backup.lock)
 	caddy=0
 	preflight() {
 		require_file /data/docs-dev/indexer.env docs-dev/indexer.env.template
@@ -133,9 +135,13 @@ project_docs_dev() {
 		require_file /data/docs-dev/indexer-db.env docs-dev/indexer-db.env.template
 		check_env_file /data/docs-dev/indexer-db.env docs-dev/indexer-db.env.template
 		require_secret /data/docs-dev/indexer-db.env docs-dev/indexer-db.env.template VALKEY_PASSWORD
+		require_file /data/docs-dev/sessions-db.env docs-dev/sessions-db.env.template
+		check_env_file /data/docs-dev/sessions-db.env docs-dev/sessions-db.env.template
+		require_secret /data/docs-dev/sessions-db.env docs-dev/sessions-db.env.template REDIS_PASSWORD
 		require_file /data/docs-dev/wiki.env docs-dev/wiki.env.template
 		check_env_file /data/docs-dev/wiki.env docs-dev/wiki.env.template
 		require_secret /data/docs-dev/wiki.env docs-dev/wiki.env.template DB_PASSWORD
+		require_secret /data/docs-dev/wiki.env docs-dev/wiki.env.template REDIS_PASSWORD
 		require_file /data/docs-dev/wiki-db.env docs-dev/wiki-db.env.template
 		check_env_file /data/docs-dev/wiki-db.env docs-dev/wiki-db.env.template
 		require_secret /data/docs-dev/wiki-db.env docs-dev/wiki-db.env.template MARIADB_PASSWORD
@@ -148,11 +154,11 @@ project_docs_dev() {
 project_docs_prod() {
 	project=docs-prod
 	compose=(docker compose --project-name docs-prod --file "$here"/docs-prod/compose.yaml)
-	data_dirs=(/data/docs-prod/indexer-db-data /data/docs-prod/backups/indexer-db /data/docs-prod/jobs /data/docs-prod/wiki-db-data /data/docs-prod/backups/wiki-db)
+	data_dirs=(/data/docs-prod/indexer-db-data /data/docs-prod/backups/indexer-db /data/docs-prod/jobs /data/docs-prod/sessions-db-data /data/docs-prod/backups/sessions-db /data/docs-prod/wiki-db-data /data/docs-prod/backups/wiki-db)
 	owned_dirs=()
 	health_urls=(http://127.0.0.1:8080/status)
 	# Scheduled jobs (schedule, service, concurrency, lock file), for the crontab.
-	cron_jobs=('0 4 * * *' indexer-db-backup forbid /data/docs-prod/jobs/indexer-db-backup.lock '30 2 * * *' wiki-db-backup forbid /data/docs-prod/jobs/wiki-db-backup.lock)
+	cron_jobs=('0 4 * * *' indexer-db-backup forbid /data/docs-prod/jobs/indexer-db-backup.lock '30 4 * * *' sessions-db-backup forbid /data/docs-prod/jobs/sessions-db-backup.lock '30 2 * * *' wiki-db-backup forbid /data/docs-prod/jobs/wiki-db-backup.lock)
 	caddy=0
 	preflight() {
 		require_file /data/docs-prod/indexer.env docs-prod/indexer.env.template
@@ -162,9 +168,13 @@ project_docs_prod() {
 		require_file /data/docs-prod/indexer-db.env docs-prod/indexer-db.env.template
 		check_env_file /data/docs-prod/indexer-db.env docs-prod/indexer-db.env.template
 		require_secret /data/docs-prod/indexer-db.env docs-prod/indexer-db.env.template VALKEY_PASSWORD
+		require_file /data/docs-prod/sessions-db.env docs-prod/sessions-db.env.template
+		check_env_file /data/docs-prod/sessions-db.env docs-prod/sessions-db.env.template
+		require_secret /data/docs-prod/sessions-db.env docs-prod/sessions-db.env.template REDIS_PASSWORD
 		require_file /data/docs-prod/wiki.env docs-prod/wiki.env.template
 		check_env_file /data/docs-prod/wiki.env docs-prod/wiki.env.template
 		require_secret /data/docs-prod/wiki.env docs-prod/wiki.env.template DB_PASSWORD
+		require_secret /data/docs-prod/wiki.env docs-prod/wiki.env.template REDIS_PASSWORD
 		require_file /data/docs-prod/wiki-db.env docs-prod/wiki-db.env.template
 		check_env_file /data/docs-prod/wiki-db.env docs-prod/wiki-db.env.template
 		require_secret /data/docs-prod/wiki-db.env docs-prod/wiki-db.env.template MARIADB_PASSWORD
@@ -194,10 +204,16 @@ select_target() {
 	indexer@dev)
 		project_docs_dev
 		;;
+	sessions@dev)
+		project_docs_dev
+		;;
 	wiki@dev)
 		project_docs_dev
 		;;
 	indexer@prod)
+		project_docs_prod
+		;;
+	sessions@prod)
 		project_docs_prod
 		;;
 	wiki@prod)

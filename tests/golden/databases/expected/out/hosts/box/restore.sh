@@ -26,8 +26,10 @@ die() {
 list_targets() {
 	echo "names on host box:"
 	echo '  indexer dev  (compose project docs-dev)'
+	echo '  sessions dev  (compose project docs-dev)'
 	echo '  wiki dev  (compose project docs-dev)'
 	echo '  indexer prod  (compose project docs-prod)'
+	echo '  sessions prod  (compose project docs-prod)'
 	echo '  wiki prod  (compose project docs-prod)'
 	echo '  caddy  (compose project caddy)'
 }
@@ -81,6 +83,18 @@ select_target() {
 		db_kind='Valkey (an RDB snapshot, valkey-cli --rdb)'
 		db_atomic=0
 		;;
+	sessions@dev)
+		project_docs_dev
+		db_service=sessions-db
+		db_user=sessions
+		db_name=sessions
+		# shellcheck disable=SC2016 # expanded by sh in the database's container
+		db_check='f="$(mktemp)" && cat > "$f" && redis-check-rdb "$f" >/dev/null; s=$?; rm -f "$f"; exit $s'
+		# shellcheck disable=SC2016 # expanded by sh in the database's container
+		db_restore='set -eu; d=/data/kiln-restore; rm -rf "$d"; mkdir -p "$d"; trap '"'REDISCLI_AUTH=\"\" redis-cli -p 6380 shutdown nosave >/dev/null 2>&1 || true; rm -rf \""'$d"'"' EXIT; cat > \""'$d/dump.rdb"; redis-check-rdb "$d/dump.rdb" >/dev/null; redis-server --port 6380 --bind 127.0.0.1 --dir "$d" --appendonly no --save "" --daemonize yes --logfile "$d/server.log"; i=0; until REDISCLI_AUTH="" redis-cli -p 6380 ping 2>/dev/null | grep -q PONG; do i=$((i+1)); [ "$i" -lt 100 ] || exit 1; sleep 0.1; done; export REDISCLI_AUTH="$REDIS_PASSWORD"; redis-cli replicaof 127.0.0.1 6380 >/dev/null; i=0; until redis-cli info replication | grep -q '"'"'^master_link_status:up'"'; do i="'$((i+1)); if [ "$i" -ge 6000 ]; then redis-cli replicaof no one >/dev/null; exit 1; fi; sleep 0.1; done; redis-cli replicaof no one >/dev/null'
+		db_kind='Redis (an RDB snapshot, redis-cli --rdb)'
+		db_atomic=0
+		;;
 	wiki@dev)
 		project_docs_dev
 		db_service=wiki-db
@@ -102,6 +116,18 @@ select_target() {
 		# shellcheck disable=SC2016 # expanded by sh in the database's container
 		db_restore='set -eu; d=/data/kiln-restore; rm -rf "$d"; mkdir -p "$d"; trap '"'VALKEYCLI_AUTH=\"\" valkey-cli -p 6380 shutdown nosave >/dev/null 2>&1 || true; rm -rf \""'$d"'"' EXIT; cat > \""'$d/dump.rdb"; valkey-check-rdb "$d/dump.rdb" >/dev/null; valkey-server --port 6380 --bind 127.0.0.1 --dir "$d" --appendonly no --save "" --daemonize yes --logfile "$d/server.log"; i=0; until VALKEYCLI_AUTH="" valkey-cli -p 6380 ping 2>/dev/null | grep -q PONG; do i=$((i+1)); [ "$i" -lt 100 ] || exit 1; sleep 0.1; done; export VALKEYCLI_AUTH="$VALKEY_PASSWORD"; valkey-cli replicaof 127.0.0.1 6380 >/dev/null; i=0; until valkey-cli info replication | grep -q '"'"'^master_link_status:up'"'; do i="'$((i+1)); if [ "$i" -ge 6000 ]; then valkey-cli replicaof no one >/dev/null; exit 1; fi; sleep 0.1; done; valkey-cli replicaof no one >/dev/null'
 		db_kind='Valkey (an RDB snapshot, valkey-cli --rdb)'
+		db_atomic=0
+		;;
+	sessions@prod)
+		project_docs_prod
+		db_service=sessions-db
+		db_user=sessions
+		db_name=sessions
+		# shellcheck disable=SC2016 # expanded by sh in the database's container
+		db_check='f="$(mktemp)" && cat > "$f" && redis-check-rdb "$f" >/dev/null; s=$?; rm -f "$f"; exit $s'
+		# shellcheck disable=SC2016 # expanded by sh in the database's container
+		db_restore='set -eu; d=/data/kiln-restore; rm -rf "$d"; mkdir -p "$d"; trap '"'REDISCLI_AUTH=\"\" redis-cli -p 6380 shutdown nosave >/dev/null 2>&1 || true; rm -rf \""'$d"'"' EXIT; cat > \""'$d/dump.rdb"; redis-check-rdb "$d/dump.rdb" >/dev/null; redis-server --port 6380 --bind 127.0.0.1 --dir "$d" --appendonly no --save "" --daemonize yes --logfile "$d/server.log"; i=0; until REDISCLI_AUTH="" redis-cli -p 6380 ping 2>/dev/null | grep -q PONG; do i=$((i+1)); [ "$i" -lt 100 ] || exit 1; sleep 0.1; done; export REDISCLI_AUTH="$REDIS_PASSWORD"; redis-cli replicaof 127.0.0.1 6380 >/dev/null; i=0; until redis-cli info replication | grep -q '"'"'^master_link_status:up'"'; do i="'$((i+1)); if [ "$i" -ge 6000 ]; then redis-cli replicaof no one >/dev/null; exit 1; fi; sleep 0.1; done; redis-cli replicaof no one >/dev/null'
+		db_kind='Redis (an RDB snapshot, redis-cli --rdb)'
 		db_atomic=0
 		;;
 	wiki@prod)
