@@ -391,15 +391,19 @@ fn check_ports(project: &Project, diags: &mut Diagnostics) {
                         protocol: b.protocol,
                         what,
                         moved_by: {
-                            // The field that sets the host port: `publish.port` when
-                            // published, the port itself with `hostNetwork`.
+                            // The field that sets the host port: the port itself with
+                            // `hostNetwork`, else `publish.port` (also when the port is
+                            // published on its own number by default), in this
+                            // environment.
                             let field = b.pointer.replace('/', ".");
                             let field = if field.ends_with(".publish") {
                                 format!("{field}.port")
+                            } else if field == ".port" && !app.host_network {
+                                ".publish.port".to_owned()
                             } else {
                                 field
                             };
-                            format!("`apps.{name}{field}`")
+                            format!("`apps.{name}{field}` in `{}`", env.name)
                         },
                         span: env.span(&format!("/apps/{name}{}", b.pointer)),
                     },

@@ -27,6 +27,8 @@ list_targets() {
 	echo '  indexer prod  (compose project docs-prod)'
 	echo '  sessions prod  (compose project docs-prod)'
 	echo '  wiki prod  (compose project docs-prod)'
+	echo '  forum dev  (compose project forum-dev)'
+	echo '  forum prod  (compose project forum-prod)'
 	echo '  caddy  (compose project caddy)'
 }
 
@@ -46,6 +48,18 @@ project_docs_dev() {
 project_docs_prod() {
 	project=docs-prod
 	compose=(docker compose --project-name docs-prod --file "$here"/docs-prod/compose.yaml)
+}
+
+# Compose project forum-dev.
+project_forum_dev() {
+	project=forum-dev
+	compose=(docker compose --project-name forum-dev --file "$here"/forum-dev/compose.yaml)
+}
+
+# Compose project forum-prod.
+project_forum_prod() {
+	project=forum-prod
+	compose=(docker compose --project-name forum-prod --file "$here"/forum-prod/compose.yaml)
 }
 
 # Compose project caddy.
@@ -124,6 +138,26 @@ select_target() {
 		db_dump='MYSQL_PWD="$MARIADB_PASSWORD" exec mariadb-dump --single-transaction --routines --triggers --hex-blob -h 127.0.0.1 -u "$1" "$2"'
 		db_ext=sql
 		backup_dir=/data/docs-prod/manual-backups/wiki-db
+		;;
+	forum@dev)
+		project_forum_dev
+		db_service=forum-db
+		db_user=forum
+		db_name=forum
+		# shellcheck disable=SC2016 # expanded by sh in the database's container
+		db_dump='MYSQL_PWD="$MYSQL_PASSWORD" exec mysqldump --single-transaction --routines --triggers --hex-blob --no-tablespaces --set-gtid-purged=OFF -h 127.0.0.1 -u "$1" "$2"'
+		db_ext=sql
+		backup_dir=/data/forum-dev/manual-backups/forum-db
+		;;
+	forum@prod)
+		project_forum_prod
+		db_service=forum-db
+		db_user=forum
+		db_name=forum
+		# shellcheck disable=SC2016 # expanded by sh in the database's container
+		db_dump='MYSQL_PWD="$MYSQL_PASSWORD" exec mysqldump --single-transaction --routines --triggers --hex-blob --no-tablespaces --set-gtid-purged=OFF -h 127.0.0.1 -u "$1" "$2"'
+		db_ext=sql
+		backup_dir=/data/forum-prod/manual-backups/forum-db
 		;;
 	caddy@)
 		project_caddy

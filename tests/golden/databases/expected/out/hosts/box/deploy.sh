@@ -23,6 +23,8 @@ list_targets() {
 	echo '  indexer prod  (compose project docs-prod)'
 	echo '  sessions prod  (compose project docs-prod)'
 	echo '  wiki prod  (compose project docs-prod)'
+	echo '  forum dev  (compose project forum-dev)'
+	echo '  forum prod  (compose project forum-prod)'
 	echo '  caddy  (compose project caddy)'
 }
 
@@ -183,6 +185,50 @@ project_docs_prod() {
 	}
 }
 
+# Compose project forum-dev.
+project_forum_dev() {
+	project=forum-dev
+	compose=(docker compose --project-name forum-dev --file "$here"/forum-dev/compose.yaml)
+	data_dirs=(/data/forum-dev/forum-db-data /data/forum-dev/backups/forum-db /data/forum-dev/jobs)
+	owned_dirs=()
+	health_urls=(http://127.0.0.1:13000/srv/status)
+	# Scheduled jobs (schedule, service, concurrency, lock file), for the crontab.
+	cron_jobs=('0 1 * * *' forum-db-backup forbid /data/forum-dev/jobs/forum-db-backup.lock)
+	caddy=0
+	preflight() {
+		require_file /data/forum-dev/forum.env forum-dev/forum.env.template
+		check_env_file /data/forum-dev/forum.env forum-dev/forum.env.template
+		require_secret /data/forum-dev/forum.env forum-dev/forum.env.template DATABASE_URL
+		require_file /data/forum-dev/forum-db.env forum-dev/forum-db.env.template
+		check_env_file /data/forum-dev/forum-db.env forum-dev/forum-db.env.template
+		require_secret /data/forum-dev/forum-db.env forum-dev/forum-db.env.template MYSQL_PASSWORD
+		require_secret /data/forum-dev/forum-db.env forum-dev/forum-db.env.template MYSQL_ROOT_PASSWORD
+		:
+	}
+}
+
+# Compose project forum-prod.
+project_forum_prod() {
+	project=forum-prod
+	compose=(docker compose --project-name forum-prod --file "$here"/forum-prod/compose.yaml)
+	data_dirs=(/data/forum-prod/forum-db-data /data/forum-prod/backups/forum-db /data/forum-prod/jobs)
+	owned_dirs=()
+	health_urls=(http://127.0.0.1:3000/srv/status)
+	# Scheduled jobs (schedule, service, concurrency, lock file), for the crontab.
+	cron_jobs=('0 1 * * *' forum-db-backup forbid /data/forum-prod/jobs/forum-db-backup.lock)
+	caddy=0
+	preflight() {
+		require_file /data/forum-prod/forum.env forum-prod/forum.env.template
+		check_env_file /data/forum-prod/forum.env forum-prod/forum.env.template
+		require_secret /data/forum-prod/forum.env forum-prod/forum.env.template DATABASE_URL
+		require_file /data/forum-prod/forum-db.env forum-prod/forum-db.env.template
+		check_env_file /data/forum-prod/forum-db.env forum-prod/forum-db.env.template
+		require_secret /data/forum-prod/forum-db.env forum-prod/forum-db.env.template MYSQL_PASSWORD
+		require_secret /data/forum-prod/forum-db.env forum-prod/forum-db.env.template MYSQL_ROOT_PASSWORD
+		:
+	}
+}
+
 # Compose project caddy.
 project_caddy() {
 	project=caddy
@@ -218,6 +264,12 @@ select_target() {
 		;;
 	wiki@prod)
 		project_docs_prod
+		;;
+	forum@dev)
+		project_forum_dev
+		;;
+	forum@prod)
+		project_forum_prod
 		;;
 	caddy@)
 		project_caddy

@@ -31,6 +31,8 @@ list_targets() {
 	echo '  indexer prod  (compose project docs-prod)'
 	echo '  sessions prod  (compose project docs-prod)'
 	echo '  wiki prod  (compose project docs-prod)'
+	echo '  forum dev  (compose project forum-dev)'
+	echo '  forum prod  (compose project forum-prod)'
 	echo '  caddy  (compose project caddy)'
 }
 
@@ -50,6 +52,18 @@ project_docs_dev() {
 project_docs_prod() {
 	project=docs-prod
 	compose=(docker compose --project-name docs-prod --file "$here"/docs-prod/compose.yaml)
+}
+
+# Compose project forum-dev.
+project_forum_dev() {
+	project=forum-dev
+	compose=(docker compose --project-name forum-dev --file "$here"/forum-dev/compose.yaml)
+}
+
+# Compose project forum-prod.
+project_forum_prod() {
+	project=forum-prod
+	compose=(docker compose --project-name forum-prod --file "$here"/forum-prod/compose.yaml)
 }
 
 # Compose project caddy.
@@ -139,6 +153,28 @@ select_target() {
 		# shellcheck disable=SC2016 # expanded by sh in the database's container
 		db_restore='MYSQL_PWD="$MARIADB_PASSWORD" exec mariadb -h 127.0.0.1 -u "$1" "$2"'
 		db_kind='mariadb-dump --single-transaction, SQL'
+		db_atomic=0
+		;;
+	forum@dev)
+		project_forum_dev
+		db_service=forum-db
+		db_user=forum
+		db_name=forum
+		db_check="tail -n 1 | grep -q '"'^-- Dump completed'"'"
+		# shellcheck disable=SC2016 # expanded by sh in the database's container
+		db_restore='MYSQL_PWD="$MYSQL_PASSWORD" exec mysql -h 127.0.0.1 -u "$1" "$2"'
+		db_kind='mysqldump --single-transaction, SQL'
+		db_atomic=0
+		;;
+	forum@prod)
+		project_forum_prod
+		db_service=forum-db
+		db_user=forum
+		db_name=forum
+		db_check="tail -n 1 | grep -q '"'^-- Dump completed'"'"
+		# shellcheck disable=SC2016 # expanded by sh in the database's container
+		db_restore='MYSQL_PWD="$MYSQL_PASSWORD" exec mysql -h 127.0.0.1 -u "$1" "$2"'
+		db_kind='mysqldump --single-transaction, SQL'
 		db_atomic=0
 		;;
 	caddy@)
