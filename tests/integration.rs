@@ -57,6 +57,11 @@ mod pipelines;
 mod portability;
 /// kiln's `.pre-commit-hooks.yaml` run by the real pre-commit.
 mod precommit;
+/// Database dumps restore, with a real Redis (Valkey's commands through wrappers):
+/// every dump the CronJob, the backup service, backup.sh and the runbook write,
+/// restore.sh or the runbook's restore puts back into the live server, which is a
+/// master with its password again; a broken one changes nothing.
+mod redis_restore;
 /// `schema/` equals what the model types generate.
 mod schema;
 /// Secrets end to end: `kiln seal` with a fake `op`, round-trip decryption of the

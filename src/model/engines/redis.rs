@@ -15,7 +15,8 @@
 //! restore loads the snapshot into a second server inside the same container, on
 //! loopback, and makes the live server its replica until the copy is complete: the
 //! live server keeps its configuration (and rewrites its append-only file from
-//! the copy), so nothing has to be stopped or its files swapped under it.
+//! the copy, which the restore waits for), so nothing has to be stopped or its
+//! files swapped under it.
 
 use super::{DbVersion, Engine, EngineName, PASSWORD_FILE, Persistence, Scratch};
 
@@ -85,7 +86,10 @@ impl KeyValue {
     }
 
     /// Replaces the live server's data with the snapshot on standard input: checks
-    /// it, serves it from a temporary server on loopback and replicates it.
+    /// it, serves it from a temporary server on loopback and replicates it, then
+    /// waits until the copy is on disk. A replica with the append-only file on
+    /// rewrites that file from the copy after the sync; until the rewrite is done, a
+    /// restart (even a kill) loads the old file, the data from before the restore.
     fn restore_script(&self, from: &str) -> String {
         let (cli, program) = (self.cli(), self.program);
         let auth = self.auth(from);
@@ -93,12 +97,14 @@ impl KeyValue {
         format!(
             "set -eu; d={DATA}/kiln-restore; rm -rf \"$d\"; mkdir -p \"$d\"; \
              trap '{tmp} shutdown nosave >/dev/null 2>&1 || true; rm -rf \"$d\"' EXIT; \
-             cat > \"$d/dump.rdb\"; {program}-check-rdb \"$d/dump.rdb\" >/dev/null; \
+             cat > \"$d/dump.rdb\"; \
+             if ! {program}-check-rdb \"$d/dump.rdb\" >/dev/null; then echo \"not a whole RDB snapshot: nothing changed\" >&2; exit 1; fi; \
              {program}-server --port {RESTORE_PORT} --bind 127.0.0.1 --dir \"$d\" --appendonly no --save \"\" --daemonize yes --logfile \"$d/server.log\"; \
-             i=0; until {tmp} ping 2>/dev/null | grep -q PONG; do i=$((i+1)); [ \"$i\" -lt 100 ] || exit 1; sleep 0.1; done; \
+             i=0; until {tmp} ping 2>/dev/null | grep -q PONG; do i=$((i+1)); if [ \"$i\" -ge 100 ]; then echo \"the temporary server did not start: nothing changed\" >&2; exit 1; fi; sleep 0.1; done; \
              export {auth}; {cli} replicaof 127.0.0.1 {RESTORE_PORT} >/dev/null; \
              i=0; until {cli} info replication | grep -q '^master_link_status:up'; do i=$((i+1)); if [ \"$i\" -ge 6000 ]; then {cli} replicaof no one >/dev/null; exit 1; fi; sleep 0.1; done; \
-             {cli} replicaof no one >/dev/null"
+             {cli} replicaof no one >/dev/null; \
+             i=0; until [ \"$({cli} info persistence | grep -Ec '^aof_rewrite_(in_progress|scheduled):0')\" = 2 ]; do i=$((i+1)); if [ \"$i\" -ge 6000 ]; then echo \"restored, but the append-only file is still being rewritten from the copy: a restart before INFO persistence shows aof_rewrite_in_progress:0 loads the old data\" >&2; exit 1; fi; sleep 0.1; done"
         )
     }
 }
