@@ -99,7 +99,7 @@ impl KeyValue {
              trap '{tmp} shutdown nosave >/dev/null 2>&1 || true; rm -rf \"$d\"' EXIT; \
              cat > \"$d/dump.rdb\"; \
              if ! {program}-check-rdb \"$d/dump.rdb\" >/dev/null; then echo \"not a whole RDB snapshot: nothing changed\" >&2; exit 1; fi; \
-             {program}-server --port {RESTORE_PORT} --bind 127.0.0.1 --dir \"$d\" --appendonly no --save \"\" --daemonize yes --logfile \"$d/server.log\"; \
+             {program}-server --port {RESTORE_PORT} --bind 127.0.0.1 --dir \"$d\" --appendonly no --save \"\" --repl-diskless-sync-delay 0 --daemonize yes --logfile \"$d/server.log\"; \
              i=0; until {tmp} ping 2>/dev/null | grep -q PONG; do i=$((i+1)); if [ \"$i\" -ge 100 ]; then echo \"the temporary server did not start: nothing changed\" >&2; exit 1; fi; sleep 0.1; done; \
              export {auth}; {cli} replicaof 127.0.0.1 {RESTORE_PORT} >/dev/null; \
              i=0; until {cli} info replication | grep -q '^master_link_status:up'; do i=$((i+1)); if [ \"$i\" -ge 6000 ]; then {cli} replicaof no one >/dev/null; exit 1; fi; sleep 0.1; done; \
