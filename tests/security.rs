@@ -4,7 +4,7 @@
 //! (run by `tests/validators.rs` with every failed check counted) finds nothing the
 //! model does not waive with a reason.
 //!
-//! The scanner runs with all its plugins. Three kinds of lines are excluded, each
+//! The scanner runs with all its plugins. Four kinds of lines are excluded, each
 //! because it is not a secret by construction:
 //! - sealed values (`AQ…`/`Ag…` base64 of kubeseal's format, alone on a line or after
 //!   `value:`), which only the cluster's controller can decrypt;
@@ -12,7 +12,10 @@
 //!   `source:` fingerprints of a key's definition, never of its value);
 //! - lines that *name* a secret (`secretName: x`, `pullSecret: x`, `{secret: x, key: y}`,
 //!   a key name ending in `:`, the CI variable a password comes from), which the
-//!   keyword plugin flags by their words.
+//!   keyword plugin flags by their words;
+//! - an env template's comment that spells a connection URL around the placeholder
+//!   `PASSWORD` (`redis://default:PASSWORD@host:6379/0`), which the basic-auth plugin
+//!   flags by its shape.
 //! A few source lines that only *talk about* credentials carry detect-secrets' own
 //! `pragma: allowlist secret` comment.
 //! Excluded paths: `target/`, `node_modules/`, `.git/`, and the deliberate test material
@@ -35,6 +38,9 @@ const EXCLUDE_LINES: &[&str] = &[
     r#"^\s*(secretName|pullSecret|sshKey|secret|onePasswordItem|name|key|claimName|password|passwordEnv|username):\s*["']?[A-Za-z0-9 ._${}-]*["']?\s*$"#,
     r"\{secret: [a-z0-9-]+, key: [A-Za-z0-9._-]+\}",
     r#"^\s*["']?[A-Za-z0-9._-]+["']?:\s*$"#,
+    // An env template's comment spelling a connection URL around the placeholder
+    // PASSWORD (the value is filled in on the host, never written by kiln).
+    r"^# The connection URL [a-z]+://[^\s:@]+:PASSWORD@\S+, where PASSWORD is:$",
 ];
 
 /// The exclusions as one regex (detect-secrets keeps only the last `--exclude-lines`).
