@@ -31,6 +31,7 @@
 //! installs them), when it fails.
 
 use crate::support::repo;
+use crate::support::restore::{files, moved, ok, required, text, truncated};
 use serde_json::Value;
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
@@ -74,24 +75,6 @@ fn mariadb_bin() -> Option<Binaries> {
         install_db: find("mariadb-install-db")?,
         clients: clients.clone(),
     })
-}
-
-fn required() -> bool {
-    std::env::var_os("KILN_REQUIRE_VALIDATORS").is_some_and(|v| v == "1")
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "status {}\nstdout:\n{}\nstderr:\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
-
-fn ok(out: Output, what: &str) -> Output {
-    assert!(out.status.success(), "{what} failed: {}", text(&out));
-    out
 }
 
 /// The passwords of the host app's database user (the image's `MARIADB_PASSWORD`)
@@ -392,25 +375,6 @@ fn yaml(path: &str) -> Value {
     serde_saphyr::from_str(&fs::read_to_string(repo().join(OUT).join(path)).unwrap()).unwrap()
 }
 
-/// The files in `dir` whose names end with `ext`.
-fn files(dir: &Path, ext: &str) -> Vec<PathBuf> {
-    let mut v: Vec<_> = fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.to_string_lossy().ends_with(ext))
-        .collect();
-    v.sort();
-    v
-}
-
-/// The first half of `dump`, written beside it under `name`.
-fn truncated(dump: &Path, name: &str) -> PathBuf {
-    let bytes = fs::read(dump).unwrap();
-    let broken = dump.with_file_name(name);
-    fs::write(&broken, &bytes[..bytes.len() / 2]).unwrap();
-    broken
-}
-
 /// `dump` cut at its last line break before the middle, then a statement that fails and
 /// the trailer of a whole dump: it passes the check, and its restore fails part way,
 /// after it has replaced some tables.
@@ -427,12 +391,6 @@ fn failing_part_way(dump: &Path, name: &str) -> PathBuf {
     )
     .unwrap();
     broken
-}
-
-/// `text` with `from` replaced by `to`, which it must contain.
-fn moved(text: &str, from: &str, to: &str) -> String {
-    assert!(text.contains(from), "no longer contains {from:?}:\n{text}");
-    text.replace(from, to)
 }
 
 #[test]

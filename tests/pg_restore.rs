@@ -17,11 +17,12 @@
 //! installs them), when it fails.
 
 use crate::support::repo;
+use crate::support::restore::{files, ok, required, text, truncated};
 use serde_json::Value;
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
 /// The directory holding `initdb`, `pg_ctl`, `psql`, `pg_dump` and `pg_restore` of
 /// one version: Debian's newest `/usr/lib/postgresql/<major>/bin`, else where
@@ -51,24 +52,6 @@ fn postgres_bin() -> Option<PathBuf> {
         .filter_map(|d| fs::canonicalize(d.join("initdb")).ok())
         .filter_map(|p| p.parent().map(Path::to_path_buf))
         .find(|d| has_all(d))
-}
-
-fn required() -> bool {
-    std::env::var_os("KILN_REQUIRE_VALIDATORS").is_some_and(|v| v == "1")
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "status {}\nstdout:\n{}\nstderr:\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
-
-fn ok(out: Output, what: &str) -> Output {
-    assert!(out.status.success(), "{what} failed: {}", text(&out));
-    out
 }
 
 /// The superuser's password, and that of the Kubernetes app's database user.
@@ -297,25 +280,6 @@ fn shell(pg: &Postgres, stubs: &Path, state: &Path, script: &str) -> Command {
 
 fn yaml(path: &str) -> Value {
     serde_saphyr::from_str(&fs::read_to_string(repo().join(path)).unwrap()).unwrap()
-}
-
-/// The files in `dir` whose names end with `ext`.
-fn files(dir: &Path, ext: &str) -> Vec<PathBuf> {
-    let mut v: Vec<_> = fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.to_string_lossy().ends_with(ext))
-        .collect();
-    v.sort();
-    v
-}
-
-/// The first half of `dump`, written beside it under `name`.
-fn truncated(dump: &Path, name: &str) -> PathBuf {
-    let bytes = fs::read(dump).unwrap();
-    let broken = dump.with_file_name(name);
-    fs::write(&broken, &bytes[..bytes.len() / 2]).unwrap();
-    broken
 }
 
 #[test]

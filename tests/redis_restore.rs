@@ -51,6 +51,7 @@
 //! installs them), when it fails.
 
 use crate::support::repo;
+use crate::support::restore::{files, moved, ok, required, text, truncated};
 use serde_json::Value;
 use std::ffi::OsString;
 use std::fs;
@@ -82,24 +83,6 @@ fn redis_bin() -> Option<Binaries> {
         cli: find("redis-cli")?,
         check_rdb: find("redis-check-rdb")?,
     })
-}
-
-fn required() -> bool {
-    std::env::var_os("KILN_REQUIRE_VALIDATORS").is_some_and(|v| v == "1")
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "status {}\nstdout:\n{}\nstderr:\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
-
-fn ok(out: Output, what: &str) -> Output {
-    assert!(out.status.success(), "{what} failed: {}", text(&out));
-    out
 }
 
 /// The password of the cluster app's server (its secret's file) and of the host
@@ -455,25 +438,6 @@ fn yaml(path: &str) -> Value {
     serde_saphyr::from_str(&fs::read_to_string(repo().join(OUT).join(path)).unwrap()).unwrap()
 }
 
-/// The files in `dir` whose names end with `ext`.
-fn files(dir: &Path, ext: &str) -> Vec<PathBuf> {
-    let mut v: Vec<_> = fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.to_string_lossy().ends_with(ext))
-        .collect();
-    v.sort();
-    v
-}
-
-/// The first half of `dump`, written beside it under `name`.
-fn truncated(dump: &Path, name: &str) -> PathBuf {
-    let bytes = fs::read(dump).unwrap();
-    let broken = dump.with_file_name(name);
-    fs::write(&broken, &bytes[..bytes.len() / 2]).unwrap();
-    broken
-}
-
 /// `dump` is an RDB file.
 fn assert_rdb(dump: &Path) {
     let bytes = fs::read(dump).unwrap();
@@ -482,12 +446,6 @@ fn assert_rdb(dump: &Path) {
         "{dump:?} is no RDB snapshot of the data ({} bytes)",
         bytes.len()
     );
-}
-
-/// `text` with `from` replaced by `to`, which it must contain.
-fn moved(text: &str, from: &str, to: &str) -> String {
-    assert!(text.contains(from), "no longer contains {from:?}:\n{text}");
-    text.replace(from, to)
 }
 
 /// A generated start script with its container paths moved into `dir` (the
