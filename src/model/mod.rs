@@ -570,6 +570,12 @@ impl App {
         self.image.as_ref().and_then(|i| i.tag.as_deref())
     }
 
+    /// Whether something of its own runs all the time (a Deployment, StatefulSet or
+    /// DaemonSet; a compose service): not for a jobs-only app or a data service.
+    pub fn has_workload(&self) -> bool {
+        self.kind != WorkloadKind::Jobs && !self.is_data_service()
+    }
+
     /// Whether it is a data service: no image, only its `database` runs.
     pub fn is_data_service(&self) -> bool {
         self.image.is_none()

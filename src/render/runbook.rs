@@ -243,8 +243,7 @@ pub(super) fn verify(cx: &Context<'_>, env: &Environment) -> Value {
         let mut checks = Vec::new();
         match unit.host {
             None => {
-                if unit.app.kind != crate::model::WorkloadKind::Jobs && !unit.app.is_data_service()
-                {
+                if unit.app.has_workload() {
                     checks.push(format!(
                         "kubectl -n {ns} rollout status {} --timeout=180s",
                         object(unit.app.kind.as_str(), unit.name.as_str())
@@ -375,7 +374,7 @@ pub(super) fn rollback(cx: &Context<'_>, env: &Environment) -> Value {
         apps.push(json!({
             "app": unit.name.as_str(),
             // A jobs-only app has no workload to roll back: its next run takes the tag.
-            "workload": (unit.app.kind != crate::model::WorkloadKind::Jobs && !unit.app.is_data_service()).then(|| format!("{}/{}", unit.app.kind.as_str(), unit.name)),
+            "workload": (unit.app.has_workload()).then(|| format!("{}/{}", unit.app.kind.as_str(), unit.name)),
             // A data service has no image to roll back, only its database.
             "image": !unit.app.is_data_service(),
             "namespace": unit.namespace,

@@ -302,7 +302,7 @@ pub fn apps_project(
         services.extend(features::jobs::services(&cx, &s));
         // A jobs-only app is its job services (copies of its own): nothing of it runs
         // between the runs. A data service is only its database.
-        if app.kind != WorkloadKind::Jobs && !app.is_data_service() {
+        if app.has_workload() {
             services.insert(name.to_string(), s);
         }
         members.push(Member {
